@@ -1,0 +1,114 @@
+//! Answers to editor questions, computed on an immutable snapshot of the graph and indexes.
+//!
+//! [`Analysis`] is cheap to clone (everything is behind `Arc`) and never changes: a new graph
+//! means a new `Analysis`. Every question takes plain text and byte offsets and returns plain
+//! data; converting positions and building protocol types is the LSP layer's job.
+
+mod completion;
+mod hover;
+mod symbols;
+
+use std::path::Path;
+use std::sync::Arc;
+
+pub use completion::{CompletionItem, Completions};
+pub use hover::HoverHit;
+pub use symbols::{Symbol, SymbolKind};
+
+use crate::index::{HeadingIndex, TermIndex};
+use crate::kg::{ConceptId, Graph};
+use crate::render::{self, Format};
+
+/// An immutable snapshot of everything the features read.
+#[derive(Clone, Debug, Default)]
+pub struct Analysis {
+    pub graph: Arc<Graph>,
+    pub terms: Arc<TermIndex>,
+    pub headings: Arc<HeadingIndex>,
+}
+
+/// Where a concept is defined.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    pub path: Arc<Path>,
+    pub line: u32,
+}
+
+impl Analysis {
+    /// Builds the term index for `graph`; headings are indexed separately.
+    pub fn new(graph: Arc<Graph>, headings: Arc<HeadingIndex>) -> Analysis {
+        let terms = Arc::new(TermIndex::build(&graph));
+        Analysis { graph, terms, headings }
+    }
+
+    /// Completions for the word or phrase that ends at `offset` in `text`.
+    pub fn completions(&self, text: &str, offset: usize, limit: usize) -> Completions {
+        completion::completions(self, text, offset, limit)
+    }
+
+    /// The longest term covering `offset`, and its concepts.
+    pub fn hover(&self, text: &str, offset: usize) -> Option<HoverHit> {
+        hover::hover_hit(self, text, offset)
+    }
+
+    /// The hover text for the concepts of a hit.
+    pub fn render_hover(&self, hit: &HoverHit, format: Format) -> String {
+        render::render_concepts(&self.graph, &hit.concepts, format)
+    }
+
+    /// Where the concepts of the term under `offset` are defined.
+    pub fn definition(&self, text: &str, offset: usize) -> Vec<Location> {
+        let Some(hit) = self.hover(text, offset) else { return Vec::new() };
+        hit.concepts
+            .iter()
+            .map(|&id| {
+                let c = self.graph.concept(id);
+                Location { path: c.path.clone(), line: c.data.line }
+            })
+            .collect()
+    }
+
+    /// Concepts and headings matching `query`, best first, at most `limit`.
+    pub fn symbols(&self, query: &str, limit: usize) -> Vec<Symbol> {
+        symbols::symbols(self, query, limit)
+    }
+
+    /// The rendered documentation of one concept (for completion items).
+    pub fn render_concept(&self, id: ConceptId, format: Format) -> String {
+        render::render_concepts(&self.graph, &[id], format)
+    }
+}
+
+/// Test fixtures: a small graph written as `path: concept-file text` blocks.
+#[cfg(test)]
+pub(crate) mod fixture {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use super::Analysis;
+    use crate::index::{DocHeadings, HeadingIndex, extract_headings};
+    use crate::kg::{Graph, KgFile, kind_of, parse};
+
+    /// Parses `//- path` sections: `.md`/`.json` under `kg/` are concept sources, other `.md`
+    /// files are workspace documents whose headings are indexed.
+    pub fn analysis(fixture: &str) -> Analysis {
+        let mut files: Vec<KgFile> = Vec::new();
+        let mut docs = Vec::new();
+        for section in fixture.split("//- ").filter(|s| !s.trim().is_empty()) {
+            let (path, text) = section.split_once('\n').unwrap_or((section, ""));
+            let path = Path::new(path.trim());
+            if path.starts_with("kg") {
+                files.push(parse(path, kind_of(path).unwrap(), text));
+            } else {
+                docs.push(DocHeadings { path: path.to_path_buf(), headings: extract_headings(text) });
+            }
+        }
+        Analysis::new(Arc::new(Graph::build(&files)), Arc::new(HeadingIndex::build(&docs)))
+    }
+
+    /// Splits `text` at the `$0` marker into the text without it and the marker's offset.
+    pub fn cursor(text: &str) -> (String, usize) {
+        let offset = text.find("$0").expect("fixture has a $0 cursor");
+        (text.replacen("$0", "", 1), offset)
+    }
+}

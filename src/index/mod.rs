@@ -1,0 +1,192 @@
+//! fst-backed term dictionaries: folded keys mapped to groups of values.
+//!
+//! [`TermMap`] is the one engine behind every dictionary (concept terms, document headings):
+//! an immutable `fst::Map` from a folded key to an index into a table of value groups, with
+//! exact, prefix and subsequence search and a longest-match walk over running text. It is built
+//! once and shared behind `Arc`; it does no I/O and knows nothing of protocol types.
+
+mod headings;
+mod terms;
+
+use std::collections::BTreeMap;
+use std::ops::ControlFlow;
+
+use fst::automaton::{Automaton, Str, Subsequence};
+use fst::{IntoStreamer, Streamer};
+
+pub use headings::{DocHeadings, Heading, HeadingIndex, extract_headings};
+pub use terms::{TermIndex, TermRef};
+
+use crate::text::fold;
+
+/// An immutable map from folded keys to groups of values.
+pub struct TermMap<T> {
+    map: fst::Map<Vec<u8>>,
+    groups: Vec<Vec<T>>,
+}
+
+impl<T> Default for TermMap<T> {
+    fn default() -> Self {
+        TermMap::build(Vec::new())
+    }
+}
+
+impl<T> std::fmt::Debug for TermMap<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TermMap").field("keys", &self.map.len()).finish()
+    }
+}
+
+impl<T> TermMap<T> {
+    /// Builds the map from `(key, value)` pairs; keys are folded here, values sharing a folded
+    /// key form one group in insertion order. Empty keys are dropped.
+    pub fn build(entries: impl IntoIterator<Item = (String, T)>) -> TermMap<T> {
+        let mut sorted: BTreeMap<String, Vec<T>> = BTreeMap::new();
+        for (key, value) in entries {
+            let key = fold(&key);
+            if !key.is_empty() {
+                sorted.entry(key).or_default().push(value);
+            }
+        }
+        let mut builder = fst::MapBuilder::memory();
+        let mut groups = Vec::with_capacity(sorted.len());
+        for (i, (key, values)) in sorted.into_iter().enumerate() {
+            builder.insert(key.as_bytes(), i as u64).expect("keys are sorted and unique");
+            groups.push(values);
+        }
+        let map = fst::Map::new(builder.into_inner().expect("in-memory fst")).expect("freshly built fst");
+        TermMap { map, groups }
+    }
+
+    /// Number of distinct keys.
+    pub fn len(&self) -> usize {
+        self.groups.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+
+    /// Size of the fst in bytes.
+    pub fn fst_bytes(&self) -> usize {
+        self.map.as_fst().as_bytes().len()
+    }
+
+    /// The group of an already folded key.
+    pub fn get(&self, folded: &str) -> &[T] {
+        self.map.get(folded).map_or(&[], |i| &self.groups[i as usize])
+    }
+
+    /// Visits every key starting with `folded_prefix`, in byte order, until `visit` breaks.
+    pub fn prefix<'a>(&'a self, folded_prefix: &str, visit: impl FnMut(&str, &'a [T]) -> ControlFlow<()>) {
+        self.search(Str::new(folded_prefix).starts_with(), visit)
+    }
+
+    /// Visits every key that contains `folded_query` as a subsequence, until `visit` breaks.
+    pub fn subsequence<'a>(&'a self, folded_query: &str, visit: impl FnMut(&str, &'a [T]) -> ControlFlow<()>) {
+        self.search(Subsequence::new(folded_query), visit)
+    }
+
+    fn search<'a, A: Automaton>(&'a self, automaton: A, mut visit: impl FnMut(&str, &'a [T]) -> ControlFlow<()>) {
+        let mut stream = self.map.search(automaton).into_stream();
+        while let Some((key, i)) = stream.next() {
+            // Keys are built from `String`s, so they are UTF-8.
+            let key = std::str::from_utf8(key).expect("fst keys are UTF-8");
+            if visit(key, &self.groups[i as usize]).is_break() {
+                break;
+            }
+        }
+    }
+
+    /// Walks the dictionary along `text` from byte `start`, folding as it goes (white space runs
+    /// match one space), and returns every `(end, group)` where a whole key ends, shortest first.
+    /// Stops at a line break.
+    pub fn matches_at<'a>(&'a self, text: &str, start: usize) -> Vec<(usize, &'a [T])> {
+        let fst = self.map.as_fst();
+        let mut node = fst.root();
+        let mut output = fst::raw::Output::zero();
+        let mut found = Vec::new();
+        let mut chars = text[start..].char_indices().peekable();
+        let mut buf = [0u8; 4];
+        while let Some((i, c)) = chars.next() {
+            if c == '\n' || c == '\r' {
+                break;
+            }
+            let mut step = |bytes: &[u8]| -> bool {
+                for &b in bytes {
+                    match node.find_input(b) {
+                        Some(t) => {
+                            let tr = node.transition(t);
+                            output = output.cat(tr.out);
+                            node = fst.node(tr.addr);
+                        }
+                        None => return false,
+                    }
+                }
+                true
+            };
+            let ok = if c.is_whitespace() {
+                while chars.peek().is_some_and(|&(_, c)| c.is_whitespace() && c != '\n' && c != '\r') {
+                    chars.next();
+                }
+                step(b" ")
+            } else {
+                c.to_lowercase().all(|l| step(l.encode_utf8(&mut buf).as_bytes()))
+            };
+            if !ok {
+                break;
+            }
+            if node.is_final() && !c.is_whitespace() {
+                let value = output.cat(node.final_output()).value();
+                found.push((start + i + c.len_utf8(), self.groups[value as usize].as_slice()));
+            }
+        }
+        found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map() -> TermMap<u32> {
+        TermMap::build(
+            [("Tokio Runtime", 1), ("tokio", 2), ("TOKIO", 3), ("async runtime", 4), ("", 5)]
+                .map(|(k, v)| (k.to_string(), v)),
+        )
+    }
+
+    #[test]
+    fn groups_share_folded_keys() {
+        let m = map();
+        assert_eq!(m.len(), 3);
+        assert_eq!(m.get("tokio"), [2, 3]);
+        assert!(m.get("nope").is_empty());
+    }
+
+    #[test]
+    fn prefix_and_subsequence() {
+        let m = map();
+        let mut keys = Vec::new();
+        m.prefix("tok", |k, _| {
+            keys.push(k.to_string());
+            ControlFlow::Continue(())
+        });
+        assert_eq!(keys, ["tokio", "tokio runtime"]);
+        keys.clear();
+        m.subsequence("tkrt", |k, _| {
+            keys.push(k.to_string());
+            ControlFlow::Continue(())
+        });
+        assert_eq!(keys, ["tokio runtime"]);
+    }
+
+    #[test]
+    fn matches_at_folds_case_and_white_space() {
+        let m = map();
+        let text = "use TOKIO \t RUNTIME now";
+        let found: Vec<_> = m.matches_at(text, 4).into_iter().map(|(end, g)| (&text[4..end], g.to_vec())).collect();
+        assert_eq!(found, [("TOKIO", vec![2, 3]), ("TOKIO \t RUNTIME", vec![1])]);
+        assert!(m.matches_at("tokio\nruntime", 0).len() == 1);
+    }
+}

@@ -1,0 +1,167 @@
+//! Reading knowledge-graph sources from disk: the only file-system access of `kg`.
+//!
+//! A source is a folder (searched recursively for `.md` concept files and `.json` thesaurus
+//! files, honouring `.gitignore`) or a single file. Every failure (a missing path, an unreadable
+//! or oversized file, invalid UTF-8) becomes a [`Problem`] and loading goes on.
+
+use std::path::{Path, PathBuf};
+
+use super::{KgFile, Problem, SourceKind, parse_concept_file, parse_thesaurus};
+
+/// Files larger than this are not read: no glossary entry is 16 MiB.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
+/// A configured knowledge-graph path, already resolved to an absolute path.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct KgSource {
+    pub path: PathBuf,
+}
+
+/// Lists the files of every source, then parses them one by one, reporting `(done, total)`
+/// to `progress` after each. Returns the parsed files (sorted by path within a source) and the
+/// problems that concern no single parsed file (missing paths, unreadable folders).
+pub fn load_sources(sources: &[KgSource], progress: &mut dyn FnMut(usize, usize)) -> (Vec<KgFile>, Vec<Problem>) {
+    let mut problems = Vec::new();
+    let mut paths = Vec::new();
+    for source in sources {
+        let path = &source.path;
+        match std::fs::metadata(path) {
+            Err(e) => problems.push(Problem { path: path.clone(), line: None, message: describe_missing(&e) }),
+            Ok(m) if m.is_dir() => {
+                let mut found = Vec::new();
+                let walker = ignore::WalkBuilder::new(path).hidden(false).require_git(false).build();
+                for entry in walker {
+                    match entry {
+                        Ok(e) if e.file_type().is_some_and(|t| t.is_file()) && kind_of(e.path()).is_some() => {
+                            found.push(e.into_path());
+                        }
+                        Ok(_) => {}
+                        Err(e) => problems.push(Problem {
+                            path: path.clone(),
+                            line: None,
+                            message: format!("cannot read part of the folder: {e}"),
+                        }),
+                    }
+                }
+                found.sort();
+                paths.extend(found);
+            }
+            Ok(_) => paths.push(path.clone()),
+        }
+    }
+    let total = paths.len();
+    let mut files = Vec::with_capacity(total);
+    for (i, path) in paths.iter().enumerate() {
+        files.push(load_file(path));
+        progress(i + 1, total);
+    }
+    (files, problems)
+}
+
+/// Reads and parses one source file. Never fails: problems are in the result.
+pub fn load_file(path: &Path) -> KgFile {
+    let kind = kind_of(path);
+    let empty = |message: String| KgFile {
+        path: path.to_path_buf(),
+        kind: kind.unwrap_or(SourceKind::Markdown),
+        concepts: Vec::new(),
+        problems: vec![Problem { path: path.to_path_buf(), line: None, message }],
+    };
+    let Some(kind) = kind else {
+        return empty("not a knowledge-graph file (expected .md or .json)".to_string());
+    };
+    match std::fs::metadata(path) {
+        Ok(m) if m.len() > MAX_FILE_BYTES => {
+            return empty(format!("file is {} bytes, over the {} byte limit; skipped", m.len(), MAX_FILE_BYTES));
+        }
+        Ok(_) => {}
+        Err(e) => return empty(describe_missing(&e)),
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return empty(format!("cannot read: {e}")),
+    };
+    let (text, mut problems) = decode(path, bytes);
+    let Some(text) = text else {
+        return KgFile { path: path.to_path_buf(), kind, concepts: Vec::new(), problems };
+    };
+    let mut file = parse(path, kind, &text);
+    problems.append(&mut file.problems);
+    file.problems = problems;
+    file
+}
+
+/// Parses source text of a known kind (used for unsaved editor buffers too).
+pub fn parse(path: &Path, kind: SourceKind, text: &str) -> KgFile {
+    match kind {
+        SourceKind::Markdown => parse_concept_file(path, text),
+        SourceKind::Thesaurus => parse_thesaurus(path, text),
+    }
+}
+
+/// The kind of a knowledge-graph file by its extension.
+pub fn kind_of(path: &Path) -> Option<SourceKind> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    match ext.as_str() {
+        "md" | "markdown" => Some(SourceKind::Markdown),
+        "json" => Some(SourceKind::Thesaurus),
+        _ => None,
+    }
+}
+
+/// Turns bytes into text: binary files are refused, invalid UTF-8 is replaced and reported.
+fn decode(path: &Path, bytes: Vec<u8>) -> (Option<String>, Vec<Problem>) {
+    let problem = |message: String| vec![Problem { path: path.to_path_buf(), line: None, message }];
+    if bytes.contains(&0) {
+        return (None, problem("binary file (contains NUL bytes); skipped".to_string()));
+    }
+    match String::from_utf8(bytes) {
+        Ok(s) => (Some(s), Vec::new()),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() as u32;
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let p = Problem {
+                path: path.to_path_buf(),
+                line: Some(line),
+                message: format!("invalid UTF-8 at byte {at}; the bad bytes were replaced with U+FFFD"),
+            };
+            (Some(text), vec![p])
+        }
+    }
+}
+
+fn describe_missing(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "path does not exist".to_string(),
+        _ => format!("cannot read: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_paths_invalid_utf8_and_binary_files_are_problems() {
+        let dir = std::env::temp_dir().join(format!("kg-ls-load-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("kg/sub")).unwrap();
+        std::fs::write(dir.join("kg/sub/tokio.md"), "# tokio\nA runtime.\nsynonyms:: tokio rt\n").unwrap();
+        std::fs::write(dir.join("kg/bad.md"), b"# bad\ncaf\xe9 latte\n").unwrap();
+        std::fs::write(dir.join("kg/bin.md"), b"\0\0\0").unwrap();
+        std::fs::write(dir.join("kg/notes.txt"), "ignored").unwrap();
+        let sources = [KgSource { path: dir.join("kg") }, KgSource { path: dir.join("missing") }];
+        let mut seen = Vec::new();
+        let (files, problems) = load_sources(&sources, &mut |d, t| seen.push((d, t)));
+        assert_eq!(seen, [(1, 3), (2, 3), (3, 3)]);
+        let names: Vec<_> = files.iter().flat_map(|f| f.concepts.iter().map(|c| c.name.clone())).collect();
+        assert_eq!(names, ["bad", "tokio"]);
+        assert!(files[0].concepts[0].definition.contains("caf\u{fffd} latte"));
+        assert!(files[0].problems[0].message.contains("invalid UTF-8"), "{:?}", files[0].problems);
+        assert!(files[1].problems[0].message.contains("binary"));
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].message, "path does not exist");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

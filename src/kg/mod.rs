@@ -1,0 +1,223 @@
+//! The knowledge graph: concepts, their terms and relations, and the loaders that read them.
+//!
+//! A [`KgFile`] is what one source file says (markdown concept file or thesaurus JSON), parsed
+//! without failing: problems travel beside the result. A [`Graph`] is the immutable union of
+//! all files, with related names resolved to concepts. Only `load` touches the file system;
+//! nothing here knows about protocol types or positions other than lines and byte offsets.
+
+mod load;
+mod markdown;
+mod thesaurus;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use load::{KgSource, MAX_FILE_BYTES, kind_of, load_file, load_sources, parse};
+pub use markdown::parse_concept_file;
+pub use thesaurus::parse_thesaurus;
+
+use crate::text::fold;
+
+/// Where a concept is defined.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceKind {
+    Markdown,
+    Thesaurus,
+}
+
+/// One concept as a source file states it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConceptData {
+    /// The canonical name: a markdown file's stem, or a thesaurus entry's `nterm`.
+    pub name: String,
+    /// Other terms of the concept in the order written (heading, synonyms, thesaurus keys),
+    /// without the name itself and without case-insensitive duplicates.
+    pub synonyms: Vec<String>,
+    /// Names of related concepts, as written.
+    pub related: Vec<String>,
+    /// Other `key:: value` lines, in order.
+    pub properties: Vec<(String, String)>,
+    /// The remaining markdown text.
+    pub definition: String,
+    /// Zero-based line where the concept starts (its `# ` heading, or its thesaurus key).
+    pub line: u32,
+}
+
+impl ConceptData {
+    /// Adds a term unless the concept already has it (compared folded).
+    pub fn add_term(&mut self, term: &str) {
+        let term = term.trim();
+        let folded = fold(term);
+        if folded.is_empty() || fold(&self.name) == folded {
+            return;
+        }
+        if self.synonyms.iter().any(|s| fold(s) == folded) {
+            return;
+        }
+        self.synonyms.push(term.to_string());
+    }
+}
+
+/// A problem found while reading a source; the rest of the source is still used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub path: PathBuf,
+    /// Zero-based line, where one applies.
+    pub line: Option<u32>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(l) => write!(f, "{}:{}: {}", self.path.display(), l + 1, self.message),
+            None => write!(f, "{}: {}", self.path.display(), self.message),
+        }
+    }
+}
+
+/// Everything one source file contributed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KgFile {
+    pub path: PathBuf,
+    pub kind: SourceKind,
+    pub concepts: Vec<ConceptData>,
+    pub problems: Vec<Problem>,
+}
+
+/// Index of a concept in a [`Graph`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConceptId(pub u32);
+
+/// A concept inside a graph: its data plus where it came from and what it links to.
+#[derive(Clone, Debug)]
+pub struct Concept {
+    pub data: ConceptData,
+    pub path: Arc<Path>,
+    pub kind: SourceKind,
+    /// Related names resolved to concepts (a name that two concepts claim names both).
+    pub related: Vec<ConceptId>,
+    /// Concepts whose `related::` names this one.
+    pub related_by: Vec<ConceptId>,
+}
+
+impl Concept {
+    pub fn name(&self) -> &str {
+        &self.data.name
+    }
+
+    /// The name followed by every synonym.
+    pub fn terms(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.data.name.as_str()).chain(self.data.synonyms.iter().map(String::as_str))
+    }
+}
+
+/// The immutable union of all knowledge-graph files. Built whole, shared behind `Arc`,
+/// replaced whole when a source changes.
+#[derive(Clone, Debug, Default)]
+pub struct Graph {
+    concepts: Vec<Concept>,
+}
+
+impl Graph {
+    /// Builds the graph from parsed files, in the order given.
+    pub fn build<'a>(files: impl IntoIterator<Item = &'a KgFile>) -> Graph {
+        let mut concepts = Vec::new();
+        for file in files {
+            let path: Arc<Path> = Arc::from(file.path.as_path());
+            for data in &file.concepts {
+                concepts.push(Concept {
+                    data: data.clone(),
+                    path: path.clone(),
+                    kind: file.kind,
+                    related: Vec::new(),
+                    related_by: Vec::new(),
+                });
+            }
+        }
+        let mut by_term: HashMap<String, Vec<ConceptId>> = HashMap::new();
+        for (i, c) in concepts.iter().enumerate() {
+            for t in c.terms() {
+                let ids = by_term.entry(fold(t)).or_default();
+                if !ids.contains(&ConceptId(i as u32)) {
+                    ids.push(ConceptId(i as u32));
+                }
+            }
+        }
+        for i in 0..concepts.len() {
+            let mut related = Vec::new();
+            for name in &concepts[i].data.related {
+                for &id in by_term.get(&fold(name)).map(Vec::as_slice).unwrap_or(&[]) {
+                    if id.0 as usize != i && !related.contains(&id) {
+                        related.push(id);
+                    }
+                }
+            }
+            for &id in &related {
+                concepts[id.0 as usize].related_by.push(ConceptId(i as u32));
+            }
+            concepts[i].related = related;
+        }
+        Graph { concepts }
+    }
+
+    pub fn len(&self) -> usize {
+        self.concepts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.concepts.is_empty()
+    }
+
+    pub fn concept(&self, id: ConceptId) -> &Concept {
+        &self.concepts[id.0 as usize]
+    }
+
+    pub fn concepts(&self) -> impl Iterator<Item = (ConceptId, &Concept)> {
+        self.concepts.iter().enumerate().map(|(i, c)| (ConceptId(i as u32), c))
+    }
+
+    /// Number of terms over all concepts.
+    pub fn term_count(&self) -> usize {
+        self.concepts.iter().map(|c| 1 + c.data.synonyms.len()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, concepts: Vec<ConceptData>) -> KgFile {
+        KgFile { path: path.into(), kind: SourceKind::Markdown, concepts, problems: vec![] }
+    }
+
+    fn concept(name: &str, syn: &[&str], related: &[&str]) -> ConceptData {
+        let mut c = ConceptData { name: name.into(), ..Default::default() };
+        for s in syn {
+            c.add_term(s);
+        }
+        c.related = related.iter().map(|s| s.to_string()).collect();
+        c
+    }
+
+    #[test]
+    fn related_names_resolve_through_synonyms_and_both_claimants() {
+        let g = Graph::build(&[
+            file("a.md", vec![concept("tokio", &["Tokio RT"], &["FUTURE", "nowhere"])]),
+            file("b.md", vec![concept("future", &[], &["tokio rt"])]),
+            file("c.md", vec![concept("promise", &["future"], &[])]),
+        ]);
+        let names = |ids: &[ConceptId]| ids.iter().map(|&i| g.concept(i).name().to_string()).collect::<Vec<_>>();
+        assert_eq!(names(&g.concept(ConceptId(0)).related), ["future", "promise"]);
+        assert_eq!(names(&g.concept(ConceptId(1)).related), ["tokio"]);
+        assert_eq!(names(&g.concept(ConceptId(0)).related_by), ["future"]);
+        assert_eq!(g.term_count(), 5);
+    }
+
+    #[test]
+    fn add_term_skips_case_insensitive_duplicates() {
+        let c = concept("Tokio", &["tokio", " TOKIO RT ", "tokio  rt", ""], &[]);
+        assert_eq!(c.synonyms, ["TOKIO RT"]);
+    }
+}

@@ -1,0 +1,25 @@
+//! kg-ls: a language server that brings a knowledge graph (a glossary of concepts with
+//! synonyms, relations and definitions) into every editor.
+//!
+//! Map of the crate, from the bottom up:
+//! - [`text`]: term folding and byte-offset/line-column conversion.
+//! - [`kg`]: concepts and the loaders for markdown concept files and thesaurus JSON.
+//! - [`index`]: fst dictionaries of terms and headings.
+//! - [`render`]: concept → hover markdown or plain text, sanitized.
+//! - [`analysis`]: completion, hover, definition and symbols on an immutable snapshot.
+//! - [`workspace`]: the mutable host: configuration, sources, open documents.
+//! - [`query`]: the `kg-ls query` command, printing what an editor would show.
+//! - [`lsp`]: the only module that knows tokio, `tower-lsp-server` and protocol types.
+//!
+//! Invariants: core modules take byte offsets and plain data; shared data is immutable behind
+//! `Arc` and replaced whole; broken input becomes a reported problem, never a panic or an
+//! empty graph served in silence.
+
+pub mod analysis;
+pub mod index;
+pub mod kg;
+pub mod lsp;
+pub mod query;
+pub mod render;
+pub mod text;
+pub mod workspace;

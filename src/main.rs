@@ -1,0 +1,69 @@
+//! The `kg-ls` binary: command line, logging to stderr, the tokio runtime.
+//!
+//! `kg-ls` (or `kg-ls --stdio`) serves LSP on stdin/stdout; `kg-ls query …` answers from the
+//! shell. Logs never go to stdout, which carries the protocol.
+
+use std::process::ExitCode;
+
+const HELP: &str = "\
+kg-ls: a knowledge-graph language server
+
+usage:
+  kg-ls [--stdio]        serve the Language Server Protocol on stdin/stdout
+  kg-ls query [...]      print completions, hovers and symbols for a workspace (kg-ls query --help)
+  kg-ls --version        print the version
+  kg-ls --help           print this help
+
+Logging goes to stderr; set RUST_LOG (e.g. RUST_LOG=kg_ls=debug) to change its level.
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        None | Some("--stdio") => {
+            init_logging();
+            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("kg-ls: cannot start the async runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let code = runtime.block_on(kg_ls::lsp::run_stdio());
+            // Do not wait for blocking tasks (a load in progress) once the client is gone.
+            runtime.shutdown_background();
+            ExitCode::from(code as u8)
+        }
+        Some("--version" | "-V") => {
+            println!("kg-ls {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        Some("--help" | "-h" | "help") => {
+            print!("{HELP}");
+            ExitCode::SUCCESS
+        }
+        Some("query") => {
+            init_logging();
+            match kg_ls::query::run(&args[1..], &mut |w| eprintln!("{w}")) {
+                Ok(out) => {
+                    print!("{out}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("kg-ls query: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Some(other) => {
+            eprintln!("kg-ls: unknown argument {other:?}\n\n{HELP}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("kg_ls=info"));
+    let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).with_ansi(false).try_init();
+}

@@ -1,0 +1,97 @@
+//! Text primitives shared by every core module: term folding and term-character classes.
+//!
+//! Owns the single definition of how a term is normalized for matching ([`fold`]) and which
+//! characters may belong to a term ([`is_term_char`]). It must not know about files, protocol
+//! types or positions other than byte offsets.
+
+mod line_index;
+
+pub use line_index::{Encoding, LineCol, LineIndex};
+
+/// Folds a term for case-insensitive matching: full Unicode lowercase, character by character,
+/// with every run of white space collapsed to one ASCII space and the ends trimmed.
+///
+/// The same function folds index keys and queries, so the two always agree. Lowercasing per
+/// character (rather than `str::to_lowercase`) keeps folding streamable: the folded form of a
+/// prefix is a prefix of the folded form of the whole.
+pub fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut pending_space = false;
+    for c in s.chars() {
+        if c.is_whitespace() {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+/// Folds a query typed by a user. Unlike [`fold`], a trailing white space run is kept as one
+/// space, so that `"async "` asks for terms whose next word follows `async`.
+pub fn fold_query(s: &str) -> String {
+    let mut out = fold(s);
+    if !out.is_empty() && s.ends_with(char::is_whitespace) {
+        out.push(' ');
+    }
+    out
+}
+
+/// Whether `c` can be part of a term as written in prose: letters, digits, marks and the
+/// joining punctuation that real glossaries use (`json-rpc`, `send_sync`, `@iec`, `c++`, `v1.2`).
+pub fn is_term_char(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '-' | '_' | '@' | '.' | '+' | '#' | '/' | '&' | '\'' | '’') || is_mark(c)
+}
+
+/// Whether `c` is part of a word proper: letters, digits and combining marks. Words start and
+/// end where this changes, so `rpc` in `json-rpc` is a word of its own.
+pub fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || is_mark(c)
+}
+
+/// Combining marks (accents written as separate code points) belong to the letter before them.
+fn is_mark(c: char) -> bool {
+    matches!(c as u32, 0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
+        || c == '\u{200D}'
+        || matches!(c as u32, 0xFE00..=0xFE0F)
+}
+
+/// Characters that may end a sentence right after a term without belonging to it.
+pub fn is_trailing_punct(c: char) -> bool {
+    matches!(c, '.' | '\'' | '’' | '/' | '&' | '-' | '+' | '#' | '@' | '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fold_is_full_unicode_lowercase_with_collapsed_space() {
+        assert_eq!(fold("  Tokio   Runtime "), "tokio runtime");
+        assert_eq!(fold("ÄRGER Straße"), "ärger straße");
+        assert_eq!(fold("ΣΟΦΙΑ"), "σοφια");
+        assert_eq!(fold("İstanbul"), "i\u{307}stanbul");
+        assert_eq!(fold("async\t\nRU"), "async ru");
+    }
+
+    #[test]
+    fn fold_query_keeps_one_trailing_space() {
+        assert_eq!(fold_query("Async  "), "async ");
+        assert_eq!(fold_query("async"), "async");
+        assert_eq!(fold_query("   "), "");
+    }
+
+    #[test]
+    fn term_chars() {
+        for c in ['a', 'Z', '9', '-', '_', 'é', '概', '\u{301}'] {
+            assert!(is_term_char(c), "{c:?}");
+        }
+        for c in [' ', '(', ')', ',', ';', ':', '"', '[', '`', '*'] {
+            assert!(!is_term_char(c), "{c:?}");
+        }
+    }
+}

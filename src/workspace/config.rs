@@ -1,0 +1,152 @@
+//! Which knowledge-graph paths and limits a workspace uses.
+//!
+//! Precedence: the client's initialization options, then `.kg-ls.toml` at a workspace root,
+//! then the conventional `kg/` and `.terraphim/kg/` folders. Reading the file is the caller's
+//! job (see [`super::load_config_file`]); resolution itself is pure.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::kg::{KgSource, Problem};
+
+/// The name of the per-workspace configuration file.
+pub const CONFIG_FILE: &str = ".kg-ls.toml";
+
+/// Default number of completion items.
+pub const DEFAULT_COMPLETION_LIMIT: usize = 50;
+/// Default number of workspace symbols.
+pub const DEFAULT_SYMBOL_LIMIT: usize = 128;
+
+/// Settings as a user writes them, in `.kg-ls.toml` or as initialization options.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub kg: KgSettings,
+    pub completion: LimitSettings,
+    pub symbols: LimitSettings,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct KgSettings {
+    /// Folders of concept files and/or thesaurus files.
+    pub paths: Option<Vec<String>>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitSettings {
+    pub limit: Option<usize>,
+}
+
+/// The resolved configuration of one workspace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    pub roots: Vec<PathBuf>,
+    pub sources: Vec<KgSource>,
+    pub completion_limit: usize,
+    pub symbol_limit: usize,
+}
+
+/// Parses `.kg-ls.toml` text.
+pub fn parse_settings(path: &Path, text: &str) -> Result<Settings, Problem> {
+    toml::from_str(text).map_err(|e| Problem {
+        path: path.to_path_buf(),
+        line: None,
+        message: format!("invalid configuration: {}", e.message()),
+    })
+}
+
+/// Resolves the configuration. `client` are the initialization options; `files` holds each
+/// root's parsed `.kg-ls.toml` where one exists; `exists` tells whether a path exists.
+pub fn resolve(
+    roots: &[PathBuf],
+    client: Option<&Settings>,
+    files: &[(PathBuf, Settings)],
+    exists: &dyn Fn(&Path) -> bool,
+) -> (Config, Vec<Problem>) {
+    let mut problems = Vec::new();
+    let mut sources = Vec::new();
+    let base = roots.first().cloned().unwrap_or_default();
+    let client_paths = client.and_then(|s| s.kg.paths.as_ref());
+    if let Some(paths) = client_paths {
+        sources.extend(paths.iter().map(|p| KgSource { path: base.join(p) }));
+    } else if files.iter().any(|(_, s)| s.kg.paths.is_some()) {
+        for (root, s) in files {
+            for p in s.kg.paths.iter().flatten() {
+                sources.push(KgSource { path: root.join(p) });
+            }
+        }
+    } else {
+        for root in roots {
+            for conventional in ["kg", ".terraphim/kg"] {
+                let path = root.join(conventional);
+                if exists(&path) {
+                    sources.push(KgSource { path });
+                }
+            }
+        }
+        if sources.is_empty() {
+            problems.push(Problem {
+                path: base.clone(),
+                line: None,
+                message: format!(
+                    "no knowledge graph configured: add `[kg] paths = [...]` to {CONFIG_FILE}, pass `kg.paths` as initialization options, or create a kg/ folder"
+                ),
+            });
+        }
+    }
+    let pick = |f: &dyn Fn(&Settings) -> Option<usize>, default: usize| {
+        client.and_then(f).or_else(|| files.iter().find_map(|(_, s)| f(s))).unwrap_or(default).max(1)
+    };
+    let config = Config {
+        roots: roots.to_vec(),
+        sources,
+        completion_limit: pick(&|s| s.completion.limit, DEFAULT_COMPLETION_LIMIT),
+        symbol_limit: pick(&|s| s.symbols.limit, DEFAULT_SYMBOL_LIMIT),
+    };
+    (config, problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(text: &str) -> Settings {
+        parse_settings(Path::new(CONFIG_FILE), text).unwrap()
+    }
+
+    #[test]
+    fn client_options_override_the_file_and_the_file_overrides_conventions() {
+        let roots = [PathBuf::from("/ws")];
+        let file = vec![(
+            PathBuf::from("/ws"),
+            settings("[kg]\npaths = [\"kg\", \"glossary.json\"]\n[completion]\nlimit = 7\n"),
+        )];
+        let yes = |_: &Path| true;
+        let (c, p) = resolve(&roots, None, &file, &yes);
+        assert!(p.is_empty());
+        assert_eq!(c.sources, [KgSource { path: "/ws/kg".into() }, KgSource { path: "/ws/glossary.json".into() }]);
+        assert_eq!((c.completion_limit, c.symbol_limit), (7, DEFAULT_SYMBOL_LIMIT));
+
+        let client =
+            Settings { kg: KgSettings { paths: Some(vec!["/abs/kg".into(), "rel".into()]) }, ..Default::default() };
+        let (c, _) = resolve(&roots, Some(&client), &file, &yes);
+        assert_eq!(c.sources, [KgSource { path: "/abs/kg".into() }, KgSource { path: "/ws/rel".into() }]);
+        assert_eq!(c.completion_limit, 7);
+
+        let (c, _) = resolve(&roots, None, &[], &|p: &Path| p.ends_with(".terraphim/kg"));
+        assert_eq!(c.sources, [KgSource { path: "/ws/.terraphim/kg".into() }]);
+
+        let (c, p) = resolve(&roots, None, &[], &|_: &Path| false);
+        assert!(c.sources.is_empty());
+        assert!(p[0].message.starts_with("no knowledge graph configured"));
+    }
+
+    #[test]
+    fn bad_configuration_is_a_problem() {
+        let e = parse_settings(Path::new(CONFIG_FILE), "[kg]\npath = 3\n").unwrap_err();
+        assert!(e.message.contains("unknown field `path`"), "{}", e.message);
+    }
+}
