@@ -253,7 +253,7 @@ impl LanguageServer for Server {
                     client
                         .show_message(MessageType::ERROR, format!("kg-ls: loading the knowledge graph failed: {e}"))
                         .await;
-                    let _ = session.ready.send(true);
+                    session.ready.send_replace(true);
                     return;
                 }
             };
@@ -263,7 +263,7 @@ impl LanguageServer for Server {
                 ws.set_loaded(config, loaded);
                 ws.stats()
             };
-            let _ = session.ready.send(true);
+            session.ready.send_replace(true);
             let summary = format!(
                 "{} concepts ({} terms), {} headings in {} documents",
                 stats.concepts, stats.terms, stats.headings, stats.documents

@@ -1,0 +1,392 @@
+//! End-to-end tests: the real `kg-ls` binary driven over stdio like an editor.
+
+mod common;
+
+use common::{Client, Workspace, editor_capabilities, file_uri, labels};
+use serde_json::{Value, json};
+
+const TOML: &[u8] = b"[kg]\npaths = [\"kg\", \"glossary.json\"]\n";
+
+fn small() -> Workspace {
+    Workspace::new(&[
+        (".kg-ls.toml", TOML),
+        ("kg/async runtime.md", b"# async runtime\n\nRuns futures.\n\nsynonyms:: executor\nrelated:: tokio\n"),
+        ("kg/tokio.md", b"# Tokio\n\nThe tokio runtime library.\n\nsynonyms:: tokio-rs\n"),
+        ("kg/tokio runtime.md", b"# tokio runtime\n\nA multi-threaded scheduler.\n\nsynonyms:: tokio rt\n"),
+        ("kg/sub/概念.md", "# 概念\n\nConcept, in Chinese.\n".as_bytes()),
+        (
+            "glossary.json",
+            br#"{"name": "g", "data": {"actor model": {"id": 1, "nterm": "actor model", "url": null}, "actors": {"id": 1, "nterm": "actor model"}}}"#,
+        ),
+        ("docs/guide.md", b"# Guide\n\n## Tokio runtime tuning\n\nText.\n"),
+    ])
+}
+
+#[test]
+fn lifecycle_errors_and_exit_codes() {
+    let ws = small();
+    let mut c = Client::spawn(&[]);
+    let r = c.request_raw("workspace/symbol", json!({"query": "x"}));
+    assert_eq!(r["error"]["code"], -32002, "{r}");
+    c.initialize(&ws.root(), Value::Null, editor_capabilities());
+    let r = c.request_raw("shutdown", Value::Null);
+    assert_eq!(r["result"], Value::Null);
+    let r = c.request_raw("workspace/symbol", json!({"query": "x"}));
+    assert_eq!(r["error"]["code"], -32600, "{r}");
+    assert_eq!(c.exit().code(), Some(0));
+
+    let mut c = Client::start(&ws.root(), Value::Null);
+    c.request("workspace/symbol", json!({"query": "x"}));
+    assert_eq!(c.exit().code(), Some(1), "exit without shutdown");
+
+    let mut c = Client::start(&ws.root(), Value::Null);
+    assert!(c.wait().code().is_some(), "closing stdin ends the process");
+}
+
+#[test]
+fn integer_and_string_request_ids() {
+    let ws = small();
+    let mut c = Client::start(&ws.root(), Value::Null);
+    let uri = c.open(&ws.path("docs/a.md"), "tok");
+    let params = Client::position_params(&uri, 0, 3);
+    for id in [json!(7), json!("req-abc"), json!(0)] {
+        let r = c.request_with_id(id.clone(), "textDocument/completion", params.clone());
+        assert_eq!(r["id"], id);
+        assert!(labels(&r["result"]).contains(&"tokio".to_string()), "{r}");
+    }
+    assert_eq!(c.shutdown_and_exit().code(), Some(0));
+}
+
+#[test]
+fn completion_replaces_the_typed_phrase_and_keeps_server_order() {
+    let ws = small();
+    let mut c = Client::start(&ws.root(), Value::Null);
+    let uri = c.open(&ws.path("docs/a.md"), "We use async ru");
+    let r = c.request("textDocument/completion", Client::position_params(&uri, 0, 15));
+    let first = &r["items"][0];
+    assert_eq!(first["label"], "async runtime");
+    assert_eq!(first["detail"], "async runtime");
+    assert_eq!(first["textEdit"]["newText"], "async runtime");
+    assert_eq!(
+        first["textEdit"]["range"],
+        json!({"start": {"line": 0, "character": 7}, "end": {"line": 0, "character": 15}})
+    );
+    let sort: Vec<&str> = r["items"].as_array().unwrap().iter().map(|i| i["sortText"].as_str().unwrap()).collect();
+    assert!(sort.windows(2).all(|w| w[0] < w[1]), "{sort:?}");
+    assert!(r["items"].as_array().unwrap().iter().all(|i| i["filterText"] == i["label"]));
+    assert_eq!(r["isIncomplete"], false);
+
+    // A synonym names its concept.
+    let uri = c.open(&ws.path("docs/b.md"), "the execu");
+    let r = c.request("textDocument/completion", Client::position_params(&uri, 0, 9));
+    assert_eq!(r["items"][0]["label"], "executor");
+    assert_eq!(r["items"][0]["detail"], "async runtime");
+    assert_eq!(r["items"][0]["labelDetails"]["description"], "async runtime");
+}
+
+#[test]
+fn completion_is_capped_and_marked_incomplete() {
+    let ws = small();
+    let mut c = Client::start(&ws.root(), json!({"completion": {"limit": 2}}));
+    let uri = c.open(&ws.path("docs/a.md"), "t");
+    let r = c.request("textDocument/completion", Client::position_params(&uri, 0, 1));
+    assert_eq!(labels(&r), ["tokio", "tokio rt"]);
+    assert_eq!(r["isIncomplete"], true);
+}
+
+#[test]
+fn completion_right_after_did_change_sees_the_change_1000_times() {
+    let ws = small();
+    let mut c = Client::start(&ws.root(), Value::Null);
+    let uri = c.open(&ws.path("docs/a.md"), "xxx\n");
+    let words = [("tok", "tokio"), ("asy", "async runtime"), ("act", "actors")];
+    for i in 0..1000 {
+        let (typed, expected) = words[i % words.len()];
+        c.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": {"uri": uri, "version": i + 2},
+                "contentChanges": [{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 3}}, "text": typed}]
+            }),
+        );
+        let r = c.request("textDocument/completion", Client::position_params(&uri, 0, 3));
+        assert_eq!(r["items"][0]["label"], expected, "iteration {i}: {r}");
+    }
+    assert_eq!(c.shutdown_and_exit().code(), Some(0));
+}
+
+#[test]
+fn utf16_positions_on_lines_with_emoji_and_cjk() {
+    let ws = small();
+    let mut c = Client::start(&ws.root(), Value::Null);
+    // "😀" is 2 UTF-16 units, "概念" 2 units (6 bytes), "é" written as e + combining accent.
+    let text = "😀 概念 and e\u{301} tokio runtime!\n";
+    let uri = c.open(&ws.path("docs/a.md"), text);
+    // Hover inside "runtime": UTF-16 column of 'r' is 2+1+2+1+3+1+2+1+6 = 19.
+    let r = c.request("textDocument/hover", Client::position_params(&uri, 0, 21));
+    assert_eq!(r["range"], json!({"start": {"line": 0, "character": 13}, "end": {"line": 0, "character": 26}}), "{r}");
+    assert!(r["contents"]["value"].as_str().unwrap().contains("tokio runtime"));
+    let r = c.request("textDocument/hover", Client::position_params(&uri, 0, 4));
+    assert_eq!(r["range"], json!({"start": {"line": 0, "character": 3}, "end": {"line": 0, "character": 5}}), "{r}");
+
+    // An incremental edit addressed in UTF-16: delete the emoji and its space.
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2},
+               "contentChanges": [{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 3}}, "text": ""}]}),
+    );
+    let r = c.request("textDocument/hover", Client::position_params(&uri, 0, 1));
+    assert_eq!(r["range"], json!({"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 2}}), "{r}");
+    // A position past the end of the line clamps to the line end, where "runtime!" ends.
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 3},
+               "contentChanges": [{"range": {"start": {"line": 0, "character": 500}, "end": {"line": 0, "character": 900}}, "text": " tok"}]}),
+    );
+    let r = c.request("textDocument/completion", Client::position_params(&uri, 0, 999));
+    assert_eq!(r["items"][0]["label"], "tokio", "{r}");
+    assert_eq!(r["items"][0]["textEdit"]["range"]["start"]["character"], 25);
+}
+
+#[test]
+fn utf8_position_encoding_when_the_client_offers_it() {
+    let ws = small();
+    let mut c = Client::spawn(&[]);
+    let mut caps = editor_capabilities();
+    caps["general"]["positionEncodings"] = json!(["utf-8", "utf-16"]);
+    let init = c.initialize(&ws.root(), Value::Null, caps);
+    assert_eq!(init["capabilities"]["positionEncoding"], "utf-8");
+    let uri = c.open(&ws.path("docs/a.md"), "😀 tokio");
+    let r = c.request("textDocument/hover", Client::position_params(&uri, 0, 6));
+    assert_eq!(r["range"], json!({"start": {"line": 0, "character": 5}, "end": {"line": 0, "character": 10}}), "{r}");
+}
+
+#[test]
+fn hover_is_markdown_or_plain_text_as_the_client_asks() {
+    let ws = small();
+    let mut c = Client::start(&ws.root(), Value::Null);
+    let uri = c.open(&ws.path("docs/a.md"), "The ASYNC   Runtime is here. nothing");
+    let r = c.request("textDocument/hover", Client::position_params(&uri, 0, 6));
+    assert_eq!(r["contents"]["kind"], "markdown");
+    let md = r["contents"]["value"].as_str().unwrap();
+    assert!(md.starts_with("### async runtime"), "{md}");
+    assert!(md.contains("**Synonyms:** executor"), "{md}");
+    assert!(md.contains("[tokio](file://"), "{md}");
+    assert!(md.contains("Runs futures."), "{md}");
+    assert_eq!(r["range"], json!({"start": {"line": 0, "character": 4}, "end": {"line": 0, "character": 19}}));
+    let none = c.request("textDocument/hover", Client::position_params(&uri, 0, 31));
+    assert_eq!(none, Value::Null);
+
+    let mut c = Client::spawn(&[]);
+    c.initialize(&ws.root(), Value::Null, json!({"textDocument": {"hover": {"contentFormat": ["plaintext"]}}}));
+    let uri = c.open(&ws.path("docs/a.md"), "tokio");
+    let r = c.request("textDocument/hover", Client::position_params(&uri, 0, 1));
+    assert_eq!(r["contents"]["kind"], "plaintext");
+    assert!(r["contents"]["value"].as_str().unwrap().starts_with("tokio\n"), "{r}");
+}
+
+#[test]
+fn workspace_symbols_find_concepts_and_headings_by_subsequence() {
+    let ws = small();
+    let mut c = Client::start(&ws.root(), Value::Null);
+    let r = c.request("workspace/symbol", json!({"query": "tkrt"}));
+    let hits: Vec<(String, String)> = r
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap().to_string(), s["location"]["uri"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(hits[0], ("tokio rt".to_string(), file_uri(&ws.path("kg/tokio runtime.md"))), "{r}");
+    let heading = r.as_array().unwrap().iter().find(|s| s["name"] == "Tokio runtime tuning").expect("heading found");
+    assert_eq!(heading["location"]["uri"], file_uri(&ws.path("docs/guide.md")));
+    assert_eq!(heading["location"]["range"]["start"]["line"], 2);
+    let r = c.request("workspace/symbol", json!({"query": "ACTORS"}));
+    assert_eq!(r[0]["name"], "actors");
+    assert_eq!(r[0]["containerName"], "actor model");
+    assert_eq!(r[0]["location"]["uri"], file_uri(&ws.path("glossary.json")));
+}
+
+#[test]
+fn definition_goes_to_the_concept_file() {
+    let ws = small();
+    let mut c = Client::start(&ws.root(), Value::Null);
+    let uri = c.open(&ws.path("docs/a.md"), "see tokio-rs and 概念");
+    let r = c.request("textDocument/definition", Client::position_params(&uri, 0, 6));
+    assert_eq!(r["uri"], file_uri(&ws.path("kg/tokio.md")), "{r}");
+    let r = c.request("textDocument/definition", Client::position_params(&uri, 0, 18));
+    assert_eq!(r["uri"], file_uri(&ws.path("kg/sub/概念.md")), "{r}");
+    let r = c.request("textDocument/definition", Client::position_params(&uri, 0, 1));
+    assert_eq!(r, Value::Null);
+}
+
+#[test]
+fn unsaved_edits_to_a_concept_file_win_over_the_disk() {
+    let ws = small();
+    let mut c = Client::start(&ws.root(), Value::Null);
+    let doc = c.open(&ws.path("docs/a.md"), "tokio");
+    let hover = |c: &mut Client| {
+        let r = c.request("textDocument/hover", Client::position_params(&doc, 0, 1));
+        r["contents"]["value"].as_str().unwrap_or_default().to_string()
+    };
+    assert!(hover(&mut c).contains("The tokio runtime library."));
+    let concept = c.open(&ws.path("kg/tokio.md"), "# Tokio\n\nThe tokio runtime library.\n\nsynonyms:: tokio-rs\n");
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": concept, "version": 2},
+               "contentChanges": [{"range": {"start": {"line": 2, "character": 4}, "end": {"line": 2, "character": 9}}, "text": "EDITED"}]}),
+    );
+    assert!(hover(&mut c).contains("The EDITED runtime library."), "{}", hover(&mut c));
+    // A new synonym typed into the buffer completes at once.
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": concept, "version": 3},
+               "contentChanges": [{"range": {"start": {"line": 4, "character": 19}, "end": {"line": 4, "character": 19}}, "text": ", tokyo"}]}),
+    );
+    let other = c.open(&ws.path("docs/b.md"), "toky");
+    let r = c.request("textDocument/completion", Client::position_params(&other, 0, 4));
+    assert_eq!(labels(&r), ["tokyo"]);
+    // Closing without saving goes back to the disk.
+    c.notify("textDocument/didClose", json!({"textDocument": {"uri": concept}}));
+    assert!(hover(&mut c).contains("The tokio runtime library."));
+}
+
+#[test]
+fn saved_changes_on_disk_are_picked_up() {
+    let ws = small();
+    let mut c = Client::start(&ws.root(), Value::Null);
+    let doc = c.open(&ws.path("docs/a.md"), "zebra");
+    let r = c.request("textDocument/hover", Client::position_params(&doc, 0, 1));
+    assert_eq!(r, Value::Null);
+    std::fs::write(ws.path("kg/zebra.md"), "# zebra\n\nStriped.\n").unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&ws.path("kg/zebra.md")), "type": 1}]}),
+    );
+    // The reload runs concurrently; poll until it lands.
+    let mut found = false;
+    for _ in 0..200 {
+        let r = c.request("textDocument/hover", Client::position_params(&doc, 0, 1));
+        if r != Value::Null {
+            found = r["contents"]["value"].as_str().unwrap().contains("Striped.");
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(found);
+}
+
+#[test]
+fn broken_files_and_missing_paths_warn_and_the_rest_still_works() {
+    let ws = Workspace::new(&[
+        (".kg-ls.toml", b"[kg]\npaths = [\"kg\", \"missing-folder\", \"broken.json\"]\n"),
+        ("kg/good.md", b"# good concept\n\nFine.\n"),
+        ("kg/latin1.md", b"# caf\xe9\n\nNot UTF-8.\n"),
+        ("kg/binary.md", b"\x00\x01\x02"),
+        ("broken.json", b"{\"data\": {\"a\": "),
+    ]);
+    let mut c = Client::start(&ws.root(), Value::Null);
+    let uri = c.open(&ws.path("a.md"), "good con");
+    let r = c.request("textDocument/completion", Client::position_params(&uri, 0, 8));
+    assert_eq!(labels(&r), ["good concept"]);
+    let missing = c.wait_for("window/showMessage", |p| p["message"].as_str().unwrap().contains("missing-folder"));
+    assert_eq!(missing["type"], 2, "a warning");
+    assert!(missing["message"].as_str().unwrap().contains("path does not exist"));
+    c.wait_for("window/showMessage", |p| {
+        let m = p["message"].as_str().unwrap();
+        m.contains("broken.json") && m.contains("not valid thesaurus JSON")
+    });
+    c.wait_for("window/showMessage", |p| {
+        let m = p["message"].as_str().unwrap();
+        m.contains("latin1.md") && m.contains("invalid UTF-8")
+    });
+    c.wait_for("window/showMessage", |p| p["message"].as_str().unwrap().contains("binary.md"));
+    // The file with invalid UTF-8 is still loaded, with the bad byte replaced.
+    let uri = c.open(&ws.path("b.md"), "caf\u{fffd}");
+    let r = c.request("textDocument/hover", Client::position_params(&uri, 0, 1));
+    assert!(r["contents"]["value"].as_str().unwrap().contains("Not UTF-8."), "{r}");
+    assert_eq!(c.shutdown_and_exit().code(), Some(0));
+}
+
+#[test]
+fn no_knowledge_graph_is_a_warning_not_silence() {
+    let ws = Workspace::new(&[("notes.md", b"# Notes\n")]);
+    let mut c = Client::start(&ws.root(), Value::Null);
+    c.wait_for("window/showMessage", |p| p["message"].as_str().unwrap().contains("no knowledge graph configured"));
+    c.wait_for("window/showMessage", |p| p["message"].as_str().unwrap().contains("knowledge graph is empty"));
+    // Headings still work.
+    let r = c.request("workspace/symbol", json!({"query": "notes"}));
+    assert_eq!(r[0]["name"], "Notes");
+}
+
+#[test]
+fn configuration_precedence() {
+    // Without configuration, kg/ and .terraphim/kg/ are used.
+    let ws = Workspace::new(&[
+        ("kg/alpha.md", b"# alpha\n"),
+        (".terraphim/kg/beta.md", b"# beta\n"),
+        ("other/gamma.md", b"# gamma\n"),
+    ]);
+    let mut c = Client::start(&ws.root(), Value::Null);
+    let uri = c.open(&ws.path("x.md"), "");
+    for (word, expected) in [("alp", vec!["alpha"]), ("bet", vec!["beta"]), ("gam", vec![])] {
+        c.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": word}]}),
+        );
+        let r = c.request("textDocument/completion", Client::position_params(&uri, 0, 3));
+        assert_eq!(labels(&r), expected, "{word}");
+    }
+    // initializationOptions override both, relative to the workspace folder or absolute.
+    let abs = ws.path("kg").to_string_lossy().into_owned();
+    let mut c = Client::start(&ws.root(), json!({"kg": {"paths": ["other", abs]}, "editor.unrelated": true}));
+    let uri = c.open(&ws.path("x.md"), "gam");
+    let r = c.request("textDocument/completion", Client::position_params(&uri, 0, 3));
+    assert_eq!(labels(&r), ["gamma"]);
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": "bet alp"}]}),
+    );
+    let r = c.request("textDocument/completion", Client::position_params(&uri, 0, 3));
+    assert!(labels(&r).is_empty());
+    let r = c.request("textDocument/completion", Client::position_params(&uri, 0, 7));
+    assert_eq!(labels(&r), ["alpha"]);
+}
+
+#[test]
+fn indexing_reports_progress_with_percentages() {
+    let ws = small();
+    let mut c = Client::start(&ws.root(), Value::Null);
+    let create = c.wait_for("window/workDoneProgress/create", |_| true);
+    let token = create["token"].clone();
+    c.wait_for("$/progress", |p| p["token"] == token && p["value"]["kind"] == "begin");
+    let report = c.wait_for("$/progress", |p| p["token"] == token && p["value"]["kind"] == "report");
+    assert!(report["value"]["percentage"].as_u64().unwrap() <= 100);
+    let end = c.wait_for("$/progress", |p| p["token"] == token && p["value"]["kind"] == "end");
+    assert!(end["value"]["message"].as_str().unwrap().contains("5 concepts (9 terms), 6 headings"), "{end}");
+}
+
+#[test]
+fn terraphim_fixtures_complete_hover_symbols_and_definition() {
+    let ws = Workspace::new(&[(".kg-ls.toml", b"[kg]\npaths = [\"kg\", \"thesaurus_Default.json\"]\n")]);
+    ws.copy_fixture("terraphim/docs/src/kg", "kg");
+    ws.copy_fixture("terraphim/terraphim_server/fixtures/thesaurus_Default.json", "thesaurus_Default.json");
+    let mut c = Client::start(&ws.root(), Value::Null);
+    let uri = c.open(&ws.path("notes.md"), "Run yarn install then bun i");
+    let r = c.request("textDocument/completion", Client::position_params(&uri, 0, 27));
+    assert_eq!(r["items"][0]["label"], "bun install", "{r}");
+    // "yarn install" is a synonym of the concept "bun install".
+    let r = c.request("textDocument/hover", Client::position_params(&uri, 0, 6));
+    let md = r["contents"]["value"].as_str().unwrap();
+    assert!(md.starts_with("### bun install"), "{md}");
+    assert!(md.contains("Fast package installation with Bun."), "{md}");
+    let r = c.request("textDocument/definition", Client::position_params(&uri, 0, 6));
+    assert_eq!(r["uri"], file_uri(&ws.path("kg/bun install.md")));
+    // Thesaurus concepts: terms that share an id.
+    let r = c.request("workspace/symbol", json!({"query": "life cycle models"}));
+    assert_eq!(r[0]["name"], "life cycle models", "{r}");
+    assert_eq!(r[0]["location"]["uri"], file_uri(&ws.path("thesaurus_Default.json")));
+    // Synonyms under sub-headings belong to the file's concept.
+    let r = c.request("workspace/symbol", json!({"query": "rbac policy"}));
+    assert_eq!(r[0]["containerName"], "security", "{r}");
+    assert_eq!(c.shutdown_and_exit().code(), Some(0));
+}
