@@ -102,14 +102,17 @@ fn completion_right_after_did_change_sees_the_change_1000_times() {
     let words = [("tok", "tokio"), ("asy", "async runtime"), ("act", "actors")];
     for i in 0..1000 {
         let (typed, expected) = words[i % words.len()];
-        c.notify(
-            "textDocument/didChange",
-            json!({
-                "textDocument": {"uri": uri, "version": i + 2},
-                "contentChanges": [{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 3}}, "text": typed}]
-            }),
+        // The change and the completion arrive in one read, as in a burst of typing.
+        let r = c.notify_then_request(
+            (
+                "textDocument/didChange",
+                json!({
+                    "textDocument": {"uri": uri, "version": i + 2},
+                    "contentChanges": [{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 3}}, "text": typed}]
+                }),
+            ),
+            ("textDocument/completion", Client::position_params(&uri, 0, 3)),
         );
-        let r = c.request("textDocument/completion", Client::position_params(&uri, 0, 3));
         assert_eq!(r["items"][0]["label"], expected, "iteration {i}: {r}");
     }
     assert_eq!(c.shutdown_and_exit().code(), Some(0));

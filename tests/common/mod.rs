@@ -51,10 +51,33 @@ impl Client {
     }
 
     pub fn send(&mut self, msg: &Value) {
-        let body = serde_json::to_string(msg).unwrap();
+        self.send_all(std::slice::from_ref(msg));
+    }
+
+    /// Writes several messages with one write, so the server finds them in one read buffer,
+    /// as it does when an editor sends a burst.
+    pub fn send_all(&mut self, msgs: &[Value]) {
+        let mut buf = Vec::new();
+        for msg in msgs {
+            let body = serde_json::to_string(msg).unwrap();
+            write!(buf, "Content-Length: {}\r\n\r\n{}", body.len(), body).unwrap();
+        }
         let stdin = self.stdin.as_mut().expect("stdin open");
-        write!(stdin, "Content-Length: {}\r\n\r\n{}", body.len(), body).unwrap();
+        stdin.write_all(&buf).unwrap();
         stdin.flush().unwrap();
+    }
+
+    /// Sends a notification and a request in one write and returns the request's result.
+    pub fn notify_then_request(&mut self, notification: (&str, Value), request: (&str, Value)) -> Value {
+        let id = json!(self.next_id);
+        self.next_id += 1;
+        self.send_all(&[
+            json!({"jsonrpc": "2.0", "method": notification.0, "params": notification.1}),
+            json!({"jsonrpc": "2.0", "id": id, "method": request.0, "params": request.1}),
+        ]);
+        let resp = self.response(&id);
+        assert!(resp.get("error").is_none(), "{} failed: {resp}", request.0);
+        resp["result"].clone()
     }
 
     pub fn notify(&mut self, method: &str, params: Value) {
