@@ -8,6 +8,8 @@
 //! - [`render`]: concept → hover markdown or plain text, sanitized.
 //! - [`analysis`]: completion, hover, definition and symbols on an immutable snapshot.
 //! - [`workspace`]: the mutable host: configuration, sources, open documents.
+//! - [`cache`]: cache directory, atomic writes, checksummed files.
+//! - [`synth`]: synthetic knowledge graphs and workspaces for tests and benchmarks.
 //! - [`query`]: the `kg-ls query` command, printing what an editor would show.
 //! - [`lsp`]: the only module that knows tokio, `tower-lsp-server` and protocol types.
 //!
@@ -16,10 +18,12 @@
 //! empty graph served in silence.
 
 pub mod analysis;
+pub mod cache;
 pub mod index;
 pub mod kg;
 pub mod lsp;
 pub mod query;
 pub mod render;
+pub mod synth;
 pub mod text;
 pub mod workspace;
