@@ -90,7 +90,7 @@ fn completion_is_capped_and_marked_incomplete() {
     let mut c = Client::start(&ws.root(), json!({"completion": {"limit": 2}}));
     let uri = c.open(&ws.path("docs/a.md"), "t");
     let r = c.request("textDocument/completion", Client::position_params(&uri, 0, 1));
-    assert_eq!(labels(&r), ["tokio", "tokio rt"]);
+    assert_eq!(labels(&r), ["tokio", "tokio runtime"]);
     assert_eq!(r["isIncomplete"], true);
 }
 
@@ -99,7 +99,7 @@ fn completion_right_after_did_change_sees_the_change_1000_times() {
     let ws = small();
     let mut c = Client::start(&ws.root(), Value::Null);
     let uri = c.open(&ws.path("docs/a.md"), "xxx\n");
-    let words = [("tok", "tokio"), ("asy", "async runtime"), ("act", "actors")];
+    let words = [("tok", "tokio"), ("asy", "async runtime"), ("act", "actor model")];
     for i in 0..1000 {
         let (typed, expected) = words[i % words.len()];
         // The change and the completion arrive in one read, as in a burst of typing.
@@ -247,7 +247,7 @@ fn unsaved_edits_to_a_concept_file_win_over_the_disk() {
     );
     let other = c.open(&ws.path("docs/b.md"), "toky");
     let r = c.request("textDocument/completion", Client::position_params(&other, 0, 4));
-    assert_eq!(labels(&r), ["tokyo"]);
+    assert_eq!(labels(&r)[0], "tokyo", "{r}");
     // Closing without saving goes back to the disk.
     c.notify("textDocument/didClose", json!({"textDocument": {"uri": concept}}));
     assert!(hover(&mut c).contains("The tokio runtime library."));
@@ -392,4 +392,26 @@ fn terraphim_fixtures_complete_hover_symbols_and_definition() {
     let r = c.request("workspace/symbol", json!({"query": "rbac policy"}));
     assert_eq!(r[0]["containerName"], "security", "{r}");
     assert_eq!(c.shutdown_and_exit().code(), Some(0));
+}
+
+#[test]
+fn accepted_completions_rank_higher() {
+    let ws = small();
+    let mut c = Client::start(&ws.root(), Value::Null);
+    let uri = c.open(&ws.path("docs/a.md"), "tok");
+    let r = c.request("textDocument/completion", Client::position_params(&uri, 0, 3));
+    assert_eq!(labels(&r)[0], "tokio");
+    // The editor runs the item's command when the user accepts it; accept the last one.
+    let item = r["items"].as_array().unwrap().last().unwrap().clone();
+    let last = item["label"].as_str().unwrap().to_string();
+    assert_ne!(last, "tokio");
+    assert_eq!(item["command"]["command"], "kg-ls.completionAccepted");
+    let accept = json!({"command": item["command"]["command"], "arguments": item["command"]["arguments"]});
+    c.request("workspace/executeCommand", accept.clone());
+    c.request("workspace/executeCommand", accept);
+    let r = c.request("textDocument/completion", Client::position_params(&uri, 0, 3));
+    assert_eq!(labels(&r)[0], last, "{r}");
+    let bad =
+        c.request_raw("workspace/executeCommand", json!({"command": "kg-ls.completionAccepted", "arguments": [1]}));
+    assert_eq!(bad["error"]["code"], -32602);
 }

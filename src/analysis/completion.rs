@@ -1,24 +1,27 @@
-//! Completion: the word or multi-word phrase before the cursor, matched by prefix against every
-//! term through the fst.
+//! Completion: the word or multi-word phrase before the cursor, matched against every term
+//! through the [`CompletionIndex`] engine.
 //!
 //! Every phrase that ends at the cursor (one word, two words, … up to [`MAX_WORDS`], never
-//! across punctuation) is a candidate; longer phrases rank first, because typing `async ru`
-//! means "a term starting with async ru" more than "a term starting with ru". Within a phrase:
-//! exact match first, then shorter terms, then alphabetical.
+//! across punctuation) is a candidate. Exact and prefix matches of any phrase come first,
+//! longer phrases before shorter ones (typing `async ru` means "a term starting with async ru"
+//! more than "a term starting with ru"), then by weight (workspace frequency, centrality,
+//! accepted completions). Typo-tolerant matches follow when the prefixes leave room, then
+//! initials and subsequences of multi-word terms.
 
-use std::ops::{ControlFlow, Range};
+use std::collections::HashSet;
+use std::ops::Range;
 use std::sync::Arc;
 
 use super::Analysis;
+use super::ranking::boost_fn;
+use crate::index::{Hit, MatchKind};
 use crate::kg::ConceptId;
-use crate::text::{fold_query, is_term_char, is_word_char};
+use crate::text::{fold, fold_query, is_term_char, is_word_char};
 
 /// The most words a typed phrase may have.
 pub const MAX_WORDS: usize = 6;
 /// The most bytes back from the cursor a phrase may start.
 const MAX_PHRASE_BYTES: usize = 200;
-/// The most keys one phrase collects before the list is marked incomplete.
-const SCAN_CAP: usize = 20_000;
 
 /// One completion: a term of a concept, and the text it replaces.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,6 +32,7 @@ pub struct CompletionItem {
     pub replace: Range<usize>,
     /// Whether the typed span equals the term (case-insensitively).
     pub exact: bool,
+    pub kind: MatchKind,
 }
 
 /// Completions in the order to show them.
@@ -45,16 +49,18 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
         offset -= 1;
     }
     let line_start = text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1);
-    let from = line_start.max(offset.saturating_sub(MAX_PHRASE_BYTES));
-    let mut from = from;
+    let mut from = line_start.max(offset.saturating_sub(MAX_PHRASE_BYTES));
     while !text.is_char_boundary(from) {
         from += 1;
     }
     let before = &text[from..offset];
+    let index = &*a.completion;
+    let feedback = a.feedback.snapshot();
+    let boost = boost_fn(index, &feedback);
 
     let mut out = Completions::default();
-    let mut ranked: Vec<(usize, bool, usize, String, CompletionItem)> = Vec::new();
-    // Candidate starts from the nearest (one word) to the farthest (most words).
+    // (tier, words, kind, score, hit, replace)
+    let mut ranked: Vec<(u8, usize, MatchKind, f32, u32, Range<usize>)> = Vec::new();
     for (words, start) in phrase_starts(before).into_iter().enumerate() {
         let typed = &before[start..];
         let query = fold_query(typed);
@@ -62,33 +68,69 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
             continue;
         }
         let replace = from + start..offset;
-        let mut seen = 0;
-        a.terms.map.prefix(&query, |key, group| {
-            seen += 1;
-            if seen > SCAN_CAP {
-                out.incomplete = true;
-                return ControlFlow::Break(());
+        let mut hits = index.prefix(&query, limit + 1, &boost);
+        // Accepted completions that a precomputed list might not carry.
+        for (term, concept) in feedback.terms() {
+            let key = fold(term);
+            if key.starts_with(&query) {
+                for e in index.exact(&key) {
+                    if index.text(e) == term
+                        && index.concept_name(index.concept(e)) == concept
+                        && !hits.iter().any(|h| h.entry == e)
+                    {
+                        let kind = if key == query { MatchKind::Exact } else { MatchKind::Prefix };
+                        hits.push(Hit { entry: e, kind, score: index.weight(e) + boost(e) });
+                    }
+                }
             }
-            let exact = key == query;
-            for r in group {
-                let item = CompletionItem { term: r.term.clone(), concept: r.concept, replace: replace.clone(), exact };
-                ranked.push((words, exact, key.chars().count(), key.to_string(), item));
+        }
+        if hits.len() > limit {
+            out.incomplete = true;
+        }
+        let room = (limit + 1).saturating_sub(hits.len());
+        if room > 0 && !query.ends_with(' ') {
+            hits.extend(index.fuzzy(&query, room, &boost));
+            if words == 0 && !query.contains(' ') {
+                hits.extend(index.initials(&query, room, &boost));
+                if hits.len() <= limit {
+                    hits.extend(index.subsequence(&query, room, &boost));
+                }
             }
-            ControlFlow::Continue(())
-        });
+        }
+        let last_word = query.rsplit(' ').next().unwrap_or("");
+        for h in hits {
+            // A multi-word phrase with a typo in an earlier word ("cancelation tok") still means
+            // that phrase: rank it with the prefix matches when its last word is a clean prefix.
+            let promoted = words > 0
+                && matches!(h.kind, MatchKind::Fuzzy { distance: 1, .. })
+                && fold(index.text(h.entry)).split(' ').any(|w| !last_word.is_empty() && w.starts_with(last_word));
+            let tier = if promoted { 0 } else { h.kind.tier() };
+            ranked.push((tier, words, h.kind, h.score, h.entry, replace.clone()));
+        }
     }
-    // More words typed first, then exact, then shorter, then by key; one item per (term, concept).
-    ranked.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)).then_with(|| a.3.cmp(&b.3)));
-    let mut seen = std::collections::HashSet::new();
-    for (_, _, _, _, item) in ranked {
-        if !seen.insert((item.term.clone(), item.concept)) {
+    ranked.sort_by(|a, b| {
+        a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then_with(|| match (a.2, b.2) {
+            // Fuzzy hits keep the engine's order (edits, similarity, weight).
+            (MatchKind::Fuzzy { .. }, MatchKind::Fuzzy { .. }) => std::cmp::Ordering::Equal,
+            _ => a.2.cmp(&b.2).then(b.3.total_cmp(&a.3)),
+        })
+    });
+    let mut seen = HashSet::new();
+    for (_, _, kind, _, entry, replace) in ranked {
+        if !seen.insert((index.text(entry).to_string(), index.concept(entry))) {
             continue;
         }
         if out.items.len() == limit {
             out.incomplete = true;
             break;
         }
-        out.items.push(item);
+        out.items.push(CompletionItem {
+            term: Arc::from(index.text(entry)),
+            concept: ConceptId(index.concept(entry)),
+            exact: kind == MatchKind::Exact,
+            replace,
+            kind,
+        });
     }
     out
 }
@@ -179,26 +221,27 @@ synonyms:: tokio
             "I use async ru$0",
             50,
             expect![[r#"
-            async runtime (async runtime) replaces "async ru"
-            rust (rust) replaces "ru"
-            runtime (runtime) replaces "ru"
-            rustlang (rust) replaces "ru"
-            Rust language (rust) replaces "ru"
-        "#]],
+                async runtime (async runtime) replaces "async ru"
+                rust (rust) replaces "ru"
+                runtime (runtime) replaces "ru"
+                rustlang (rust) replaces "ru"
+                Rust language (rust) replaces "ru"
+                async await (async await) replaces "async ru"
+            "#]],
         );
     }
 
     #[test]
-    fn exact_first_then_shorter_and_shared_terms_for_each_concept() {
+    fn exact_first_then_by_weight_and_shared_terms_for_each_concept() {
         check(
             "(Tokio$0",
             50,
             expect![[r#"
-            tokio (tokio) replaces "Tokio" exact
-            tokio (other) replaces "Tokio" exact
-            tokio rt (tokio) replaces "Tokio"
-            tokio runtime (tokio runtime) replaces "Tokio"
-        "#]],
+                tokio (tokio) replaces "Tokio" exact
+                tokio (other) replaces "Tokio" exact
+                tokio runtime (tokio runtime) replaces "Tokio"
+                tokio rt (tokio) replaces "Tokio"
+            "#]],
         );
     }
 
@@ -208,9 +251,9 @@ synonyms:: tokio
             "see tokio $0",
             50,
             expect![[r#"
-            tokio rt (tokio) replaces "tokio "
-            tokio runtime (tokio runtime) replaces "tokio "
-        "#]],
+                tokio runtime (tokio runtime) replaces "tokio "
+                tokio rt (tokio) replaces "tokio "
+            "#]],
         );
     }
 
@@ -231,11 +274,12 @@ synonyms:: tokio
             "fly to züRICH a$0",
             50,
             expect![[r#"
-            ZÜRICH Airport (Zürich) replaces "züRICH a"
-            async await (async await) replaces "a"
-            async/await (async await) replaces "a"
-            async runtime (async runtime) replaces "a"
-        "#]],
+                ZÜRICH Airport (Zürich) replaces "züRICH a"
+                async await (async await) replaces "a"
+                async runtime (async runtime) replaces "a"
+                async/await (async await) replaces "a"
+                Zürich (Zürich) replaces "züRICH a"
+            "#]],
         );
     }
 
@@ -245,10 +289,10 @@ synonyms:: tokio
             "a$0",
             2,
             expect![[r#"
-            async await (async await) replaces "a"
-            async/await (async await) replaces "a"
-            incomplete
-        "#]],
+                async await (async await) replaces "a"
+                async runtime (async runtime) replaces "a"
+                incomplete
+            "#]],
         );
         check("x, $0", 50, expect![[""]]);
         check("$0", 50, expect![[""]]);

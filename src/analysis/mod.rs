@@ -6,6 +6,7 @@
 
 mod completion;
 mod hover;
+mod ranking;
 mod symbols;
 
 use std::path::Path;
@@ -13,9 +14,10 @@ use std::sync::Arc;
 
 pub use completion::{CompletionItem, Completions};
 pub use hover::HoverHit;
+pub use ranking::{Feedback, FeedbackMap, build_completion_index, term_weight};
 pub use symbols::{Symbol, SymbolKind};
 
-use crate::index::{HeadingIndex, TermIndex};
+use crate::index::{CompletionIndex, HeadingIndex, TermIndex};
 use crate::kg::{ConceptId, Graph};
 use crate::render::{self, Format};
 
@@ -25,6 +27,10 @@ pub struct Analysis {
     pub graph: Arc<Graph>,
     pub terms: Arc<TermIndex>,
     pub headings: Arc<HeadingIndex>,
+    /// The ranked, typo-tolerant completion engine over the same terms.
+    pub completion: Arc<CompletionIndex>,
+    /// Accepted completions, shared by every snapshot of a workspace.
+    pub feedback: Arc<Feedback>,
 }
 
 /// Where a concept is defined.
@@ -35,10 +41,28 @@ pub struct Location {
 }
 
 impl Analysis {
-    /// Builds the term index for `graph`; headings are indexed separately.
+    /// Builds the term indexes for `graph` with no frequency data and no feedback; headings are
+    /// indexed separately.
     pub fn new(graph: Arc<Graph>, headings: Arc<HeadingIndex>) -> Analysis {
+        Analysis::with_ranking(graph, headings, &Default::default(), Arc::default())
+    }
+
+    /// Builds the term indexes for `graph`, weighting completion by `occurrences` (folded term →
+    /// count in the workspace's documents) and `feedback`.
+    pub fn with_ranking(
+        graph: Arc<Graph>,
+        headings: Arc<HeadingIndex>,
+        occurrences: &std::collections::HashMap<String, u64>,
+        feedback: Arc<Feedback>,
+    ) -> Analysis {
         let terms = Arc::new(TermIndex::build(&graph));
-        Analysis { graph, terms, headings }
+        let completion = Arc::new(build_completion_index(&graph, occurrences));
+        Analysis { graph, terms, headings, completion, feedback }
+    }
+
+    /// Records that the user accepted a completion, so it ranks higher from now on.
+    pub fn accept_completion(&self, term: &str, concept: &str) {
+        self.feedback.accept(term, concept);
     }
 
     /// Completions for the word or phrase that ends at `offset` in `text`.

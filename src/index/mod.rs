@@ -5,6 +5,8 @@
 //! exact, prefix and subsequence search and a longest-match walk over running text. It is built
 //! once and shared behind `Arc`; it does no I/O and knows nothing of protocol types.
 
+mod bytes;
+mod completion;
 mod headings;
 mod terms;
 
@@ -14,6 +16,8 @@ use std::ops::ControlFlow;
 use fst::automaton::{Automaton, Str, Subsequence};
 use fst::{IntoStreamer, Streamer};
 
+pub use bytes::Bytes;
+pub use completion::{CompletionIndex, Hit, MatchKind, PRECOMPUTED_K, TermInput};
 pub use headings::{DocHeadings, Heading, HeadingIndex, extract_headings};
 pub use terms::{TermIndex, TermRef};
 
@@ -131,7 +135,9 @@ impl<T> TermMap<T> {
                 }
                 step(b" ")
             } else {
-                c.to_lowercase().all(|l| step(l.encode_utf8(&mut buf).as_bytes()))
+                let mut ok = true;
+                crate::text::fold_char(c, &mut |f| ok = ok && step(f.encode_utf8(&mut buf).as_bytes()));
+                ok
             };
             if !ok {
                 break;

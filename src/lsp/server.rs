@@ -22,6 +22,9 @@ use crate::render::Format;
 use crate::text::Encoding;
 use crate::workspace::{self, Document, Settings, Workspace};
 
+/// The command a completion item carries, so that accepting it feeds the ranking.
+pub const ACCEPT_COMMAND: &str = "kg-ls.completionAccepted";
+
 /// At most this many problems are shown as messages; the rest go to the log.
 const MAX_SHOWN_PROBLEMS: usize = 5;
 
@@ -194,6 +197,10 @@ impl LanguageServer for Server {
             hover_provider: Some(HoverProviderCapability::Simple(true)),
             definition_provider: Some(OneOf::Left(true)),
             workspace_symbol_provider: Some(OneOf::Left(true)),
+            execute_command_provider: Some(ExecuteCommandOptions {
+                commands: vec![ACCEPT_COMMAND.to_string()],
+                ..Default::default()
+            }),
             ..Default::default()
         };
         Ok(InitializeResult {
@@ -334,6 +341,11 @@ impl LanguageServer for Server {
                     sort_text: Some(format!("{i:05}")),
                     filter_text: Some(item.term.to_string()),
                     text_edit: Some(CompletionTextEdit::Edit(TextEdit { range, new_text: item.term.to_string() })),
+                    command: Some(Command {
+                        title: String::new(),
+                        command: ACCEPT_COMMAND.to_string(),
+                        arguments: Some(vec![serde_json::json!(&*item.term), serde_json::json!(canonical)]),
+                    }),
                     ..Default::default()
                 }
             })
@@ -367,6 +379,21 @@ impl LanguageServer for Server {
             1 => Some(GotoDefinitionResponse::Scalar(locations.into_iter().next().expect("one location"))),
             _ => Some(GotoDefinitionResponse::Array(locations)),
         })
+    }
+
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
+        match params.command.as_str() {
+            ACCEPT_COMMAND => {
+                let args: Vec<&str> = params.arguments.iter().filter_map(|a| a.as_str()).collect();
+                let [term, concept] = args[..] else {
+                    return Err(tower_lsp_server::jsonrpc::Error::invalid_params("expected [term, concept]"));
+                };
+                let feedback = self.session.workspace().feedback();
+                feedback.accept(term, concept);
+                Ok(None)
+            }
+            other => Err(tower_lsp_server::jsonrpc::Error::invalid_params(format!("unknown command {other}"))),
+        }
     }
 
     async fn symbol(&self, params: WorkspaceSymbolParams) -> Result<Option<WorkspaceSymbolResponse>> {

@@ -8,12 +8,14 @@ mod line_index;
 
 pub use line_index::{Encoding, LineCol, LineIndex};
 
-/// Folds a term for case-insensitive matching: full Unicode lowercase, character by character,
-/// with every run of white space collapsed to one ASCII space and the ends trimmed.
+/// Folds a term for matching: Unicode case folding (full lowercase, plus the folds that
+/// lowercase lacks, such as `ß` → `ss` and final `ς` → `σ`) and canonical decomposition (NFD), so
+/// that `Straße`, `STRASSE` and `strasse` match, and so do `café` written precomposed or with a
+/// combining accent. Every run of white space becomes one ASCII space and the ends are trimmed.
 ///
-/// The same function folds index keys and queries, so the two always agree. Lowercasing per
-/// character (rather than `str::to_lowercase`) keeps folding streamable: the folded form of a
-/// prefix is a prefix of the folded form of the whole.
+/// The same function folds index keys and queries, so the two always agree. It works character
+/// by character (see [`fold_char`]), so the folded form of a prefix is a prefix of the folded
+/// form of the whole, and running text can be folded as it is walked.
 pub fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut pending_space = false;
@@ -26,9 +28,27 @@ pub fn fold(s: &str) -> String {
             out.push(' ');
             pending_space = false;
         }
-        out.extend(c.to_lowercase());
+        fold_char(c, &mut |f| out.push(f));
     }
     out
+}
+
+/// Folds one non-space character, passing the folded characters to `emit`.
+pub fn fold_char(c: char, emit: &mut dyn FnMut(char)) {
+    if c.is_ascii() {
+        emit(c.to_ascii_lowercase());
+        return;
+    }
+    for l in c.to_lowercase() {
+        match l {
+            'ß' => {
+                emit('s');
+                emit('s');
+            }
+            'ς' => emit('σ'),
+            l => unicode_normalization::char::decompose_canonical(l, &mut *emit),
+        }
+    }
 }
 
 /// Folds a query typed by a user. Unlike [`fold`], a trailing white space run is kept as one
@@ -72,9 +92,13 @@ mod tests {
     #[test]
     fn fold_is_full_unicode_lowercase_with_collapsed_space() {
         assert_eq!(fold("  Tokio   Runtime "), "tokio runtime");
-        assert_eq!(fold("ÄRGER Straße"), "ärger straße");
-        assert_eq!(fold("ΣΟΦΙΑ"), "σοφια");
+        assert_eq!(fold("ÄRGER Straße"), "a\u{308}rger strasse");
+        assert_eq!(fold("STRASSE"), fold("straße"));
+        assert_eq!(fold("ΣΟΦΟΣ"), fold("σοφος"));
         assert_eq!(fold("İstanbul"), "i\u{307}stanbul");
+        // NFC and NFD spellings fold alike.
+        assert_eq!(fold("caf\u{e9}"), fold("cafe\u{301}"));
+        assert_eq!(fold("\u{212B}ngstr\u{f6}m"), fold("A\u{30a}ngstro\u{308}m"));
         assert_eq!(fold("async\t\nRU"), "async ru");
     }
 

@@ -19,8 +19,8 @@ pub use config::{
 };
 pub use documents::{Document, Documents};
 
-use crate::analysis::Analysis;
-use crate::index::{DocHeadings, HeadingIndex, extract_headings};
+use crate::analysis::{Analysis, Feedback};
+use crate::index::{DocHeadings, HeadingIndex, TermIndex, extract_headings};
 use crate::kg::{Graph, KgFile, MAX_FILE_BYTES, Problem, kind_of, load_sources, parse};
 
 /// Markdown documents larger than this are not scanned for headings.
@@ -34,6 +34,9 @@ pub struct Workspace {
     doc_headings: BTreeMap<PathBuf, DocHeadings>,
     pub documents: Documents,
     analysis: Analysis,
+    /// Folded term → occurrences in the workspace's documents (for ranking).
+    occurrences: Arc<std::collections::HashMap<String, u64>>,
+    feedback: Arc<Feedback>,
     graph_dirty: bool,
     headings_dirty: bool,
 }
@@ -54,6 +57,8 @@ pub struct Loaded {
     pub kg_files: Vec<KgFile>,
     pub docs: Vec<DocHeadings>,
     pub problems: Vec<Problem>,
+    /// Folded term → occurrences in the documents.
+    pub occurrences: std::collections::HashMap<String, u64>,
 }
 
 impl Workspace {
@@ -68,6 +73,7 @@ impl Workspace {
         self.config = Some(config);
         self.kg_files = loaded.kg_files.into_iter().map(|f| (f.path.clone(), Arc::new(f))).collect();
         self.doc_headings = loaded.docs.into_iter().map(|d| (d.path.clone(), d)).collect();
+        self.occurrences = Arc::new(loaded.occurrences);
         self.graph_dirty = true;
         self.headings_dirty = true;
     }
@@ -119,6 +125,11 @@ impl Workspace {
         problems
     }
 
+    /// Accepted completions, shared by every snapshot.
+    pub fn feedback(&self) -> Arc<Feedback> {
+        self.feedback.clone()
+    }
+
     /// Problems of the current sources, open documents included.
     pub fn problems(&self) -> Vec<Problem> {
         self.kg_files.values().flat_map(|f| f.problems.iter().cloned()).collect()
@@ -149,7 +160,12 @@ impl Workspace {
                 }
             }
             let graph = Graph::build(files.values().map(|f| f.as_ref()));
-            self.analysis = Analysis::new(Arc::new(graph), self.analysis.headings.clone());
+            self.analysis = Analysis::with_ranking(
+                Arc::new(graph),
+                self.analysis.headings.clone(),
+                &self.occurrences,
+                self.feedback.clone(),
+            );
             self.graph_dirty = false;
         }
         self.analysis.clone()
@@ -196,12 +212,47 @@ pub fn load(roots: &[PathBuf], client: Option<&Settings>, progress: Progress<'_>
     let (kg_files, more) = load_sources(&config.sources, &mut |done, total| progress("knowledge graph", done, total));
     problems.extend(more);
     problems.extend(kg_files.iter().flat_map(|f| f.problems.iter().cloned()));
-    let docs = scan_documents(roots, &mut |done, total| progress("documents", done, total));
-    (config, Loaded { kg_files, docs, problems })
+    // Term occurrences in the documents weigh completion; count them while reading headings.
+    let terms = TermIndex::build(&Graph::build(&kg_files));
+    let mut occurrences = std::collections::HashMap::new();
+    let docs = scan_documents(roots, &mut |text| count_terms(&terms, text, &mut occurrences), &mut |done, total| {
+        progress("documents", done, total)
+    });
+    (config, Loaded { kg_files, docs, problems, occurrences })
 }
 
-/// Reads the headings of every markdown document under `roots`, honouring `.gitignore`.
-pub fn scan_documents(roots: &[PathBuf], progress: &mut dyn FnMut(usize, usize)) -> Vec<DocHeadings> {
+/// Adds every longest term occurrence in `text` to `counts` (folded term → count).
+pub fn count_terms(terms: &TermIndex, text: &str, counts: &mut std::collections::HashMap<String, u64>) {
+    if terms.map.is_empty() {
+        return;
+    }
+    let mut prev_word = false;
+    let mut skip_to = 0;
+    for (i, c) in text.char_indices() {
+        let word = crate::text::is_word_char(c);
+        if word && !prev_word && i >= skip_to {
+            if let Some(&(end, _)) = terms
+                .map
+                .matches_at(text, i)
+                .iter()
+                .rev()
+                .find(|(end, _)| !text[*end..].chars().next().is_some_and(crate::text::is_word_char))
+            {
+                *counts.entry(crate::text::fold(&text[i..end])).or_default() += 1;
+                skip_to = end;
+            }
+        }
+        prev_word = word;
+    }
+}
+
+/// Reads the headings of every markdown document under `roots`, honouring `.gitignore`, and
+/// hands each document's text to `visit`.
+pub fn scan_documents(
+    roots: &[PathBuf],
+    visit: &mut dyn FnMut(&str),
+    progress: &mut dyn FnMut(usize, usize),
+) -> Vec<DocHeadings> {
     let mut paths = Vec::new();
     for root in roots {
         for entry in ignore::WalkBuilder::new(root).build().flatten() {
@@ -214,7 +265,7 @@ pub fn scan_documents(roots: &[PathBuf], progress: &mut dyn FnMut(usize, usize))
     let total = paths.len();
     let mut docs = Vec::with_capacity(total);
     for (i, path) in paths.iter().enumerate() {
-        docs.extend(read_doc(path));
+        docs.extend(read_doc_with(path, visit));
         if (i + 1) % 64 == 0 || i + 1 == total {
             progress(i + 1, total);
         }
@@ -223,12 +274,17 @@ pub fn scan_documents(roots: &[PathBuf], progress: &mut dyn FnMut(usize, usize))
 }
 
 fn read_doc(path: &Path) -> Option<DocHeadings> {
+    read_doc_with(path, &mut |_| {})
+}
+
+fn read_doc_with(path: &Path, visit: &mut dyn FnMut(&str)) -> Option<DocHeadings> {
     let len = std::fs::metadata(path).ok()?.len();
     if len > MAX_DOC_BYTES.min(MAX_FILE_BYTES) {
         return None;
     }
     let bytes = std::fs::read(path).ok()?;
     let text = String::from_utf8_lossy(&bytes);
+    visit(&text);
     Some(DocHeadings { path: path.to_path_buf(), headings: extract_headings(&text) })
 }
 
