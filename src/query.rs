@@ -106,7 +106,7 @@ fn answer(
             }
             let width = c.items.iter().map(|i| i.term.chars().count()).max().unwrap_or(0);
             for item in &c.items {
-                let canonical = a.graph.concept(item.concept).name();
+                let canonical = &item.canonical;
                 let _ = writeln!(
                     out,
                     "{:<width$}  {:<24}  replaces {:?}",

@@ -415,3 +415,45 @@ fn accepted_completions_rank_higher() {
         c.request_raw("workspace/executeCommand", json!({"command": "kg-ls.completionAccepted", "arguments": [1]}));
     assert_eq!(bad["error"]["code"], -32602);
 }
+
+#[test]
+fn the_completion_index_is_persisted_and_a_corrupt_file_is_rebuilt() {
+    let ws = small();
+    let cache = tempfile::tempdir().unwrap();
+    let run = |expect_first: &str| {
+        let mut c = Client::spawn_with_cache(&[], cache.path());
+        c.initialize(&ws.root(), Value::Null, editor_capabilities());
+        let uri = c.open(&ws.path("docs/a.md"), "asy");
+        let r = c.request("textDocument/completion", Client::position_params(&uri, 0, 3));
+        assert_eq!(r["items"][0]["label"], expect_first, "{r}");
+        // Wait for indexing to end: the index is saved right after.
+        c.wait_for("$/progress", |p| p["value"]["kind"] == "end");
+        assert_eq!(c.shutdown_and_exit().code(), Some(0));
+    };
+    let index_files = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(cache.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "idx"))
+            .collect()
+    };
+    run("async runtime");
+    let files = index_files();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let saved = std::fs::read(&files[0]).unwrap();
+    assert!(kg_ls::index::persist::open(&files[0]).is_ok());
+
+    // A second start opens it; a corrupt one is refused, rebuilt and saved again.
+    run("async runtime");
+    let mut corrupt = saved.clone();
+    let mid = corrupt.len() / 2;
+    corrupt[mid] ^= 0xff;
+    std::fs::write(&files[0], &corrupt).unwrap();
+    run("async runtime");
+    assert!(kg_ls::index::persist::open(&files[0]).is_ok(), "the corrupt file was replaced");
+
+    // Changed sources get a new index file; the old one is not trusted for them.
+    std::fs::write(ws.path("kg/asymptote.md"), "# asymptote\n").unwrap();
+    run("async runtime");
+    assert_eq!(index_files().len(), 2);
+}

@@ -27,7 +27,10 @@ const MAX_PHRASE_BYTES: usize = 200;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CompletionItem {
     pub term: Arc<str>,
+    /// The concept in the completion index's numbering (see [`crate::index::LayeredIndex`]).
     pub concept: ConceptId,
+    /// The concept's canonical name.
+    pub canonical: Arc<str>,
     /// The typed span the term replaces (byte offsets into the document).
     pub replace: Range<usize>,
     /// Whether the typed span equals the term (case-insensitively).
@@ -127,6 +130,7 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
         out.items.push(CompletionItem {
             term: Arc::from(index.text(entry)),
             concept: ConceptId(index.concept(entry)),
+            canonical: Arc::from(index.concept_name(index.concept(entry))),
             exact: kind == MatchKind::Exact,
             replace,
             kind,
@@ -201,7 +205,7 @@ synonyms:: tokio
         let c = a.completions(&text, offset, limit);
         let mut out = String::new();
         for item in &c.items {
-            let canonical = a.graph.concept(item.concept).name();
+            let canonical = &item.canonical;
             out += &format!(
                 "{} ({canonical}) replaces {:?}{}\n",
                 item.term,

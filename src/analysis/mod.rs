@@ -17,7 +17,7 @@ pub use hover::HoverHit;
 pub use ranking::{Feedback, FeedbackMap, build_completion_index, term_weight};
 pub use symbols::{Symbol, SymbolKind};
 
-use crate::index::{CompletionIndex, HeadingIndex, TermIndex};
+use crate::index::{HeadingIndex, LayeredIndex, TermIndex};
 use crate::kg::{ConceptId, Graph};
 use crate::render::{self, Format};
 
@@ -28,7 +28,7 @@ pub struct Analysis {
     pub terms: Arc<TermIndex>,
     pub headings: Arc<HeadingIndex>,
     /// The ranked, typo-tolerant completion engine over the same terms.
-    pub completion: Arc<CompletionIndex>,
+    pub completion: Arc<LayeredIndex>,
     /// Accepted completions, shared by every snapshot of a workspace.
     pub feedback: Arc<Feedback>,
 }
@@ -56,7 +56,7 @@ impl Analysis {
         feedback: Arc<Feedback>,
     ) -> Analysis {
         let terms = Arc::new(TermIndex::build(&graph));
-        let completion = Arc::new(build_completion_index(&graph, occurrences));
+        let completion = Arc::new(LayeredIndex::from(build_completion_index(&graph, occurrences)));
         Analysis { graph, terms, headings, completion, feedback }
     }
 

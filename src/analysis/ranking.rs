@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::index::{CompletionIndex, TermInput};
+use crate::index::{CompletionIndex, LayeredIndex, TermInput};
 use crate::kg::Graph;
 use crate::text::fold;
 
@@ -102,7 +102,7 @@ impl FeedbackMap {
 }
 
 /// The boost closure for one search over `index`.
-pub fn boost_fn<'a>(index: &'a CompletionIndex, feedback: &'a FeedbackMap) -> impl Fn(u32) -> f32 + 'a {
+pub fn boost_fn<'a>(index: &'a LayeredIndex, feedback: &'a FeedbackMap) -> impl Fn(u32) -> f32 + 'a {
     let now = now_secs();
     move |e| {
         if feedback.is_empty() {

@@ -15,7 +15,8 @@
 //! 4. subsequences anchored at the first character (`tkrt` for "tokio runtime").
 //!
 //! Dynamic boosts (accepted completions) are applied by the caller through a closure. The
-//! index does no I/O except in [`persist`](super::persist); it knows nothing of protocol types.
+//! index does no I/O (saving and opening it is [`super::persist`]); it knows nothing of
+//! protocol types.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};

@@ -8,6 +8,8 @@
 mod bytes;
 mod completion;
 mod headings;
+mod layered;
+pub mod persist;
 mod terms;
 
 use std::collections::BTreeMap;
@@ -19,6 +21,7 @@ use fst::{IntoStreamer, Streamer};
 pub use bytes::Bytes;
 pub use completion::{CompletionIndex, Hit, MatchKind, PRECOMPUTED_K, TermInput};
 pub use headings::{DocHeadings, Heading, HeadingIndex, extract_headings};
+pub use layered::LayeredIndex;
 pub use terms::{TermIndex, TermRef};
 
 use crate::text::fold;

@@ -21,6 +21,19 @@ pub struct KgSource {
 /// to `progress` after each. Returns the parsed files (sorted by path within a source) and the
 /// problems that concern no single parsed file (missing paths, unreadable folders).
 pub fn load_sources(sources: &[KgSource], progress: &mut dyn FnMut(usize, usize)) -> (Vec<KgFile>, Vec<Problem>) {
+    let (paths, problems) = list_source_files(sources);
+    let total = paths.len();
+    let mut files = Vec::with_capacity(total);
+    for (i, path) in paths.iter().enumerate() {
+        files.push(load_file(path));
+        progress(i + 1, total);
+    }
+    (files, problems)
+}
+
+/// Every knowledge-graph file the sources name, in order (sorted by path within a folder),
+/// and the problems with sources that could not be listed.
+pub fn list_source_files(sources: &[KgSource]) -> (Vec<PathBuf>, Vec<Problem>) {
     let mut problems = Vec::new();
     let mut paths = Vec::new();
     for source in sources {
@@ -49,13 +62,7 @@ pub fn load_sources(sources: &[KgSource], progress: &mut dyn FnMut(usize, usize)
             Ok(_) => paths.push(path.clone()),
         }
     }
-    let total = paths.len();
-    let mut files = Vec::with_capacity(total);
-    for (i, path) in paths.iter().enumerate() {
-        files.push(load_file(path));
-        progress(i + 1, total);
-    }
-    (files, problems)
+    (paths, problems)
 }
 
 /// Reads and parses one source file. Never fails: problems are in the result.

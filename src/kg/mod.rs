@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use load::{KgSource, MAX_FILE_BYTES, kind_of, load_file, load_sources, parse};
+pub use load::{KgSource, MAX_FILE_BYTES, kind_of, list_source_files, load_file, load_sources, parse};
 pub use markdown::parse_concept_file;
 pub use thesaurus::parse_thesaurus;
 

@@ -48,7 +48,15 @@ pub struct Session {
     shutdown: AtomicBool,
     ready: watch::Sender<bool>,
     loader: Mutex<Option<JoinHandle<()>>>,
+    /// A completion-only snapshot from the persisted index, served until the first load ends.
+    early: Mutex<Option<Analysis>>,
+    early_ready: watch::Sender<bool>,
+    /// The pending background rebuild after edits to knowledge-graph files.
+    rebuild: Mutex<Option<JoinHandle<()>>>,
 }
+
+/// How long edits to knowledge-graph files settle before a background rebuild starts.
+const REBUILD_DEBOUNCE: std::time::Duration = std::time::Duration::from_millis(300);
 
 impl Default for Session {
     fn default() -> Self {
@@ -60,6 +68,9 @@ impl Default for Session {
             shutdown: AtomicBool::new(false),
             ready: watch::channel(false).0,
             loader: Mutex::new(None),
+            early: Mutex::new(None),
+            early_ready: watch::channel(false).0,
+            rebuild: Mutex::new(None),
         }
     }
 }
@@ -95,10 +106,58 @@ impl Session {
         (ws.analysis(with_headings), doc)
     }
 
-    /// Stops the loader, if it still runs.
+    /// A snapshot for completion: as soon as the persisted index is open (or the first load
+    /// ends), with edits applied through a delta rather than a rebuild.
+    async fn completion_snapshot(&self, uri: &Uri) -> (Analysis, Option<Document>) {
+        let mut ready = self.ready.subscribe();
+        let mut early = self.early_ready.subscribe();
+        tokio::select! {
+            _ = ready.wait_for(|r| *r) => {}
+            _ = early.wait_for(|r| *r) => {}
+        }
+        let mut ws = self.workspace();
+        let doc = ws.documents.get(uri.as_str()).cloned();
+        if !*self.ready.borrow() {
+            if let Some(a) = self.early.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+                return (a, doc);
+            }
+        }
+        (ws.completion_analysis(), doc)
+    }
+
+    /// Schedules a rebuild of the whole index in the background after edits settle; the
+    /// result is installed only if no newer edit arrived meanwhile.
+    pub fn schedule_rebuild(self: &Arc<Self>) {
+        let mut slot = self.rebuild.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.as_ref().is_some_and(|h| !h.is_finished()) {
+            return;
+        }
+        let session = self.clone();
+        *slot = Some(tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(REBUILD_DEBOUNCE).await;
+                let job = {
+                    let ws = session.workspace();
+                    if !ws.has_pending_changes() {
+                        return;
+                    }
+                    ws.rebuild_job()
+                };
+                let Ok(rebuilt) = tokio::task::spawn_blocking(move || job.run()).await else { return };
+                if session.workspace().install(rebuilt) {
+                    tracing::debug!("background rebuild installed");
+                    return;
+                }
+            }
+        }));
+    }
+
+    /// Stops the loader and any pending rebuild.
     pub fn stop(&self) {
-        if let Some(h) = self.loader.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            h.abort();
+        for slot in [&self.loader, &self.rebuild] {
+            if let Some(h) = slot.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                h.abort();
+            }
         }
     }
 }
@@ -234,6 +293,22 @@ impl LanguageServer for Server {
             } else {
                 None
             };
+            // Serve completion from the persisted index while the sources load.
+            let roots = info.roots.clone();
+            let settings = info.settings.clone();
+            let persisted = tokio::task::spawn_blocking(move || workspace::open_persisted(&roots, settings.as_ref()))
+                .await
+                .unwrap_or_default();
+            let fingerprint = persisted.fingerprint;
+            if let Some(index) = persisted.index {
+                let feedback = session.workspace().feedback();
+                let early = Analysis { completion: Arc::new(index.into()), feedback, ..Analysis::default() };
+                *session.early.lock().unwrap_or_else(|e| e.into_inner()) = Some(early);
+                session.early_ready.send_replace(true);
+                tracing::info!("completion served from the persisted index while loading");
+            } else if let Some(why) = persisted.refused {
+                tracing::info!("persisted index not used ({why}); rebuilding");
+            }
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, u32)>();
             let roots = info.roots.clone();
             let settings = info.settings.clone();
@@ -265,12 +340,19 @@ impl LanguageServer for Server {
                 }
             };
             let problems = loaded.problems.clone();
-            let stats = {
+            let (stats, index) = {
                 let mut ws = session.workspace();
                 ws.set_loaded(config, loaded);
-                ws.stats()
+                (ws.stats(), ws.completion_analysis().completion.main.clone())
             };
             session.ready.send_replace(true);
+            *session.early.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            if let Some(fp) = fingerprint {
+                let saved = tokio::task::spawn_blocking(move || workspace::save_persisted(&index, fp)).await;
+                if let Ok(Err(e)) = saved {
+                    tracing::warn!("cannot save the completion index: {e}");
+                }
+            }
             let summary = format!(
                 "{} concepts ({} terms), {} headings in {} documents",
                 stats.concepts, stats.terms, stats.headings, stats.documents
@@ -315,7 +397,8 @@ impl LanguageServer for Server {
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
         let tdp = params.text_document_position;
-        let Some((a, doc)) = self.document(&tdp.text_document.uri, false).await else { return Ok(None) };
+        let (a, doc) = self.session.completion_snapshot(&tdp.text_document.uri).await;
+        let Some(doc) = doc else { return Ok(None) };
         let enc = self.session.encoding();
         let limit = self
             .session
@@ -330,7 +413,7 @@ impl LanguageServer for Server {
             .iter()
             .enumerate()
             .map(|(i, item)| {
-                let canonical = a.graph.concept(item.concept).name();
+                let canonical = &*item.canonical;
                 let range = convert::range(&doc.text, &doc.line_index, item.replace.clone(), enc);
                 CompletionItem {
                     label: item.term.to_string(),

@@ -36,14 +36,16 @@ where
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        if self.session.is_initialized() {
-            apply_text_sync(&self.session, &req);
+        if self.session.is_initialized() && apply_text_sync(&self.session, &req) {
+            self.session.schedule_rebuild();
         }
         self.inner.call(req)
     }
 }
 
-fn apply_text_sync(session: &Session, req: &Request) {
+/// Applies a text-sync notification; returns whether the workspace now has knowledge-graph
+/// edits waiting for a background rebuild.
+fn apply_text_sync(session: &Session, req: &Request) -> bool {
     let params = || req.params().cloned().unwrap_or_default();
     match req.method() {
         "textDocument/didOpen" => match serde_json::from_value::<DidOpenTextDocumentParams>(params()) {
@@ -67,7 +69,7 @@ fn apply_text_sync(session: &Session, req: &Request) {
                 let key = p.text_document.uri.to_string();
                 let Some(doc) = ws.documents.get_mut(&key) else {
                     tracing::warn!("didChange for a document that is not open: {key}");
-                    return;
+                    return false;
                 };
                 for change in &p.content_changes {
                     let range = change.range.map(|r| {
@@ -95,6 +97,7 @@ fn apply_text_sync(session: &Session, req: &Request) {
             }
             Err(e) => tracing::warn!("ignoring malformed didClose: {e}"),
         },
-        _ => {}
+        _ => return false,
     }
+    session.workspace().has_pending_changes()
 }

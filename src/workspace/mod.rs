@@ -9,7 +9,7 @@
 mod config;
 mod documents;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -19,7 +19,8 @@ pub use config::{
 };
 pub use documents::{Document, Documents};
 
-use crate::analysis::{Analysis, Feedback};
+use crate::analysis::{Analysis, Feedback, build_completion_index};
+use crate::index::LayeredIndex;
 use crate::index::{DocHeadings, HeadingIndex, TermIndex, extract_headings};
 use crate::kg::{Graph, KgFile, MAX_FILE_BYTES, Problem, kind_of, load_sources, parse};
 
@@ -33,12 +34,50 @@ pub struct Workspace {
     kg_files: BTreeMap<PathBuf, Arc<KgFile>>,
     doc_headings: BTreeMap<PathBuf, DocHeadings>,
     pub documents: Documents,
+    /// The last full build: graph, term indexes and completion index agree.
     analysis: Analysis,
+    /// Concepts of the last full build by source file, to hide them behind a delta.
+    base_by_path: HashMap<PathBuf, Vec<u32>>,
+    /// Knowledge-graph files changed since the last full build.
+    changed: BTreeSet<PathBuf>,
+    /// The completion-only snapshot with a delta for `changed`, until the next change.
+    delta: Option<Analysis>,
+    /// Bumped by every change to a knowledge-graph source.
+    kg_generation: u64,
+    /// Everything must be rebuilt (a fresh load).
+    needs_full: bool,
     /// Folded term → occurrences in the workspace's documents (for ranking).
-    occurrences: Arc<std::collections::HashMap<String, u64>>,
+    occurrences: Arc<HashMap<String, u64>>,
     feedback: Arc<Feedback>,
-    graph_dirty: bool,
     headings_dirty: bool,
+}
+
+/// Graphs with more terms than this are not rebuilt on the request path after an edit: hover
+/// and symbols use the last full build until a background rebuild lands (completion sees the
+/// edit at once through its delta).
+pub const INLINE_REBUILD_MAX_TERMS: usize = 200_000;
+
+/// Inputs of a full rebuild, taken under the lock and run without it.
+pub struct RebuildJob {
+    files: Vec<Arc<KgFile>>,
+    occurrences: Arc<HashMap<String, u64>>,
+    feedback: Arc<Feedback>,
+    headings: Arc<HeadingIndex>,
+    generation: u64,
+}
+
+/// A finished rebuild, to be installed with [`Workspace::install`].
+pub struct Rebuilt {
+    analysis: Analysis,
+    generation: u64,
+}
+
+impl RebuildJob {
+    pub fn run(self) -> Rebuilt {
+        let graph = Graph::build(self.files.iter().map(|f| f.as_ref()));
+        let analysis = Analysis::with_ranking(Arc::new(graph), self.headings, &self.occurrences, self.feedback);
+        Rebuilt { analysis, generation: self.generation }
+    }
 }
 
 /// Counts of what a workspace holds, for logs and the query command.
@@ -58,7 +97,7 @@ pub struct Loaded {
     pub docs: Vec<DocHeadings>,
     pub problems: Vec<Problem>,
     /// Folded term → occurrences in the documents.
-    pub occurrences: std::collections::HashMap<String, u64>,
+    pub occurrences: HashMap<String, u64>,
 }
 
 impl Workspace {
@@ -74,7 +113,8 @@ impl Workspace {
         self.kg_files = loaded.kg_files.into_iter().map(|f| (f.path.clone(), Arc::new(f))).collect();
         self.doc_headings = loaded.docs.into_iter().map(|d| (d.path.clone(), d)).collect();
         self.occurrences = Arc::new(loaded.occurrences);
-        self.graph_dirty = true;
+        self.needs_full = true;
+        self.kg_generation += 1;
         self.headings_dirty = true;
     }
 
@@ -94,8 +134,21 @@ impl Workspace {
 
     /// Records that the open document at `path` changed, so the next analysis re-reads it.
     pub fn document_changed(&mut self, path: &Path) {
-        self.graph_dirty |= self.is_kg_path(path);
+        if self.is_kg_path(path) {
+            self.kg_changed(path);
+        }
         self.headings_dirty |= self.is_doc_path(path);
+    }
+
+    fn kg_changed(&mut self, path: &Path) {
+        self.changed.insert(path.to_path_buf());
+        self.delta = None;
+        self.kg_generation += 1;
+    }
+
+    /// Bumped by every change to a knowledge-graph source.
+    pub fn kg_generation(&self) -> u64 {
+        self.kg_generation
     }
 
     /// Replaces a file's on-disk state (after a save, a close or a change on disk).
@@ -109,7 +162,7 @@ impl Workspace {
             } else {
                 self.kg_files.remove(path);
             }
-            self.graph_dirty = true;
+            self.kg_changed(path);
         }
         if self.is_doc_path(path) {
             match read_doc(path) {
@@ -135,40 +188,113 @@ impl Workspace {
         self.kg_files.values().flat_map(|f| f.problems.iter().cloned()).collect()
     }
 
-    /// An immutable snapshot. The graph is rebuilt when a source changed; headings only when
-    /// `with_headings` asks for them (completion and hover never wait for a heading rebuild).
+    /// An immutable snapshot with everything up to date. Headings are rebuilt only when
+    /// `with_headings` asks for them. After an edit to a knowledge-graph file the graph is
+    /// rebuilt here when it is small; a large one keeps the last full build (and completion its
+    /// delta) until [`Workspace::rebuild_job`] has run in the background.
     pub fn analysis(&mut self, with_headings: bool) -> Analysis {
-        let overlays: Vec<(PathBuf, Arc<String>)> =
-            self.documents.iter().filter_map(|(_, d)| Some((d.path.clone()?, d.text.clone()))).collect();
         if with_headings && self.headings_dirty {
             let mut docs = self.doc_headings.clone();
-            for (path, text) in &overlays {
-                if self.is_doc_path(path) {
-                    docs.insert(path.clone(), DocHeadings { path: path.clone(), headings: extract_headings(text) });
+            for (_, d) in self.documents.iter() {
+                if let Some(path) = d.path.as_ref().filter(|p| self.is_doc_path(p)) {
+                    docs.insert(path.clone(), DocHeadings { path: path.clone(), headings: extract_headings(&d.text) });
                 }
             }
             self.analysis.headings = Arc::new(HeadingIndex::build(docs.values()));
+            if let Some(delta) = &mut self.delta {
+                delta.headings = self.analysis.headings.clone();
+            }
             self.headings_dirty = false;
         }
-        if self.graph_dirty {
-            let mut files: BTreeMap<&Path, Arc<KgFile>> =
-                self.kg_files.iter().map(|(p, f)| (p.as_path(), f.clone())).collect();
-            for (path, text) in &overlays {
-                if self.is_kg_path(path) {
-                    let kind = kind_of(path).expect("kg paths have a kind");
-                    files.insert(path.as_path(), Arc::new(parse(path, kind, text)));
+        if self.needs_full || (!self.changed.is_empty() && self.analysis.graph.term_count() <= INLINE_REBUILD_MAX_TERMS)
+        {
+            let rebuilt = self.rebuild_job().run();
+            self.install(rebuilt);
+        }
+        self.completion_analysis()
+    }
+
+    /// A snapshot for completion: the last full build with a delta for edited knowledge-graph
+    /// files, so an edit costs a parse of that file, not a rebuild of the index.
+    pub fn completion_analysis(&mut self) -> Analysis {
+        if self.needs_full {
+            let rebuilt = self.rebuild_job().run();
+            self.install(rebuilt);
+        }
+        if self.changed.is_empty() {
+            return self.analysis.clone();
+        }
+        if self.delta.is_none() {
+            self.delta = Some(self.build_delta());
+        }
+        self.delta.clone().expect("just built")
+    }
+
+    fn build_delta(&self) -> Analysis {
+        let mut hidden = HashSet::new();
+        let mut files = Vec::new();
+        for path in &self.changed {
+            hidden.extend(self.base_by_path.get(path).into_iter().flatten().copied());
+            if let Some(f) = self.current_file(path) {
+                files.push(f);
+            }
+        }
+        let graph = Graph::build(files.iter().map(|f| f.as_ref()));
+        let delta = build_completion_index(&graph, &self.occurrences);
+        let main = self.analysis.completion.main.clone();
+        Analysis { completion: Arc::new(LayeredIndex::with_delta(main, delta, hidden)), ..self.analysis.clone() }
+    }
+
+    /// A knowledge-graph file as the editor has it (open buffers win) or as the disk has it.
+    fn current_file(&self, path: &Path) -> Option<Arc<KgFile>> {
+        let open = self.documents.iter().find(|(_, d)| d.path.as_deref() == Some(path));
+        match open {
+            Some((_, d)) => Some(Arc::new(parse(path, kind_of(path)?, &d.text))),
+            None => self.kg_files.get(path).cloned(),
+        }
+    }
+
+    /// What a full rebuild needs, taken now; run it anywhere, then [`Workspace::install`] it.
+    pub fn rebuild_job(&self) -> RebuildJob {
+        let mut files: BTreeMap<&Path, Arc<KgFile>> =
+            self.kg_files.iter().map(|(p, f)| (p.as_path(), f.clone())).collect();
+        for (_, d) in self.documents.iter() {
+            if let Some(path) = d.path.as_deref().filter(|p| self.is_kg_path(p)) {
+                if let Some(f) = self.current_file(path) {
+                    files.insert(path, f);
                 }
             }
-            let graph = Graph::build(files.values().map(|f| f.as_ref()));
-            self.analysis = Analysis::with_ranking(
-                Arc::new(graph),
-                self.analysis.headings.clone(),
-                &self.occurrences,
-                self.feedback.clone(),
-            );
-            self.graph_dirty = false;
         }
-        self.analysis.clone()
+        RebuildJob {
+            files: files.into_values().collect(),
+            occurrences: self.occurrences.clone(),
+            feedback: self.feedback.clone(),
+            headings: self.analysis.headings.clone(),
+            generation: self.kg_generation,
+        }
+    }
+
+    /// Installs a rebuild unless a change arrived since its job was taken; returns whether it
+    /// was installed.
+    pub fn install(&mut self, rebuilt: Rebuilt) -> bool {
+        if rebuilt.generation != self.kg_generation {
+            return false;
+        }
+        let mut by_path: HashMap<PathBuf, Vec<u32>> = HashMap::new();
+        for (id, c) in rebuilt.analysis.graph.concepts() {
+            by_path.entry(c.path.to_path_buf()).or_default().push(id.0);
+        }
+        self.base_by_path = by_path;
+        self.analysis = Analysis { headings: self.analysis.headings.clone(), ..rebuilt.analysis };
+        self.changed.clear();
+        self.delta = None;
+        self.needs_full = false;
+        true
+    }
+
+    /// Whether edits wait for a background rebuild.
+    pub fn has_pending_changes(&self) -> bool {
+        !self.changed.is_empty()
     }
 
     pub fn stats(&mut self) -> Stats {
@@ -180,6 +306,43 @@ impl Workspace {
             documents: self.doc_headings.len(),
             headings: self.doc_headings.values().map(|d| d.headings.len()).sum(),
         }
+    }
+}
+
+/// A persisted completion index found (or not) for the current sources.
+#[derive(Default)]
+pub struct Persisted {
+    /// The fingerprint of the sources, when there is a cache directory to use.
+    pub fingerprint: Option<u64>,
+    pub index: Option<crate::index::CompletionIndex>,
+    /// Why a file that was there was not used.
+    pub refused: Option<String>,
+}
+
+/// Opens the persisted completion index for the sources this configuration names, if one
+/// exists and is intact; reads no source contents (only their sizes and times).
+pub fn open_persisted(roots: &[PathBuf], client: Option<&Settings>) -> Persisted {
+    let Some(dir) = crate::cache::cache_dir() else { return Persisted::default() };
+    let (files, _) = load_config_file(roots);
+    let (config, _) = resolve(roots, client, &files, &|p| p.exists());
+    let (paths, _) = crate::kg::list_source_files(&config.sources);
+    let fp = crate::index::persist::fingerprint(&paths);
+    let path = crate::index::persist::index_path(&dir, fp);
+    let mut p = Persisted { fingerprint: Some(fp), ..Default::default() };
+    if path.exists() {
+        match crate::index::persist::open(&path) {
+            Ok(index) => p.index = Some(index),
+            Err(e) => p.refused = Some(format!("{}: {e}", path.display())),
+        }
+    }
+    p
+}
+
+/// Saves the completion index for sources with `fingerprint` in the cache directory.
+pub fn save_persisted(index: &crate::index::CompletionIndex, fingerprint: u64) -> std::io::Result<()> {
+    match crate::cache::cache_dir() {
+        Some(dir) => crate::index::persist::save(index, &crate::index::persist::index_path(&dir, fingerprint)),
+        None => Ok(()),
     }
 }
 
@@ -214,7 +377,7 @@ pub fn load(roots: &[PathBuf], client: Option<&Settings>, progress: Progress<'_>
     problems.extend(kg_files.iter().flat_map(|f| f.problems.iter().cloned()));
     // Term occurrences in the documents weigh completion; count them while reading headings.
     let terms = TermIndex::build(&Graph::build(&kg_files));
-    let mut occurrences = std::collections::HashMap::new();
+    let mut occurrences = HashMap::new();
     let docs = scan_documents(roots, &mut |text| count_terms(&terms, text, &mut occurrences), &mut |done, total| {
         progress("documents", done, total)
     });
@@ -222,7 +385,7 @@ pub fn load(roots: &[PathBuf], client: Option<&Settings>, progress: Progress<'_>
 }
 
 /// Adds every longest term occurrence in `text` to `counts` (folded term → count).
-pub fn count_terms(terms: &TermIndex, text: &str, counts: &mut std::collections::HashMap<String, u64>) {
+pub fn count_terms(terms: &TermIndex, text: &str, counts: &mut HashMap<String, u64>) {
     if terms.map.is_empty() {
         return;
     }
@@ -292,4 +455,69 @@ fn is_markdown(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kg::KgSource;
+
+    fn workspace(files: &[(&str, &str)]) -> (tempfile::TempDir, Workspace) {
+        let dir = tempfile::tempdir().unwrap();
+        for (p, t) in files {
+            let path = dir.path().join(p);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, t).unwrap();
+        }
+        let config = Config {
+            roots: vec![dir.path().to_path_buf()],
+            sources: vec![KgSource { path: dir.path().join("kg") }],
+            completion_limit: 50,
+            symbol_limit: 50,
+        };
+        let (kg_files, _) = load_sources(&config.sources, &mut |_, _| {});
+        let ws = Workspace::new(config, Loaded { kg_files, ..Default::default() });
+        (dir, ws)
+    }
+
+    fn labels(a: &Analysis, text: &str) -> Vec<String> {
+        a.completions(text, text.len(), 10).items.iter().map(|i| format!("{} ({})", i.term, i.canonical)).collect()
+    }
+
+    #[test]
+    fn edits_go_through_a_delta_that_matches_a_full_rebuild() {
+        let (dir, mut ws) = workspace(&[("kg/tokio.md", "# tokio\nsynonyms:: tokio rt\n"), ("kg/toml.md", "# toml\n")]);
+        let path = dir.path().join("kg/tokio.md");
+        let before = ws.completion_analysis();
+        assert_eq!(labels(&before, "to"), ["toml (toml)", "tokio (tokio)", "tokio rt (tokio)"]);
+        ws.documents.open("u".into(), Document::new("# tokio\nsynonyms:: tokyo\n".into(), 1, Some(path.clone())));
+        ws.document_changed(&path);
+        let delta = ws.completion_analysis();
+        assert!(delta.completion.has_delta());
+        let main_before = Arc::as_ptr(&before.completion.main);
+        assert_eq!(Arc::as_ptr(&delta.completion.main), main_before, "the main index was not rebuilt");
+        let with_delta = labels(&delta, "to");
+        // A background rebuild gives the same answers from a fresh main index.
+        let job = ws.rebuild_job();
+        assert!(ws.install(job.run()));
+        let full = ws.completion_analysis();
+        assert!(!full.completion.has_delta());
+        assert_eq!(with_delta, labels(&full, "to"));
+        assert!(
+            with_delta.contains(&"tokyo (tokio)".to_string()) && !with_delta.contains(&"tokio rt (tokio)".to_string())
+        );
+    }
+
+    #[test]
+    fn a_rebuild_overtaken_by_an_edit_is_not_installed() {
+        let (dir, mut ws) = workspace(&[("kg/tokio.md", "# tokio\n")]);
+        let path = dir.path().join("kg/tokio.md");
+        ws.documents.open("u".into(), Document::new("# tokio\nsynonyms:: a1\n".into(), 1, Some(path.clone())));
+        ws.document_changed(&path);
+        let job = ws.rebuild_job();
+        ws.documents.get_mut("u").unwrap().edit(None, "# tokio\nsynonyms:: b2\n");
+        ws.document_changed(&path);
+        assert!(!ws.install(job.run()));
+        assert_eq!(labels(&ws.completion_analysis(), "b"), ["b2 (tokio)"]);
+    }
 }

@@ -18,6 +18,9 @@ pub const TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct Client {
     child: Child,
+    /// The cache directory this server uses (never the user's own).
+    pub cache: PathBuf,
+    _cache_dir: Option<tempfile::TempDir>,
     stdin: Option<ChildStdin>,
     rx: Receiver<Value>,
     next_id: i64,
@@ -26,10 +29,19 @@ pub struct Client {
 }
 
 impl Client {
-    /// Starts `kg-ls` with `args`.
+    /// Starts `kg-ls` with `args` and a fresh cache directory.
     pub fn spawn(args: &[&str]) -> Client {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = Client::spawn_with_cache(args, dir.path());
+        c._cache_dir = Some(dir);
+        c
+    }
+
+    /// Starts `kg-ls` with `args` and the cache directory `cache`.
+    pub fn spawn_with_cache(args: &[&str], cache: &Path) -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_kg-ls"))
             .args(args)
+            .env("KG_LS_CACHE_DIR", cache)
             .env("RUST_LOG", "kg_ls=debug")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -47,7 +59,7 @@ impl Client {
                 }
             }
         });
-        Client { child, stdin, rx, next_id: 1, received: Vec::new() }
+        Client { child, cache: cache.to_path_buf(), _cache_dir: None, stdin, rx, next_id: 1, received: Vec::new() }
     }
 
     pub fn send(&mut self, msg: &Value) {

@@ -1,0 +1,158 @@
+//! Saving a [`CompletionIndex`] to the cache directory and opening it again without rebuilding.
+//!
+//! The file is sealed (magic, format version, length, CRC-32: see [`crate::cache`]) around
+//! `fst length (u64 LE) | fst bytes | postcard-encoded metadata`. Opening memory-maps the file:
+//! the fst is used in place, zero-copy; only the metadata arrays are decoded. A file that is
+//! corrupt, truncated, stale or from another format version is refused, never trusted: the
+//! caller rebuilds. Sources are identified by a [`fingerprint`] of their paths, sizes and
+//! modification times, so checking freshness reads no file contents.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::bytes::Bytes;
+use super::completion::{CompletionIndex, Meta};
+use crate::cache::{Unsealed, seal, unseal, write_atomic};
+
+const MAGIC: &[u8; 8] = b"KGLSCOMP";
+/// Bump when the layout of the file or of [`Meta`] changes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Why a persisted index was not used.
+#[derive(Debug)]
+pub enum OpenError {
+    Io(std::io::Error),
+    Unsealed(Unsealed),
+    Decode(String),
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpenError::Io(e) => write!(f, "cannot read: {e}"),
+            OpenError::Unsealed(u) => write!(f, "{u}"),
+            OpenError::Decode(e) => write!(f, "cannot decode: {e}"),
+        }
+    }
+}
+
+/// Where the index for sources with `fingerprint` lives inside `cache_dir`.
+pub fn index_path(cache_dir: &Path, fingerprint: u64) -> PathBuf {
+    cache_dir.join(format!("completion-v{FORMAT_VERSION}-{fingerprint:016x}.idx"))
+}
+
+/// Writes `index` to `path` atomically.
+pub fn save(index: &CompletionIndex, path: &Path) -> std::io::Result<()> {
+    let fst = index.keys.as_fst().as_bytes();
+    let meta = postcard::to_allocvec(&index.meta).map_err(std::io::Error::other)?;
+    let mut payload = Vec::with_capacity(8 + fst.len() + meta.len());
+    payload.extend_from_slice(&(fst.len() as u64).to_le_bytes());
+    payload.extend_from_slice(fst);
+    payload.extend_from_slice(&meta);
+    write_atomic(path, &seal(MAGIC, FORMAT_VERSION, &payload))
+}
+
+/// Opens a saved index, memory-mapping it.
+pub fn open(path: &Path) -> Result<CompletionIndex, OpenError> {
+    let file = std::fs::File::open(path).map_err(OpenError::Io)?;
+    // SAFETY: the file is only ever replaced by rename, never written in place, so the mapped
+    // bytes do not change under us; its checksum is verified before use.
+    let map = Arc::new(unsafe { memmap2::Mmap::map(&file) }.map_err(OpenError::Io)?);
+    let payload = unseal(MAGIC, FORMAT_VERSION, &map).map_err(OpenError::Unsealed)?;
+    let offset = map.len() - payload.len();
+    if payload.len() < 8 {
+        return Err(OpenError::Decode("no fst length".into()));
+    }
+    let fst_len = u64::from_le_bytes(payload[..8].try_into().expect("8 bytes")) as usize;
+    if payload.len() < 8 + fst_len {
+        return Err(OpenError::Decode("fst length past the end".into()));
+    }
+    let meta: Meta = postcard::from_bytes(&payload[8 + fst_len..]).map_err(|e| OpenError::Decode(e.to_string()))?;
+    let bytes = Bytes::Mapped { map: map.clone(), start: offset + 8, end: offset + 8 + fst_len };
+    let keys = fst::Map::new(bytes).map_err(|e| OpenError::Decode(e.to_string()))?;
+    if meta.group_start.len() != keys.len() + 1 {
+        return Err(OpenError::Decode("metadata does not match the fst".into()));
+    }
+    Ok(CompletionIndex { keys, meta })
+}
+
+/// A fingerprint of knowledge-graph sources: every file's path, size and modification time,
+/// in path order. `files` lists the files (see [`crate::kg::list_source_files`]).
+pub fn fingerprint(files: &[PathBuf]) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    FORMAT_VERSION.hash(&mut h);
+    for f in files {
+        f.hash(&mut h);
+        if let Ok(m) = std::fs::metadata(f) {
+            m.len().hash(&mut h);
+            if let Ok(t) = m.modified() {
+                t.hash(&mut h);
+            }
+        }
+    }
+    h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::TermInput;
+
+    fn sample() -> CompletionIndex {
+        let names = vec!["tokio".to_string(), "async runtime".to_string()];
+        let terms = vec![
+            TermInput { text: "tokio".into(), concept: 0, weight: 2.0 },
+            TermInput { text: "Tokio RT".into(), concept: 0, weight: 1.0 },
+            TermInput { text: "async runtime".into(), concept: 1, weight: 1.5 },
+        ];
+        CompletionIndex::build(terms, &names)
+    }
+
+    #[test]
+    fn saved_index_opens_with_the_same_answers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = index_path(dir.path(), 7);
+        let built = sample();
+        save(&built, &path).unwrap();
+        let opened = open(&path).unwrap();
+        let none = |_: u32| 0.0;
+        for q in ["t", "tok", "tokio r", "async", "tokoi"] {
+            let a: Vec<_> = built.prefix(q, 10, &none).into_iter().chain(built.fuzzy(q, 10, &none)).collect();
+            let b: Vec<_> = opened.prefix(q, 10, &none).into_iter().chain(opened.fuzzy(q, 10, &none)).collect();
+            assert_eq!(a, b, "{q}");
+        }
+        assert_eq!(opened.concept_name(1), "async runtime");
+        assert_eq!(opened.text(opened.exact("tokio rt").start), "Tokio RT");
+    }
+
+    #[test]
+    fn corrupt_truncated_and_foreign_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.idx");
+        save(&sample(), &path).unwrap();
+        let good = std::fs::read(&path).unwrap();
+        let mut flipped = good.clone();
+        let mid = flipped.len() / 2;
+        flipped[mid] ^= 0x40;
+        std::fs::write(&path, &flipped).unwrap();
+        assert!(matches!(open(&path), Err(OpenError::Unsealed(Unsealed::BadChecksum))));
+        std::fs::write(&path, &good[..good.len() - 3]).unwrap();
+        assert!(matches!(open(&path), Err(OpenError::Unsealed(Unsealed::WrongLength))));
+        std::fs::write(&path, b"garbage").unwrap();
+        assert!(open(&path).is_err());
+        assert!(matches!(open(&dir.path().join("missing.idx")), Err(OpenError::Io(_))));
+    }
+
+    #[test]
+    fn fingerprint_changes_with_size_or_file_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.md");
+        std::fs::write(&a, "one").unwrap();
+        let f1 = fingerprint(std::slice::from_ref(&a));
+        assert_eq!(f1, fingerprint(std::slice::from_ref(&a)));
+        std::fs::write(&a, "three").unwrap();
+        assert_ne!(f1, fingerprint(std::slice::from_ref(&a)));
+        assert_ne!(fingerprint(std::slice::from_ref(&a)), fingerprint(&[a.clone(), dir.path().join("b.md")]));
+    }
+}
