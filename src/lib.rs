@@ -10,6 +10,7 @@
 //! - [`workspace`]: the mutable host: configuration, sources, open documents.
 //! - [`cache`]: cache directory, atomic writes, checksummed files.
 //! - [`synth`]: synthetic knowledge graphs and workspaces for tests and benchmarks.
+//! - [`perf`]: the performance monitor: latency histograms, process figures, alerts.
 //! - [`query`]: the `kg-ls query` command, printing what an editor would show.
 //! - [`lsp`]: the only module that knows tokio, `tower-lsp-server` and protocol types.
 //!
@@ -22,6 +23,7 @@ pub mod cache;
 pub mod index;
 pub mod kg;
 pub mod lsp;
+pub mod perf;
 pub mod query;
 pub mod render;
 pub mod synth;

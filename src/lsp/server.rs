@@ -18,12 +18,15 @@ use tower_lsp_server::{Client, LanguageServer};
 use super::convert;
 use crate::analysis::{Analysis, SymbolKind as CoreSymbolKind};
 use crate::kg::Problem;
+use crate::perf::{Monitor, MonitorConfig, ProcessSampler, default_budget};
 use crate::render::Format;
 use crate::text::Encoding;
-use crate::workspace::{self, Document, Settings, Workspace};
+use crate::workspace::{self, Document, MonitorSettings, Settings, Workspace};
 
 /// The command a completion item carries, so that accepting it feeds the ranking.
 pub const ACCEPT_COMMAND: &str = "kg-ls.completionAccepted";
+/// The command that returns the performance monitor's figures as JSON.
+pub const STATS_COMMAND: &str = "kg-ls.stats";
 
 /// At most this many problems are shown as messages; the rest go to the log.
 const MAX_SHOWN_PROBLEMS: usize = 5;
@@ -53,6 +56,10 @@ pub struct Session {
     early_ready: watch::Sender<bool>,
     /// The pending background rebuild after edits to knowledge-graph files.
     rebuild: Mutex<Option<JoinHandle<()>>>,
+    /// Latency, outcomes, process figures and alerts.
+    pub monitor: Arc<Monitor>,
+    /// Samples the process and checks alerts on an interval.
+    sampler: Mutex<Option<JoinHandle<()>>>,
 }
 
 /// How long edits to knowledge-graph files settle before a background rebuild starts.
@@ -71,6 +78,8 @@ impl Default for Session {
             early: Mutex::new(None),
             early_ready: watch::channel(false).0,
             rebuild: Mutex::new(None),
+            monitor: Arc::default(),
+            sampler: Mutex::new(None),
         }
     }
 }
@@ -154,7 +163,7 @@ impl Session {
 
     /// Stops the loader and any pending rebuild.
     pub fn stop(&self) {
-        for slot in [&self.loader, &self.rebuild] {
+        for slot in [&self.loader, &self.rebuild, &self.sampler] {
             if let Some(h) = slot.lock().unwrap_or_else(|e| e.into_inner()).take() {
                 h.abort();
             }
@@ -257,7 +266,7 @@ impl LanguageServer for Server {
             definition_provider: Some(OneOf::Left(true)),
             workspace_symbol_provider: Some(OneOf::Left(true)),
             execute_command_provider: Some(ExecuteCommandOptions {
-                commands: vec![ACCEPT_COMMAND.to_string()],
+                commands: vec![ACCEPT_COMMAND.to_string(), STATS_COMMAND.to_string()],
                 ..Default::default()
             }),
             ..Default::default()
@@ -273,6 +282,7 @@ impl LanguageServer for Server {
     }
 
     async fn initialized(&self, _: InitializedParams) {
+        self.start_sampler(MonitorSettings::default());
         let session = self.session.clone();
         let client = self.client.clone();
         let server = Server { client: client.clone(), session: session.clone() };
@@ -340,12 +350,18 @@ impl LanguageServer for Server {
                 }
             };
             let problems = loaded.problems.clone();
+            let monitor_settings = config.monitor.clone();
             let (stats, index) = {
                 let mut ws = session.workspace();
                 ws.set_loaded(config, loaded);
                 (ws.stats(), ws.completion_analysis().completion.main.clone())
             };
             session.ready.send_replace(true);
+            server.start_sampler(monitor_settings);
+            session.monitor.set_gauge("index.concepts", stats.concepts as f64);
+            session.monitor.set_gauge("index.terms", stats.terms as f64);
+            session.monitor.set_gauge("index.headings", stats.headings as f64);
+            session.monitor.set_gauge("index.completion_fst_bytes", index.fst_bytes() as f64);
             *session.early.lock().unwrap_or_else(|e| e.into_inner()) = None;
             if let Some(fp) = fingerprint {
                 let saved = tokio::task::spawn_blocking(move || workspace::save_persisted(&index, fp)).await;
@@ -372,6 +388,9 @@ impl LanguageServer for Server {
     }
 
     async fn shutdown(&self) -> Result<()> {
+        let summary = self.session.monitor.summary();
+        tracing::info!("shutting down: {summary}");
+        self.client.log_message(MessageType::INFO, format!("kg-ls: {summary}")).await;
         self.session.shutdown.store(true, Ordering::SeqCst);
         self.session.stop();
         Ok(())
@@ -475,6 +494,23 @@ impl LanguageServer for Server {
                 feedback.accept(term, concept);
                 Ok(None)
             }
+            STATS_COMMAND => {
+                let mut value = serde_json::to_value(self.session.monitor.stats()).unwrap_or_default();
+                let ws = {
+                    let mut ws = self.session.workspace();
+                    ws.loaded().then(|| ws.stats())
+                };
+                if let (Some(obj), Some(ws)) = (value.as_object_mut(), ws) {
+                    obj.insert(
+                        "workspace".to_string(),
+                        serde_json::json!({
+                            "kgFiles": ws.kg_files, "concepts": ws.concepts, "terms": ws.terms,
+                            "documents": ws.documents, "headings": ws.headings,
+                        }),
+                    );
+                }
+                Ok(Some(value))
+            }
             other => Err(tower_lsp_server::jsonrpc::Error::invalid_params(format!("unknown command {other}"))),
         }
     }
@@ -505,6 +541,38 @@ impl LanguageServer for Server {
 }
 
 impl Server {
+    /// (Re)starts the sampler: process figures into the monitor's ring, and alerts as
+    /// `window/logMessage` warnings, on the configured interval.
+    fn start_sampler(&self, settings: MonitorSettings) {
+        let monitor = self.session.monitor.clone();
+        let defaults = MonitorConfig::default();
+        monitor.set_config(MonitorConfig {
+            memory_limit_bytes: settings.memory_limit_mb.map_or(defaults.memory_limit_bytes, |mb| mb << 20),
+            ..defaults
+        });
+        let interval = std::time::Duration::from_millis(settings.interval_ms.unwrap_or(1000).max(10));
+        let budgets = settings.budgets_ms;
+        let client = self.client.clone();
+        let handle = tokio::spawn(async move {
+            let mut sampler = ProcessSampler::default();
+            let mut ticker = tokio::time::interval(interval);
+            loop {
+                ticker.tick().await;
+                monitor.add_sample(sampler.sample());
+                let budget = |m: &str| {
+                    budgets.get(m).map(|&ms| std::time::Duration::from_millis(ms)).or_else(|| default_budget(m))
+                };
+                for alert in monitor.check_alerts(&budget) {
+                    tracing::warn!("{}", alert.message);
+                    client.log_message(MessageType::WARNING, format!("kg-ls: {}", alert.message)).await;
+                }
+            }
+        });
+        if let Some(old) = self.session.sampler.lock().unwrap_or_else(|e| e.into_inner()).replace(handle) {
+            old.abort();
+        }
+    }
+
     /// Re-reads a file that changed on disk, unless the editor still has it open.
     async fn reload(&self, uri: Uri) {
         let Some(path) = convert::path(&uri) else { return };
@@ -529,7 +597,7 @@ impl Server {
 fn parse_client_settings(v: serde_json::Value) -> std::result::Result<Settings, String> {
     let mut v = v;
     if let Some(obj) = v.as_object_mut() {
-        obj.retain(|k, _| matches!(k.as_str(), "kg" | "completion" | "symbols"));
+        obj.retain(|k, _| matches!(k.as_str(), "kg" | "completion" | "symbols" | "monitor"));
     }
     serde_json::from_value(v).map_err(|e| e.to_string())
 }

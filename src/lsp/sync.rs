@@ -5,16 +5,21 @@
 //! `Service::call` once per message, in wire order, so this wrapper applies `didOpen`,
 //! `didChange` and `didClose` right there, synchronously, before forwarding the message. It
 //! does no I/O and never blocks for long: an edit is a string splice and a line index.
+//!
+//! It is also where every request's latency is measured for the monitor: from the moment the
+//! read loop hands the message over to the moment its response is ready to be written.
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use tower::Service;
-use tower_lsp_server::jsonrpc::{Request, Response};
+use tower_lsp_server::jsonrpc::{ErrorCode, Request, Response};
 use tower_lsp_server::ls_types::{DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams};
 
 use super::convert;
 use super::server::Session;
+use crate::perf::Outcome;
 use crate::workspace::Document;
 
 /// Applies text-sync notifications in wire order, then forwards every message to `inner`.
@@ -26,10 +31,11 @@ pub struct SyncService<S> {
 impl<S> Service<Request> for SyncService<S>
 where
     S: Service<Request, Response = Option<Response>>,
+    S::Future: Send + 'static,
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = S::Future;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Option<Response>, S::Error>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -39,7 +45,22 @@ where
         if self.session.is_initialized() && apply_text_sync(&self.session, &req) {
             self.session.schedule_rebuild();
         }
-        self.inner.call(req)
+        let timed = req.id().is_some().then(|| (req.method().to_string(), Instant::now()));
+        let monitor = self.session.monitor.clone();
+        let fut = self.inner.call(req);
+        Box::pin(async move {
+            let result = fut.await;
+            if let (Some((method, start)), Ok(response)) = (timed, &result) {
+                let outcome = match response.as_ref().and_then(|r| r.error()) {
+                    None => Outcome::Ok,
+                    Some(e) if e.code == ErrorCode::RequestCancelled => Outcome::Cancelled,
+                    Some(e) if e.code == ErrorCode::ServerError(-32801) => Outcome::Cancelled,
+                    Some(_) => Outcome::Error,
+                };
+                monitor.record(&method, start.elapsed(), outcome);
+            }
+            result
+        })
     }
 }
 

@@ -25,6 +25,19 @@ pub struct Settings {
     pub kg: KgSettings,
     pub completion: LimitSettings,
     pub symbols: LimitSettings,
+    pub monitor: MonitorSettings,
+}
+
+/// `[monitor]`: the performance monitor's limits.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MonitorSettings {
+    /// Resident memory (MB) above which a warning is shown; default 100.
+    pub memory_limit_mb: Option<u64>,
+    /// How often process figures are sampled and alerts checked (ms); default 1000.
+    pub interval_ms: Option<u64>,
+    /// Per-method p95 budgets (ms) that override the built-in ones.
+    pub budgets_ms: std::collections::BTreeMap<String, u64>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -47,6 +60,7 @@ pub struct Config {
     pub sources: Vec<KgSource>,
     pub completion_limit: usize,
     pub symbol_limit: usize,
+    pub monitor: MonitorSettings,
 }
 
 /// Parses `.kg-ls.toml` text.
@@ -105,6 +119,12 @@ pub fn resolve(
         sources,
         completion_limit: pick(&|s| s.completion.limit, DEFAULT_COMPLETION_LIMIT),
         symbol_limit: pick(&|s| s.symbols.limit, DEFAULT_SYMBOL_LIMIT),
+        monitor: client
+            .map(|s| &s.monitor)
+            .filter(|m| **m != MonitorSettings::default())
+            .or_else(|| files.iter().map(|(_, s)| &s.monitor).find(|m| **m != MonitorSettings::default()))
+            .cloned()
+            .unwrap_or_default(),
     };
     (config, problems)
 }

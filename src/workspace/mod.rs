@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use config::{
-    CONFIG_FILE, Config, DEFAULT_COMPLETION_LIMIT, DEFAULT_SYMBOL_LIMIT, KgSettings, LimitSettings, Settings,
-    parse_settings, resolve,
+    CONFIG_FILE, Config, DEFAULT_COMPLETION_LIMIT, DEFAULT_SYMBOL_LIMIT, KgSettings, LimitSettings, MonitorSettings,
+    Settings, parse_settings, resolve,
 };
 pub use documents::{Document, Documents};
 
@@ -176,6 +176,11 @@ impl Workspace {
             self.headings_dirty = true;
         }
         problems
+    }
+
+    /// Whether a load has been installed.
+    pub fn loaded(&self) -> bool {
+        self.config.is_some()
     }
 
     /// Accepted completions, shared by every snapshot.
@@ -474,6 +479,7 @@ mod tests {
             sources: vec![KgSource { path: dir.path().join("kg") }],
             completion_limit: 50,
             symbol_limit: 50,
+            monitor: Default::default(),
         };
         let (kg_files, _) = load_sources(&config.sources, &mut |_, _| {});
         let ws = Workspace::new(config, Loaded { kg_files, ..Default::default() });
