@@ -79,6 +79,11 @@ impl Client {
         stdin.flush().unwrap();
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sends a notification and a request in one write and returns the request's result.
     pub fn notify_then_request(&mut self, notification: (&str, Value), request: (&str, Value)) -> Value {
         let id = json!(self.next_id);
