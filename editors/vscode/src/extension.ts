@@ -1,0 +1,170 @@
+// The kg-ls extension: starts the kg-ls language server for markdown and plain text (and the
+// languages in `kg-ls.languages`), passes the `kg-ls` settings as initialization options,
+// and offers commands to restart the server and show its statistics.
+//
+// kg-ls reads its settings once, at `initialize`. The client also sends them through
+// `workspace/didChangeConfiguration` (the `synchronize` option below), and restarts the server
+// when one of them changes so that the new value takes effect today.
+
+import * as vscode from 'vscode';
+import {
+  ExecuteCommandRequest,
+  LanguageClient,
+  LanguageClientOptions,
+  ResponseError,
+  ServerOptions,
+  State,
+} from 'vscode-languageclient/node';
+
+import { initializationOptions, KgLsSettings, resolveServer } from './settings';
+
+/** The server command that answers with statistics, in kg-ls versions that have it. */
+const STATS_COMMAND = 'kg-ls.stats';
+
+let client: LanguageClient | undefined;
+let output: vscode.LogOutputChannel;
+let trace: vscode.LogOutputChannel;
+let statsChannel: vscode.OutputChannel | undefined;
+let extensionUri: vscode.Uri;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  extensionUri = context.extensionUri;
+  output = vscode.window.createOutputChannel('kg-ls', { log: true });
+  trace = vscode.window.createOutputChannel('kg-ls trace', { log: true });
+  context.subscriptions.push(
+    output,
+    trace,
+    vscode.commands.registerCommand('kg-ls.restartServer', restart),
+    vscode.commands.registerCommand('kg-ls.showStatistics', showStatistics),
+    vscode.commands.registerCommand('kg-ls.showOutput', () => output.show()),
+    vscode.workspace.onDidChangeConfiguration(async (e) => {
+      const needsRestart = ['path', 'kg', 'completion', 'symbols', 'languages'].some((k) =>
+        e.affectsConfiguration(`kg-ls.${k}`),
+      );
+      if (needsRestart && client) {
+        output.info('kg-ls settings changed; restarting the server');
+        await restart();
+      }
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => restart()),
+  );
+  await start();
+}
+
+export async function deactivate(): Promise<void> {
+  await stop();
+}
+
+function settings(): KgLsSettings {
+  const c = vscode.workspace.getConfiguration('kg-ls');
+  return {
+    // In an untrusted workspace only the user's own value of `kg-ls.path` counts.
+    path: vscode.workspace.isTrusted ? c.get<string>('path') : c.inspect<string>('path')?.globalValue,
+    kg: { paths: c.get<string[]>('kg.paths') ?? [] },
+    completion: { limit: c.get<number | null>('completion.limit') ?? null },
+    symbols: { limit: c.get<number | null>('symbols.limit') ?? null },
+  };
+}
+
+async function start(): Promise<void> {
+  const s = settings();
+  const base = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  const server = resolveServer(s.path, base);
+  if (!server.ok) {
+    output.error(`kg-ls not found: tried ${server.tried}`);
+    await missingBinary(server.tried);
+    return;
+  }
+  output.info(`starting ${server.command}`);
+
+  const serverOptions: ServerOptions = {
+    run: { command: server.command, args: ['--stdio'] },
+    debug: { command: server.command, args: ['--stdio'], options: { env: { ...process.env, RUST_LOG: 'kg_ls=debug' } } },
+  };
+  const languages = vscode.workspace.getConfiguration('kg-ls').get<string[]>('languages') ?? ['markdown', 'plaintext'];
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: languages.flatMap((language) => [
+      { scheme: 'file', language },
+      { scheme: 'untitled', language },
+    ]),
+    initializationOptions: () => initializationOptions(settings()),
+    synchronize: {
+      configurationSection: 'kg-ls',
+      fileEvents: vscode.workspace.createFileSystemWatcher('**/{*.md,*.json,.kg-ls.toml}'),
+    },
+    outputChannel: output,
+    traceOutputChannel: trace,
+  };
+  client = new LanguageClient('kg-ls', 'kg-ls', serverOptions, clientOptions);
+  try {
+    await client.start();
+    const info = client.initializeResult?.serverInfo;
+    output.info(`started ${info?.name ?? 'kg-ls'} ${info?.version ?? ''}`.trim());
+  } catch (e) {
+    output.error(`kg-ls failed to start: ${String(e)}`);
+    const failed = client;
+    client = undefined;
+    await failed.dispose().catch(() => undefined);
+    await missingBinary(server.command, String(e));
+  }
+}
+
+async function stop(): Promise<void> {
+  const c = client;
+  client = undefined;
+  if (c && c.needsStop()) {
+    await c.stop().catch((e) => output.warn(`stopping kg-ls: ${String(e)}`));
+  }
+}
+
+async function restart(): Promise<void> {
+  await stop();
+  await start();
+}
+
+/** Says that the binary is missing (or would not start) and how to install it. */
+async function missingBinary(tried: string, why?: string): Promise<void> {
+  const install = 'Install instructions';
+  const configure = 'Set kg-ls.path';
+  const message =
+    `kg-ls: cannot start the language server (${why ?? `not found: ${tried}`}). ` +
+    'Install it with `cargo install --path .` in a kg-ls checkout, or set `kg-ls.path` to the binary.';
+  const choice = await vscode.window.showErrorMessage(message, install, configure);
+  if (choice === install) {
+    // The extension's README carries the install instructions; it is part of the package.
+    const readme = vscode.Uri.joinPath(extensionUri, 'README.md').with({ fragment: 'install' });
+    await vscode.commands.executeCommand('markdown.showPreview', readme);
+  } else if (choice === configure) {
+    await vscode.commands.executeCommand('workbench.action.openSettings', 'kg-ls.path');
+  }
+}
+
+/** Runs the server's `kg-ls.stats` command and shows its JSON answer. */
+async function showStatistics(): Promise<void> {
+  if (!client || client.state !== State.Running) {
+    vscode.window.showWarningMessage('kg-ls is not running; run "kg-ls: Restart Server" first.');
+    return;
+  }
+  const version = client.initializeResult?.serverInfo?.version ?? 'unknown';
+  const offered = client.initializeResult?.capabilities.executeCommandProvider?.commands ?? [];
+  if (!offered.includes(STATS_COMMAND)) {
+    vscode.window.showInformationMessage(
+      `This kg-ls (version ${version}) does not offer statistics (no \`${STATS_COMMAND}\` command). Update kg-ls to get them.`,
+    );
+    return;
+  }
+  try {
+    const stats = await client.sendRequest(ExecuteCommandRequest.type, { command: STATS_COMMAND, arguments: [] });
+    statsChannel ??= vscode.window.createOutputChannel('kg-ls statistics', 'json');
+    statsChannel.clear();
+    statsChannel.appendLine(JSON.stringify(stats, null, 2));
+    statsChannel.show(true);
+  } catch (e) {
+    const unknown = e instanceof ResponseError && /unknown command/i.test(e.message);
+    vscode.window.showErrorMessage(
+      unknown
+        ? `This kg-ls (version ${version}) does not know the \`${STATS_COMMAND}\` command. Update kg-ls to get statistics.`
+        : `kg-ls: the statistics request failed: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+}
