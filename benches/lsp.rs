@@ -57,7 +57,11 @@ fn ms(d: Duration) -> String {
 
 fn proc_field(pid: u32, name: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.trim().strip_suffix("kB")).and_then(|v| v.trim().parse().ok())
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(name))
+        .and_then(|v| v.trim().strip_suffix("kB"))
+        .and_then(|v| v.trim().parse().ok())
 }
 
 fn cpu_secs(pid: u32) -> Option<f64> {
@@ -83,7 +87,13 @@ fn main() {
         _ => Size { name: "default", terms: 150_000, files: 10_000 },
     };
     let soak = std::env::var("KG_LS_SOAK_SECS").ok().and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
-    println!("kg-ls end-to-end benchmark: {} ({} terms, {} documents), {} cores", size.name, size.terms, size.files, std::thread::available_parallelism().map_or(0, |n| n.get()));
+    println!(
+        "kg-ls end-to-end benchmark: {} ({} terms, {} documents), {} cores",
+        size.name,
+        size.terms,
+        size.files,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
 
     // The workspace: a thesaurus with the generated graph, a folder of concept files that the
     // session edits, and markdown documents.
@@ -94,7 +104,11 @@ fn main() {
     graph.write_thesaurus(&root.join("kg.json")).unwrap();
     std::fs::create_dir_all(root.join("kg")).unwrap();
     for i in 0..50 {
-        std::fs::write(root.join(format!("kg/bench concept {i}.md")), format!("# bench concept {i}\n\nDefinition {i}.\n\nsynonyms:: bench synonym {i}\n")).unwrap();
+        std::fs::write(
+            root.join(format!("kg/bench concept {i}.md")),
+            format!("# bench concept {i}\n\nDefinition {i}.\n\nsynonyms:: bench synonym {i}\n"),
+        )
+        .unwrap();
     }
     std::fs::write(root.join(".kg-ls.toml"), "[kg]\npaths = [\"kg.json\", \"kg\"]\n").unwrap();
     let docs = generate_documents(&graph, size.files, 7);
@@ -218,8 +232,16 @@ fn session(mut c: Client, root: &std::path::Path, targets: &[String], soak: u64)
         let target = &targets[n % targets.len()];
         let prefix: String = target.chars().take(2 + n % 4).collect();
         version += 1;
-        c.notify("textDocument/didChange", json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": prefix.clone()}]}));
-        timed(&mut c, &mut lat, "textDocument/completion", Client::position_params(&uri, 0, prefix.chars().count() as u32));
+        c.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": prefix.clone()}]}),
+        );
+        timed(
+            &mut c,
+            &mut lat,
+            "textDocument/completion",
+            Client::position_params(&uri, 0, prefix.chars().count() as u32),
+        );
         n += 1;
         if let Some(wait) = next.checked_duration_since(Instant::now()) {
             std::thread::sleep(wait);
@@ -238,7 +260,10 @@ fn session(mut c: Client, root: &std::path::Path, targets: &[String], soak: u64)
         while t.elapsed() < Duration::from_secs(soak) {
             let target = &targets[i % targets.len()];
             version += 1;
-            c.notify("textDocument/didChange", json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": target}]}));
+            c.notify(
+                "textDocument/didChange",
+                json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": target}]}),
+            );
             timed(&mut c, &mut lat, "textDocument/completion", Client::position_params(&uri, 0, 2));
             timed(&mut c, &mut lat, "textDocument/hover", Client::position_params(&uri, 0, 1));
             if i % 200 == 0 {
@@ -268,16 +293,26 @@ fn session(mut c: Client, root: &std::path::Path, targets: &[String], soak: u64)
             lat.cancelled.get(&method).copied().unwrap_or(0)
         );
     }
-    println!("\ntyping storm: {storm_requests} completions in {storm_secs:.2} s = {:.0} requests/s (paced at 500/s)", storm_requests as f64 / storm_secs);
+    println!(
+        "\ntyping storm: {storm_requests} completions in {storm_secs:.2} s = {:.0} requests/s (paced at 500/s)",
+        storm_requests as f64 / storm_secs
+    );
     match cpu {
         Some(cpu) => println!("server CPU at 100 completions/s: {cpu:.1}% of one core (target < 50%)"),
         None => println!("server CPU at 100 completions/s: unknown (no /proc)"),
     }
-    println!("server resident memory: {:.1} MB now, {:.1} MB peak (target ≤ 100 MB at 150k terms)", rss_kb as f64 / 1024.0, peak_kb as f64 / 1024.0);
+    println!(
+        "server resident memory: {:.1} MB now, {:.1} MB peak (target ≤ 100 MB at 150k terms)",
+        rss_kb as f64 / 1024.0,
+        peak_kb as f64 / 1024.0
+    );
     if let Some(m) = stats["methods"].as_array() {
         let c = m.iter().find(|m| m["method"] == "textDocument/completion");
         if let Some(c) = c {
-            println!("server-side completion (kg-ls.stats): p50 {} µs, p99 {} µs over {} requests", c["p50_us"], c["p99_us"], c["count"]);
+            println!(
+                "server-side completion (kg-ls.stats): p50 {} µs, p99 {} µs over {} requests",
+                c["p50_us"], c["p99_us"], c["count"]
+            );
         }
     }
     if !rss_track.is_empty() {

@@ -91,11 +91,13 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
             out.incomplete = true;
         }
         let room = (limit + 1).saturating_sub(hits.len());
-        if room > 0 && !query.ends_with(' ') {
+        // Typo tolerance for the nearest word and the nearest two-word phrase; initials and
+        // subsequences only for a single word that found little else.
+        if room > 0 && !query.ends_with(' ') && words <= 1 {
             hits.extend(index.fuzzy(&query, room, &boost));
             if words == 0 && !query.contains(' ') {
                 hits.extend(index.initials(&query, room, &boost));
-                if hits.len() <= limit {
+                if hits.len() < limit / 2 {
                     hits.extend(index.subsequence(&query, room, &boost));
                 }
             }

@@ -36,8 +36,10 @@ pub const PRECOMPUTED_PREFIX_CHARS: usize = 3;
 pub const PRECOMPUTED_K: usize = 64;
 /// Queries longer than this get no fuzzy matching (automaton size grows with the query).
 pub const MAX_FUZZY_CHARS: usize = 40;
-/// The most fst keys one fuzzy or subsequence search visits.
-const VISIT_CAP: usize = 4_000;
+/// The most fst keys one fuzzy search visits.
+const FUZZY_VISIT_CAP: usize = 1_500;
+/// The most fst keys one subsequence search visits.
+const VISIT_CAP: usize = 1_500;
 
 /// How a hit matched; earlier variants rank first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -300,31 +302,32 @@ impl CompletionIndex {
             _ if chars > MAX_FUZZY_CHARS => return Vec::new(),
             _ => 2,
         };
-        let dfa = automaton_builder(distance).build_prefix_dfa(folded);
-        let mut stream = self.keys.search(DfaAutomaton(&dfa)).into_stream();
-        let query: Vec<char> = folded.chars().collect();
+        let builder = automaton_builder(distance);
+        let prefix_dfa = builder.build_prefix_dfa(folded);
+        let whole_dfa = builder.build_dfa(folded);
+        let mut stream = self.keys.search(DfaAutomaton(&prefix_dfa)).into_stream();
         let mut scored: Vec<(Rank, u32)> = Vec::new();
         let mut visited = 0;
         while let Some((key, k_idx)) = stream.next() {
             visited += 1;
-            if visited > VISIT_CAP {
+            if visited > FUZZY_VISIT_CAP {
                 break;
             }
-            let key = std::str::from_utf8(key).expect("fst keys are UTF-8");
-            if key.starts_with(folded) {
+            if key.starts_with(folded.as_bytes()) {
                 continue; // A prefix match, found by `prefix`.
             }
-            let key_chars: Vec<char> = key.chars().collect();
-            let whole = strsim::generic_damerau_levenshtein(&query, &key_chars);
-            let (is_whole, d) = if whole <= distance as usize {
-                (true, whole)
-            } else {
-                (false, best_prefix_distance(&query, &key_chars, distance as usize))
+            // Both distances come from the automata: no edit-distance table per key.
+            let (is_whole, d) = match whole_dfa.eval(key) {
+                Distance::Exact(d) => (true, d),
+                Distance::AtLeast(_) => match prefix_dfa.eval(key) {
+                    Distance::Exact(d) => (false, d),
+                    Distance::AtLeast(d) => (false, d),
+                },
             };
+            let key = std::str::from_utf8(key).expect("fst keys are UTF-8");
             let jw = strsim::jaro_winkler(folded, key) as f32;
             for e in self.group(k_idx as usize) {
-                let rank =
-                    Rank { whole: is_whole, distance: d as u8, similarity: jw, weight: self.weight(e) + boost(e) };
+                let rank = Rank { whole: is_whole, distance: d, similarity: jw, weight: self.weight(e) + boost(e) };
                 scored.push((rank, e));
             }
         }
@@ -413,12 +416,6 @@ impl Ord for Rank {
             .then(o.similarity.total_cmp(&self.similarity))
             .then(o.weight.total_cmp(&self.weight))
     }
-}
-
-fn best_prefix_distance(query: &[char], key: &[char], max: usize) -> usize {
-    let lo = query.len().saturating_sub(max);
-    let hi = (query.len() + max).min(key.len());
-    (lo..=hi).map(|n| strsim::generic_damerau_levenshtein(query, &key[..n])).min().unwrap_or(usize::MAX)
 }
 
 fn subsequence_span(key: &str, query: &str) -> usize {

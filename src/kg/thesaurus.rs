@@ -29,6 +29,8 @@ pub fn parse_thesaurus(path: &Path, text: &str) -> KgFile {
         return file;
     };
 
+    let lines = KeyLines::new(text);
+    let key_line = |_: &str, term: &str| lines.get(term);
     // Group terms by id, keeping the ids in first-seen order of their smallest term.
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
@@ -82,19 +84,55 @@ struct Group {
     url: Option<String>,
 }
 
-/// Zero-based line of the first `"term":` key in the JSON text, for go-to-definition.
-fn key_line(text: &str, term: &str) -> Option<u32> {
-    let quoted = serde_json::to_string(term).ok()?;
-    let mut from = 0;
-    while let Some(i) = text[from..].find(&quoted) {
-        let at = from + i;
-        let after = text[at + quoted.len()..].trim_start();
-        if after.starts_with(':') {
-            return Some(text[..at].matches('\n').count() as u32);
+/// The zero-based line of the first `"key":` of every object key in a JSON text, found in one
+/// pass (looking each term up in the text instead would be quadratic on large thesauri).
+struct KeyLines {
+    lines: std::collections::HashMap<String, u32>,
+}
+
+impl KeyLines {
+    fn new(text: &str) -> KeyLines {
+        let bytes = text.as_bytes();
+        let mut lines = std::collections::HashMap::new();
+        let (mut i, mut line) = (0, 0u32);
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\n' => line += 1,
+                b'"' => {
+                    let start = i + 1;
+                    let mut j = start;
+                    while j < bytes.len() && bytes[j] != b'"' {
+                        j += if bytes[j] == b'\\' { 2 } else { 1 };
+                    }
+                    let end = j.min(bytes.len());
+                    let mut k = end + 1;
+                    while k < bytes.len() && bytes[k].is_ascii_whitespace() {
+                        k += 1;
+                    }
+                    if bytes.get(k) == Some(&b':') {
+                        // Keys are unescaped the same way serde_json reads them.
+                        let raw = &text[start..end];
+                        let key = if raw.contains('\\') {
+                            serde_json::from_str::<String>(&text[start - 1..(end + 1).min(text.len())])
+                                .unwrap_or_default()
+                        } else {
+                            raw.to_string()
+                        };
+                        lines.entry(key).or_insert(line);
+                    }
+                    line += text[start..end].matches('\n').count() as u32;
+                    i = end;
+                }
+                _ => {}
+            }
+            i += 1;
         }
-        from = at + quoted.len();
+        KeyLines { lines }
     }
-    None
+
+    fn get(&self, key: &str) -> Option<u32> {
+        self.lines.get(key).copied()
+    }
 }
 
 #[cfg(test)]
