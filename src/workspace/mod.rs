@@ -14,14 +14,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use config::{
-    CONFIG_FILE, Config, DEFAULT_COMPLETION_LIMIT, DEFAULT_SYMBOL_LIMIT, KgSettings, LimitSettings, Settings,
-    parse_settings, resolve,
+    CONFIG_FILE, Config, DEFAULT_COMPLETION_LIMIT, DEFAULT_HOVER_MAX_LENGTH, DEFAULT_SYMBOL_LIMIT, HoverSettings,
+    KgSettings, LimitSettings, Settings, parse_settings, resolve,
 };
 pub use documents::{Document, Documents};
 
 use crate::analysis::Analysis;
 use crate::index::{DocHeadings, HeadingIndex, extract_headings};
 use crate::kg::{Graph, KgFile, MAX_FILE_BYTES, Problem, kind_of, load_sources, parse};
+use crate::render::{RenderConfig, Renderer};
 
 /// Markdown documents larger than this are not scanned for headings.
 const MAX_DOC_BYTES: u64 = 4 << 20;
@@ -34,6 +35,8 @@ pub struct Workspace {
     doc_headings: BTreeMap<PathBuf, DocHeadings>,
     pub documents: Documents,
     analysis: Analysis,
+    /// Outlives snapshots, so rendered blocks and hovers stay cached across graph rebuilds.
+    renderer: Arc<Renderer>,
     graph_dirty: bool,
     headings_dirty: bool,
 }
@@ -65,6 +68,10 @@ impl Workspace {
 
     /// Replaces configuration and sources with a fresh load; open documents stay.
     pub fn set_loaded(&mut self, config: Config, loaded: Loaded) {
+        let render = RenderConfig { max_length: config.hover_max_length };
+        if *self.renderer.config() != render {
+            self.renderer = Arc::new(Renderer::new(render));
+        }
         self.config = Some(config);
         self.kg_files = loaded.kg_files.into_iter().map(|f| (f.path.clone(), Arc::new(f))).collect();
         self.doc_headings = loaded.docs.into_iter().map(|d| (d.path.clone(), d)).collect();
@@ -149,7 +156,8 @@ impl Workspace {
                 }
             }
             let graph = Graph::build(files.values().map(|f| f.as_ref()));
-            self.analysis = Analysis::new(Arc::new(graph), self.analysis.headings.clone());
+            self.analysis =
+                Analysis::new(Arc::new(graph), self.analysis.headings.clone()).with_renderer(self.renderer.clone());
             self.graph_dirty = false;
         }
         self.analysis.clone()
