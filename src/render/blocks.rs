@@ -27,7 +27,7 @@ pub(crate) enum BlockKind {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Block {
-    /// Byte range in the whole text, from the start of the block's first line.
+    /// Byte range in the whole text, from the end of the previous block.
     pub range: Range<usize>,
     pub kind: BlockKind,
 }
@@ -49,32 +49,51 @@ pub(crate) struct Split {
 }
 
 /// Splits `text[from..]` into top-level blocks. `from` must be the start of a line.
+///
+/// Each block runs from the end of the previous one to the end of its own last line, so the
+/// blank lines and reference definitions between blocks go with the block after: a block parsed
+/// alone then reads as it does in place (definitions and the lines after them can be one
+/// paragraph, where `2) x` is text, not a list). A container's end is taken from its content,
+/// because the parser stretches list and quote ranges over the definitions that follow them.
 pub(crate) fn split(text: &str, from: usize) -> Split {
     let src = &text[from..];
-    let mut blocks = Vec::new();
+    let mut blocks: Vec<Block> = Vec::new();
     let mut depth = 0usize;
+    let mut content_end = 0;
     let mut iter = Parser::new_ext(src, PARSE_OPTIONS).into_offset_iter();
     for (event, range) in iter.by_ref() {
-        match event {
-            Event::Start(tag) => {
-                if depth == 0 {
-                    let kind = match tag {
-                        Tag::List(None) => BlockKind::BulletList,
-                        Tag::List(Some(_)) => BlockKind::OrderedList,
-                        _ => BlockKind::Other,
-                    };
-                    let start = line_start(src, range.start);
-                    blocks.push(Block { range: from + start..from + range.end, kind });
-                }
-                depth += 1;
+        let (opens, closes, measured) = match &event {
+            Event::Start(Tag::List(_) | Tag::Item | Tag::BlockQuote(_) | Tag::FootnoteDefinition(_)) => {
+                (true, false, false)
             }
-            Event::End(_) => depth = depth.saturating_sub(1),
-            // A rule is a leaf block without Start/End.
-            Event::Rule if depth == 0 => {
-                let start = line_start(src, range.start);
-                blocks.push(Block { range: from + start..from + range.end, kind: BlockKind::Other });
+            Event::Start(_) => (true, false, true),
+            Event::End(_) => (false, true, false),
+            _ => (false, false, true),
+        };
+        if depth == 0 && (opens || matches!(event, Event::Rule)) {
+            let kind = match &event {
+                Event::Start(Tag::List(None)) => BlockKind::BulletList,
+                Event::Start(Tag::List(Some(_))) => BlockKind::OrderedList,
+                _ => BlockKind::Other,
+            };
+            let start = blocks.last().map_or(0, |b| b.range.end - from);
+            blocks.push(Block { range: from + start..from + start, kind });
+            content_end = range.start;
+        }
+        if measured {
+            content_end = content_end.max(range.end);
+        }
+        depth = if opens {
+            depth + 1
+        } else if closes {
+            depth.saturating_sub(1)
+        } else {
+            depth
+        };
+        if depth == 0 {
+            if let Some(b) = blocks.last_mut() {
+                b.range.end = from + line_end(src, content_end);
             }
-            _ => {}
         }
     }
     let mut refs: Vec<RefDef> = iter
@@ -96,8 +115,12 @@ pub(crate) fn normalize_label(label: &str) -> String {
     label.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
-fn line_start(src: &str, at: usize) -> usize {
-    src[..at].rfind('\n').map_or(0, |i| i + 1)
+/// The end of the line `at` is on (after its newline), or `at` when it is already a line start.
+fn line_end(src: &str, at: usize) -> usize {
+    if at == 0 || src.as_bytes()[at - 1] == b'\n' {
+        return at;
+    }
+    src[at..].find('\n').map_or(src.len(), |i| at + i + 1)
 }
 
 #[cfg(test)]
@@ -124,9 +147,9 @@ mod tests {
             "Para one\nstill one.\n\n  - a\n  - b\n\n    nested para\n\n---\n\n[Foo  Bar]: /x \"t\"\n```rust\nfn f() {}\n\n```\n1. one\n",
             expect![[r#"
                 Other "Para one\nstill one.\n"
-                BulletList "  - a\n  - b\n\n    nested para\n\n"
-                Other "---\n"
-                Other "```rust\nfn f() {}\n\n```"
+                BulletList "\n  - a\n  - b\n\n    nested para\n"
+                Other "\n---\n"
+                Other "\n[Foo  Bar]: /x \"t\"\n```rust\nfn f() {}\n\n```\n"
                 OrderedList "1. one\n"
                 ref "foo bar" -> "/x" "t"
             "#]],
@@ -139,7 +162,7 @@ mod tests {
             "intro\n\n```\ncode\n\nmore",
             expect![[r#"
                 Other "intro\n"
-                Other "```\ncode\n\nmore"
+                Other "\n```\ncode\n\nmore"
             "#]],
         );
     }

@@ -224,12 +224,12 @@ impl Renderer {
         let Some(i) = done.iter().position(|d| d.out.end >= limit) else {
             return Definition { text: s.output(), complete: true, deps };
         };
-        if i + 1 == done.len() && !s.has_more() {
+        let too_long = done[i].out.len() > limit.saturating_mul(2);
+        if i + 1 == done.len() && !s.has_more() && !too_long {
             return Definition { text: s.output(), complete: true, deps };
         }
         // Cut after block `i`, or before it when it alone is far too long; a first block that
         // is far too long is cut at a line inside it (open fences and lists are closed).
-        let too_long = done[i].out.len() > limit.saturating_mul(2);
         let mut text = if !too_long {
             s.stable()[..done[i].out.end].to_string()
         } else if i > 0 && done[i - 1].out.end > 0 {

@@ -51,6 +51,14 @@ pub(crate) fn render_block(src: &str, kind: BlockKind, alternate: bool, env: &Bl
     if src.trim_start().starts_with("<!--") && is_comment_block(src) {
         return RenderedBlock { text: String::new(), deps: Vec::new() };
     }
+    // The writer closes an open fence only after a final newline.
+    let owned;
+    let src = if src.ends_with('\n') {
+        src
+    } else {
+        owned = format!("{src}\n");
+        owned.as_str()
+    };
     let mut ref_deps = Vec::new();
     let callback = |link: BrokenLink<'_>| {
         let label = normalize_label(&link.reference);
@@ -83,7 +91,15 @@ pub(crate) fn render_block(src: &str, kind: BlockKind, alternate: bool, env: &Bl
     let mut deps = sanitizer.deps;
     deps.extend(ref_deps);
     text.truncate(text.trim_end().len());
-    let lead = text.len() - text.trim_start_matches('\n').len();
+    // Leading blank lines, and the empty first line the writer gives a block quote, say nothing.
+    let mut lead = 0;
+    while let Some(line) = text[lead..]
+        .split_inclusive('\n')
+        .next()
+        .filter(|l| l.trim().trim_start_matches('>').trim().is_empty() && l.ends_with('\n'))
+    {
+        lead += line.len();
+    }
     text.drain(..lead);
     RenderedBlock { text, deps }
 }
