@@ -176,18 +176,16 @@ impl Stream {
 
     /// Parses from the stable boundary, renders newly final blocks and the tail.
     pub fn render(&mut self, env: Env<'_>, budget: Budget) -> Progress {
-        let mut tail_split = None;
-        if (self.finished || !self.tail_fresh) && self.scanned < self.text.len() {
-            let Split { mut blocks, refs } = split(&self.text, self.scanned);
-            let boundary = if self.finished {
-                self.text.len()
-            } else {
-                blocks.last().map_or(self.scanned, |last| last.range.start)
-            };
-            let tail_blocks = blocks.split_off(blocks.partition_point(|b| b.range.start < boundary));
-            let (stable_refs, tail_refs): (Vec<_>, Vec<_>) = refs.into_iter().partition(|r| r.start < boundary);
+        // Only whole lines decide which blocks are final: a line still being typed can join the
+        // block before it once complete (`|` ends a table, `| a |` is its next row).
+        let end = if self.finished { self.text.len() } else { self.text.rfind('\n').map_or(0, |i| i + 1) };
+        if (self.finished || !self.tail_fresh) && self.scanned < end {
+            let Split { mut blocks, refs } = split(&self.text[..end], self.scanned);
+            let boundary =
+                if self.finished { end } else { blocks.last().map_or(self.scanned, |last| last.range.start) };
+            blocks.truncate(blocks.partition_point(|b| b.range.start < boundary));
             let mut new_labels = Vec::new();
-            for r in stable_refs {
+            for r in refs.into_iter().filter(|r| r.start < boundary) {
                 if let std::collections::hash_map::Entry::Vacant(e) = self.refs.entry(r.label) {
                     new_labels.push(e.key().clone());
                     e.insert((r.dest, r.title));
@@ -195,7 +193,6 @@ impl Stream {
             }
             self.pending.extend(blocks);
             self.scanned = boundary;
-            tail_split = Some(Split { blocks: tail_blocks, refs: tail_refs });
             if !new_labels.is_empty() {
                 self.rerender_missing(&new_labels, env);
             }
@@ -221,8 +218,7 @@ impl Stream {
         if rendered_any && budget.is_spent() {
             return Progress::Pending;
         }
-        let tail_split = tail_split.unwrap_or_else(|| split(&self.text, self.scanned));
-        self.render_tail(tail_split, env);
+        self.render_tail(split(&self.text, self.scanned), env);
         Progress::Ready
     }
 

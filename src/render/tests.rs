@@ -344,7 +344,7 @@ mod streaming {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
 
         #[test]
         fn streaming_in_random_chunks_ends_as_rendering_whole(

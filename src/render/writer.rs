@@ -73,6 +73,7 @@ pub(crate) fn render_block(src: &str, kind: BlockKind, alternate: bool, env: &Bl
         Format::Markdown => {
             let options = WriteOptions {
                 code_block_token_count: 3,
+                increment_ordered_list_bullets: true,
                 list_token: if alternate && kind == BlockKind::BulletList { '-' } else { '*' },
                 ordered_list_token: if alternate && kind == BlockKind::OrderedList { ')' } else { '.' },
                 ..WriteOptions::default()
