@@ -19,7 +19,8 @@ pub use symbols::{Symbol, SymbolKind};
 
 use crate::index::{HeadingIndex, LayeredIndex, TermIndex};
 use crate::kg::{ConceptId, Graph};
-use crate::render::{self, Format};
+use crate::render::{Budget, Format, HOVER_BUDGET, Links, Rendered, Renderer, file_uri};
+use crate::text::fold;
 
 /// An immutable snapshot of everything the features read.
 #[derive(Clone, Debug, Default)]
@@ -31,6 +32,8 @@ pub struct Analysis {
     pub completion: Arc<LayeredIndex>,
     /// Accepted completions, shared by every snapshot of a workspace.
     pub feedback: Arc<Feedback>,
+    /// The renderer and its caches, shared by every snapshot of a workspace.
+    pub renderer: Arc<Renderer>,
 }
 
 /// Where a concept is defined.
@@ -57,12 +60,18 @@ impl Analysis {
     ) -> Analysis {
         let terms = Arc::new(TermIndex::build(&graph));
         let completion = Arc::new(LayeredIndex::from(build_completion_index(&graph, occurrences)));
-        Analysis { graph, terms, headings, completion, feedback }
+        Analysis { graph, terms, headings, completion, feedback, renderer: Arc::default() }
     }
 
     /// Records that the user accepted a completion, so it ranks higher from now on.
     pub fn accept_completion(&self, term: &str, concept: &str) {
         self.feedback.accept(term, concept);
+    }
+
+    /// The same snapshot rendering through `renderer` (so caches outlive the snapshot).
+    pub fn with_renderer(mut self, renderer: Arc<Renderer>) -> Analysis {
+        self.renderer = renderer;
+        self
     }
 
     /// Completions for the word or phrase that ends at `offset` in `text`.
@@ -75,9 +84,26 @@ impl Analysis {
         hover::hover_hit(self, text, offset)
     }
 
-    /// The hover text for the concepts of a hit.
+    /// The hover text for the concepts of a hit, rendered whole.
     pub fn render_hover(&self, hit: &HoverHit, format: Format) -> String {
-        render::render_concepts(&self.graph, &hit.concepts, format)
+        self.render_concepts(&hit.concepts, format, Budget::unlimited()).text
+    }
+
+    /// The hover text within the hover budget: what is ready when it runs out (rendering again
+    /// later finishes it, and the caches keep what was done).
+    pub fn render_hover_within(&self, hit: &HoverHit, format: Format) -> Rendered {
+        self.render_concepts(&hit.concepts, format, Budget::within(HOVER_BUDGET))
+    }
+
+    fn render_concepts(&self, ids: &[ConceptId], format: Format, budget: Budget) -> Rendered {
+        self.renderer.render_concepts(&self.graph, ids, format, self, budget)
+    }
+
+    /// The concept named `name` (canonical name) defined in `path`, if this snapshot has it.
+    pub fn concept_at(&self, name: &str, path: Option<&Path>) -> Option<ConceptId> {
+        self.terms.map.get(&fold(name)).iter().map(|t| t.concept).find(|&id| {
+            self.graph.concept(id).name() == name && path.is_none_or(|p| &*self.graph.concept(id).path == p)
+        })
     }
 
     /// Where the concepts of the term under `offset` are defined.
@@ -99,7 +125,16 @@ impl Analysis {
 
     /// The rendered documentation of one concept (for completion items).
     pub fn render_concept(&self, id: ConceptId, format: Format) -> String {
-        render::render_concepts(&self.graph, &[id], format)
+        self.render_concepts(&[id], format, Budget::within(HOVER_BUDGET)).text
+    }
+}
+
+/// `[[wiki links]]` in definitions link to the file of the concept they name.
+impl Links for Analysis {
+    fn concept_uri(&self, name: &str) -> Option<String> {
+        let t = self.terms.map.get(&fold(name)).first()?;
+        let c = self.graph.concept(t.concept);
+        Some(file_uri(&c.path, c.data.line))
     }
 }
 

@@ -38,6 +38,7 @@ struct ClientInfo {
     settings: Option<Settings>,
     settings_problem: Option<String>,
     hover_markdown: bool,
+    completion_markdown: bool,
     work_done_progress: bool,
 }
 
@@ -226,6 +227,13 @@ impl LanguageServer for Server {
             .and_then(|t| t.hover.as_ref())
             .and_then(|h| h.content_format.as_ref())
             .is_some_and(|f| f.contains(&MarkupKind::Markdown));
+        let completion_markdown = caps
+            .text_document
+            .as_ref()
+            .and_then(|t| t.completion.as_ref())
+            .and_then(|c| c.completion_item.as_ref())
+            .and_then(|i| i.documentation_format.as_ref())
+            .is_some_and(|f| f.contains(&MarkupKind::Markdown));
         let work_done_progress = caps.window.as_ref().and_then(|w| w.work_done_progress).unwrap_or(false);
 
         let mut roots: Vec<PathBuf> =
@@ -249,6 +257,7 @@ impl LanguageServer for Server {
             settings,
             settings_problem,
             hover_markdown,
+            completion_markdown,
             work_done_progress,
         });
         self.session.initialized.store(true, Ordering::SeqCst);
@@ -261,7 +270,7 @@ impl LanguageServer for Server {
                 save: Some(TextDocumentSyncSaveOptions::Supported(true)),
                 ..Default::default()
             })),
-            completion_provider: Some(CompletionOptions::default()),
+            completion_provider: Some(CompletionOptions { resolve_provider: Some(true), ..Default::default() }),
             hover_provider: Some(HoverProviderCapability::Simple(true)),
             definition_provider: Some(OneOf::Left(true)),
             workspace_symbol_provider: Some(OneOf::Left(true)),
@@ -433,6 +442,10 @@ impl LanguageServer for Server {
             .enumerate()
             .map(|(i, item)| {
                 let canonical = &*item.canonical;
+                // Concepts edited since the last full build are not in the graph yet.
+                let path =
+                    (item.concept.0 as usize) < a.graph.len() && a.graph.concept(item.concept).name() == canonical;
+                let path = path.then(|| a.graph.concept(item.concept).path.to_string_lossy().into_owned());
                 let range = convert::range(&doc.text, &doc.line_index, item.replace.clone(), enc);
                 CompletionItem {
                     label: item.term.to_string(),
@@ -448,6 +461,8 @@ impl LanguageServer for Server {
                         command: ACCEPT_COMMAND.to_string(),
                         arguments: Some(vec![serde_json::json!(&*item.term), serde_json::json!(canonical)]),
                     }),
+                    // Documentation is rendered on `completionItem/resolve`, for the item shown.
+                    data: Some(serde_json::json!({"concept": canonical, "path": path})),
                     ..Default::default()
                 }
             })
@@ -462,12 +477,34 @@ impl LanguageServer for Server {
         let offset = convert::offset(&doc.text, &doc.line_index, tdp.position, enc);
         let Some(hit) = a.hover(&doc.text, offset) else { return Ok(None) };
         let markdown = self.session.info().hover_markdown;
-        let format = if markdown { Format::Markdown } else { Format::PlainText };
-        let kind = if markdown { MarkupKind::Markdown } else { MarkupKind::PlainText };
+        let rendered = a.render_hover_within(&hit, format_of(markdown));
+        if !rendered.complete {
+            // Over the budget: answer with what is ready and finish in the background, so the
+            // next hover comes from the cache.
+            let (a, hit) = (a.clone(), hit.clone());
+            tokio::task::spawn_blocking(move || a.render_hover(&hit, format_of(markdown)));
+        }
         Ok(Some(Hover {
-            contents: HoverContents::Markup(MarkupContent { kind, value: a.render_hover(&hit, format) }),
+            contents: HoverContents::Markup(markup(markdown, rendered.text)),
             range: Some(convert::range(&doc.text, &doc.line_index, hit.range, enc)),
         }))
+    }
+
+    async fn completion_resolve(&self, mut item: CompletionItem) -> Result<CompletionItem> {
+        let Some((name, path)) = item
+            .data
+            .as_ref()
+            .and_then(|d| Some((d.get("concept")?.as_str()?.to_string(), d.get("path")?.as_str().map(PathBuf::from))))
+        else {
+            return Ok(item);
+        };
+        let (a, _) = self.session.snapshot(None, false).await;
+        if let Some(id) = a.concept_at(&name, path.as_deref()) {
+            let markdown = self.session.info().completion_markdown;
+            let value = a.render_concept(id, format_of(markdown));
+            item.documentation = Some(Documentation::MarkupContent(markup(markdown, value)));
+        }
+        Ok(item)
     }
 
     async fn goto_definition(&self, params: GotoDefinitionParams) -> Result<Option<GotoDefinitionResponse>> {
@@ -592,12 +629,20 @@ impl Server {
     }
 }
 
+fn format_of(markdown: bool) -> Format {
+    if markdown { Format::Markdown } else { Format::PlainText }
+}
+
+fn markup(markdown: bool, value: String) -> MarkupContent {
+    MarkupContent { kind: if markdown { MarkupKind::Markdown } else { MarkupKind::PlainText }, value }
+}
+
 /// Reads the settings kg-ls understands out of initialization options, ignoring other keys
 /// (clients often send their own).
 fn parse_client_settings(v: serde_json::Value) -> std::result::Result<Settings, String> {
     let mut v = v;
     if let Some(obj) = v.as_object_mut() {
-        obj.retain(|k, _| matches!(k.as_str(), "kg" | "completion" | "symbols" | "monitor"));
+        obj.retain(|k, _| matches!(k.as_str(), "kg" | "completion" | "symbols" | "hover" | "monitor"));
     }
     serde_json::from_value(v).map_err(|e| e.to_string())
 }

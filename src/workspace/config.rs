@@ -1,4 +1,4 @@
-//! Which knowledge-graph paths and limits a workspace uses.
+//! Which knowledge-graph paths, limits and hover length a workspace uses.
 //!
 //! Precedence: the client's initialization options, then `.kg-ls.toml` at a workspace root,
 //! then the conventional `kg/` and `.terraphim/kg/` folders. Reading the file is the caller's
@@ -17,6 +17,8 @@ pub const CONFIG_FILE: &str = ".kg-ls.toml";
 pub const DEFAULT_COMPLETION_LIMIT: usize = 50;
 /// Default number of workspace symbols.
 pub const DEFAULT_SYMBOL_LIMIT: usize = 128;
+/// Default length after which a hover's definition is cut.
+pub const DEFAULT_HOVER_MAX_LENGTH: usize = crate::render::DEFAULT_MAX_LENGTH;
 
 /// Settings as a user writes them, in `.kg-ls.toml` or as initialization options.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -26,6 +28,7 @@ pub struct Settings {
     pub completion: LimitSettings,
     pub symbols: LimitSettings,
     pub monitor: MonitorSettings,
+    pub hover: HoverSettings,
 }
 
 /// `[monitor]`: the performance monitor's limits.
@@ -38,6 +41,13 @@ pub struct MonitorSettings {
     pub interval_ms: Option<u64>,
     /// Per-method p95 budgets (ms) that override the built-in ones.
     pub budgets_ms: std::collections::BTreeMap<String, u64>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct HoverSettings {
+    /// A definition is cut at the first block boundary after this many bytes of output.
+    pub max_length: Option<usize>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -61,6 +71,7 @@ pub struct Config {
     pub completion_limit: usize,
     pub symbol_limit: usize,
     pub monitor: MonitorSettings,
+    pub hover_max_length: usize,
 }
 
 /// Parses `.kg-ls.toml` text.
@@ -125,6 +136,7 @@ pub fn resolve(
             .or_else(|| files.iter().map(|(_, s)| &s.monitor).find(|m| **m != MonitorSettings::default()))
             .cloned()
             .unwrap_or_default(),
+        hover_max_length: pick(&|s| s.hover.max_length, DEFAULT_HOVER_MAX_LENGTH),
     };
     (config, problems)
 }
@@ -149,6 +161,9 @@ mod tests {
         assert!(p.is_empty());
         assert_eq!(c.sources, [KgSource { path: "/ws/kg".into() }, KgSource { path: "/ws/glossary.json".into() }]);
         assert_eq!((c.completion_limit, c.symbol_limit), (7, DEFAULT_SYMBOL_LIMIT));
+        assert_eq!(c.hover_max_length, DEFAULT_HOVER_MAX_LENGTH);
+        let hover = vec![(PathBuf::from("/ws"), settings("[hover]\nmax_length = 300\n"))];
+        assert_eq!(resolve(&roots, None, &hover, &yes).0.hover_max_length, 300);
 
         let client =
             Settings { kg: KgSettings { paths: Some(vec!["/abs/kg".into(), "rel".into()]) }, ..Default::default() };

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use config::{
-    CONFIG_FILE, Config, DEFAULT_COMPLETION_LIMIT, DEFAULT_SYMBOL_LIMIT, KgSettings, LimitSettings, MonitorSettings,
-    Settings, parse_settings, resolve,
+    CONFIG_FILE, Config, DEFAULT_COMPLETION_LIMIT, DEFAULT_HOVER_MAX_LENGTH, DEFAULT_SYMBOL_LIMIT, HoverSettings,
+    KgSettings, LimitSettings, MonitorSettings, Settings, parse_settings, resolve,
 };
 pub use documents::{Document, Documents};
 
@@ -23,6 +23,7 @@ use crate::analysis::{Analysis, Feedback, build_completion_index};
 use crate::index::LayeredIndex;
 use crate::index::{DocHeadings, HeadingIndex, TermIndex, extract_headings};
 use crate::kg::{Graph, KgFile, MAX_FILE_BYTES, Problem, kind_of, load_sources, parse};
+use crate::render::{RenderConfig, Renderer};
 
 /// Markdown documents larger than this are not scanned for headings.
 const MAX_DOC_BYTES: u64 = 4 << 20;
@@ -49,6 +50,8 @@ pub struct Workspace {
     /// Folded term → occurrences in the workspace's documents (for ranking).
     occurrences: Arc<HashMap<String, u64>>,
     feedback: Arc<Feedback>,
+    /// Outlives snapshots, so rendered blocks and hovers stay cached across graph rebuilds.
+    renderer: Arc<Renderer>,
     headings_dirty: bool,
 }
 
@@ -60,6 +63,7 @@ pub const INLINE_REBUILD_MAX_TERMS: usize = 200_000;
 /// Inputs of a full rebuild, taken under the lock and run without it.
 pub struct RebuildJob {
     files: Vec<Arc<KgFile>>,
+    renderer: Arc<Renderer>,
     occurrences: Arc<HashMap<String, u64>>,
     feedback: Arc<Feedback>,
     headings: Arc<HeadingIndex>,
@@ -75,7 +79,8 @@ pub struct Rebuilt {
 impl RebuildJob {
     pub fn run(self) -> Rebuilt {
         let graph = Graph::build(self.files.iter().map(|f| f.as_ref()));
-        let analysis = Analysis::with_ranking(Arc::new(graph), self.headings, &self.occurrences, self.feedback);
+        let analysis = Analysis::with_ranking(Arc::new(graph), self.headings, &self.occurrences, self.feedback)
+            .with_renderer(self.renderer);
         Rebuilt { analysis, generation: self.generation }
     }
 }
@@ -109,6 +114,10 @@ impl Workspace {
 
     /// Replaces configuration and sources with a fresh load; open documents stay.
     pub fn set_loaded(&mut self, config: Config, loaded: Loaded) {
+        let render = RenderConfig { max_length: config.hover_max_length };
+        if *self.renderer.config() != render {
+            self.renderer = Arc::new(Renderer::new(render));
+        }
         self.config = Some(config);
         self.kg_files = loaded.kg_files.into_iter().map(|f| (f.path.clone(), Arc::new(f))).collect();
         self.doc_headings = loaded.docs.into_iter().map(|d| (d.path.clone(), d)).collect();
@@ -272,6 +281,7 @@ impl Workspace {
         }
         RebuildJob {
             files: files.into_values().collect(),
+            renderer: self.renderer.clone(),
             occurrences: self.occurrences.clone(),
             feedback: self.feedback.clone(),
             headings: self.analysis.headings.clone(),
@@ -480,6 +490,7 @@ mod tests {
             completion_limit: 50,
             symbol_limit: 50,
             monitor: Default::default(),
+            hover_max_length: DEFAULT_HOVER_MAX_LENGTH,
         };
         let (kg_files, _) = load_sources(&config.sources, &mut |_, _| {});
         let ws = Workspace::new(config, Loaded { kg_files, ..Default::default() });
