@@ -457,3 +457,38 @@ fn the_completion_index_is_persisted_and_a_corrupt_file_is_rebuilt() {
     run("async runtime");
     assert_eq!(index_files().len(), 2);
 }
+
+#[test]
+fn configuration_changes_reload_the_graph() {
+    let ws = Workspace::new(&[("kg/alpha.md", b"# alpha\n"), ("other/gamma.md", b"# gamma\n")]);
+    let mut c = Client::spawn(&[]);
+    let mut caps = editor_capabilities();
+    caps["workspace"] = json!({"didChangeWatchedFiles": {"dynamicRegistration": true}});
+    c.initialize(&ws.root(), Value::Null, caps);
+    let reg = c.wait_for("client/registerCapability", |_| true);
+    assert_eq!(reg["registrations"][0]["method"], "workspace/didChangeWatchedFiles");
+    let uri = c.open(&ws.path("x.md"), "gam");
+    let complete = |c: &mut Client| labels(&c.request("textDocument/completion", Client::position_params(&uri, 0, 3)));
+    assert!(complete(&mut c).is_empty());
+    // VS Code sends the section it synchronizes.
+    c.notify("workspace/didChangeConfiguration", json!({"settings": {"kg-ls": {"kg": {"paths": ["other"]}}}}));
+    let mut seen = Vec::new();
+    for _ in 0..300 {
+        seen = complete(&mut c);
+        if !seen.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(seen, ["gamma"]);
+    // A new .kg-ls.toml reported by the watcher is read again.
+    std::fs::write(ws.path(".kg-ls.toml"), "[kg]\npaths = [\"kg\"]\n").unwrap();
+    c.notify("workspace/didChangeConfiguration", json!({"settings": {}}));
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&ws.path(".kg-ls.toml")), "type": 1}]}),
+    );
+    // The client's own setting still wins over the file, so gamma stays.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(complete(&mut c), ["gamma"]);
+}

@@ -40,6 +40,8 @@ struct ClientInfo {
     hover_markdown: bool,
     completion_markdown: bool,
     work_done_progress: bool,
+    /// The client can register file watchers at run time.
+    dynamic_watchers: bool,
 }
 
 /// State shared by the server, the text-sync wrapper and background tasks.
@@ -61,6 +63,8 @@ pub struct Session {
     pub monitor: Arc<Monitor>,
     /// Samples the process and checks alerts on an interval.
     sampler: Mutex<Option<JoinHandle<()>>>,
+    /// Settings sent later through `workspace/didChangeConfiguration`.
+    settings_override: Mutex<Option<Settings>>,
 }
 
 /// How long edits to knowledge-graph files settle before a background rebuild starts.
@@ -81,6 +85,7 @@ impl Default for Session {
             rebuild: Mutex::new(None),
             monitor: Arc::default(),
             sampler: Mutex::new(None),
+            settings_override: Mutex::new(None),
         }
     }
 }
@@ -101,6 +106,12 @@ impl Session {
 
     pub fn is_shut_down(&self) -> bool {
         self.shutdown.load(Ordering::SeqCst)
+    }
+
+    /// The client's settings: the latest `didChangeConfiguration`, else the initialization options.
+    fn settings(&self) -> Option<Settings> {
+        let o = self.settings_override.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        o.or_else(|| self.info().settings)
     }
 
     fn info(&self) -> ClientInfo {
@@ -235,6 +246,12 @@ impl LanguageServer for Server {
             .and_then(|i| i.documentation_format.as_ref())
             .is_some_and(|f| f.contains(&MarkupKind::Markdown));
         let work_done_progress = caps.window.as_ref().and_then(|w| w.work_done_progress).unwrap_or(false);
+        let dynamic_watchers = caps
+            .workspace
+            .as_ref()
+            .and_then(|w| w.did_change_watched_files.as_ref())
+            .and_then(|d| d.dynamic_registration)
+            .unwrap_or(false);
 
         let mut roots: Vec<PathBuf> =
             params.workspace_folders.iter().flatten().filter_map(|f| convert::path(&f.uri)).collect();
@@ -259,6 +276,7 @@ impl LanguageServer for Server {
             hover_markdown,
             completion_markdown,
             work_done_progress,
+            dynamic_watchers,
         });
         self.session.initialized.store(true, Ordering::SeqCst);
 
@@ -292,108 +310,25 @@ impl LanguageServer for Server {
 
     async fn initialized(&self, _: InitializedParams) {
         self.start_sampler(MonitorSettings::default());
-        let session = self.session.clone();
-        let client = self.client.clone();
-        let server = Server { client: client.clone(), session: session.clone() };
-        let handle = tokio::spawn(async move {
-            let info = session.info();
-            if let Some(p) = &info.settings_problem {
-                client.show_message(MessageType::WARNING, format!("kg-ls: {p}")).await;
+        self.register_watchers().await;
+        self.spawn_load();
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        // Clients send either {"kg-ls": {...}} (VS Code's configurationSection) or the object.
+        let value = params.settings.get("kg-ls").cloned().unwrap_or(params.settings);
+        if value.is_null() || value.as_object().is_some_and(|o| o.is_empty()) {
+            return;
+        }
+        match parse_client_settings(value) {
+            Ok(settings) if Some(&settings) != self.session.settings().as_ref() => {
+                tracing::info!("settings changed; reloading the knowledge graph");
+                *self.session.settings_override.lock().unwrap_or_else(|e| e.into_inner()) = Some(settings);
+                self.spawn_load();
             }
-            let progress = if info.work_done_progress {
-                let token = NumberOrString::String("kg-ls/indexing".to_string());
-                match client.create_work_done_progress(token.clone()).await {
-                    Ok(()) => Some(client.progress(token, "kg-ls: indexing").with_percentage(0).begin().await),
-                    Err(e) => {
-                        tracing::debug!("client refused a progress token: {e}");
-                        None
-                    }
-                }
-            } else {
-                None
-            };
-            // Serve completion from the persisted index while the sources load.
-            let roots = info.roots.clone();
-            let settings = info.settings.clone();
-            let persisted = tokio::task::spawn_blocking(move || workspace::open_persisted(&roots, settings.as_ref()))
-                .await
-                .unwrap_or_default();
-            let fingerprint = persisted.fingerprint;
-            if let Some(index) = persisted.index {
-                let feedback = session.workspace().feedback();
-                let early = Analysis { completion: Arc::new(index.into()), feedback, ..Analysis::default() };
-                *session.early.lock().unwrap_or_else(|e| e.into_inner()) = Some(early);
-                session.early_ready.send_replace(true);
-                tracing::info!("completion served from the persisted index while loading");
-            } else if let Some(why) = persisted.refused {
-                tracing::info!("persisted index not used ({why}); rebuilding");
-            }
-            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, u32)>();
-            let roots = info.roots.clone();
-            let settings = info.settings.clone();
-            let load = tokio::task::spawn_blocking(move || {
-                let mut last = u32::MAX;
-                workspace::load(&roots, settings.as_ref(), &mut |phase, done, total| {
-                    let base = if phase == "documents" { 50 } else { 0 };
-                    let pct = base + (done * 50 / total.max(1)) as u32;
-                    if pct != last {
-                        last = pct;
-                        let _ = tx.send((format!("{phase} {done}/{total}"), pct));
-                    }
-                })
-            });
-            while let Some((message, pct)) = rx.recv().await {
-                if let Some(p) = &progress {
-                    p.report_with_message(message, pct).await;
-                }
-            }
-            let (config, loaded) = match load.await {
-                Ok(r) => r,
-                Err(e) => {
-                    tracing::error!("loading failed: {e}");
-                    client
-                        .show_message(MessageType::ERROR, format!("kg-ls: loading the knowledge graph failed: {e}"))
-                        .await;
-                    session.ready.send_replace(true);
-                    return;
-                }
-            };
-            let problems = loaded.problems.clone();
-            let monitor_settings = config.monitor.clone();
-            let (stats, index) = {
-                let mut ws = session.workspace();
-                ws.set_loaded(config, loaded);
-                (ws.stats(), ws.completion_analysis().completion.main.clone())
-            };
-            session.ready.send_replace(true);
-            server.start_sampler(monitor_settings);
-            session.monitor.set_gauge("index.concepts", stats.concepts as f64);
-            session.monitor.set_gauge("index.terms", stats.terms as f64);
-            session.monitor.set_gauge("index.headings", stats.headings as f64);
-            session.monitor.set_gauge("index.completion_fst_bytes", index.fst_bytes() as f64);
-            *session.early.lock().unwrap_or_else(|e| e.into_inner()) = None;
-            if let Some(fp) = fingerprint {
-                let saved = tokio::task::spawn_blocking(move || workspace::save_persisted(&index, fp)).await;
-                if let Ok(Err(e)) = saved {
-                    tracing::warn!("cannot save the completion index: {e}");
-                }
-            }
-            let summary = format!(
-                "{} concepts ({} terms), {} headings in {} documents",
-                stats.concepts, stats.terms, stats.headings, stats.documents
-            );
-            tracing::info!("indexed {summary}");
-            if let Some(p) = progress {
-                p.finish_with_message(summary.clone()).await;
-            }
-            server.show_problems(&problems).await;
-            if stats.concepts == 0 {
-                client
-                    .show_message(MessageType::WARNING, "kg-ls: the knowledge graph is empty: no concepts were loaded")
-                    .await;
-            }
-        });
-        *self.session.loader.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
+            Ok(_) => {}
+            Err(e) => self.client.show_message(MessageType::WARNING, format!("kg-ls: invalid settings: {e}")).await,
+        }
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -418,6 +353,15 @@ impl LanguageServer for Server {
     }
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        let config_changed = params
+            .changes
+            .iter()
+            .any(|c| convert::path(&c.uri).is_some_and(|p| p.file_name().is_some_and(|n| n == workspace::CONFIG_FILE)));
+        if config_changed {
+            tracing::info!("{} changed; reloading", workspace::CONFIG_FILE);
+            self.spawn_load();
+            return;
+        }
         for change in params.changes {
             self.reload(change.uri).await;
         }
@@ -574,6 +518,138 @@ impl LanguageServer for Server {
             })
             .collect();
         Ok(Some(WorkspaceSymbolResponse::Nested(symbols)))
+    }
+}
+
+impl Server {
+    /// Loads (or reloads) the configuration, the knowledge graph and the documents in the
+    /// background, with progress; the previous load, if still running, is stopped.
+    fn spawn_load(&self) {
+        let session = self.session.clone();
+        let client = self.client.clone();
+        let server = Server { client: client.clone(), session: session.clone() };
+        let handle = tokio::spawn(async move {
+            let info = session.info();
+            let first_load = !*session.ready.borrow();
+            if let Some(p) = &info.settings_problem {
+                client.show_message(MessageType::WARNING, format!("kg-ls: {p}")).await;
+            }
+            let progress = if info.work_done_progress {
+                let token = NumberOrString::String("kg-ls/indexing".to_string());
+                match client.create_work_done_progress(token.clone()).await {
+                    Ok(()) => Some(client.progress(token, "kg-ls: indexing").with_percentage(0).begin().await),
+                    Err(e) => {
+                        tracing::debug!("client refused a progress token: {e}");
+                        None
+                    }
+                }
+            } else {
+                None
+            };
+            // Serve completion from the persisted index while the sources load.
+            let roots = info.roots.clone();
+            let settings = session.settings();
+            let persisted = tokio::task::spawn_blocking(move || workspace::open_persisted(&roots, settings.as_ref()))
+                .await
+                .unwrap_or_default();
+            let fingerprint = persisted.fingerprint;
+            if let Some(index) = persisted.index.filter(|_| first_load) {
+                let feedback = session.workspace().feedback();
+                let early = Analysis { completion: Arc::new(index.into()), feedback, ..Analysis::default() };
+                *session.early.lock().unwrap_or_else(|e| e.into_inner()) = Some(early);
+                session.early_ready.send_replace(true);
+                tracing::info!("completion served from the persisted index while loading");
+            } else if let Some(why) = persisted.refused {
+                tracing::info!("persisted index not used ({why}); rebuilding");
+            }
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, u32)>();
+            let roots = info.roots.clone();
+            let settings = session.settings();
+            let load = tokio::task::spawn_blocking(move || {
+                let mut last = u32::MAX;
+                workspace::load(&roots, settings.as_ref(), &mut |phase, done, total| {
+                    let base = if phase == "documents" { 50 } else { 0 };
+                    let pct = base + (done * 50 / total.max(1)) as u32;
+                    if pct != last {
+                        last = pct;
+                        let _ = tx.send((format!("{phase} {done}/{total}"), pct));
+                    }
+                })
+            });
+            while let Some((message, pct)) = rx.recv().await {
+                if let Some(p) = &progress {
+                    p.report_with_message(message, pct).await;
+                }
+            }
+            let (config, loaded) = match load.await {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!("loading failed: {e}");
+                    client
+                        .show_message(MessageType::ERROR, format!("kg-ls: loading the knowledge graph failed: {e}"))
+                        .await;
+                    session.ready.send_replace(true);
+                    return;
+                }
+            };
+            let problems = loaded.problems.clone();
+            let monitor_settings = config.monitor.clone();
+            let (stats, index) = {
+                let mut ws = session.workspace();
+                ws.set_loaded(config, loaded);
+                (ws.stats(), ws.completion_analysis().completion.main.clone())
+            };
+            session.ready.send_replace(true);
+            server.start_sampler(monitor_settings);
+            session.monitor.set_gauge("index.concepts", stats.concepts as f64);
+            session.monitor.set_gauge("index.terms", stats.terms as f64);
+            session.monitor.set_gauge("index.headings", stats.headings as f64);
+            session.monitor.set_gauge("index.completion_fst_bytes", index.fst_bytes() as f64);
+            *session.early.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            if let Some(fp) = fingerprint {
+                let saved = tokio::task::spawn_blocking(move || workspace::save_persisted(&index, fp)).await;
+                if let Ok(Err(e)) = saved {
+                    tracing::warn!("cannot save the completion index: {e}");
+                }
+            }
+            let summary = format!(
+                "{} concepts ({} terms), {} headings in {} documents",
+                stats.concepts, stats.terms, stats.headings, stats.documents
+            );
+            tracing::info!("indexed {summary}");
+            if let Some(p) = progress {
+                p.finish_with_message(summary.clone()).await;
+            }
+            server.show_problems(&problems).await;
+            if stats.concepts == 0 {
+                client
+                    .show_message(MessageType::WARNING, "kg-ls: the knowledge graph is empty: no concepts were loaded")
+                    .await;
+            }
+        });
+        if let Some(old) = self.session.loader.lock().unwrap_or_else(|e| e.into_inner()).replace(handle) {
+            old.abort();
+        }
+    }
+
+    /// Asks the client to report changes to knowledge-graph files, documents and the
+    /// configuration file, when it can register watchers dynamically.
+    async fn register_watchers(&self) {
+        if !self.session.info().dynamic_watchers {
+            return;
+        }
+        let options = serde_json::json!({"watchers": [
+            {"globPattern": "**/*.{md,markdown,json}"},
+            {"globPattern": "**/.kg-ls.toml"},
+        ]});
+        let registration = Registration {
+            id: "kg-ls-watchers".to_string(),
+            method: "workspace/didChangeWatchedFiles".to_string(),
+            register_options: Some(options),
+        };
+        if let Err(e) = self.client.register_capability(vec![registration]).await {
+            tracing::debug!("the client refused file watchers: {e}");
+        }
     }
 }
 
