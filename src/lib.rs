@@ -24,6 +24,7 @@ pub mod kg;
 pub mod lsp;
 pub mod query;
 pub mod render;
+pub mod search;
 pub mod synth;
 pub mod text;
 pub mod workspace;
