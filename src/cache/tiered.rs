@@ -172,6 +172,13 @@ impl<V: Serialize + DeserializeOwned> TieredCache<V> {
         None
     }
 
+    /// Whether L1 or L2 holds `key` at generation `g`, without counting a lookup.
+    pub fn contains(&self, key: &str, g: u64) -> bool {
+        g == self.generation()
+            && (self.l1.lock().peek(key).is_some_and(|(eg, _)| *eg == g)
+                || self.l2.lock().map.peek(key).is_some_and(|(eg, _)| *eg == g))
+    }
+
     /// Stores `value` for `key` at generation `g` in every level; values of an older
     /// generation than the current one are not stored (they were computed on stale data).
     pub fn insert(&self, key: &str, g: u64, value: V) -> Arc<V> {

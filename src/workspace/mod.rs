@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use config::{
-    CONFIG_FILE, Config, DEFAULT_COMPLETION_LIMIT, DEFAULT_SYMBOL_LIMIT, KgSettings, LimitSettings, Settings,
-    parse_settings, resolve,
+    CONFIG_FILE, Config, DEFAULT_COMPLETION_LIMIT, DEFAULT_SYMBOL_LIMIT, KgSettings, LimitSettings, SearchConfig,
+    SearchSettings, Settings, parse_settings, resolve,
 };
 pub use documents::{Document, Documents};
 
@@ -36,6 +36,8 @@ pub struct Workspace {
     analysis: Analysis,
     graph_dirty: bool,
     headings_dirty: bool,
+    generation: u64,
+    changes: u64,
 }
 
 /// Counts of what a workspace holds, for logs and the query command.
@@ -70,6 +72,33 @@ impl Workspace {
         self.doc_headings = loaded.docs.into_iter().map(|d| (d.path.clone(), d)).collect();
         self.graph_dirty = true;
         self.headings_dirty = true;
+        self.generation = self.fingerprint();
+    }
+
+    /// The index generation: a fingerprint of what was loaded, changed by every later edit,
+    /// save or change on disk. Equal generations mean equal sources, also across restarts
+    /// (for the same build), so cached results keyed by it are never stale.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    fn bump(&mut self) {
+        self.changes += 1;
+        self.generation = hash_of(&(self.generation, self.changes));
+    }
+
+    fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for (path, file) in &self.kg_files {
+            path.hash(&mut h);
+            format!("{:?}", file.concepts).hash(&mut h);
+        }
+        for d in self.doc_headings.values() {
+            d.path.hash(&mut h);
+            d.headings.hash(&mut h);
+        }
+        h.finish()
     }
 
     /// Whether `path` is a knowledge-graph source: a configured file, or a concept or
@@ -90,10 +119,12 @@ impl Workspace {
     pub fn document_changed(&mut self, path: &Path) {
         self.graph_dirty |= self.is_kg_path(path);
         self.headings_dirty |= self.is_doc_path(path);
+        self.bump();
     }
 
     /// Replaces a file's on-disk state (after a save, a close or a change on disk).
     pub fn reload_from_disk(&mut self, path: &Path) -> Vec<Problem> {
+        self.bump();
         let mut problems = Vec::new();
         if self.is_kg_path(path) {
             if path.exists() {
@@ -220,6 +251,13 @@ pub fn scan_documents(roots: &[PathBuf], progress: &mut dyn FnMut(usize, usize))
         }
     }
     docs
+}
+
+fn hash_of(v: &impl std::hash::Hash) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    v.hash(&mut h);
+    h.finish()
 }
 
 fn read_doc(path: &Path) -> Option<DocHeadings> {

@@ -31,6 +31,8 @@ impl Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_kg-ls"))
             .args(args)
             .env("RUST_LOG", "kg_ls=debug")
+            // Keep the search cache of test workspaces out of the user's cache directory.
+            .env("KG_LS_CACHE_DIR", std::env::temp_dir().join("kg-ls-test-cache"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(if std::env::var_os("KG_LS_TEST_STDERR").is_some() { Stdio::inherit() } else { Stdio::null() })
