@@ -251,20 +251,20 @@ pub async fn workspace_symbol(
         }
         None => run(client, host, &engine, &snap, &query, partial.as_ref()).await?,
     };
+    let notified = progress.is_some() || partial.is_some();
     if let Some(p) = progress {
         p.finish_with_message(format!("{} results", hits.len())).await;
     }
     schedule_warmer(host, &engine, &snap, &hits);
-    let symbols: Vec<WorkspaceSymbol> = if streamed { Vec::new() } else { to_symbols(&hits) };
-    match partial {
-        Some(token) if !streamed => {
-            if !symbols.is_empty() {
-                client.send_notification::<PartialResults>(PartialParams { token, value: symbols }).await;
-            }
-            Ok(Some(WorkspaceSymbolResponse::Nested(Vec::new())))
-        }
-        _ => Ok(Some(WorkspaceSymbolResponse::Nested(symbols))),
+    let mut symbols: Vec<WorkspaceSymbol> = if streamed { Vec::new() } else { to_symbols(&hits) };
+    if let Some(token) = partial.filter(|_| !streamed && !symbols.is_empty()) {
+        let value = std::mem::take(&mut symbols);
+        client.send_notification::<PartialResults>(PartialParams { token, value }).await;
     }
+    if notified {
+        settle().await;
+    }
+    Ok(Some(WorkspaceSymbolResponse::Nested(symbols)))
 }
 
 /// Runs an uncached search on a blocking thread, streaming batches when `partial` is given.
@@ -293,7 +293,7 @@ async fn run(
         })
     };
     drop(watcher);
-    let _unregister = Unregister { host: host.clone(), id };
+    let mut unregister = Unregister { host: host.clone(), id, finished: false };
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Vec<Hit>>();
     let stream = partial.is_some();
@@ -318,6 +318,7 @@ async fn run(
         tracing::error!("search failed: {e}");
         Error::internal_error()
     })?;
+    unregister.finished = result.is_ok();
     match result {
         Ok((hits, work)) => {
             host.counters.work.fetch_add(work, Relaxed);
@@ -340,12 +341,14 @@ async fn run(
 struct Unregister {
     host: Arc<SearchHost>,
     id: u64,
+    /// Whether the search ran to its end; otherwise it was cancelled.
+    finished: bool,
 }
 
 impl Drop for Unregister {
     fn drop(&mut self) {
         if let Some((_, r)) = self.host.running.remove(&self.id) {
-            if r.cancel.is_cancelled() && !r.modified.load(Relaxed) {
+            if !self.finished && !r.modified.load(Relaxed) {
                 self.host.counters.cancelled.fetch_add(1, Relaxed);
             }
         }
@@ -380,6 +383,15 @@ fn schedule_warmer(host: &Arc<SearchHost>, engine: &Arc<Engine>, snap: &Arc<Snap
     if let Some((old, _)) = host.warmer.lock().replace((cancel, task)) {
         old.cancel();
     }
+}
+
+/// Gives the output task a chance to write queued partial results before the response:
+/// tower-lsp-server merges notifications and responses without ordering them.
+async fn settle() {
+    for _ in 0..4 {
+        tokio::task::yield_now().await;
+    }
+    tokio::time::sleep(Duration::from_millis(1)).await;
 }
 
 fn to_symbols(hits: &[Hit]) -> Vec<WorkspaceSymbol> {

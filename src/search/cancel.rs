@@ -74,7 +74,7 @@ impl<'a> Control<'a> {
     #[inline]
     pub fn step(&mut self) -> Result<(), Stop> {
         self.work += 1;
-        if self.work % CHECK_EVERY == 0 { self.check() } else { Ok(()) }
+        if self.work.is_multiple_of(CHECK_EVERY) { self.check() } else { Ok(()) }
     }
 
     /// Checks the flags and the deadline now.
