@@ -45,6 +45,9 @@ impl SearchService for ConceptService {
         let a = &self.analysis;
         let mut hits = Vec::new();
         for (key, quality) in best(found, query.limit) {
+            if hits.len() >= 4 * keep(query.limit) {
+                break;
+            }
             for r in a.terms.map.get(&key) {
                 ctl.step()?;
                 let c = a.graph.concept(r.concept);
@@ -87,7 +90,11 @@ impl SearchService for HeadingService {
         let found = self.dict.candidates(&query.folded, ctl)?;
         let mut hits = Vec::new();
         for (key, quality) in best(found, query.limit) {
-            for h in self.analysis.headings.map.get(&key) {
+            if hits.len() >= 4 * keep(query.limit) {
+                break;
+            }
+            // A common heading recurs in many files: diversity wants only a few of them.
+            for h in self.analysis.headings.map.get(&key).iter().take(keep(query.limit)) {
                 ctl.step()?;
                 hits.push(Hit {
                     name: h.text.to_string(),
