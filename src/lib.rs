@@ -26,6 +26,7 @@ pub mod lsp;
 pub mod perf;
 pub mod query;
 pub mod render;
+pub mod search;
 pub mod synth;
 pub mod text;
 pub mod workspace;

@@ -1,16 +1,13 @@
-//! Workspace symbols: concepts (by name and synonyms) and document headings matching a query
-//! by prefix or by subsequence (`tkrt` finds "tokio runtime"), best first.
+//! Workspace symbols for callers that want an answer on this thread (the query command):
+//! concepts and headings found and ranked by the search services of [`crate::search`], which
+//! own matching (prefix, subsequence, typo) and ranking. The server runs the same services
+//! concurrently, with full text, caching and cancellation.
 
-use std::collections::HashSet;
-use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::Arc;
 
 use super::Analysis;
-use crate::text::fold;
-
-/// The most keys one dictionary contributes before ranking.
-const SCAN_CAP: usize = 20_000;
+use crate::search::{HitKind, Query, SearchIndex};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SymbolKind {
@@ -30,92 +27,18 @@ pub struct Symbol {
     pub line: u32,
 }
 
-/// How well a key matches a query; smaller is better.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Quality {
-    Exact,
-    Prefix,
-    /// The query starts a later word of the key.
-    WordPrefix,
-    /// The query's characters appear in order; the number is how spread out they are.
-    Subsequence(usize),
-}
-
-fn quality(key: &str, query: &str) -> Quality {
-    if key == query {
-        Quality::Exact
-    } else if key.starts_with(query) {
-        Quality::Prefix
-    } else if key.match_indices(' ').any(|(i, _)| key[i + 1..].starts_with(query)) {
-        Quality::WordPrefix
-    } else {
-        // Greedy leftmost embedding: its span measures how compact the match is.
-        let mut q = query.chars().peekable();
-        let (mut first, mut last) = (None, 0);
-        for (i, c) in key.char_indices() {
-            if q.peek() == Some(&c) {
-                q.next();
-                first.get_or_insert(i);
-                last = i;
-            }
-        }
-        Quality::Subsequence(last - first.unwrap_or(0))
-    }
-}
-
 pub(super) fn symbols(a: &Analysis, query: &str, limit: usize) -> Vec<Symbol> {
-    let query = fold(query);
-    let mut ranked: Vec<((Quality, SymbolKind, usize, String), Symbol)> = Vec::new();
-
-    let mut count = 0;
-    a.terms.map.subsequence(&query, |key, group| {
-        count += 1;
-        let q = quality(key, &query);
-        for r in group {
-            let c = a.graph.concept(r.concept);
-            let container = (*r.term != *c.name()).then(|| c.name().to_string());
-            let sym = Symbol {
-                name: r.term.clone(),
-                kind: SymbolKind::Concept,
-                container,
-                path: c.path.clone(),
-                line: c.data.line,
-            };
-            ranked.push(((q, SymbolKind::Concept, key.len(), key.to_string()), sym));
-        }
-        if count >= SCAN_CAP { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
-    });
-    count = 0;
-    a.headings.map.subsequence(&query, |key, group| {
-        count += 1;
-        let q = quality(key, &query);
-        for h in group {
-            let container = h.path.file_name().map(|n| n.to_string_lossy().into_owned());
-            let sym = Symbol {
-                name: h.text.clone(),
-                kind: SymbolKind::Heading,
-                container,
-                path: h.path.clone(),
-                line: h.line,
-            };
-            ranked.push(((q, SymbolKind::Heading, key.len(), key.to_string()), sym));
-        }
-        if count >= SCAN_CAP { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
-    });
-
-    ranked.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.path.cmp(&b.1.path)).then(a.1.line.cmp(&b.1.line)));
-    // One hit per location: a concept's best term, and no heading that is a concept's own title.
-    let mut seen: HashSet<(Arc<Path>, u32)> = HashSet::new();
-    let mut out = Vec::new();
-    for (_, sym) in ranked {
-        if out.len() == limit {
-            break;
-        }
-        if seen.insert((sym.path.clone(), sym.line)) {
-            out.push(sym);
-        }
-    }
-    out
+    SearchIndex::new(a)
+        .search_now(&Query::new(query, limit))
+        .into_iter()
+        .map(|h| Symbol {
+            name: Arc::from(h.name.as_str()),
+            kind: if h.kind == HitKind::Concept { SymbolKind::Concept } else { SymbolKind::Heading },
+            container: h.container,
+            path: Arc::from(h.path.as_path()),
+            line: h.line,
+        })
+        .collect()
 }
 
 #[cfg(test)]

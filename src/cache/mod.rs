@@ -3,8 +3,17 @@
 //!
 //! A sealed file is `magic (8 bytes) | format version (u32 LE) | payload length (u64 LE) |
 //! CRC-32 of the payload (u32 LE) | payload`. [`unseal`] refuses anything that does not match to
-//! the byte, so a torn, truncated, stale or foreign file is a miss, never trusted. This module
-//! knows nothing about what the payload means.
+//! the byte, so a torn, truncated, stale or foreign file is a miss, never trusted. These
+//! primitives know nothing about what the payload means.
+//!
+//! On top of them, [`TieredCache`] (in `tiered.rs`) is a generic three-level cache (LRU,
+//! compressed, on disk) with per-level [`CacheSnapshot`] metrics (in `metrics.rs`).
+
+mod metrics;
+mod tiered;
+
+pub use metrics::{CacheSnapshot, LevelMetrics, LevelSnapshot};
+pub use tiered::{TieredCache, TieredConfig, stable_hash};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -4,6 +4,7 @@
 //! requests cannot keep `$/cancelRequest` from being read) and the wire-order text-sync wrapper.
 
 mod convert;
+mod search;
 mod server;
 mod sync;
 
@@ -21,7 +22,9 @@ const CONCURRENCY: usize = 64;
 pub async fn run_stdio() -> i32 {
     let session = Arc::new(Session::default());
     let s = session.clone();
-    let (service, socket) = LspService::new(move |client| server::Server::new(client, s));
+    let (service, socket) = LspService::build(move |client| server::Server::new(client, s))
+        .custom_method("kg-ls/searchStats", server::Server::search_stats)
+        .finish();
     let service = sync::SyncService { inner: service, session: session.clone() };
     Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).concurrency_level(CONCURRENCY).serve(service).await;
     session.stop();

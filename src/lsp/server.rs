@@ -16,7 +16,8 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
 use super::convert;
-use crate::analysis::{Analysis, SymbolKind as CoreSymbolKind};
+use super::search::{self, SearchHost};
+use crate::analysis::Analysis;
 use crate::kg::Problem;
 use crate::perf::{Monitor, MonitorConfig, ProcessSampler, default_budget};
 use crate::render::Format;
@@ -65,6 +66,7 @@ pub struct Session {
     sampler: Mutex<Option<JoinHandle<()>>>,
     /// Settings sent later through `workspace/didChangeConfiguration`.
     settings_override: Mutex<Option<Settings>>,
+    search: Arc<SearchHost>,
 }
 
 /// How long edits to knowledge-graph files settle before a background rebuild starts.
@@ -86,6 +88,7 @@ impl Default for Session {
             monitor: Arc::default(),
             sampler: Mutex::new(None),
             settings_override: Mutex::new(None),
+            search: Arc::default(),
         }
     }
 }
@@ -173,8 +176,34 @@ impl Session {
         }));
     }
 
-    /// Stops the loader and any pending rebuild.
+    pub fn search(&self) -> &Arc<SearchHost> {
+        &self.search
+    }
+
+    /// What a workspace search reads, after the first load.
+    async fn search_snapshot(&self) -> search::Snapshot {
+        let mut ready = self.ready.subscribe();
+        let _ = ready.wait_for(|r| *r).await;
+        let mut ws = self.workspace();
+        let analysis = ws.analysis(true);
+        let overlays = ws.documents.iter().filter_map(|(_, d)| Some((d.path.clone()?, d.text.clone()))).collect();
+        let (roots, config, limit) = ws.config.as_ref().map_or_else(
+            || (Vec::new(), workspace::SearchConfig::default(), workspace::DEFAULT_SYMBOL_LIMIT),
+            |c| (c.roots.clone(), c.search.clone(), c.symbol_limit),
+        );
+        search::Snapshot { analysis, generation: ws.generation(), roots, overlays, config, limit }
+    }
+
+    /// Whether a change to `path` can change search results: any file under a root.
+    pub fn affects_search(&self, path: &std::path::Path) -> bool {
+        let ws = self.workspace();
+        ws.config.as_ref().is_some_and(|c| c.roots.iter().any(|r| path.starts_with(r))) || ws.is_kg_path(path)
+    }
+
+    /// Stops the loader, any pending rebuild, the sampler and the search warmer.
     pub fn stop(&self) {
+        self.search.stop_warmer();
+        self.search.flush();
         for slot in [&self.loader, &self.rebuild, &self.sampler] {
             if let Some(h) = slot.lock().unwrap_or_else(|e| e.into_inner()).take() {
                 h.abort();
@@ -497,27 +526,8 @@ impl LanguageServer for Server {
     }
 
     async fn symbol(&self, params: WorkspaceSymbolParams) -> Result<Option<WorkspaceSymbolResponse>> {
-        let (a, _) = self.session.snapshot(None, true).await;
-        let limit =
-            self.session.workspace().config.as_ref().map_or(workspace::DEFAULT_SYMBOL_LIMIT, |c| c.symbol_limit);
-        let symbols = a
-            .symbols(&params.query, limit)
-            .into_iter()
-            .filter_map(|s| {
-                Some(WorkspaceSymbol {
-                    name: s.name.to_string(),
-                    kind: match s.kind {
-                        CoreSymbolKind::Concept => SymbolKind::KEY,
-                        CoreSymbolKind::Heading => SymbolKind::STRING,
-                    },
-                    tags: None,
-                    container_name: s.container,
-                    location: OneOf::Left(convert::location(&s.path, s.line)?),
-                    data: None,
-                })
-            })
-            .collect();
-        Ok(Some(WorkspaceSymbolResponse::Nested(symbols)))
+        let snap = self.session.search_snapshot().await;
+        search::workspace_symbol(&self.client, &self.session.search, snap, params).await
     }
 }
 
@@ -686,6 +696,11 @@ impl Server {
         }
     }
 
+    /// `kg-ls/searchStats`: search counters and cache metrics per level.
+    pub async fn search_stats(&self) -> Result<serde_json::Value> {
+        Ok(self.session.search.stats())
+    }
+
     /// Re-reads a file that changed on disk, unless the editor still has it open.
     async fn reload(&self, uri: Uri) {
         let Some(path) = convert::path(&uri) else { return };
@@ -718,7 +733,7 @@ fn markup(markdown: bool, value: String) -> MarkupContent {
 fn parse_client_settings(v: serde_json::Value) -> std::result::Result<Settings, String> {
     let mut v = v;
     if let Some(obj) = v.as_object_mut() {
-        obj.retain(|k, _| matches!(k.as_str(), "kg" | "completion" | "symbols" | "hover" | "monitor"));
+        obj.retain(|k, _| matches!(k.as_str(), "kg" | "completion" | "symbols" | "hover" | "monitor" | "search"));
     }
     serde_json::from_value(v).map_err(|e| e.to_string())
 }

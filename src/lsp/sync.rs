@@ -103,6 +103,11 @@ fn apply_text_sync(session: &Session, req: &Request) -> bool {
                 doc.version = p.text_document.version;
                 if let Some(path) = doc.path.clone() {
                     ws.document_changed(&path);
+                    drop(ws);
+                    // Running searches read this document: their answers would be stale.
+                    if session.affects_search(&path) {
+                        session.search().content_modified();
+                    }
                 }
             }
             Err(e) => tracing::warn!("ignoring malformed didChange: {e}"),

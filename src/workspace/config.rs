@@ -29,6 +29,7 @@ pub struct Settings {
     pub symbols: LimitSettings,
     pub monitor: MonitorSettings,
     pub hover: HoverSettings,
+    pub search: SearchSettings,
 }
 
 /// `[monitor]`: the performance monitor's limits.
@@ -48,6 +49,53 @@ pub struct MonitorSettings {
 pub struct HoverSettings {
     /// A definition is cut at the first block boundary after this many bytes of output.
     pub max_length: Option<usize>,
+}
+
+/// `[search]`: how workspace symbol search runs and caches.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SearchSettings {
+    /// The overall deadline of one search, in milliseconds.
+    pub deadline_ms: Option<u64>,
+    /// Whether the lines of text files are searched too.
+    pub full_text: Option<bool>,
+    /// Most results kept in memory (L1).
+    pub cache_entries: Option<usize>,
+    /// Most compressed bytes of results kept in memory (L2), in KiB.
+    pub cache_memory_kib: Option<usize>,
+    /// Most bytes of results kept on disk (L3), in MiB; 0 turns the disk cache off.
+    pub cache_disk_mib: Option<u64>,
+    /// Where the disk cache lives, instead of the user cache directory.
+    pub cache_dir: Option<String>,
+    /// Whether likely next queries are computed ahead of time when the server is idle.
+    pub warm: Option<bool>,
+}
+
+/// Resolved `[search]` settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchConfig {
+    pub deadline_ms: u64,
+    pub full_text: bool,
+    pub cache_entries: usize,
+    pub cache_memory_bytes: usize,
+    pub cache_disk_bytes: u64,
+    /// `None`: the default user cache directory.
+    pub cache_dir: Option<PathBuf>,
+    pub warm: bool,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        SearchConfig {
+            deadline_ms: 200,
+            full_text: true,
+            cache_entries: 1024,
+            cache_memory_bytes: 32 << 20,
+            cache_disk_bytes: 256 << 20,
+            cache_dir: None,
+            warm: true,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -72,6 +120,7 @@ pub struct Config {
     pub symbol_limit: usize,
     pub monitor: MonitorSettings,
     pub hover_max_length: usize,
+    pub search: SearchConfig,
 }
 
 /// Parses `.kg-ls.toml` text.
@@ -137,8 +186,36 @@ pub fn resolve(
             .cloned()
             .unwrap_or_default(),
         hover_max_length: pick(&|s| s.hover.max_length, DEFAULT_HOVER_MAX_LENGTH),
+        search: resolve_search(&base, client, files),
     };
     (config, problems)
+}
+
+/// `[search]` from the client's options, else the first file that sets each value.
+fn resolve_search(base: &Path, client: Option<&Settings>, files: &[(PathBuf, Settings)]) -> SearchConfig {
+    fn pick<T: Clone>(
+        client: Option<&Settings>,
+        files: &[(PathBuf, Settings)],
+        f: impl Fn(&SearchSettings) -> Option<T>,
+    ) -> Option<(T, Option<PathBuf>)> {
+        client
+            .and_then(|s| f(&s.search))
+            .map(|v| (v, None))
+            .or_else(|| files.iter().find_map(|(root, s)| f(&s.search).map(|v| (v, Some(root.clone())))))
+    }
+    let d = SearchConfig::default();
+    let v = |f: &dyn Fn(&SearchSettings) -> Option<u64>| pick(client, files, f).map(|(v, _)| v);
+    SearchConfig {
+        deadline_ms: v(&|s| s.deadline_ms).unwrap_or(d.deadline_ms).max(1),
+        full_text: pick(client, files, |s| s.full_text).map_or(d.full_text, |(v, _)| v),
+        cache_entries: v(&|s| s.cache_entries.map(|n| n as u64)).map_or(d.cache_entries, |n| n as usize).max(1),
+        cache_memory_bytes: v(&|s| s.cache_memory_kib.map(|n| n as u64))
+            .map_or(d.cache_memory_bytes, |k| k as usize * 1024),
+        cache_disk_bytes: v(&|s| s.cache_disk_mib).map_or(d.cache_disk_bytes, |m| m << 20),
+        cache_dir: pick(client, files, |s| s.cache_dir.clone())
+            .map(|(dir, root)| root.unwrap_or_else(|| base.to_path_buf()).join(dir)),
+        warm: pick(client, files, |s| s.warm).map_or(d.warm, |(v, _)| v),
+    }
 }
 
 #[cfg(test)]
@@ -177,6 +254,30 @@ mod tests {
         let (c, p) = resolve(&roots, None, &[], &|_: &Path| false);
         assert!(c.sources.is_empty());
         assert!(p[0].message.starts_with("no knowledge graph configured"));
+    }
+
+    #[test]
+    fn search_settings_resolve_with_defaults() {
+        let roots = [PathBuf::from("/ws")];
+        let file = vec![(
+            PathBuf::from("/ws"),
+            settings("[search]\ndeadline_ms = 50\nfull_text = false\ncache_dir = \".cache\"\ncache_disk_mib = 0\n"),
+        )];
+        let (c, _) = resolve(&roots, None, &file, &|_: &Path| true);
+        assert_eq!(
+            c.search,
+            SearchConfig {
+                deadline_ms: 50,
+                full_text: false,
+                cache_dir: Some("/ws/.cache".into()),
+                cache_disk_bytes: 0,
+                ..SearchConfig::default()
+            }
+        );
+        let client =
+            Settings { search: SearchSettings { deadline_ms: Some(9), ..Default::default() }, ..Default::default() };
+        let (c, _) = resolve(&roots, Some(&client), &file, &|_: &Path| true);
+        assert_eq!((c.search.deadline_ms, c.search.full_text), (9, false));
     }
 
     #[test]

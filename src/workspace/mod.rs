@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 pub use config::{
     CONFIG_FILE, Config, DEFAULT_COMPLETION_LIMIT, DEFAULT_HOVER_MAX_LENGTH, DEFAULT_SYMBOL_LIMIT, HoverSettings,
-    KgSettings, LimitSettings, MonitorSettings, Settings, parse_settings, resolve,
+    KgSettings, LimitSettings, MonitorSettings, SearchConfig, SearchSettings, Settings, parse_settings, resolve,
 };
 pub use documents::{Document, Documents};
 
@@ -53,6 +53,8 @@ pub struct Workspace {
     /// Outlives snapshots, so rendered blocks and hovers stay cached across graph rebuilds.
     renderer: Arc<Renderer>,
     headings_dirty: bool,
+    generation: u64,
+    changes: u64,
 }
 
 /// Graphs with more terms than this are not rebuilt on the request path after an edit: hover
@@ -125,6 +127,33 @@ impl Workspace {
         self.needs_full = true;
         self.kg_generation += 1;
         self.headings_dirty = true;
+        self.generation = self.fingerprint();
+    }
+
+    /// The index generation: a fingerprint of what was loaded, changed by every later edit,
+    /// save or change on disk. Equal generations mean equal sources, also across restarts
+    /// (for the same build), so cached results keyed by it are never stale.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    fn bump(&mut self) {
+        self.changes += 1;
+        self.generation = hash_of(&(self.generation, self.changes));
+    }
+
+    fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for (path, file) in &self.kg_files {
+            path.hash(&mut h);
+            format!("{:?}", file.concepts).hash(&mut h);
+        }
+        for d in self.doc_headings.values() {
+            d.path.hash(&mut h);
+            d.headings.hash(&mut h);
+        }
+        h.finish()
     }
 
     /// Whether `path` is a knowledge-graph source: a configured file, or a concept or
@@ -147,6 +176,7 @@ impl Workspace {
             self.kg_changed(path);
         }
         self.headings_dirty |= self.is_doc_path(path);
+        self.bump();
     }
 
     fn kg_changed(&mut self, path: &Path) {
@@ -162,6 +192,7 @@ impl Workspace {
 
     /// Replaces a file's on-disk state (after a save, a close or a change on disk).
     pub fn reload_from_disk(&mut self, path: &Path) -> Vec<Problem> {
+        self.bump();
         let mut problems = Vec::new();
         if self.is_kg_path(path) {
             if path.exists() {
@@ -451,6 +482,13 @@ pub fn scan_documents(
     docs
 }
 
+fn hash_of(v: &impl std::hash::Hash) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    v.hash(&mut h);
+    h.finish()
+}
+
 fn read_doc(path: &Path) -> Option<DocHeadings> {
     read_doc_with(path, &mut |_| {})
 }
@@ -491,6 +529,7 @@ mod tests {
             symbol_limit: 50,
             monitor: Default::default(),
             hover_max_length: DEFAULT_HOVER_MAX_LENGTH,
+            search: Default::default(),
         };
         let (kg_files, _) = load_sources(&config.sources, &mut |_, _| {});
         let ws = Workspace::new(config, Loaded { kg_files, ..Default::default() });

@@ -1,0 +1,573 @@
+//! A generic three-level cache: L1 an in-memory LRU of live values bounded by entries, L2 an
+//! LRU of compressed values (postcard + lz4) bounded by bytes, L3 sealed files on disk bounded
+//! by bytes, surviving restarts.
+//!
+//! Every entry carries the index generation it was computed for; a lookup for another
+//! generation is a miss, and [`TieredCache::set_generation`] drops L1 and L2 whole, so a stale
+//! value is never served. A hit in a lower level is promoted to the levels above it. L3 files
+//! are written by one writer thread that the cache owns and joins when dropped; a corrupt,
+//! truncated, foreign or unreadable file is a miss, never an error. This module knows nothing
+//! about what it caches or about the protocol.
+
+use std::collections::{BTreeMap, HashMap};
+use std::marker::PhantomData;
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use lru::LruCache;
+use parking_lot::Mutex;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::metrics::{CacheSnapshot, LevelMetrics};
+use super::{seal, unseal, write_atomic};
+
+const MAGIC: &[u8; 8] = b"KGLSTIER";
+const VERSION: u32 = 1;
+const EXTENSION: &str = "kgc";
+
+/// Sizes and place of a [`TieredCache`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TieredConfig {
+    /// Most live values in L1.
+    pub l1_entries: usize,
+    /// Most compressed bytes in L2.
+    pub l2_bytes: usize,
+    /// The folder of L3 files; `None` turns L3 off.
+    pub l3_dir: Option<PathBuf>,
+    /// Most bytes of L3 files; the oldest are removed first.
+    pub l3_bytes: u64,
+}
+
+impl Default for TieredConfig {
+    fn default() -> Self {
+        TieredConfig { l1_entries: 1024, l2_bytes: 32 << 20, l3_dir: None, l3_bytes: 256 << 20 }
+    }
+}
+
+/// The cache. `V` is stored live in L1 and serialized in L2 and L3.
+pub struct TieredCache<V> {
+    l1: Mutex<LruCache<String, (u64, Arc<V>)>>,
+    l2: Mutex<Compressed>,
+    l3: Option<Disk>,
+    generation: AtomicU64,
+    metrics: Arc<Metrics>,
+    _value: PhantomData<fn() -> V>,
+}
+
+#[derive(Debug, Default)]
+struct Metrics {
+    l1: LevelMetrics,
+    l2: LevelMetrics,
+    l3: LevelMetrics,
+    hits: AtomicU64,
+    misses: AtomicU64,
+    invalidations: AtomicU64,
+}
+
+struct Compressed {
+    map: LruCache<String, (u64, Arc<[u8]>)>,
+    bytes: usize,
+    cap: usize,
+}
+
+/// What an L3 file holds, inside its sealed envelope.
+#[derive(Serialize, Deserialize)]
+struct DiskEntry {
+    key: String,
+    generation: u64,
+    /// The value as L2 holds it: postcard, then lz4.
+    data: Vec<u8>,
+}
+
+enum Job {
+    Write(PathBuf, Vec<u8>),
+    Remove(PathBuf),
+    Flush(mpsc::Sender<()>),
+}
+
+struct Disk {
+    dir: PathBuf,
+    tx: Mutex<Option<mpsc::Sender<Job>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl<V: Serialize + DeserializeOwned> TieredCache<V> {
+    pub fn new(config: &TieredConfig) -> TieredCache<V> {
+        let metrics = Arc::new(Metrics::default());
+        let l3 = config.l3_dir.as_ref().map(|dir| Disk::open(dir.clone(), config.l3_bytes, metrics.clone()));
+        TieredCache {
+            l1: Mutex::new(LruCache::new(NonZeroUsize::new(config.l1_entries.max(1)).expect("at least one"))),
+            l2: Mutex::new(Compressed { map: LruCache::unbounded(), bytes: 0, cap: config.l2_bytes }),
+            l3,
+            generation: AtomicU64::new(0),
+            metrics,
+            _value: PhantomData,
+        }
+    }
+
+    /// The generation values are stored for.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Relaxed)
+    }
+
+    /// Moves to generation `g`: L1 and L2 are emptied when it differs; L3 entries of other
+    /// generations become misses and are removed when found.
+    pub fn set_generation(&self, g: u64) {
+        if self.generation.swap(g, Relaxed) == g {
+            return;
+        }
+        let mut l1 = self.l1.lock();
+        let mut l2 = self.l2.lock();
+        let dropped = (l1.len() + l2.map.len()) as u64;
+        l1.clear();
+        l2.map.clear();
+        l2.bytes = 0;
+        self.metrics.l1.set_size(0, 0);
+        self.metrics.l2.set_size(0, 0);
+        self.metrics.invalidations.fetch_add(dropped, Relaxed);
+    }
+
+    /// The value of `key` computed for generation `g`, from the first level that has it.
+    /// Asking for another generation than the current one is a miss.
+    pub fn get(&self, key: &str, g: u64) -> Option<Arc<V>> {
+        let m = &self.metrics;
+        if g != self.generation() {
+            m.misses.fetch_add(1, Relaxed);
+            return None;
+        }
+        if let Some((eg, v)) = self.l1.lock().get(key) {
+            if *eg == g {
+                m.l1.hit();
+                m.hits.fetch_add(1, Relaxed);
+                return Some(v.clone());
+            }
+        }
+        m.l1.miss();
+        let l2 = self.l2.lock().map.get(key).filter(|(eg, _)| *eg == g).map(|(_, b)| b.clone());
+        if let Some(bytes) = l2 {
+            if let Some(v) = decode::<V>(&bytes) {
+                m.l2.hit();
+                m.hits.fetch_add(1, Relaxed);
+                return Some(self.put_l1(key, g, v));
+            }
+        }
+        m.l2.miss();
+        if let Some(disk) = &self.l3 {
+            if let Some(data) = disk.read(key, g) {
+                if let Some(v) = decode::<V>(&data) {
+                    m.l3.hit();
+                    m.hits.fetch_add(1, Relaxed);
+                    self.put_l2(key, g, data.into());
+                    return Some(self.put_l1(key, g, v));
+                }
+            }
+            m.l3.miss();
+        }
+        m.misses.fetch_add(1, Relaxed);
+        None
+    }
+
+    /// Whether L1 or L2 holds `key` at generation `g`, without counting a lookup.
+    pub fn contains(&self, key: &str, g: u64) -> bool {
+        g == self.generation()
+            && (self.l1.lock().peek(key).is_some_and(|(eg, _)| *eg == g)
+                || self.l2.lock().map.peek(key).is_some_and(|(eg, _)| *eg == g))
+    }
+
+    /// Stores `value` for `key` at generation `g` in every level; values of an older
+    /// generation than the current one are not stored (they were computed on stale data).
+    pub fn insert(&self, key: &str, g: u64, value: V) -> Arc<V> {
+        let data: Arc<[u8]> = encode(&value).into();
+        if g != self.generation() {
+            return Arc::new(value);
+        }
+        if let Some(disk) = &self.l3 {
+            let entry = DiskEntry { key: key.to_string(), generation: g, data: data.to_vec() };
+            let payload = postcard::to_stdvec(&entry).expect("serializing to a Vec cannot fail");
+            disk.send(Job::Write(disk.path(key), seal(MAGIC, VERSION, &payload)));
+        }
+        self.put_l2(key, g, data);
+        self.put_l1(key, g, value)
+    }
+
+    /// Waits until every L3 write queued so far is on disk.
+    pub fn flush(&self) {
+        if let Some(disk) = &self.l3 {
+            let (tx, rx) = mpsc::channel();
+            disk.send(Job::Flush(tx));
+            let _ = rx.recv();
+        }
+    }
+
+    /// The L3 file that holds `key`, when L3 is on.
+    pub fn file_of(&self, key: &str) -> Option<PathBuf> {
+        self.l3.as_ref().map(|d| d.path(key))
+    }
+
+    pub fn metrics(&self) -> CacheSnapshot {
+        let m = &self.metrics;
+        CacheSnapshot {
+            l1: m.l1.snapshot(),
+            l2: m.l2.snapshot(),
+            l3: m.l3.snapshot(),
+            hits: m.hits.load(Relaxed),
+            misses: m.misses.load(Relaxed),
+            invalidations: m.invalidations.load(Relaxed),
+        }
+    }
+
+    fn put_l1(&self, key: &str, g: u64, value: V) -> Arc<V> {
+        let value = Arc::new(value);
+        let mut l1 = self.l1.lock();
+        if let Some((k, _)) = l1.push(key.to_string(), (g, value.clone())) {
+            if k != key {
+                self.metrics.l1.evicted(1);
+            }
+        }
+        self.metrics.l1.set_size(l1.len() as u64, 0);
+        value
+    }
+
+    fn put_l2(&self, key: &str, g: u64, data: Arc<[u8]>) {
+        let mut l2 = self.l2.lock();
+        if data.len() > l2.cap {
+            return;
+        }
+        l2.bytes += data.len();
+        if let Some((_, (_, old))) = l2.map.push(key.to_string(), (g, data)) {
+            // Either the replaced value of the same key or an evicted one: its bytes go.
+            l2.bytes -= old.len();
+        }
+        let mut evicted = 0;
+        while l2.bytes > l2.cap {
+            let Some((_, (_, old))) = l2.map.pop_lru() else { break };
+            l2.bytes -= old.len();
+            evicted += 1;
+        }
+        self.metrics.l2.evicted(evicted);
+        self.metrics.l2.set_size(l2.map.len() as u64, l2.bytes as u64);
+    }
+}
+
+impl<V> Drop for TieredCache<V> {
+    fn drop(&mut self) {
+        if let Some(disk) = &self.l3 {
+            disk.tx.lock().take();
+            if let Some(h) = disk.writer.lock().take() {
+                let _ = h.join();
+            }
+        }
+    }
+}
+
+fn encode<V: Serialize>(value: &V) -> Vec<u8> {
+    let bytes = postcard::to_stdvec(value).expect("serializing to a Vec cannot fail");
+    lz4_flex::compress_prepend_size(&bytes)
+}
+
+fn decode<V: DeserializeOwned>(data: &[u8]) -> Option<V> {
+    let bytes = lz4_flex::decompress_size_prepended(data).ok()?;
+    postcard::from_bytes(&bytes).ok()
+}
+
+/// A stable 64-bit FNV-1a hash, so file names do not change between builds.
+pub fn stable_hash(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+impl Disk {
+    fn open(dir: PathBuf, cap: u64, metrics: Arc<Metrics>) -> Disk {
+        let (tx, rx) = mpsc::channel();
+        let worker_dir = dir.clone();
+        let writer = std::thread::Builder::new()
+            .name("kg-ls cache writer".into())
+            .spawn(move || write_loop(&worker_dir, cap, &metrics, rx))
+            .map_err(|e| tracing::warn!("no cache writer thread, L3 is read-only: {e}"))
+            .ok();
+        Disk { dir, tx: Mutex::new(Some(tx)), writer: Mutex::new(writer) }
+    }
+
+    fn path(&self, key: &str) -> PathBuf {
+        self.dir.join(format!("{:016x}.{EXTENSION}", stable_hash(key.as_bytes())))
+    }
+
+    fn send(&self, job: Job) {
+        if let Some(tx) = self.tx.lock().as_ref() {
+            let _ = tx.send(job);
+        }
+    }
+
+    /// The stored data of `key` at generation `g`; anything else is a miss.
+    fn read(&self, key: &str, g: u64) -> Option<Vec<u8>> {
+        let path = self.path(key);
+        let bytes = std::fs::read(&path).ok()?;
+        let entry = match unseal(MAGIC, VERSION, &bytes) {
+            Ok(payload) => postcard::from_bytes::<DiskEntry>(payload).ok(),
+            Err(e) => {
+                tracing::debug!("ignoring cache file {}: {e}", path.display());
+                None
+            }
+        };
+        match entry {
+            Some(e) if e.key == key && e.generation == g => Some(e.data),
+            Some(e) if e.key != key => None,
+            _ => {
+                // Stale or damaged: it will never be a hit, so it goes.
+                self.send(Job::Remove(path));
+                None
+            }
+        }
+    }
+}
+
+/// The L3 files the writer knows, oldest first.
+#[derive(Default)]
+struct DiskIndex {
+    files: HashMap<PathBuf, (u64, u64)>,
+    order: BTreeMap<u64, PathBuf>,
+    seq: u64,
+    total: u64,
+}
+
+impl DiskIndex {
+    fn track(&mut self, path: PathBuf, len: u64) {
+        self.forget(&path);
+        self.seq += 1;
+        self.files.insert(path.clone(), (self.seq, len));
+        self.order.insert(self.seq, path);
+        self.total += len;
+    }
+
+    fn forget(&mut self, path: &Path) {
+        if let Some((s, len)) = self.files.remove(path) {
+            self.order.remove(&s);
+            self.total -= len;
+        }
+    }
+
+    /// Removes the oldest files until the total fits `cap`; returns how many went.
+    fn evict(&mut self, cap: u64) -> u64 {
+        let mut n = 0;
+        while self.total > cap {
+            let Some((_, path)) = self.order.pop_first() else { break };
+            if let Some((_, len)) = self.files.remove(&path) {
+                self.total -= len;
+            }
+            let _ = std::fs::remove_file(&path);
+            n += 1;
+        }
+        n
+    }
+}
+
+/// The writer thread: writes and removes L3 files and keeps their total under `cap` bytes,
+/// removing the oldest first. Ends when the cache drops its sender.
+fn write_loop(dir: &Path, cap: u64, metrics: &Metrics, rx: mpsc::Receiver<Job>) {
+    let mut index = DiskIndex::default();
+    let mut found: Vec<(std::time::SystemTime, PathBuf, u64)> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == EXTENSION))
+        .filter_map(|e| {
+            let md = e.metadata().ok()?;
+            Some((md.modified().ok()?, e.path(), md.len()))
+        })
+        .collect();
+    found.sort();
+    for (_, path, len) in found {
+        index.track(path, len);
+    }
+    metrics.l3.evicted(index.evict(cap));
+    metrics.l3.set_size(index.files.len() as u64, index.total);
+    for job in rx {
+        match job {
+            Job::Write(path, bytes) => match write_atomic(&path, &bytes) {
+                Ok(()) => index.track(path, bytes.len() as u64),
+                Err(e) => tracing::debug!("cannot write cache file {}: {e}", path.display()),
+            },
+            Job::Remove(path) => {
+                let _ = std::fs::remove_file(&path);
+                index.forget(&path);
+            }
+            Job::Flush(done) => {
+                let _ = done.send(());
+            }
+        }
+        metrics.l3.evicted(index.evict(cap));
+        metrics.l3.set_size(index.files.len() as u64, index.total);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::{Expect, expect};
+
+    use super::*;
+
+    /// Runs a script of cache operations, one a line, and prints what each lookup found and
+    /// where: `put KEY GEN`, `get KEY GEN`, `gen G`, `restart`, `corrupt KEY`, `stats`.
+    fn check(config: TieredConfig, script: &str, expect: Expect) {
+        let dir = tempfile::tempdir().unwrap();
+        let config = TieredConfig { l3_dir: config.l3_dir.map(|_| dir.path().join("l3")), ..config };
+        let mut cache = TieredCache::<Vec<String>>::new(&config);
+        let mut out = String::new();
+        for line in script.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let words: Vec<&str> = line.split(' ').collect();
+            let g = |i: usize| words[i].parse::<u64>().unwrap();
+            match words[0] {
+                "put" => {
+                    cache.insert(words[1], g(2), vec![format!("{}@{}", words[1], g(2)); 20]);
+                }
+                "get" => {
+                    let before = cache.metrics();
+                    let found = cache.get(words[1], g(2));
+                    let after = cache.metrics();
+                    let level = if after.l1.hits > before.l1.hits {
+                        "L1"
+                    } else if after.l2.hits > before.l2.hits {
+                        "L2"
+                    } else if after.l3.hits > before.l3.hits {
+                        "L3"
+                    } else {
+                        "miss"
+                    };
+                    out += &format!("{line}: {level} {:?}\n", found.map(|v| v[0].clone()));
+                }
+                "gen" => cache.set_generation(g(1)),
+                "restart" => {
+                    cache.flush();
+                    drop(cache);
+                    cache = TieredCache::new(&config);
+                    cache.set_generation(g(1));
+                }
+                "corrupt" => {
+                    cache.flush();
+                    let path = cache.file_of(words[1]).unwrap();
+                    let mut bytes = std::fs::read(&path).unwrap();
+                    let last = bytes.len() - 1;
+                    bytes[last] ^= 0xff;
+                    std::fs::write(&path, bytes).unwrap();
+                }
+                "stats" => {
+                    cache.flush();
+                    let m = cache.metrics();
+                    let level = |l: crate::cache::LevelSnapshot| {
+                        format!("{}h {}m {}e {}ev", l.hits, l.misses, l.entries, l.evictions)
+                    };
+                    out += &format!(
+                        "L1 {} | L2 {} | L3 {} | hit rate {:.2}, {} invalidated\n",
+                        level(m.l1),
+                        level(m.l2),
+                        level(m.l3),
+                        m.hit_rate(),
+                        m.invalidations
+                    );
+                }
+                other => panic!("unknown command {other}"),
+            }
+        }
+        expect.assert_eq(&out);
+    }
+
+    fn with_disk() -> TieredConfig {
+        TieredConfig { l3_dir: Some(PathBuf::new()), ..TieredConfig::default() }
+    }
+
+    #[test]
+    fn hits_come_from_the_highest_level_and_are_promoted() {
+        check(
+            TieredConfig { l1_entries: 1, ..with_disk() },
+            "
+            put a 0
+            put b 0
+            get b 0
+            get a 0
+            get a 0
+            restart 0
+            get b 0
+            get b 0
+            stats
+            ",
+            expect![[r#"
+                get b 0: L1 Some("b@0")
+                get a 0: L2 Some("a@0")
+                get a 0: L1 Some("a@0")
+                get b 0: L3 Some("b@0")
+                get b 0: L1 Some("b@0")
+                L1 1h 1m 1e 0ev | L2 0h 1m 1e 0ev | L3 1h 0m 2e 0ev | hit rate 1.00, 0 invalidated
+            "#]],
+        );
+    }
+
+    #[test]
+    fn a_new_generation_never_serves_stale_values() {
+        check(
+            with_disk(),
+            "
+            gen 1
+            put a 1
+            gen 2
+            get a 2
+            get a 1
+            put b 1
+            get b 2
+            put a 2
+            restart 2
+            get a 2
+            restart 3
+            get a 3
+            stats
+            ",
+            expect![[r#"
+                get a 2: miss None
+                get a 1: miss None
+                get b 2: miss None
+                get a 2: L3 Some("a@2")
+                get a 3: miss None
+                L1 0h 1m 0e 0ev | L2 0h 1m 0e 0ev | L3 0h 1m 0e 0ev | hit rate 0.00, 0 invalidated
+            "#]],
+        );
+    }
+
+    #[test]
+    fn corrupt_files_are_misses() {
+        check(
+            with_disk(),
+            "
+            put a 0
+            restart 0
+            corrupt a
+            get a 0
+            put a 0
+            get a 0
+            stats
+            ",
+            expect![[r#"
+                get a 0: miss None
+                get a 0: L1 Some("a@0")
+                L1 1h 1m 1e 0ev | L2 0h 1m 1e 0ev | L3 0h 1m 1e 0ev | hit rate 0.50, 0 invalidated
+            "#]],
+        );
+    }
+
+    #[test]
+    fn levels_are_bounded() {
+        let script: String =
+            (0..40).map(|i| format!("put k{i} 0\n")).collect::<String>() + "get k0 0\nget k39 0\nstats";
+        check(
+            TieredConfig { l1_entries: 4, l2_bytes: 300, l3_dir: Some(PathBuf::new()), l3_bytes: 1000 },
+            &script,
+            expect![[r#"
+                get k0 0: miss None
+                get k39 0: L1 Some("k39@0")
+                L1 1h 1m 4e 36ev | L2 0h 1m 13e 27ev | L3 0h 1m 19e 21ev | hit rate 0.50, 0 invalidated
+            "#]],
+        );
+    }
+}

@@ -1,0 +1,280 @@
+//! A search dictionary: the folded keys of a [`TermMap`] in an fst set of their own, searched
+//! by prefix, subsequence and bounded edit distance (typos), with each key's match quality.
+//!
+//! The walk itself is cancellable: the automata are wrapped so that a cancelled search prunes
+//! every branch at once, even where no key matches for a long stretch. Built once per
+//! generation; immutable; no I/O.
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+
+use fst::automaton::{Automaton, Subsequence};
+use fst::{IntoStreamer, Streamer};
+
+use super::{Control, Probe, Quality, Stop};
+use crate::index::TermMap;
+
+/// The most keys one pass of one dictionary contributes before ranking.
+pub const SCAN_CAP: usize = 20_000;
+
+/// The folded keys of one dictionary.
+pub struct Dictionary {
+    keys: fst::Set<Vec<u8>>,
+}
+
+impl std::fmt::Debug for Dictionary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dictionary").field("keys", &self.keys.len()).finish()
+    }
+}
+
+impl Dictionary {
+    /// Copies the keys of `map` (they come out sorted, as an fst needs them).
+    pub fn build<T>(map: &TermMap<T>) -> Dictionary {
+        let mut builder = fst::SetBuilder::memory();
+        map.prefix("", |key, _| {
+            builder.insert(key).expect("keys arrive sorted and unique");
+            ControlFlow::Continue(())
+        });
+        Dictionary { keys: builder.into_set() }
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Keys matching `folded` with their best quality: prefix, word prefix or subsequence, and
+    /// for queries of four characters or more, a prefix within one typo (two from eight).
+    pub fn candidates(&self, folded: &str, ctl: &mut Control<'_>) -> Result<HashMap<String, Quality>, Stop> {
+        let mut found: HashMap<String, Quality> = HashMap::new();
+        if folded.is_empty() {
+            return Ok(found);
+        }
+        let mut add = |key: &[u8], q: Quality| {
+            let key = String::from_utf8_lossy(key).into_owned();
+            let e = found.entry(key).or_insert(q);
+            *e = (*e).min(q);
+        };
+        // Prefix (exact included).
+        let exact = |key: &[u8], _: &_| Some(if key == folded.as_bytes() { Quality::Exact } else { Quality::Prefix });
+        self.walk(Prefix(folded.as_bytes()), ctl, exact, &mut add)?;
+        // Subsequence (word prefixes included).
+        self.walk(
+            Subsequence::new(folded),
+            ctl,
+            |key, _| Some(quality(&String::from_utf8_lossy(key), folded)),
+            &mut add,
+        )?;
+        let chars = folded.chars().count();
+        if chars >= 4 {
+            let max = if chars >= 8 { 2 } else { 1 };
+            let lev = PrefixLevenshtein::new(folded.as_bytes(), max);
+            self.walk(
+                lev,
+                ctl,
+                |_, state| match state {
+                    LevState::Matched(d) => Some(Quality::Typo(*d)),
+                    _ => None,
+                },
+                &mut add,
+            )?;
+        }
+        Ok(found)
+    }
+
+    /// Streams the keys `aut` accepts, at most [`SCAN_CAP`], through `classify` into `add`.
+    fn walk<A: Automaton>(
+        &self,
+        aut: A,
+        ctl: &mut Control<'_>,
+        classify: impl Fn(&[u8], &A::State) -> Option<Quality>,
+        add: &mut impl FnMut(&[u8], Quality),
+    ) -> Result<(), Stop>
+    where
+        A::State: Clone,
+    {
+        let guarded = Guarded { inner: aut, probe: ctl.probe(), calls: Cell::new(0), stopped: Cell::new(None) };
+        let mut stream = self.keys.search_with_state(&guarded).into_stream();
+        let mut n = 0;
+        while let Some((key, state)) = stream.next() {
+            if let Some(q) = classify(key, &state) {
+                add(key, q);
+            }
+            n += 1;
+            ctl.step()?;
+            if n >= SCAN_CAP {
+                break;
+            }
+        }
+        match guarded.stopped.get() {
+            Some(stop) => Err(stop),
+            None => Ok(()),
+        }
+    }
+}
+
+/// An automaton that stops matching anything once the search is told to stop (checked every
+/// 1,024 transitions), which prunes an fst walk at once.
+struct Guarded<'p, A> {
+    inner: A,
+    probe: Probe<'p>,
+    calls: Cell<u32>,
+    stopped: Cell<Option<Stop>>,
+}
+
+impl<A: Automaton> Automaton for Guarded<'_, A> {
+    type State = A::State;
+
+    fn start(&self) -> A::State {
+        self.inner.start()
+    }
+
+    fn is_match(&self, state: &A::State) -> bool {
+        self.inner.is_match(state)
+    }
+
+    fn can_match(&self, state: &A::State) -> bool {
+        if self.stopped.get().is_some() {
+            return false;
+        }
+        let calls = self.calls.get().wrapping_add(1);
+        self.calls.set(calls);
+        if calls.is_multiple_of(1024) {
+            if let Err(stop) = self.probe.check() {
+                self.stopped.set(Some(stop));
+                return false;
+            }
+        }
+        self.inner.can_match(state)
+    }
+
+    fn will_always_match(&self, state: &A::State) -> bool {
+        self.inner.will_always_match(state)
+    }
+
+    fn accept(&self, state: &A::State, byte: u8) -> A::State {
+        self.inner.accept(state, byte)
+    }
+}
+
+/// How well `key` matches `query` (both folded) when `query` is a subsequence of it.
+pub fn quality(key: &str, query: &str) -> Quality {
+    if key == query {
+        Quality::Exact
+    } else if key.starts_with(query) {
+        Quality::Prefix
+    } else if key.match_indices(' ').any(|(i, _)| key[i + 1..].starts_with(query)) {
+        Quality::WordPrefix
+    } else {
+        // Greedy leftmost embedding: its span measures how compact the match is.
+        let mut q = query.chars().peekable();
+        let (mut first, mut last) = (None, 0);
+        for (i, c) in key.char_indices() {
+            if q.peek() == Some(&c) {
+                q.next();
+                first.get_or_insert(i);
+                last = i;
+            }
+        }
+        Quality::Subsequence((last - first.unwrap_or(0)) as u32)
+    }
+}
+
+/// Accepts keys that start with the given bytes. (fst's own `starts_with` state is not
+/// `Clone`, which streaming with states needs.)
+struct Prefix<'q>(&'q [u8]);
+
+impl Automaton for Prefix<'_> {
+    /// Bytes matched so far; `None` once a byte differs.
+    type State = Option<usize>;
+
+    fn start(&self) -> Option<usize> {
+        Some(0)
+    }
+
+    fn is_match(&self, state: &Option<usize>) -> bool {
+        *state == Some(self.0.len())
+    }
+
+    fn can_match(&self, state: &Option<usize>) -> bool {
+        state.is_some()
+    }
+
+    fn will_always_match(&self, state: &Option<usize>) -> bool {
+        self.is_match(state)
+    }
+
+    fn accept(&self, state: &Option<usize>, byte: u8) -> Option<usize> {
+        match *state {
+            Some(i) if i == self.0.len() => Some(i),
+            Some(i) if self.0[i] == byte => Some(i + 1),
+            _ => None,
+        }
+    }
+}
+
+/// The state of [`PrefixLevenshtein`].
+#[derive(Clone, Debug)]
+pub enum LevState {
+    /// Edit distances from the query's prefixes to the key so far.
+    Row(Vec<u8>),
+    /// A prefix of the key is within the bound, at this distance: every extension matches.
+    Matched(u8),
+    Dead,
+}
+
+/// Accepts keys that have a prefix within `max` edits of the query (over bytes).
+pub struct PrefixLevenshtein<'q> {
+    query: &'q [u8],
+    max: u8,
+}
+
+impl<'q> PrefixLevenshtein<'q> {
+    pub fn new(query: &'q [u8], max: u8) -> Self {
+        PrefixLevenshtein { query, max }
+    }
+}
+
+impl Automaton for PrefixLevenshtein<'_> {
+    type State = LevState;
+
+    fn start(&self) -> LevState {
+        LevState::Row((0..=self.query.len()).map(|i| i.min(255) as u8).collect())
+    }
+
+    fn is_match(&self, state: &LevState) -> bool {
+        matches!(state, LevState::Matched(_))
+    }
+
+    fn can_match(&self, state: &LevState) -> bool {
+        !matches!(state, LevState::Dead)
+    }
+
+    fn will_always_match(&self, state: &LevState) -> bool {
+        matches!(state, LevState::Matched(_))
+    }
+
+    fn accept(&self, state: &LevState, byte: u8) -> LevState {
+        let LevState::Row(row) = state else { return state.clone() };
+        let mut next = Vec::with_capacity(row.len());
+        next.push(row[0].saturating_add(1));
+        for (j, &q) in self.query.iter().enumerate() {
+            let cost = u8::from(q != byte);
+            let v = (row[j + 1].saturating_add(1)).min(next[j].saturating_add(1)).min(row[j].saturating_add(cost));
+            next.push(v);
+        }
+        let last = *next.last().expect("query is not empty");
+        if last <= self.max {
+            LevState::Matched(last)
+        } else if next.iter().all(|&d| d > self.max) {
+            LevState::Dead
+        } else {
+            LevState::Row(next)
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! Workspace search: services that find hits for a query, a coordinator that runs them
+//! concurrently under a deadline with cooperative cancellation, an aggregator that
+//! deduplicates and ranks, and a warmer that predicts the next queries.
+//!
+//! Every service implements [`SearchService`]: it reads an immutable snapshot, reports hits in
+//! batches through its [`Control`], and checks the control's [`Cancel`] flag and deadline
+//! often (every [`CHECK_EVERY`] items at most), so that a cancelled search stops at once. The
+//! [`Coordinator`] runs the services on scoped threads, which are always joined before it
+//! returns: no work outlives a search. Nothing here knows protocol types or an async runtime;
+//! the LSP layer maps its cancellation token onto [`Cancel`].
+//!
+//! Services: [`ConceptService`] (concept names and synonyms), [`HeadingService`] (markdown
+//! headings), [`FullTextService`] (lines of text files, ripgrep-style). [`SearchIndex`] holds
+//! the per-generation dictionaries of the first two.
+
+mod aggregate;
+mod cancel;
+mod coordinator;
+mod dict;
+mod fulltext;
+mod services;
+pub mod warmer;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+pub use aggregate::{Aggregator, rank};
+pub use cancel::{CHECK_EVERY, Cancel, Cancelled, Control, Probe, Stop};
+pub use coordinator::{Coordinator, Outcome, Slot};
+pub use dict::Dictionary;
+pub use fulltext::{FullTextService, is_binary};
+pub use services::{ConceptService, HeadingService};
+
+use crate::analysis::Analysis;
+use crate::text::fold;
+
+/// How well a hit matches the query; smaller is better.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Quality {
+    Exact,
+    Prefix,
+    /// The query starts a later word of the key.
+    WordPrefix,
+    /// The query's characters appear in order; the number is how spread out they are.
+    Subsequence(u32),
+    /// A prefix of the key is this many edits away from the query.
+    Typo(u8),
+    /// The query occurs in a line of text.
+    Text,
+}
+
+impl Quality {
+    /// The tier, for diversity: subsequences of any spread are one tier, and so on.
+    pub fn tier(self) -> u8 {
+        match self {
+            Quality::Exact => 0,
+            Quality::Prefix => 1,
+            Quality::WordPrefix => 2,
+            Quality::Subsequence(_) => 3,
+            Quality::Typo(_) => 4,
+            Quality::Text => 5,
+        }
+    }
+}
+
+/// What a hit is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum HitKind {
+    Concept,
+    Heading,
+    /// A line of a text file.
+    Line,
+}
+
+/// One search result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hit {
+    /// The matched term, heading, or line of text.
+    pub name: String,
+    pub kind: HitKind,
+    /// The concept's canonical name when a synonym matched, else the file name.
+    pub container: Option<String>,
+    pub path: PathBuf,
+    /// Zero-based line.
+    pub line: u32,
+    pub quality: Quality,
+    /// Length in bytes of the matched key: a shorter key is a closer match.
+    pub key_len: u32,
+}
+
+/// A query as services see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Query {
+    /// As the user typed it, trimmed.
+    pub text: String,
+    /// Folded (lowercase, single spaces), for the dictionaries.
+    pub folded: String,
+    /// The most hits wanted.
+    pub limit: usize,
+}
+
+impl Query {
+    pub fn new(text: &str, limit: usize) -> Query {
+        Query { text: text.trim().to_string(), folded: fold(text.trim()), limit: limit.max(1) }
+    }
+}
+
+/// A search service: finds hits for a query in some snapshot.
+pub trait SearchService: Send + Sync {
+    fn name(&self) -> &'static str;
+
+    /// Reports hits through `ctl` in one or more batches. Returns early with the reason when
+    /// `ctl` says to stop.
+    fn search(&self, query: &Query, ctl: &mut Control<'_>) -> Result<(), Stop>;
+}
+
+/// The dictionaries of one generation of the graph and headings, built once and shared.
+#[derive(Clone)]
+pub struct SearchIndex {
+    pub concepts: Arc<ConceptService>,
+    pub headings: Arc<HeadingService>,
+}
+
+impl SearchIndex {
+    pub fn new(a: &Analysis) -> SearchIndex {
+        SearchIndex {
+            concepts: Arc::new(ConceptService::new(a.clone())),
+            headings: Arc::new(HeadingService::new(a.clone())),
+        }
+    }
+
+    /// Concept and heading hits, computed on this thread without a deadline: for the query
+    /// command and tests, where no other services take part.
+    pub fn search_now(&self, query: &Query) -> Vec<Hit> {
+        let cancel = Cancel::new();
+        let mut agg = Aggregator::new(query.limit);
+        for service in [self.concepts.clone() as Arc<dyn SearchService>, self.headings.clone()] {
+            let mut batches = Vec::new();
+            let mut emit = |hits| batches.push(hits);
+            let mut ctl = Control::new(&cancel, None, &mut emit);
+            let _ = service.search(query, &mut ctl);
+            for b in batches {
+                agg.add(b);
+            }
+        }
+        agg.finish()
+    }
+}

@@ -1,0 +1,180 @@
+//! The dictionary services: concepts (names and synonyms) and markdown headings.
+//!
+//! Each holds an immutable [`Analysis`] snapshot and a [`Dictionary`] of its keys, finds the
+//! matching keys with their quality, keeps the best few, and reports them as one batch ranked
+//! best first. No I/O, no protocol types.
+
+use std::collections::HashMap;
+
+use super::{Control, Dictionary, Hit, HitKind, Quality, Query, SearchService, Stop, rank};
+use crate::analysis::Analysis;
+
+/// Keys kept per service before expanding them to hits: enough for any cap after dedup.
+fn keep(limit: usize) -> usize {
+    limit.saturating_mul(2).max(16)
+}
+
+/// The best `keep(limit)` candidates, by quality then length then text.
+fn best(found: HashMap<String, Quality>, limit: usize) -> Vec<(String, Quality)> {
+    let mut v: Vec<(String, Quality)> = found.into_iter().collect();
+    v.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.len().cmp(&b.0.len())).then_with(|| a.0.cmp(&b.0)));
+    v.truncate(keep(limit));
+    v
+}
+
+/// Concept names and synonyms.
+pub struct ConceptService {
+    analysis: Analysis,
+    dict: Dictionary,
+}
+
+impl ConceptService {
+    pub fn new(analysis: Analysis) -> ConceptService {
+        let dict = Dictionary::build(&analysis.terms.map);
+        ConceptService { analysis, dict }
+    }
+}
+
+impl SearchService for ConceptService {
+    fn name(&self) -> &'static str {
+        "concepts"
+    }
+
+    fn search(&self, query: &Query, ctl: &mut Control<'_>) -> Result<(), Stop> {
+        let found = self.dict.candidates(&query.folded, ctl)?;
+        let a = &self.analysis;
+        let mut hits = Vec::new();
+        for (key, quality) in best(found, query.limit) {
+            if hits.len() >= 4 * keep(query.limit) {
+                break;
+            }
+            for r in a.terms.map.get(&key) {
+                ctl.step()?;
+                let c = a.graph.concept(r.concept);
+                hits.push(Hit {
+                    name: r.term.to_string(),
+                    kind: HitKind::Concept,
+                    container: (*r.term != *c.name()).then(|| c.name().to_string()),
+                    path: c.path.to_path_buf(),
+                    line: c.data.line,
+                    quality,
+                    key_len: key.len() as u32,
+                });
+            }
+        }
+        rank(&mut hits);
+        ctl.emit(hits);
+        Ok(())
+    }
+}
+
+/// Headings of the workspace's markdown documents.
+pub struct HeadingService {
+    analysis: Analysis,
+    dict: Dictionary,
+}
+
+impl HeadingService {
+    pub fn new(analysis: Analysis) -> HeadingService {
+        let dict = Dictionary::build(&analysis.headings.map);
+        HeadingService { analysis, dict }
+    }
+}
+
+impl SearchService for HeadingService {
+    fn name(&self) -> &'static str {
+        "headings"
+    }
+
+    fn search(&self, query: &Query, ctl: &mut Control<'_>) -> Result<(), Stop> {
+        let found = self.dict.candidates(&query.folded, ctl)?;
+        let mut hits = Vec::new();
+        for (key, quality) in best(found, query.limit) {
+            if hits.len() >= 4 * keep(query.limit) {
+                break;
+            }
+            // A common heading recurs in many files: diversity wants only a few of them.
+            for h in self.analysis.headings.map.get(&key).iter().take(keep(query.limit)) {
+                ctl.step()?;
+                hits.push(Hit {
+                    name: h.text.to_string(),
+                    kind: HitKind::Heading,
+                    container: h.path.file_name().map(|n| n.to_string_lossy().into_owned()),
+                    path: h.path.to_path_buf(),
+                    line: h.line,
+                    quality,
+                    key_len: key.len() as u32,
+                });
+            }
+        }
+        rank(&mut hits);
+        ctl.emit(hits);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::{Expect, expect};
+
+    use crate::analysis::fixture::analysis;
+    use crate::search::{Query, SearchIndex};
+
+    const WS: &str = "
+//- kg/tokio.md
+# tokio
+synonyms:: tokio rt
+//- kg/tokio runtime.md
+# tokio runtime
+//- kg/rust.md
+# Rust
+synonyms:: Rust language
+//- docs/guide.md
+# Guide
+## Tokio runtime tuning
+### Kernel threads
+## Rust
+";
+
+    fn check(query: &str, expect: Expect) {
+        let index = SearchIndex::new(&analysis(WS));
+        let mut out = String::new();
+        for h in index.search_now(&Query::new(query, 10)) {
+            out += &format!("{:?} {:?} {} {}:{}\n", h.kind, h.quality, h.name, h.path.display(), h.line);
+        }
+        expect.assert_eq(&out);
+    }
+
+    #[test]
+    fn exact_prefix_subsequence_and_typos() {
+        check(
+            "tokio",
+            expect![[r#"
+                Concept Exact tokio kg/tokio.md:0
+                Concept Prefix tokio runtime kg/tokio runtime.md:0
+                Heading Prefix Tokio runtime tuning docs/guide.md:1
+            "#]],
+        );
+        check(
+            "tkrt",
+            expect![[r#"
+                Concept Subsequence(7) tokio rt kg/tokio.md:0
+                Concept Subsequence(9) tokio runtime kg/tokio runtime.md:0
+                Heading Subsequence(9) Tokio runtime tuning docs/guide.md:1
+            "#]],
+        );
+        check(
+            "tokoi runtime",
+            expect![[r#"
+                Concept Typo(2) tokio runtime kg/tokio runtime.md:0
+                Heading Typo(2) Tokio runtime tuning docs/guide.md:1
+            "#]],
+        );
+        check(
+            "kernek",
+            expect![[r#"
+                Heading Typo(1) Kernel threads docs/guide.md:2
+            "#]],
+        );
+    }
+}
