@@ -20,6 +20,8 @@ use crate::text::{fold, fold_query, is_term_char, is_word_char};
 
 /// The most words a typed phrase may have.
 pub const MAX_WORDS: usize = 6;
+/// Fewer prefix matches than this, and looser matches are added below them.
+const FEW: usize = 8;
 /// The most bytes back from the cursor a phrase may start.
 const MAX_PHRASE_BYTES: usize = 200;
 
@@ -91,13 +93,14 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
             out.incomplete = true;
         }
         let room = (limit + 1).saturating_sub(hits.len());
-        // Typo tolerance for the nearest word and the nearest two-word phrase; initials and
-        // subsequences only for a single word that found little else.
-        if room > 0 && !query.ends_with(' ') && words <= 1 {
+        // Typo tolerance when the prefix found few terms, for the nearest word and the
+        // nearest two-word phrase; initials and subsequences for a single word that found
+        // little else. A prefix with plenty of matches is what the user is typing.
+        if room > 0 && hits.len() < FEW && !query.ends_with(' ') && words <= 1 {
             hits.extend(index.fuzzy(&query, room, &boost));
             if words == 0 && !query.contains(' ') {
                 hits.extend(index.initials(&query, room, &boost));
-                if hits.len() < limit / 2 {
+                if hits.len() < FEW {
                     hits.extend(index.subsequence(&query, room, &boost));
                 }
             }

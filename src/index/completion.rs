@@ -452,8 +452,14 @@ fn automaton_builder(distance: u8) -> &'static LevenshteinAutomatonBuilder {
     }
 }
 
+/// A Levenshtein DFA matching keys that start within `distance` edits of `folded`
+/// (transpositions cost one). Building one takes microseconds.
+pub fn levenshtein_prefix_dfa(folded: &str, distance: u8) -> DFA {
+    automaton_builder(distance).build_prefix_dfa(folded)
+}
+
 /// A Levenshtein DFA as an fst automaton.
-struct DfaAutomaton<'a>(&'a DFA);
+pub struct DfaAutomaton<'a>(pub &'a DFA);
 
 impl Automaton for DfaAutomaton<'_> {
     type State = u32;

@@ -19,7 +19,9 @@ use fst::automaton::{Automaton, Str, Subsequence};
 use fst::{IntoStreamer, Streamer};
 
 pub use bytes::Bytes;
-pub use completion::{CompletionIndex, Hit, MatchKind, PRECOMPUTED_K, TermInput};
+pub use completion::{
+    CompletionIndex, DfaAutomaton, Hit, MAX_FUZZY_CHARS, MatchKind, PRECOMPUTED_K, TermInput, levenshtein_prefix_dfa,
+};
 pub use headings::{DocHeadings, Heading, HeadingIndex, extract_headings};
 pub use layered::LayeredIndex;
 pub use terms::{TermIndex, TermRef};

@@ -53,9 +53,9 @@ impl Aggregator {
         Aggregator { limit: limit.max(1), hits: Vec::new(), at: HashMap::new(), sent: 0 }
     }
 
-    /// Adds a batch; returns the hits at new locations, ranked, within what the cap still
-    /// allows to stream. A better hit at a known location replaces the old one for
-    /// [`Aggregator::finish`].
+    /// Adds a batch; returns the hits to stream (at new locations, or better than what was
+    /// sent for a location), ranked, within what the cap still allows. A better hit at a known
+    /// location replaces the old one for [`Aggregator::finish`].
     pub fn add(&mut self, batch: Vec<Hit>) -> Vec<Hit> {
         let mut fresh = Vec::new();
         for hit in batch {
@@ -63,7 +63,10 @@ impl Aggregator {
             match self.at.get(&loc) {
                 Some(&i) => {
                     if base_key(&hit) < base_key(&self.hits[i]) {
-                        self.hits[i] = hit;
+                        // Streamed results cannot be taken back: a better hit at a location
+                        // already sent (a concept after its file's full-text line) goes out too.
+                        self.hits[i] = hit.clone();
+                        fresh.push(hit);
                     }
                 }
                 None => {

@@ -9,7 +9,7 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 
-use fst::automaton::{Automaton, Subsequence};
+use fst::automaton::Automaton;
 use fst::{IntoStreamer, Streamer};
 
 use super::{Control, Probe, Quality, Stop};
@@ -21,7 +21,13 @@ pub const SCAN_CAP: usize = 20_000;
 /// The folded keys of one dictionary.
 pub struct Dictionary {
     keys: fst::Set<Vec<u8>>,
+    /// `"<later words of a key>\0<key>"` for every multi-word key: word-prefix search is a
+    /// prefix search here instead of a walk over every key.
+    suffixes: fst::Set<Vec<u8>>,
 }
+
+/// With this many prefix matches, the looser passes could not make the cut.
+const ENOUGH_PREFIX_MATCHES: usize = 256;
 
 impl std::fmt::Debug for Dictionary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -33,11 +39,18 @@ impl Dictionary {
     /// Copies the keys of `map` (they come out sorted, as an fst needs them).
     pub fn build<T>(map: &TermMap<T>) -> Dictionary {
         let mut builder = fst::SetBuilder::memory();
+        let mut suffixes = Vec::new();
         map.prefix("", |key, _| {
             builder.insert(key).expect("keys arrive sorted and unique");
+            for (i, _) in key.match_indices(' ') {
+                suffixes.push(format!("{}\0{key}", &key[i + 1..]));
+            }
             ControlFlow::Continue(())
         });
-        Dictionary { keys: builder.into_set() }
+        suffixes.sort_unstable();
+        suffixes.dedup();
+        let suffixes = fst::Set::from_iter(suffixes).expect("sorted and unique");
+        Dictionary { keys: builder.into_set(), suffixes }
     }
 
     pub fn len(&self) -> usize {
@@ -55,33 +68,61 @@ impl Dictionary {
         if folded.is_empty() {
             return Ok(found);
         }
-        let mut add = |key: &[u8], q: Quality| {
+        fn add(found: &mut HashMap<String, Quality>, key: &[u8], q: Quality) {
             let key = String::from_utf8_lossy(key).into_owned();
             let e = found.entry(key).or_insert(q);
             *e = (*e).min(q);
-        };
+        }
         // Prefix (exact included).
         let exact = |key: &[u8], _: &_| Some(if key == folded.as_bytes() { Quality::Exact } else { Quality::Prefix });
-        self.walk(Prefix(folded.as_bytes()), ctl, exact, &mut add)?;
-        // Subsequence (word prefixes included).
+        self.walk(Prefix(folded.as_bytes()), ctl, exact, &mut |k, q| add(&mut found, k, q))?;
+        if found.len() >= ENOUGH_PREFIX_MATCHES {
+            return Ok(found);
+        }
+        // Word prefixes: `runtime` finds "tokio runtime", through the suffix set.
+        {
+            let guarded = Guarded {
+                inner: Prefix(folded.as_bytes()),
+                probe: ctl.probe(),
+                calls: Cell::new(0),
+                stopped: Cell::new(None),
+            };
+            let mut stream = self.suffixes.search(&guarded).into_stream();
+            let mut n = 0;
+            while let Some(entry) = stream.next() {
+                if let Some(i) = entry.iter().position(|&b| b == 0) {
+                    add(&mut found, &entry[i + 1..], Quality::WordPrefix);
+                }
+                n += 1;
+                ctl.step()?;
+                if n >= SCAN_CAP {
+                    break;
+                }
+            }
+            if let Some(stop) = guarded.stopped.get() {
+                return Err(stop);
+            }
+        }
+        // Subsequences anchored at the first character (`tkrt` finds "tokio runtime"): the walk
+        // stays inside the keys that start with it.
         self.walk(
-            Subsequence::new(folded),
+            AnchoredSubsequence(folded.as_bytes()),
             ctl,
             |key, _| Some(quality(&String::from_utf8_lossy(key), folded)),
-            &mut add,
+            &mut |k, q| add(&mut found, k, q),
         )?;
         let chars = folded.chars().count();
-        if chars >= 4 {
+        if (4..=crate::index::MAX_FUZZY_CHARS).contains(&chars) {
             let max = if chars >= 8 { 2 } else { 1 };
-            let lev = PrefixLevenshtein::new(folded.as_bytes(), max);
+            let dfa = crate::index::levenshtein_prefix_dfa(folded, max);
             self.walk(
-                lev,
+                crate::index::DfaAutomaton(&dfa),
                 ctl,
-                |_, state| match state {
-                    LevState::Matched(d) => Some(Quality::Typo(*d)),
-                    _ => None,
+                |_, state| match dfa.distance(*state) {
+                    levenshtein_automata::Distance::Exact(d) => Some(Quality::Typo(d)),
+                    levenshtein_automata::Distance::AtLeast(_) => None,
                 },
-                &mut add,
+                &mut |k, q| add(&mut found, k, q),
             )?;
         }
         Ok(found)
@@ -187,6 +228,34 @@ pub fn quality(key: &str, query: &str) -> Quality {
 
 /// Accepts keys that start with the given bytes. (fst's own `starts_with` state is not
 /// `Clone`, which streaming with states needs.)
+/// Keys that start with the query's first byte and contain the rest in order.
+struct AnchoredSubsequence<'q>(&'q [u8]);
+
+impl Automaton for AnchoredSubsequence<'_> {
+    /// `None` once the first byte failed; else whether a byte was read, and query bytes matched.
+    type State = Option<(bool, usize)>;
+
+    fn start(&self) -> Self::State {
+        Some((false, 0))
+    }
+
+    fn is_match(&self, state: &Self::State) -> bool {
+        matches!(state, Some((_, i)) if *i == self.0.len())
+    }
+
+    fn can_match(&self, state: &Self::State) -> bool {
+        state.is_some()
+    }
+
+    fn accept(&self, state: &Self::State, byte: u8) -> Self::State {
+        match *state {
+            Some((false, _)) => (self.0.first() == Some(&byte)).then_some((true, 1)),
+            Some((true, i)) if i < self.0.len() && self.0[i] == byte => Some((true, i + 1)),
+            other => other,
+        }
+    }
+}
+
 struct Prefix<'q>(&'q [u8]);
 
 impl Automaton for Prefix<'_> {
@@ -214,67 +283,6 @@ impl Automaton for Prefix<'_> {
             Some(i) if i == self.0.len() => Some(i),
             Some(i) if self.0[i] == byte => Some(i + 1),
             _ => None,
-        }
-    }
-}
-
-/// The state of [`PrefixLevenshtein`].
-#[derive(Clone, Debug)]
-pub enum LevState {
-    /// Edit distances from the query's prefixes to the key so far.
-    Row(Vec<u8>),
-    /// A prefix of the key is within the bound, at this distance: every extension matches.
-    Matched(u8),
-    Dead,
-}
-
-/// Accepts keys that have a prefix within `max` edits of the query (over bytes).
-pub struct PrefixLevenshtein<'q> {
-    query: &'q [u8],
-    max: u8,
-}
-
-impl<'q> PrefixLevenshtein<'q> {
-    pub fn new(query: &'q [u8], max: u8) -> Self {
-        PrefixLevenshtein { query, max }
-    }
-}
-
-impl Automaton for PrefixLevenshtein<'_> {
-    type State = LevState;
-
-    fn start(&self) -> LevState {
-        LevState::Row((0..=self.query.len()).map(|i| i.min(255) as u8).collect())
-    }
-
-    fn is_match(&self, state: &LevState) -> bool {
-        matches!(state, LevState::Matched(_))
-    }
-
-    fn can_match(&self, state: &LevState) -> bool {
-        !matches!(state, LevState::Dead)
-    }
-
-    fn will_always_match(&self, state: &LevState) -> bool {
-        matches!(state, LevState::Matched(_))
-    }
-
-    fn accept(&self, state: &LevState, byte: u8) -> LevState {
-        let LevState::Row(row) = state else { return state.clone() };
-        let mut next = Vec::with_capacity(row.len());
-        next.push(row[0].saturating_add(1));
-        for (j, &q) in self.query.iter().enumerate() {
-            let cost = u8::from(q != byte);
-            let v = (row[j + 1].saturating_add(1)).min(next[j].saturating_add(1)).min(row[j].saturating_add(cost));
-            next.push(v);
-        }
-        let last = *next.last().expect("query is not empty");
-        if last <= self.max {
-            LevState::Matched(last)
-        } else if next.iter().all(|&d| d > self.max) {
-            LevState::Dead
-        } else {
-            LevState::Row(next)
         }
     }
 }

@@ -166,8 +166,8 @@ synonyms:: Rust language
         check(
             "tokoi runtime",
             expect![[r#"
-                Concept Typo(2) tokio runtime kg/tokio runtime.md:0
-                Heading Typo(2) Tokio runtime tuning docs/guide.md:1
+                Concept Typo(1) tokio runtime kg/tokio runtime.md:0
+                Heading Typo(1) Tokio runtime tuning docs/guide.md:1
             "#]],
         );
         check(
