@@ -425,6 +425,8 @@ mod tests {
                     cache.insert(words[1], g(2), vec![format!("{}@{}", words[1], g(2)); 20]);
                 }
                 "get" => {
+                    // Disk writes are asynchronous; let them land so the script is deterministic.
+                    cache.flush();
                     let before = cache.metrics();
                     let found = cache.get(words[1], g(2));
                     let after = cache.metrics();

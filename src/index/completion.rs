@@ -4,10 +4,11 @@
 //! [`CompletionIndex`] holds every term of the graph as a folded fst key mapped to entries
 //! (term as written, concept, static weight). Queries go through four tiers, each below the
 //! previous one:
-//! 1. exact and prefix matches, top-k by weight without scanning every match of a short
-//!    prefix (the best [`PRECOMPUTED_K`] entries of every prefix up to
-//!    [`PRECOMPUTED_PREFIX_CHARS`] characters are computed at build time; longer prefixes
-//!    stream the fst range into a bounded heap);
+//! 1. exact and prefix matches, top-k by weight without scanning every match of a short or
+//!    common prefix (the best [`PRECOMPUTED_K`] entries of every prefix up to
+//!    [`PRECOMPUTED_PREFIX_CHARS`] characters, and of every longer prefix with at least
+//!    [`HEAVY_PREFIX_KEYS`] keys, are computed at build time; other prefixes stream their
+//!    small fst range into a bounded heap);
 //! 2. typo-tolerant matches found through the fst with a Levenshtein automaton over term
 //!    prefixes (distance 1 from 4 characters, 2 from 8, transpositions cost one), re-ranked by
 //!    whole-term distance, Jaro-Winkler similarity and weight;
@@ -32,6 +33,10 @@ use crate::text::fold;
 
 /// Prefixes up to this many characters have their best entries precomputed.
 pub const PRECOMPUTED_PREFIX_CHARS: usize = 3;
+/// Longer prefixes (up to this many characters) are precomputed too when they are heavy.
+pub const TRACKED_PREFIX_CHARS: usize = 12;
+/// A prefix with at least this many keys is heavy: streaming its range would cost too much.
+pub const HEAVY_PREFIX_KEYS: usize = 256;
 /// How many entries are precomputed per short prefix.
 pub const PRECOMPUTED_K: usize = 64;
 /// Queries longer than this get no fuzzy matching (automaton size grows with the query).
@@ -158,7 +163,8 @@ impl CompletionIndex {
 
         let mut builder = fst::MapBuilder::memory();
         let mut texts: HashMap<String, u32> = HashMap::new();
-        let mut tops: [Option<(String, TopK)>; PRECOMPUTED_PREFIX_CHARS] = Default::default();
+        // Per tracked prefix length: the current prefix, its first entry and its key count.
+        let mut open: [Option<(String, u32, u32)>; TRACKED_PREFIX_CHARS] = Default::default();
         let mut i = 0;
         while i < keyed.len() {
             let key = keyed[i].0.clone();
@@ -182,26 +188,31 @@ impl CompletionIndex {
                 i += 1;
             }
             let entries = first_entry..meta.entry_concept.len() as u32;
-            // Short prefixes: keys arrive sorted, so each prefix's keys are contiguous.
-            for (n, slot) in tops.iter_mut().enumerate() {
-                let Some(prefix) = char_prefix(&key, n + 1) else { break };
-                if slot.as_ref().is_none_or(|(p, _)| p != prefix) {
-                    if let Some((p, top)) = slot.take() {
-                        meta.prefix_top.insert(p, top.into_sorted());
+            // Keys arrive sorted, so each prefix's entries are one contiguous range.
+            for (n, slot) in open.iter_mut().enumerate() {
+                let Some(prefix) = char_prefix(&key, n + 1) else {
+                    if let Some(done) = slot.take() {
+                        close_prefix(&mut meta, n + 1, done, entries.start);
                     }
-                    *slot = Some((prefix.to_string(), TopK::new(PRECOMPUTED_K)));
+                    continue;
+                };
+                if slot.as_ref().is_none_or(|(p, _, _)| p != prefix) {
+                    if let Some(done) = slot.take() {
+                        close_prefix(&mut meta, n + 1, done, entries.start);
+                    }
+                    *slot = Some((prefix.to_string(), entries.start, 0));
                 }
-                let top = &mut slot.as_mut().expect("just set").1;
-                for e in entries.clone() {
-                    top.push(meta.entry_weight[e as usize], e);
-                }
+                slot.as_mut().expect("just set").2 += 1;
             }
             if let Some(ini) = initials(&key) {
                 meta.initials.entry(ini).or_default().extend(entries);
             }
         }
-        for (p, top) in tops.into_iter().flatten() {
-            meta.prefix_top.insert(p, top.into_sorted());
+        let end = meta.entry_concept.len() as u32;
+        for (n, slot) in open.into_iter().enumerate() {
+            if let Some(done) = slot {
+                close_prefix(&mut meta, n + 1, done, end);
+            }
         }
         meta.group_start.push(meta.entry_concept.len() as u32);
         for list in meta.initials.values_mut() {
@@ -262,7 +273,9 @@ impl CompletionIndex {
         let exact = self.exact(folded);
         let mut top = TopK::new(k);
         let chars = folded.chars().count();
-        let pre = (chars <= PRECOMPUTED_PREFIX_CHARS).then(|| self.meta.prefix_top.get(folded)).flatten();
+        // Short prefixes are all precomputed; longer ones only when heavy, so a longer prefix
+        // without a list has fewer than HEAVY_PREFIX_KEYS keys and streams cheaply.
+        let pre = (chars <= TRACKED_PREFIX_CHARS).then(|| self.meta.prefix_top.get(folded)).flatten();
         match pre {
             // A full precomputed list may hide entries a boost would lift; short lists are whole.
             Some(list) if list.len() < PRECOMPUTED_K || k <= list.len() => {
@@ -387,6 +400,19 @@ impl CompletionIndex {
         scored.truncate(k);
         scored.into_iter().map(|((_, w), e)| Hit { entry: e, kind: MatchKind::Subsequence, score: w }).collect()
     }
+}
+
+/// Stores the best entries of a finished prefix: always for prefixes of up to
+/// [`PRECOMPUTED_PREFIX_CHARS`] characters, and for longer ones when they are heavy.
+fn close_prefix(meta: &mut Meta, chars: usize, (prefix, start, keys): (String, u32, u32), end: u32) {
+    if chars > PRECOMPUTED_PREFIX_CHARS && (keys as usize) < HEAVY_PREFIX_KEYS {
+        return;
+    }
+    let mut top = TopK::new(PRECOMPUTED_K);
+    for e in start..end {
+        top.push(meta.entry_weight[e as usize], e);
+    }
+    meta.prefix_top.insert(prefix, top.into_sorted());
 }
 
 /// The fuzzy ranking key; smaller is better.

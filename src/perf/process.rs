@@ -94,11 +94,11 @@ mod tests {
         // Burn some CPU so the second sample sees it.
         let t = std::time::Instant::now();
         let mut x = 0u64;
-        while t.elapsed().as_millis() < 30 {
+        while t.elapsed().as_millis() < 200 {
             x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
         }
         std::hint::black_box(x);
         let second = s.sample();
-        assert!(second.cpu_percent.unwrap() > 10.0, "{second:?}");
+        assert!(second.cpu_percent.unwrap() > 5.0, "{second:?}");
     }
 }
