@@ -56,6 +56,16 @@ r = client.request_sync('textDocument/definition', params(0, 6), 10000, buf)
 local loc = r and r.result and (r.result.uri and r.result or r.result[1])
 check('definition', loc ~= nil and loc.uri:find('bun%%20install.md') ~= nil, loc and loc.uri or vim.inspect(r))
 
+-- The performance monitor's figures, as an editor command would fetch them.
+r = client.request_sync('workspace/executeCommand', { command = 'kg-ls.stats', arguments = {} }, 10000, buf)
+local stats = r and r.result or {}
+local completion_stats
+for _, m in ipairs(stats.methods or {}) do
+  if m.method == 'textDocument/completion' then completion_stats = m end
+end
+check('kg-ls.stats', completion_stats ~= nil and completion_stats.count >= 1 and completion_stats.p50_us ~= nil
+  and stats.workspace ~= nil and stats.workspace.concepts > 0, vim.inspect(completion_stats))
+
 client.stop()
 vim.wait(3000, function() return client.is_stopped() end, 20)
 finish()
