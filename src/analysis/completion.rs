@@ -20,6 +20,8 @@ use crate::text::{fold, fold_query, is_term_char, is_word_char};
 
 /// The most words a typed phrase may have.
 pub const MAX_WORDS: usize = 6;
+/// Typed phrases of up to this many words get typo-tolerant matching.
+const FUZZY_WORDS: usize = 4;
 /// Fewer prefix matches than this, and looser matches are added below them.
 const FEW: usize = 8;
 /// The most bytes back from the cursor a phrase may start.
@@ -66,6 +68,10 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
     let mut out = Completions::default();
     // (tier, words, kind, score, hit, replace)
     let mut ranked: Vec<(u8, usize, MatchKind, f32, u32, Range<usize>)> = Vec::new();
+    // First the exact and prefix matches of every phrase (cheap), then the looser tiers from the
+    // longest phrase down: once a longer phrase matched a whole term within one edit, shorter
+    // phrases' typo matches would only rank below it, so they are not computed.
+    let mut phrases = Vec::new();
     for (words, start) in phrase_starts(before).into_iter().enumerate() {
         let typed = &before[start..];
         let query = fold_query(typed);
@@ -92,19 +98,28 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
         if hits.len() > limit {
             out.incomplete = true;
         }
+        phrases.push((words, query, replace, hits));
+    }
+    let mut close_match = false;
+    for (words, query, _, hits) in phrases.iter_mut().rev() {
         let room = (limit + 1).saturating_sub(hits.len());
-        // Typo tolerance when the prefix found few terms, for the nearest word and the
-        // nearest two-word phrase; initials and subsequences for a single word that found
-        // little else. A prefix with plenty of matches is what the user is typing.
-        if room > 0 && hits.len() < FEW && !query.ends_with(' ') && words <= 1 {
-            hits.extend(index.fuzzy(&query, room, &boost));
-            if words == 0 && !query.contains(' ') {
-                hits.extend(index.initials(&query, room, &boost));
-                if hits.len() < FEW {
-                    hits.extend(index.subsequence(&query, room, &boost));
-                }
+        // Typo tolerance when the prefix found few terms, for phrases of up to FUZZY_WORDS
+        // words (a typo in the first word of "alpha beta gamma" needs all three).
+        if close_match || room == 0 || hits.len() >= FEW || query.ends_with(' ') || *words >= FUZZY_WORDS {
+            continue;
+        }
+        let fuzzy = index.fuzzy(query, room, &boost);
+        close_match |= fuzzy.iter().any(|h| matches!(h.kind, MatchKind::Fuzzy { whole: true, distance: 0..=1 }));
+        hits.extend(fuzzy);
+        // Initials and subsequences for a single word that found little else.
+        if *words == 0 && !query.contains(' ') && hits.len() < FEW {
+            hits.extend(index.initials(query, room, &boost));
+            if hits.len() < FEW {
+                hits.extend(index.subsequence(query, room, &boost));
             }
         }
+    }
+    for (words, query, replace, hits) in phrases {
         let last_word = query.rsplit(' ').next().unwrap_or("");
         for h in hits {
             // A multi-word phrase with a typo in an earlier word ("cancelation tok") still means
