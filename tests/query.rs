@@ -29,13 +29,6 @@ fn demo_completion_hover_symbols_and_definition() {
             async runtime library  (async runtime)           replaces "async ru"
             runtime                (async runtime)           replaces "ru"
             run loop               (event loop)              replaces "ru"
-            async rt               (async runtime)           replaces "async ru"
-            async fn               (async await)             replaces "async ru"
-            async closure          (async await)             replaces "async ru"
-            async stream           (stream)                  replaces "async ru"
-            async iterator         (stream)                  replaces "async ru"
-            async await            (async await)             replaces "async ru"
-            async block            (async await)             replaces "async ru"
         "#]],
     );
     check(
