@@ -29,7 +29,8 @@ use crate::analysis::Analysis;
 use crate::cache::{CacheSnapshot, TieredCache, TieredConfig, stable_hash};
 use crate::search::warmer::{QueryLog, warm};
 use crate::search::{
-    Cancel, Cancelled, Coordinator, FullTextService, Hit, HitKind, Query, SearchIndex, SearchService, Slot,
+    Cancel, Cancelled, ConceptService, Coordinator, FullTextService, HeadingService, Hit, HitKind, Query, SearchIndex,
+    SearchService, Slot,
 };
 use crate::workspace::SearchConfig;
 
@@ -83,7 +84,9 @@ struct Engine {
     config: SearchConfig,
     roots: Vec<PathBuf>,
     cache: TieredCache<Vec<Hit>>,
-    index: Mutex<Option<(u64, SearchIndex)>>,
+    /// The dictionaries, with the identity of the term and heading indexes they were built
+    /// from (the `Arc`s are kept alive by the services, so an address is never reused).
+    index: Mutex<Option<(usize, usize, SearchIndex)>>,
 }
 
 impl Engine {
@@ -106,17 +109,25 @@ impl Engine {
         Engine { config: config.clone(), roots: roots.to_vec(), cache, index: Mutex::new(None) }
     }
 
-    /// The dictionaries of `generation`, built on first use.
-    fn index(&self, analysis: &Analysis, generation: u64) -> SearchIndex {
+    /// The dictionaries of this snapshot, rebuilt only for the part whose index changed: an
+    /// edit to a document does not rebuild the concept dictionary, and typing does not
+    /// rebuild either until the headings or the graph are rebuilt.
+    fn index(&self, analysis: &Analysis) -> SearchIndex {
+        let terms = Arc::as_ptr(&analysis.terms) as usize;
+        let headings = Arc::as_ptr(&analysis.headings) as usize;
         let mut slot = self.index.lock();
-        match &*slot {
-            Some((g, index)) if *g == generation => index.clone(),
-            _ => {
-                let index = SearchIndex::new(analysis);
-                *slot = Some((generation, index.clone()));
-                index
+        let (old_concepts, old_headings) = match &*slot {
+            Some((t, h, index)) => {
+                ((*t == terms).then(|| index.concepts.clone()), (*h == headings).then(|| index.headings.clone()))
             }
-        }
+            None => (None, None),
+        };
+        let index = SearchIndex {
+            concepts: old_concepts.unwrap_or_else(|| Arc::new(ConceptService::new(analysis.clone()))),
+            headings: old_headings.unwrap_or_else(|| Arc::new(HeadingService::new(analysis.clone()))),
+        };
+        *slot = Some((terms, headings, index.clone()));
+        index
     }
 
     fn key(&self, query: &Query) -> String {
@@ -131,7 +142,7 @@ impl Engine {
         cancel: &Cancel,
         on_batch: &mut dyn FnMut(Vec<Hit>),
     ) -> std::result::Result<(Arc<Vec<Hit>>, u64), Cancelled> {
-        let index = self.index(&snap.analysis, snap.generation);
+        let index = self.index(&snap.analysis);
         let deadline = Duration::from_millis(self.config.deadline_ms);
         let mut slots = vec![
             Slot { service: index.concepts.clone() as Arc<dyn SearchService>, budget: deadline },
@@ -182,6 +193,11 @@ impl SearchHost {
                 engine
             }
         }
+    }
+
+    /// Builds the search dictionaries of `snap` ahead of the first search (blocking).
+    pub fn prepare(&self, snap: &Snapshot) {
+        self.engine(&snap.config, &snap.roots).index(&snap.analysis);
     }
 
     /// A workspace file changed: running searches depend on it, so they stop with -32801.

@@ -611,6 +611,7 @@ impl Server {
             };
             session.ready.send_replace(true);
             server.start_sampler(monitor_settings);
+
             session.monitor.set_gauge("index.concepts", stats.concepts as f64);
             session.monitor.set_gauge("index.terms", stats.terms as f64);
             session.monitor.set_gauge("index.headings", stats.headings as f64);
@@ -636,6 +637,10 @@ impl Server {
                     .show_message(MessageType::WARNING, "kg-ls: the knowledge graph is empty: no concepts were loaded")
                     .await;
             }
+            // Build the search dictionaries now rather than on the first workspace/symbol.
+            let snap = session.search_snapshot().await;
+            let host = session.search().clone();
+            let _ = tokio::task::spawn_blocking(move || host.prepare(&snap)).await;
         });
         if let Some(old) = self.session.loader.lock().unwrap_or_else(|e| e.into_inner()).replace(handle) {
             old.abort();
