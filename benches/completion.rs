@@ -21,19 +21,20 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hint::black_box;
-use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::{Client, file_uri};
 use kg_ls::analysis::{Analysis, build_completion_index};
 use kg_ls::index::{CompletionIndex, LayeredIndex, persist};
 use kg_ls::kg::Graph;
 use kg_ls::synth::{GenConfig, GenGraph, Rng, generate};
 use kg_ls::text::fold;
-use serde_json::{Value, json};
+use serde_json::json;
 use terraphim_automata::{
     autocomplete_search, build_autocomplete_index, deserialize_autocomplete_index, fuzzy_autocomplete_search,
     load_thesaurus_from_json, serialize_autocomplete_index,
@@ -696,46 +697,42 @@ impl Startup {
     fn run(root: &Path, cache: &Path, word: &str, cold: bool) -> Startup {
         let mut out = Startup::default();
         let start = Instant::now();
-        let mut s = Server::spawn(cache);
+        let mut c = Client::spawn_with_cache(&[], cache);
+        c.timeout = Duration::from_secs(300);
         let uri = file_uri(root);
-        s.send(&[json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "processId": null,
-            "rootUri": uri,
-            "capabilities": {
-                "textDocument": {"completion": {"completionItem": {"snippetSupport": false}}},
-                "window": {"workDoneProgress": true},
-                "general": {"positionEncodings": ["utf-16"]}
-            },
-            "workspaceFolders": [{"uri": uri, "name": "ws"}],
-        }})]);
-        let timeout = Duration::from_secs(300);
-        if s.response(1, timeout).is_none() {
-            eprintln!("server: no answer to initialize");
-            return out;
-        }
+        c.request(
+            "initialize",
+            json!({
+                "processId": null,
+                "rootUri": uri,
+                "capabilities": {
+                    "textDocument": {"completion": {"completionItem": {"snippetSupport": false}}},
+                    "window": {"workDoneProgress": true},
+                    "general": {"positionEncodings": ["utf-16"]}
+                },
+                "workspaceFolders": [{"uri": uri, "name": "ws"}],
+            }),
+        );
         out.initialized = Some(start.elapsed());
         let doc = file_uri(&root.join("notes.md"));
         let text = format!("See {word}");
-        s.send(&[
+        // initialized, didOpen and the first completion in one write, as an editor's burst.
+        c.send_all(&[
             json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}),
             json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument":
                 {"uri": doc, "languageId": "markdown", "version": 1, "text": text}}}),
-            json!({"jsonrpc": "2.0", "id": 2, "method": "textDocument/completion", "params": {
+            json!({"jsonrpc": "2.0", "id": "first", "method": "textDocument/completion", "params": {
                 "textDocument": {"uri": doc}, "position": {"line": 0, "character": text.chars().count()}}}),
         ]);
-        let Some(resp) = s.response(2, timeout) else {
-            eprintln!("server: no answer to the first completion");
-            return out;
-        };
+        let resp = c.response(&json!("first"));
         out.first_completion = Some(start.elapsed());
-        out.hwm_first = s.status("VmHWM");
+        out.hwm_first = proc_status(c.pid(), "VmHWM");
         out.items = resp["result"]["items"].as_array().map_or(0, Vec::len);
-        let deadline = Instant::now() + timeout;
-        if s.wait_indexed(deadline) {
-            out.loaded = Some(start.elapsed());
-        }
+        c.wait_for("$/progress", |p| p["value"]["kind"] == "end");
+        out.loaded = Some(start.elapsed());
         if cold {
             // The persisted index is saved after indexing ends: wait for it.
+            let deadline = Instant::now() + c.timeout;
             while Instant::now() < deadline
                 && !std::fs::read_dir(cache)
                     .is_ok_and(|d| d.filter_map(Result::ok).any(|e| e.path().extension().is_some_and(|x| x == "idx")))
@@ -743,138 +740,16 @@ impl Startup {
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
-        out.rss_loaded = s.status("VmRSS");
-        out.hwm_loaded = s.status("VmHWM");
-        s.send(&[json!({"jsonrpc": "2.0", "id": 3, "method": "shutdown", "params": null})]);
-        s.response(3, Duration::from_secs(30));
-        s.send(&[json!({"jsonrpc": "2.0", "method": "exit", "params": null})]);
+        out.rss_loaded = proc_status(c.pid(), "VmRSS");
+        out.hwm_loaded = proc_status(c.pid(), "VmHWM");
+        c.shutdown_and_exit();
         out
     }
 }
 
-/// A minimal LSP client over the real binary's stdio.
-struct Server {
-    child: Child,
-    stdin: ChildStdin,
-    rx: Receiver<Value>,
-    indexed: bool,
-}
-
-impl Server {
-    fn spawn(cache: &Path) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kg-ls"))
-            .env("KG_LS_CACHE_DIR", cache)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(if std::env::var_os("KG_LS_BENCH_STDERR").is_some() { Stdio::inherit() } else { Stdio::null() })
-            .spawn()
-            .expect("start kg-ls");
-        let stdout = child.stdout.take().expect("stdout");
-        let stdin = child.stdin.take().expect("stdin");
-        let (tx, rx) = channel();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            while let Some(msg) = read_message(&mut reader) {
-                if tx.send(msg).is_err() {
-                    break;
-                }
-            }
-        });
-        Server { child, stdin, rx, indexed: false }
-    }
-
-    /// Writes `msgs` in one write, as an editor's burst.
-    fn send(&mut self, msgs: &[Value]) {
-        let mut buf = Vec::new();
-        for m in msgs {
-            let body = m.to_string();
-            write!(buf, "Content-Length: {}\r\n\r\n{body}", body.len()).expect("write to a Vec");
-        }
-        let _ = self.stdin.write_all(&buf).and_then(|()| self.stdin.flush());
-    }
-
-    /// The next message before `deadline`, answering server requests on the way.
-    fn next(&mut self, deadline: Instant) -> Option<Value> {
-        let msg = self.rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).ok()?;
-        if let (Some(method), Some(id)) = (msg.get("method").and_then(Value::as_str), msg.get("id")) {
-            let result = if method == "workspace/configuration" { json!([null]) } else { Value::Null };
-            self.send(&[json!({"jsonrpc": "2.0", "id": id.clone(), "result": result})]);
-        }
-        if msg["method"] == "$/progress" && msg["params"]["value"]["kind"] == "end" {
-            self.indexed = true;
-        }
-        Some(msg)
-    }
-
-    fn response(&mut self, id: i64, timeout: Duration) -> Option<Value> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let msg = self.next(deadline)?;
-            if msg.get("method").is_none() && msg["id"] == id {
-                return Some(msg);
-            }
-        }
-    }
-
-    /// Waits for the end of the indexing progress.
-    fn wait_indexed(&mut self, deadline: Instant) -> bool {
-        while !self.indexed {
-            if self.next(deadline).is_none() {
-                return false;
-            }
-        }
-        true
-    }
-
-    /// A `/proc/<pid>/status` figure in kB.
-    fn status(&self, key: &str) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
-        let line = status.lines().find(|l| l.starts_with(key))?;
-        line.split_whitespace().nth(1)?.parse().ok()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn read_message(reader: &mut impl BufRead) -> Option<Value> {
-    let mut len = None;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some(v) = line.strip_prefix("Content-Length:") {
-            len = v.trim().parse().ok();
-        }
-    }
-    let mut body = vec![0; len?];
-    reader.read_exact(&mut body).ok()?;
-    serde_json::from_slice(&body).ok()
-}
-
-fn file_uri(path: &Path) -> String {
-    let mut s = String::from("file://");
-    for b in path.to_string_lossy().bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => s.push(b as char),
-            _ => s += &format!("%{b:02X}"),
-        }
-    }
-    s
+/// A `/proc/<pid>/status` figure in kB.
+fn proc_status(pid: u32, key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }

@@ -20,6 +20,8 @@ pub struct Client {
     child: Child,
     /// The cache directory this server uses (never the user's own).
     pub cache: PathBuf,
+    /// How long one wait may take (benchmarks on large graphs raise it).
+    pub timeout: Duration,
     _cache_dir: Option<tempfile::TempDir>,
     stdin: Option<ChildStdin>,
     rx: Receiver<Value>,
@@ -45,7 +47,11 @@ impl Client {
             .env("RUST_LOG", "kg_ls=debug")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(if std::env::var_os("KG_LS_TEST_STDERR").is_some() { Stdio::inherit() } else { Stdio::null() })
+            .stderr(if std::env::var_os("KG_LS_TEST_STDERR").or(std::env::var_os("KG_LS_BENCH_STDERR")).is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
             .spawn()
             .expect("start kg-ls");
         let stdout = child.stdout.take().unwrap();
@@ -59,7 +65,16 @@ impl Client {
                 }
             }
         });
-        Client { child, cache: cache.to_path_buf(), _cache_dir: None, stdin, rx, next_id: 1, received: Vec::new() }
+        Client {
+            child,
+            cache: cache.to_path_buf(),
+            timeout: TIMEOUT,
+            _cache_dir: None,
+            stdin,
+            rx,
+            next_id: 1,
+            received: Vec::new(),
+        }
     }
 
     pub fn send(&mut self, msg: &Value) {
@@ -122,7 +137,7 @@ impl Client {
 
     /// Waits for the response to request `id`, answering server requests meanwhile.
     pub fn response(&mut self, id: &Value) -> Value {
-        let deadline = Instant::now() + TIMEOUT;
+        let deadline = Instant::now() + self.timeout;
         loop {
             let msg = self.next_message(deadline).unwrap_or_else(|| panic!("no response to request {id}"));
             if msg.get("method").is_none() && msg.get("id") == Some(id) {
@@ -159,7 +174,7 @@ impl Client {
         if let Some(m) = self.received.iter().find(|m| matches(m)) {
             return m["params"].clone();
         }
-        let deadline = Instant::now() + TIMEOUT;
+        let deadline = Instant::now() + self.timeout;
         loop {
             let msg = self
                 .next_message(deadline)
@@ -226,7 +241,7 @@ impl Client {
     /// Closes stdin and waits for the process to end.
     pub fn wait(&mut self) -> ExitStatus {
         self.stdin.take();
-        let deadline = Instant::now() + TIMEOUT;
+        let deadline = Instant::now() + self.timeout;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
