@@ -59,6 +59,17 @@ impl Analysis {
         feedback: Arc<Feedback>,
     ) -> Analysis {
         let terms = Arc::new(TermIndex::build(&graph));
+        Analysis::from_parts(graph, terms, headings, occurrences, feedback)
+    }
+
+    /// Like [`Analysis::with_ranking`], reusing a term index already built for `graph`.
+    pub fn from_parts(
+        graph: Arc<Graph>,
+        terms: Arc<TermIndex>,
+        headings: Arc<HeadingIndex>,
+        occurrences: &std::collections::HashMap<String, u64>,
+        feedback: Arc<Feedback>,
+    ) -> Analysis {
         let completion = Arc::new(LayeredIndex::from(build_completion_index(&graph, occurrences)));
         Analysis { graph, terms, headings, completion, feedback, renderer: Arc::default() }
     }

@@ -27,7 +27,7 @@ pub enum SourceKind {
 }
 
 /// One concept as a source file states it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ConceptData {
     /// The canonical name: a markdown file's stem, or a thesaurus entry's `nterm`.
     pub name: String,

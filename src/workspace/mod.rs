@@ -105,6 +105,9 @@ pub struct Loaded {
     pub problems: Vec<Problem>,
     /// Folded term → occurrences in the documents.
     pub occurrences: HashMap<String, u64>,
+    /// The graph of `kg_files` and its term index, built to count occurrences; the first full
+    /// build reuses them instead of building them again.
+    pub built: Option<(Arc<Graph>, Arc<TermIndex>)>,
 }
 
 impl Workspace {
@@ -128,6 +131,19 @@ impl Workspace {
         self.kg_generation += 1;
         self.headings_dirty = true;
         self.generation = self.fingerprint();
+        // Reuse the graph the load built, unless an open buffer must replace one of its files.
+        let overlaid = self.documents.iter().any(|(_, d)| d.path.as_deref().is_some_and(|p| self.is_kg_path(p)));
+        if let Some((graph, terms)) = loaded.built.filter(|_| !overlaid) {
+            let analysis = Analysis::from_parts(
+                graph,
+                terms,
+                self.analysis.headings.clone(),
+                &self.occurrences,
+                self.feedback.clone(),
+            )
+            .with_renderer(self.renderer.clone());
+            self.install(Rebuilt { analysis, generation: self.kg_generation });
+        }
     }
 
     /// The index generation: a fingerprint of what was loaded, changed by every later edit,
@@ -147,7 +163,7 @@ impl Workspace {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         for (path, file) in &self.kg_files {
             path.hash(&mut h);
-            format!("{:?}", file.concepts).hash(&mut h);
+            file.concepts.hash(&mut h);
         }
         for d in self.doc_headings.values() {
             d.path.hash(&mut h);
@@ -418,16 +434,21 @@ pub fn load(roots: &[PathBuf], client: Option<&Settings>, progress: Progress<'_>
     let (files, mut problems) = load_config_file(roots);
     let (config, more) = resolve(roots, client, &files, &|p| p.exists());
     problems.extend(more);
-    let (kg_files, more) = load_sources(&config.sources, &mut |done, total| progress("knowledge graph", done, total));
+    let (mut kg_files, more) =
+        load_sources(&config.sources, &mut |done, total| progress("knowledge graph", done, total));
     problems.extend(more);
     problems.extend(kg_files.iter().flat_map(|f| f.problems.iter().cloned()));
+    // In path order, one file once: the order a workspace builds its graph in.
+    kg_files.sort_by(|a, b| a.path.cmp(&b.path));
+    kg_files.dedup_by(|a, b| a.path == b.path);
     // Term occurrences in the documents weigh completion; count them while reading headings.
-    let terms = TermIndex::build(&Graph::build(&kg_files));
+    let graph = Arc::new(Graph::build(&kg_files));
+    let terms = Arc::new(TermIndex::build(&graph));
     let mut occurrences = HashMap::new();
     let docs = scan_documents(roots, &mut |text| count_terms(&terms, text, &mut occurrences), &mut |done, total| {
         progress("documents", done, total)
     });
-    (config, Loaded { kg_files, docs, problems, occurrences })
+    (config, Loaded { kg_files, docs, problems, occurrences, built: Some((graph, terms)) })
 }
 
 /// Adds every longest term occurrence in `text` to `counts` (folded term → count).
