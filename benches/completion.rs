@@ -136,7 +136,7 @@ fn bench_size(n: usize, plan: &Plan) -> Option<Quality> {
     let t = Instant::now();
     let g = generate(&GenConfig::new(n));
     let occurrences: HashMap<String, u64> = g.terms.iter().map(|t| (fold(&t.text), t.frequency)).collect();
-    let graph = Graph::build(&g.to_kg_files());
+    let graph = Graph::from_files(&g.to_kg_files());
     eprintln!("[{}] generated graph in {:.1} s", human(n), t.elapsed().as_secs_f64());
 
     // Build, bytes, persist and open.

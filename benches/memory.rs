@@ -101,17 +101,13 @@ fn main() {
         let (settings, _) = kg_ls::workspace::load_config_file(roots);
         let (config, _) = kg_ls::workspace::resolve(roots, None, &settings, &|p| p.exists());
         let (files, _) = kg_ls::kg::load_sources(&config.sources, &mut |_, _| {});
+        let files: Vec<std::sync::Arc<kg_ls::kg::KgFile>> = files.into_iter().map(std::sync::Arc::new).collect();
         r.stage("parsed source files");
         let graph = kg_ls::kg::Graph::build(&files);
         r.stage("graph");
         let terms = kg_ls::index::TermIndex::build(&graph);
         r.stage("term index");
-        let mut occurrences = std::collections::HashMap::new();
-        let docs = kg_ls::workspace::scan_documents(
-            std::slice::from_ref(&root),
-            &mut |text| kg_ls::workspace::count_terms(&terms, text, &mut occurrences),
-            &mut |_, _| {},
-        );
+        let (docs, occurrences) = kg_ls::workspace::scan_documents(roots, Some(&terms), &mut |_, _| {});
         r.stage("document headings and term occurrences");
         drop((files, graph, terms, occurrences, docs));
         r.stage("dropped");

@@ -36,7 +36,7 @@ fn fmt(d: Duration) -> String {
 fn main() {
     let def = definition_10k();
     let file = format!("# tokio\n\n{def}");
-    let graph = Graph::build(&[parse_concept_file(Path::new("/kg/tokio.md"), &file)]);
+    let graph = Graph::from_files(&[parse_concept_file(Path::new("/kg/tokio.md"), &file)]);
     let unlimited = RenderConfig { max_length: usize::MAX };
 
     // Criterion: cold (a fresh renderer each time, so nothing is cached) and cached hovers.

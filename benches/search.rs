@@ -34,7 +34,7 @@ struct Setup {
 fn setup(terms: usize, files: usize) -> Setup {
     let t = Instant::now();
     let g = generate(&GenConfig::new(terms));
-    let graph = Graph::build(&g.to_kg_files());
+    let graph = Graph::from_files(&g.to_kg_files());
     let docs = generate_documents(&g, files, 1);
     let root = tempfile::tempdir().unwrap();
     write_documents(root.path(), &docs).unwrap();

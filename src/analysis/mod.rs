@@ -124,7 +124,7 @@ impl Analysis {
             .iter()
             .map(|&id| {
                 let c = self.graph.concept(id);
-                Location { path: c.path.clone(), line: c.data.line }
+                Location { path: c.path.clone(), line: c.data().line }
             })
             .collect()
     }
@@ -145,7 +145,7 @@ impl Links for Analysis {
     fn concept_uri(&self, name: &str) -> Option<String> {
         let t = self.terms.map.get(&fold(name)).first()?;
         let c = self.graph.concept(t.concept);
-        Some(file_uri(&c.path, c.data.line))
+        Some(file_uri(&c.path, c.data().line))
     }
 }
 
@@ -173,7 +173,7 @@ pub(crate) mod fixture {
                 docs.push(DocHeadings { path: path.to_path_buf(), headings: extract_headings(text) });
             }
         }
-        Analysis::new(Arc::new(Graph::build(&files)), Arc::new(HeadingIndex::build(&docs)))
+        Analysis::new(Arc::new(Graph::from_files(&files)), Arc::new(HeadingIndex::build(&docs)))
     }
 
     /// Splits `text` at the `$0` marker into the text without it and the marker's offset.

@@ -12,7 +12,6 @@ mod layered;
 pub mod persist;
 mod terms;
 
-use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 
 use fst::automaton::{Automaton, Str, Subsequence};
@@ -28,15 +27,17 @@ pub use terms::{TermIndex, TermRef};
 
 use crate::text::fold;
 
-/// An immutable map from folded keys to groups of values.
+/// An immutable map from folded keys to groups of values. The groups are stored back to back
+/// (`values[starts[k]..starts[k + 1]]` for key `k`): one allocation, not one per key.
 pub struct TermMap<T> {
     map: fst::Map<Vec<u8>>,
-    groups: Vec<Vec<T>>,
+    values: Vec<T>,
+    starts: Vec<u32>,
 }
 
 impl<T> Default for TermMap<T> {
     fn default() -> Self {
-        TermMap::build(Vec::new())
+        TermMap::build(Vec::<(String, T)>::new())
     }
 }
 
@@ -49,31 +50,49 @@ impl<T> std::fmt::Debug for TermMap<T> {
 impl<T> TermMap<T> {
     /// Builds the map from `(key, value)` pairs; keys are folded here, values sharing a folded
     /// key form one group in insertion order. Empty keys are dropped.
-    pub fn build(entries: impl IntoIterator<Item = (String, T)>) -> TermMap<T> {
-        let mut sorted: BTreeMap<String, Vec<T>> = BTreeMap::new();
-        for (key, value) in entries {
-            let key = fold(&key);
-            if !key.is_empty() {
-                sorted.entry(key).or_default().push(value);
-            }
-        }
+    pub fn build<K: AsRef<str>>(entries: impl IntoIterator<Item = (K, T)>) -> TermMap<T> {
+        let mut sorted: Vec<(Box<str>, T)> = entries
+            .into_iter()
+            .map(|(k, v)| (fold(k.as_ref()).into_boxed_str(), v))
+            .filter(|(k, _)| !k.is_empty())
+            .collect();
+        // Stable: values sharing a key keep their insertion order.
+        sorted.sort_by(|a, b| a.0.cmp(&b.0));
         let mut builder = fst::MapBuilder::memory();
-        let mut groups = Vec::with_capacity(sorted.len());
-        for (i, (key, values)) in sorted.into_iter().enumerate() {
-            builder.insert(key.as_bytes(), i as u64).expect("keys are sorted and unique");
-            groups.push(values);
+        let mut values = Vec::with_capacity(sorted.len());
+        let mut starts = Vec::new();
+        let mut last: Option<Box<str>> = None;
+        for (key, value) in sorted {
+            if last.as_deref() != Some(&*key) {
+                builder.insert(key.as_bytes(), starts.len() as u64).expect("keys are sorted and unique");
+                starts.push(values.len() as u32);
+                last = Some(key);
+            }
+            values.push(value);
         }
+        starts.push(values.len() as u32);
         let map = fst::Map::new(builder.into_inner().expect("in-memory fst")).expect("freshly built fst");
-        TermMap { map, groups }
+        TermMap { map, values, starts }
     }
 
     /// Number of distinct keys.
     pub fn len(&self) -> usize {
-        self.groups.len()
+        self.starts.len().saturating_sub(1)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.groups.is_empty()
+        self.len() == 0
+    }
+
+    /// The group of key number `k`.
+    fn group(&self, k: u64) -> &[T] {
+        let k = k as usize;
+        &self.values[self.starts[k] as usize..self.starts[k + 1] as usize]
+    }
+
+    /// Heap bytes held, for statistics.
+    pub fn heap_bytes(&self) -> usize {
+        self.fst_bytes() + self.values.capacity() * std::mem::size_of::<T>() + self.starts.capacity() * 4
     }
 
     /// Size of the fst in bytes.
@@ -83,7 +102,7 @@ impl<T> TermMap<T> {
 
     /// The group of an already folded key.
     pub fn get(&self, folded: &str) -> &[T] {
-        self.map.get(folded).map_or(&[], |i| &self.groups[i as usize])
+        self.map.get(folded).map_or(&[], |i| self.group(i))
     }
 
     /// Visits every key starting with `folded_prefix`, in byte order, until `visit` breaks.
@@ -101,7 +120,7 @@ impl<T> TermMap<T> {
         while let Some((key, i)) = stream.next() {
             // Keys are built from `String`s, so they are UTF-8.
             let key = std::str::from_utf8(key).expect("fst keys are UTF-8");
-            if visit(key, &self.groups[i as usize]).is_break() {
+            if visit(key, self.group(i)).is_break() {
                 break;
             }
         }
@@ -111,10 +130,28 @@ impl<T> TermMap<T> {
     /// match one space), and returns every `(end, group)` where a whole key ends, shortest first.
     /// Stops at a line break.
     pub fn matches_at<'a>(&'a self, text: &str, start: usize) -> Vec<(usize, &'a [T])> {
+        let mut found = Vec::new();
+        self.walk(text, start, |end, k| found.push((end, self.group(k))));
+        found
+    }
+
+    /// The longest key along `text` from byte `start` (as [`TermMap::matches_at`]) whose end
+    /// `accept`s, as `(end, key number)`. Allocates nothing.
+    pub fn longest_at(&self, text: &str, start: usize, accept: impl Fn(usize) -> bool) -> Option<(usize, u64)> {
+        let mut best = None;
+        self.walk(text, start, |end, k| {
+            if accept(end) {
+                best = Some((end, k));
+            }
+        });
+        best
+    }
+
+    /// Calls `found(end, key number)` wherever a whole key ends along `text` from `start`.
+    fn walk(&self, text: &str, start: usize, mut found: impl FnMut(usize, u64)) {
         let fst = self.map.as_fst();
         let mut node = fst.root();
         let mut output = fst::raw::Output::zero();
-        let mut found = Vec::new();
         let mut chars = text[start..].char_indices().peekable();
         let mut buf = [0u8; 4];
         while let Some((i, c)) = chars.next() {
@@ -139,6 +176,8 @@ impl<T> TermMap<T> {
                     chars.next();
                 }
                 step(b" ")
+            } else if c.is_ascii() {
+                step(&[c.to_ascii_lowercase() as u8])
             } else {
                 let mut ok = true;
                 crate::text::fold_char(c, &mut |f| ok = ok && step(f.encode_utf8(&mut buf).as_bytes()));
@@ -148,11 +187,17 @@ impl<T> TermMap<T> {
                 break;
             }
             if node.is_final() && !c.is_whitespace() {
-                let value = output.cat(node.final_output()).value();
-                found.push((start + i + c.len_utf8(), self.groups[value as usize].as_slice()));
+                found(start + i + c.len_utf8(), output.cat(node.final_output()).value());
             }
         }
-        found
+    }
+
+    /// Every key with its number, in byte order.
+    pub fn keys(&self, mut visit: impl FnMut(&str, u64)) {
+        let mut stream = self.map.stream();
+        while let Some((key, k)) = stream.next() {
+            visit(std::str::from_utf8(key).expect("fst keys are UTF-8"), k);
+        }
     }
 }
 

@@ -3,16 +3,17 @@
 //! A term that several concepts claim maps to all of them. Built from a [`Graph`] in one pass;
 //! no I/O, no protocol types.
 
-use std::sync::Arc;
-
 use super::TermMap;
 use crate::kg::{ConceptId, Graph};
 
-/// One concept's claim on a term, with the term as that concept writes it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One concept's claim on a term: the concept, and which of its terms ([`Concept::term`]) it is,
+/// so the text is not stored again.
+///
+/// [`Concept::term`]: crate::kg::Concept::term
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TermRef {
     pub concept: ConceptId,
-    pub term: Arc<str>,
+    pub term: u32,
 }
 
 /// The concept-term dictionary.
@@ -25,7 +26,7 @@ impl TermIndex {
     pub fn build(graph: &Graph) -> TermIndex {
         let entries = graph
             .concepts()
-            .flat_map(|(id, c)| c.terms().map(move |t| (t.to_string(), TermRef { concept: id, term: Arc::from(t) })));
+            .flat_map(|(id, c)| c.terms().enumerate().map(move |(i, t)| (t, TermRef { concept: id, term: i as u32 })));
         TermIndex { map: TermMap::build(entries) }
     }
 }

@@ -90,10 +90,12 @@ pub struct KgFile {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ConceptId(pub u32);
 
-/// A concept inside a graph: its data plus where it came from and what it links to.
+/// A concept inside a graph: its data (shared with the parsed file, not copied) plus where it
+/// came from and what it links to.
 #[derive(Clone, Debug)]
 pub struct Concept {
-    pub data: ConceptData,
+    file: Arc<KgFile>,
+    index: u32,
     pub path: Arc<Path>,
     pub kind: SourceKind,
     /// Related names resolved to concepts (a name that two concepts claim names both).
@@ -103,18 +105,31 @@ pub struct Concept {
 }
 
 impl Concept {
+    /// What the source file says about the concept.
+    pub fn data(&self) -> &ConceptData {
+        &self.file.concepts[self.index as usize]
+    }
+
     pub fn name(&self) -> &str {
-        &self.data.name
+        &self.data().name
     }
 
     /// The name followed by every synonym.
     pub fn terms(&self) -> impl Iterator<Item = &str> {
-        std::iter::once(self.data.name.as_str()).chain(self.data.synonyms.iter().map(String::as_str))
+        let data = self.data();
+        std::iter::once(data.name.as_str()).chain(data.synonyms.iter().map(String::as_str))
+    }
+
+    /// The `i`th of [`Concept::terms`].
+    pub fn term(&self, i: usize) -> Option<&str> {
+        let data = self.data();
+        if i == 0 { Some(&data.name) } else { data.synonyms.get(i - 1).map(String::as_str) }
     }
 }
 
 /// The immutable union of all knowledge-graph files. Built whole, shared behind `Arc`,
-/// replaced whole when a source changes.
+/// replaced whole when a source changes. Concept data stays in the parsed files, which the
+/// graph shares with the workspace: building a graph copies no text.
 #[derive(Clone, Debug, Default)]
 pub struct Graph {
     concepts: Vec<Concept>,
@@ -122,13 +137,14 @@ pub struct Graph {
 
 impl Graph {
     /// Builds the graph from parsed files, in the order given.
-    pub fn build<'a>(files: impl IntoIterator<Item = &'a KgFile>) -> Graph {
+    pub fn build<'a>(files: impl IntoIterator<Item = &'a Arc<KgFile>>) -> Graph {
         let mut concepts = Vec::new();
         for file in files {
             let path: Arc<Path> = Arc::from(file.path.as_path());
-            for data in &file.concepts {
+            for index in 0..file.concepts.len() as u32 {
                 concepts.push(Concept {
-                    data: data.clone(),
+                    file: file.clone(),
+                    index,
                     path: path.clone(),
                     kind: file.kind,
                     related: Vec::new(),
@@ -147,7 +163,7 @@ impl Graph {
         }
         for i in 0..concepts.len() {
             let mut related = Vec::new();
-            for name in &concepts[i].data.related {
+            for name in &concepts[i].data().related {
                 for &id in by_term.get(&fold(name)).map(Vec::as_slice).unwrap_or(&[]) {
                     if id.0 as usize != i && !related.contains(&id) {
                         related.push(id);
@@ -160,6 +176,12 @@ impl Graph {
             concepts[i].related = related;
         }
         Graph { concepts }
+    }
+
+    /// Builds the graph from files that are not shared yet (tests, benchmarks, one-off tools).
+    pub fn from_files(files: &[KgFile]) -> Graph {
+        let shared: Vec<Arc<KgFile>> = files.iter().cloned().map(Arc::new).collect();
+        Graph::build(&shared)
     }
 
     pub fn len(&self) -> usize {
@@ -180,7 +202,7 @@ impl Graph {
 
     /// Number of terms over all concepts.
     pub fn term_count(&self) -> usize {
-        self.concepts.iter().map(|c| 1 + c.data.synonyms.len()).sum()
+        self.concepts.iter().map(|c| 1 + c.data().synonyms.len()).sum()
     }
 }
 
@@ -203,7 +225,7 @@ mod tests {
 
     #[test]
     fn related_names_resolve_through_synonyms_and_both_claimants() {
-        let g = Graph::build(&[
+        let g = Graph::from_files(&[
             file("a.md", vec![concept("tokio", &["Tokio RT"], &["FUTURE", "nowhere"])]),
             file("b.md", vec![concept("future", &[], &["tokio rt"])]),
             file("c.md", vec![concept("promise", &["future"], &[])]),

@@ -4,96 +4,149 @@
 //! a malformed entry is skipped with a [`Problem`] and the rest of the file is kept. It does no
 //! I/O.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::{ConceptData, KgFile, Problem, SourceKind};
+
+/// A well-formed thesaurus, read straight into borrowed strings (no `Value` tree: a
+/// million-term file would need gigabytes for one).
+#[derive(Deserialize)]
+struct Typed<'a> {
+    #[serde(borrow)]
+    data: Option<BTreeMap<Cow<'a, str>, TypedEntry<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct TypedEntry<'a> {
+    id: Option<Id>,
+    #[serde(borrow)]
+    nterm: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    url: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Id {
+    Number(serde_json::Number),
+    Text(String),
+}
+
+/// One entry as both readers hand it on: term, id, nterm, url.
+type Entry<'e> = (&'e str, Option<String>, Option<&'e str>, Option<&'e str>);
 
 /// Parses the text of the thesaurus file at `path`.
 pub fn parse_thesaurus(path: &Path, text: &str) -> KgFile {
     let mut file =
         KgFile { path: path.to_path_buf(), kind: SourceKind::Thesaurus, concepts: Vec::new(), problems: Vec::new() };
-    let problem = |line: Option<u32>, message: String| Problem { path: path.to_path_buf(), line, message };
+    // The typed reader takes well-formed files; anything it refuses goes through `Value`,
+    // which says precisely what is wrong and keeps the good entries.
+    if let Ok(Typed { data: Some(data) }) = serde_json::from_str::<Typed>(text) {
+        let entries = data.iter().map(|(term, e)| {
+            let id = e.id.as_ref().map(|id| match id {
+                Id::Number(n) => n.to_string(),
+                Id::Text(s) => s.clone(),
+            });
+            (term.as_ref(), id, e.nterm.as_deref(), e.url.as_deref())
+        });
+        group_entries(&mut file, text, entries);
+        return file;
+    }
     let root: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
             let line = (e.line() > 0).then(|| e.line() as u32 - 1);
-            file.problems.push(problem(line, format!("not valid thesaurus JSON: {e}")));
+            let problem = Problem { path: path.to_path_buf(), line, message: format!("not valid thesaurus JSON: {e}") };
+            file.problems.push(problem);
             return file;
         }
     };
     let Some(data) = root.get("data").and_then(Value::as_object) else {
-        file.problems.push(problem(None, "no `data` object: not a Terraphim thesaurus".to_string()));
+        let message = "no `data` object: not a Terraphim thesaurus".to_string();
+        file.problems.push(Problem { path: path.to_path_buf(), line: None, message });
         return file;
     };
-
-    let lines = KeyLines::new(text);
-    let key_line = |_: &str, term: &str| lines.get(term);
-    // Group terms by id, keeping the ids in first-seen order of their smallest term.
-    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
-    let mut order: Vec<String> = Vec::new();
-    for (term, entry) in data {
+    let entries = data.iter().map(|(term, entry)| {
         let id = match entry.get("id") {
-            Some(Value::Number(n)) => n.to_string(),
-            Some(Value::String(s)) => s.clone(),
-            _ => {
-                file.problems
-                    .push(problem(key_line(text, term), format!("entry {term:?} has no numeric `id`; skipped")));
-                continue;
-            }
+            Some(Value::Number(n)) => Some(n.to_string()),
+            Some(Value::String(s)) => Some(s.clone()),
+            _ => None,
         };
-        let Some(nterm) = entry.get("nterm").and_then(Value::as_str).filter(|s| !s.trim().is_empty()) else {
-            file.problems.push(problem(key_line(text, term), format!("entry {term:?} has no `nterm`; skipped")));
+        (term.as_str(), id, entry.get("nterm").and_then(Value::as_str), entry.get("url").and_then(Value::as_str))
+    });
+    group_entries(&mut file, text, entries);
+    file
+}
+
+/// Groups entries (in key order) into concepts by id, reporting malformed entries.
+fn group_entries<'e>(file: &mut KgFile, text: &str, entries: impl Iterator<Item = Entry<'e>>) {
+    let lines = KeyLines::new(text);
+    let problem = |line: Option<u32>, message: String| Problem { path: file.path.clone(), line, message };
+    let mut problems = Vec::new();
+    // Group terms by id, keeping the ids in first-seen order of their smallest term.
+    let mut by_id: HashMap<String, usize> = HashMap::new();
+    let mut groups: Vec<(String, Group<'e>)> = Vec::new();
+    for (term, id, nterm, url) in entries {
+        let Some(id) = id else {
+            problems.push(problem(lines.get(term), format!("entry {term:?} has no numeric `id`; skipped")));
             continue;
         };
-        let url = entry.get("url").and_then(Value::as_str).map(str::to_string);
-        let g = groups.entry(id.clone()).or_insert_with(|| {
-            order.push(id.clone());
-            Group::default()
+        let Some(nterm) = nterm.filter(|s| !s.trim().is_empty()) else {
+            problems.push(problem(lines.get(term), format!("entry {term:?} has no `nterm`; skipped")));
+            continue;
+        };
+        let i = *by_id.entry(id.clone()).or_insert_with(|| {
+            groups.push((id, Group::default()));
+            groups.len() - 1
         });
-        g.terms.push(term.clone());
-        *g.nterms.entry(nterm.to_string()).or_default() += 1;
+        let g = &mut groups[i].1;
+        g.terms.push(term);
+        *g.nterms.entry(nterm).or_default() += 1;
         if g.url.is_none() {
             g.url = url;
         }
     }
-
-    for id in order {
-        let g = &groups[&id];
+    file.problems.extend(problems);
+    file.concepts.reserve_exact(groups.len());
+    for (id, g) in groups {
         // The nterm most entries agree on; ties go to the smallest.
         let (name, _) = g.nterms.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).expect("group has a term");
-        let mut c = ConceptData { name: name.clone(), line: key_line(text, name).unwrap_or(0), ..Default::default() };
+        let mut c = ConceptData { name: name.to_string(), line: lines.get(name).unwrap_or(0), ..Default::default() };
         for t in &g.terms {
             c.add_term(t);
         }
-        if let Some(url) = &g.url {
-            c.properties.push(("url".to_string(), url.clone()));
+        c.synonyms.shrink_to_fit();
+        if let Some(url) = g.url {
+            c.properties.push(("url".to_string(), url.to_string()));
         }
-        c.properties.push(("id".to_string(), id.clone()));
+        c.properties.push(("id".to_string(), id));
+        c.properties.shrink_to_fit();
         file.concepts.push(c);
     }
-    file
 }
 
 #[derive(Default)]
-struct Group {
-    terms: Vec<String>,
-    nterms: BTreeMap<String, usize>,
-    url: Option<String>,
+struct Group<'e> {
+    terms: Vec<&'e str>,
+    nterms: BTreeMap<&'e str, usize>,
+    url: Option<&'e str>,
 }
 
 /// The zero-based line of the first `"key":` of every object key in a JSON text, found in one
 /// pass (looking each term up in the text instead would be quadratic on large thesauri).
-struct KeyLines {
-    lines: std::collections::HashMap<String, u32>,
+struct KeyLines<'t> {
+    lines: HashMap<Cow<'t, str>, u32>,
 }
 
-impl KeyLines {
-    fn new(text: &str) -> KeyLines {
+impl<'t> KeyLines<'t> {
+    fn new(text: &'t str) -> KeyLines<'t> {
         let bytes = text.as_bytes();
-        let mut lines = std::collections::HashMap::new();
+        let mut lines = HashMap::new();
         let (mut i, mut line) = (0, 0u32);
         while i < bytes.len() {
             match bytes[i] {
@@ -113,10 +166,12 @@ impl KeyLines {
                         // Keys are unescaped the same way serde_json reads them.
                         let raw = &text[start..end];
                         let key = if raw.contains('\\') {
-                            serde_json::from_str::<String>(&text[start - 1..(end + 1).min(text.len())])
-                                .unwrap_or_default()
+                            Cow::Owned(
+                                serde_json::from_str::<String>(&text[start - 1..(end + 1).min(text.len())])
+                                    .unwrap_or_default(),
+                            )
                         } else {
-                            raw.to_string()
+                            Cow::Borrowed(raw)
                         };
                         lines.entry(key).or_insert(line);
                     }
@@ -180,6 +235,15 @@ mod tests {
                 c (line 0) [] [("id", "2")]
                 problem: t.json:1: entry "a" has no numeric `id`; skipped
                 problem: t.json:1: entry "b" has no `nterm`; skipped
+            "#]],
+        );
+        // Types the fast reader refuses: the slow one keeps the good entries and names the rest.
+        check(
+            r#"{"data": {"d": {"id": true, "nterm": "d"}, "e": {"id": 3, "nterm": 5}, "f": {"id": "x", "nterm": "f"}}}"#,
+            expect![[r#"
+                f (line 0) [] [("id", "x")]
+                problem: t.json:1: entry "d" has no numeric `id`; skipped
+                problem: t.json:1: entry "e" has no `nterm`; skipped
             "#]],
         );
         check(

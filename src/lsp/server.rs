@@ -170,6 +170,9 @@ impl Session {
                 let Ok(rebuilt) = tokio::task::spawn_blocking(move || job.run()).await else { return };
                 if session.workspace().install(rebuilt) {
                     tracing::debug!("background rebuild installed");
+                    // The old snapshot goes once requests holding it finish; trimming now
+                    // returns what the build itself used.
+                    let _ = tokio::task::spawn_blocking(crate::perf::process::release_free_memory).await;
                     return;
                 }
             }
@@ -640,7 +643,12 @@ impl Server {
             // Build the search dictionaries now rather than on the first workspace/symbol.
             let snap = session.search_snapshot().await;
             let host = session.search().clone();
-            let _ = tokio::task::spawn_blocking(move || host.prepare(&snap)).await;
+            let _ = tokio::task::spawn_blocking(move || {
+                host.prepare(&snap);
+                drop(snap);
+                crate::perf::process::release_free_memory();
+            })
+            .await;
         });
         if let Some(old) = self.session.loader.lock().unwrap_or_else(|e| e.into_inner()).replace(handle) {
             old.abort();

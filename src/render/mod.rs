@@ -157,10 +157,10 @@ impl Renderer {
             .iter()
             .map(|&r| {
                 let rc = graph.concept(r);
-                (rc.name(), &*rc.path, rc.data.line)
+                (rc.name(), &*rc.path, rc.data().line)
             })
             .collect();
-        let d = &c.data;
+        let d = c.data();
         let key = hash_of(&(
             (&d.name, &d.synonyms, &d.related, &d.properties, &d.definition, d.line),
             (&*c.path, &related, format, self.config),
@@ -171,7 +171,7 @@ impl Renderer {
             return Rendered { text: text.to_string(), complete: true };
         }
         let mut out = header(graph, id, format);
-        let def = self.render_definition(&c.data.definition, &c.path, c.data.line, format, links, budget);
+        let def = self.render_definition(&c.data().definition, &c.path, c.data().line, format, links, budget);
         out += &def.text;
         let text = out.trim_end().to_string() + "\n";
         if def.complete {
@@ -276,7 +276,7 @@ pub fn render_markdown(text: &str, file: &Path, format: Format, links: &dyn Link
 /// The name, synonyms, related concepts and properties.
 fn header(graph: &Graph, id: ConceptId, format: Format) -> String {
     let c = graph.concept(id);
-    let d = &c.data;
+    let d = c.data();
     let md = format == Format::Markdown;
     let text = |s: &str| if md { escape_inline(s) } else { s.to_string() };
     let label = |l: &str| if md { format!("**{l}:** ") } else { format!("{l}: ") };
@@ -296,7 +296,7 @@ fn header(graph: &Graph, id: ConceptId, format: Format) -> String {
         .map(|&r| {
             let rc = graph.concept(r);
             if md {
-                format!("[{}]({})", escape_inline(rc.name()), file_uri(&rc.path, rc.data.line))
+                format!("[{}]({})", escape_inline(rc.name()), file_uri(&rc.path, rc.data().line))
             } else {
                 rc.name().to_string()
             }

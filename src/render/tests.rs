@@ -7,7 +7,7 @@ use crate::kg::{Graph, parse_concept_file};
 
 fn check(files: &[(&str, &str)], format: Format, expect: Expect) {
     let files: Vec<_> = files.iter().map(|(p, t)| parse_concept_file(Path::new(p), t)).collect();
-    let g = Graph::build(&files);
+    let g = Graph::from_files(&files);
     let r = Renderer::default().render_concepts(&g, &[ConceptId(0)], format, &NoLinks, Budget::unlimited());
     assert!(r.complete);
     expect.assert_eq(&r.text);
@@ -193,7 +193,7 @@ fn a_one_megabyte_definition_is_cut_at_a_block_boundary() {
     let para = "A paragraph of text that goes on about the runtime, with *emphasis* and `code`.\n\n";
     let big = para.repeat((1 << 20) / para.len() + 1);
     let file = format!("# big\n\n{big}");
-    let g = Graph::build(&[parse_concept_file(Path::new("/kg/big.md"), &file)]);
+    let g = Graph::from_files(&[parse_concept_file(Path::new("/kg/big.md"), &file)]);
     let r = Renderer::new(RenderConfig { max_length: 300 });
     let out = r.render_concepts(&g, &[ConceptId(0)], Format::Markdown, &NoLinks, Budget::unlimited()).text;
     expect![[r#"
@@ -213,7 +213,7 @@ fn a_one_megabyte_definition_is_cut_at_a_block_boundary() {
 
     // One block of a megabyte (an unclosed fence) is cut inside, and the fence is closed.
     let file = format!("# fence\n\n```\n{}", "let x = 1;\n".repeat((1 << 20) / 11));
-    let g = Graph::build(&[parse_concept_file(Path::new("/kg/fence.md"), &file)]);
+    let g = Graph::from_files(&[parse_concept_file(Path::new("/kg/fence.md"), &file)]);
     let out = r.render_concepts(&g, &[ConceptId(0)], Format::Markdown, &NoLinks, Budget::unlimited()).text;
     assert!(out.len() < 600, "{}", out.len());
     assert!(out.ends_with("let x = 1;\n```\n\n[… the rest is in fence.md](file:///kg/fence.md#L1)\n"), "{out}");
@@ -224,7 +224,7 @@ fn a_changed_block_is_the_only_one_rendered_again() {
     let r = Renderer::default();
     let def = |middle: &str| format!("# c\n\nFirst block.\n\n{middle}\n\nThird *block*.\n\n- a list\n");
     let render = |text: &str| {
-        let g = Graph::build(&[parse_concept_file(Path::new("/kg/c.md"), text)]);
+        let g = Graph::from_files(&[parse_concept_file(Path::new("/kg/c.md"), text)]);
         r.render_concepts(&g, &[ConceptId(0)], Format::Markdown, &NoLinks, Budget::unlimited()).text
     };
     let first = render(&def("Second."));

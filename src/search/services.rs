@@ -51,12 +51,13 @@ impl SearchService for ConceptService {
             for r in a.terms.map.get(&key) {
                 ctl.step()?;
                 let c = a.graph.concept(r.concept);
+                let term = c.term(r.term as usize).unwrap_or_default();
                 hits.push(Hit {
-                    name: r.term.to_string(),
+                    name: term.to_string(),
                     kind: HitKind::Concept,
-                    container: (*r.term != *c.name()).then(|| c.name().to_string()),
+                    container: (term != c.name()).then(|| c.name().to_string()),
                     path: c.path.to_path_buf(),
-                    line: c.data.line,
+                    line: c.data().line,
                     quality,
                     key_len: key.len() as u32,
                 });

@@ -354,7 +354,7 @@ mod tests {
         // Words are shared between terms.
         let first_words: HashSet<_> = g.terms.iter().filter_map(|t| t.text.split_once(' ').map(|(a, _)| a)).collect();
         assert!(first_words.len() < multi / 2, "{} distinct first words", first_words.len());
-        let graph = Graph::build(&g.to_kg_files());
+        let graph = Graph::from_files(&g.to_kg_files());
         assert_eq!(graph.term_count(), 5_000);
         let hub = graph.concepts().map(|(_, c)| c.related_by.len()).max().unwrap();
         assert!(hub > 50, "preferential attachment makes hubs: {hub}");
@@ -369,10 +369,10 @@ mod tests {
         let (files, problems) =
             crate::kg::load_sources(&[crate::kg::KgSource { path: dir.path().join("kg") }], &mut |_, _| {});
         assert!(problems.is_empty());
-        assert_eq!(Graph::build(&files).term_count(), 300);
+        assert_eq!(Graph::from_files(&files).term_count(), 300);
         let t = crate::kg::load_file(&dir.path().join("t.json"));
         assert!(t.problems.is_empty(), "{:?}", t.problems);
-        assert_eq!(Graph::build([&t]).term_count(), 300);
+        assert_eq!(Graph::from_files(std::slice::from_ref(&t)).term_count(), 300);
         let docs = generate_documents(&g, 3, 1);
         assert_eq!(docs.len(), 3);
         assert!(docs[0].1.starts_with("# "));

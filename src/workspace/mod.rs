@@ -80,7 +80,7 @@ pub struct Rebuilt {
 
 impl RebuildJob {
     pub fn run(self) -> Rebuilt {
-        let graph = Graph::build(self.files.iter().map(|f| f.as_ref()));
+        let graph = Graph::build(&self.files);
         let analysis = Analysis::with_ranking(Arc::new(graph), self.headings, &self.occurrences, self.feedback)
             .with_renderer(self.renderer);
         Rebuilt { analysis, generation: self.generation }
@@ -100,7 +100,8 @@ pub struct Stats {
 /// What loading found.
 #[derive(Debug, Default)]
 pub struct Loaded {
-    pub kg_files: Vec<KgFile>,
+    /// Shared with the graph built from them.
+    pub kg_files: Vec<Arc<KgFile>>,
     pub docs: Vec<DocHeadings>,
     pub problems: Vec<Problem>,
     /// Folded term → occurrences in the documents.
@@ -124,7 +125,7 @@ impl Workspace {
             self.renderer = Arc::new(Renderer::new(render));
         }
         self.config = Some(config);
-        self.kg_files = loaded.kg_files.into_iter().map(|f| (f.path.clone(), Arc::new(f))).collect();
+        self.kg_files = loaded.kg_files.into_iter().map(|f| (f.path.clone(), f)).collect();
         self.doc_headings = loaded.docs.into_iter().map(|d| (d.path.clone(), d)).collect();
         self.occurrences = Arc::new(loaded.occurrences);
         self.needs_full = true;
@@ -300,7 +301,7 @@ impl Workspace {
                 files.push(f);
             }
         }
-        let graph = Graph::build(files.iter().map(|f| f.as_ref()));
+        let graph = Graph::build(&files);
         let delta = build_completion_index(&graph, &self.occurrences);
         let main = self.analysis.completion.main.clone();
         Analysis { completion: Arc::new(LayeredIndex::with_delta(main, delta, hidden)), ..self.analysis.clone() }
@@ -441,34 +442,37 @@ pub fn load(roots: &[PathBuf], client: Option<&Settings>, progress: Progress<'_>
     // In path order, one file once: the order a workspace builds its graph in.
     kg_files.sort_by(|a, b| a.path.cmp(&b.path));
     kg_files.dedup_by(|a, b| a.path == b.path);
+    let kg_files: Vec<Arc<KgFile>> = kg_files.into_iter().map(Arc::new).collect();
     // Term occurrences in the documents weigh completion; count them while reading headings.
     let graph = Arc::new(Graph::build(&kg_files));
     let terms = Arc::new(TermIndex::build(&graph));
+    let (docs, counts) = scan_documents(roots, Some(&terms), &mut |done, total| progress("documents", done, total));
     let mut occurrences = HashMap::new();
-    let docs = scan_documents(roots, &mut |text| count_terms(&terms, text, &mut occurrences), &mut |done, total| {
-        progress("documents", done, total)
+    terms.map.keys(|key, k| {
+        if let Some(&n) = counts.get(k as usize).filter(|&&n| n > 0) {
+            occurrences.insert(key.to_string(), n);
+        }
     });
     (config, Loaded { kg_files, docs, problems, occurrences, built: Some((graph, terms)) })
 }
 
-/// Adds every longest term occurrence in `text` to `counts` (folded term → count).
-pub fn count_terms(terms: &TermIndex, text: &str, counts: &mut HashMap<String, u64>) {
+/// Adds every longest term occurrence in `text` to `counts`, indexed by key number in
+/// `terms` (grown as needed).
+pub fn count_terms(terms: &TermIndex, text: &str, counts: &mut Vec<u64>) {
     if terms.map.is_empty() {
         return;
     }
     let mut prev_word = false;
     let mut skip_to = 0;
+    let at_boundary = |end: usize| !text[end..].chars().next().is_some_and(crate::text::is_word_char);
     for (i, c) in text.char_indices() {
         let word = crate::text::is_word_char(c);
         if word && !prev_word && i >= skip_to {
-            if let Some(&(end, _)) = terms
-                .map
-                .matches_at(text, i)
-                .iter()
-                .rev()
-                .find(|(end, _)| !text[*end..].chars().next().is_some_and(crate::text::is_word_char))
-            {
-                *counts.entry(crate::text::fold(&text[i..end])).or_default() += 1;
+            if let Some((end, k)) = terms.map.longest_at(text, i, at_boundary) {
+                if counts.len() <= k as usize {
+                    counts.resize(terms.map.len(), 0);
+                }
+                counts[k as usize] += 1;
                 skip_to = end;
             }
         }
@@ -476,13 +480,15 @@ pub fn count_terms(terms: &TermIndex, text: &str, counts: &mut HashMap<String, u
     }
 }
 
-/// Reads the headings of every markdown document under `roots`, honouring `.gitignore`, and
-/// hands each document's text to `visit`.
+/// Reads the headings of every markdown document under `roots`, honouring `.gitignore`, on
+/// every core; with `terms`, also counts their occurrences ([`count_terms`]) and returns the
+/// counts by key number.
 pub fn scan_documents(
     roots: &[PathBuf],
-    visit: &mut dyn FnMut(&str),
+    terms: Option<&TermIndex>,
     progress: &mut dyn FnMut(usize, usize),
-) -> Vec<DocHeadings> {
+) -> (Vec<DocHeadings>, Vec<u64>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let mut paths = Vec::new();
     for root in roots {
         for entry in ignore::WalkBuilder::new(root).build().flatten() {
@@ -493,14 +499,57 @@ pub fn scan_documents(
     }
     paths.sort();
     let total = paths.len();
-    let mut docs = Vec::with_capacity(total);
-    for (i, path) in paths.iter().enumerate() {
-        docs.extend(read_doc_with(path, visit));
-        if (i + 1) % 64 == 0 || i + 1 == total {
-            progress(i + 1, total);
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    // Each worker takes the next file; results are put back in path order afterwards.
+    let work = |report: &mut dyn FnMut(usize)| {
+        let mut docs = Vec::new();
+        let mut counts = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(path) = paths.get(i) else { break };
+            let visit = &mut |text: &str| {
+                if let Some(terms) = terms {
+                    count_terms(terms, text, &mut counts);
+                }
+            };
+            if let Some(d) = read_doc_with(path, visit) {
+                docs.push((i, d));
+            }
+            report(done.fetch_add(1, Ordering::Relaxed) + 1);
+        }
+        (docs, counts)
+    };
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    type Scanned = (Vec<(usize, DocHeadings)>, Vec<u64>);
+    let results: Vec<Scanned> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (1..workers).map(|_| scope.spawn(|| work(&mut |_| {}))).collect();
+        // This thread works too, and reports progress.
+        let mut last = 0;
+        let mut all = vec![work(&mut |d| {
+            if d >= last + 64 {
+                last = d;
+                progress(d, total);
+            }
+        })];
+        // A worker that panicked loses its files' headings, not the load.
+        all.extend(handles.into_iter().filter_map(|h| h.join().ok()));
+        all
+    });
+    progress(total, total);
+    let mut docs: Vec<(usize, DocHeadings)> = Vec::with_capacity(total);
+    let mut counts: Vec<u64> = Vec::new();
+    for (d, c) in results {
+        docs.extend(d);
+        if counts.len() < c.len() {
+            counts.resize(c.len(), 0);
+        }
+        for (n, x) in counts.iter_mut().zip(c) {
+            *n += x;
         }
     }
-    docs
+    docs.sort_unstable_by_key(|(i, _)| *i);
+    (docs.into_iter().map(|(_, d)| d).collect(), counts)
 }
 
 fn hash_of(v: &impl std::hash::Hash) -> u64 {
@@ -553,6 +602,7 @@ mod tests {
             search: Default::default(),
         };
         let (kg_files, _) = load_sources(&config.sources, &mut |_, _| {});
+        let kg_files = kg_files.into_iter().map(Arc::new).collect();
         let ws = Workspace::new(config, Loaded { kg_files, ..Default::default() });
         (dir, ws)
     }
@@ -583,6 +633,22 @@ mod tests {
         assert!(
             with_delta.contains(&"tokyo (tokio)".to_string()) && !with_delta.contains(&"tokio rt (tokio)".to_string())
         );
+    }
+
+    #[test]
+    fn documents_count_the_longest_whole_term_at_each_word() {
+        let (dir, _) = workspace(&[
+            ("kg/tokio.md", "# tokio\nsynonyms:: Tokio Runtime\n"),
+            ("docs/a.md", "# Notes\n\nThe TOKIO  runtime and tokio, but not tokiox or xtokio.\n"),
+            ("docs/b.md", "tokio runtime\n"),
+        ]);
+        let root = dir.path().to_path_buf();
+        let (_, loaded) = load(std::slice::from_ref(&root), None, &mut |_, _, _| {});
+        let mut counts: Vec<_> = loaded.occurrences.into_iter().collect();
+        counts.sort();
+        // The concept file is a markdown document of the root too: its heading and synonym count.
+        assert_eq!(counts, [("tokio".to_string(), 2), ("tokio runtime".to_string(), 3)]);
+        assert_eq!(loaded.docs.iter().map(|d| d.headings.len()).sum::<usize>(), 2);
     }
 
     #[test]
