@@ -566,6 +566,7 @@ impl Server {
                 .await
                 .unwrap_or_default();
             let fingerprint = persisted.fingerprint;
+            let served_early = first_load && persisted.index.is_some();
             if let Some(index) = persisted.index.filter(|_| first_load) {
                 let feedback = session.workspace().feedback();
                 let early = Analysis { completion: Arc::new(index.into()), feedback, ..Analysis::default() };
@@ -578,16 +579,29 @@ impl Server {
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, u32)>();
             let roots = info.roots.clone();
             let settings = session.settings();
+            let loading = session.clone();
             let load = tokio::task::spawn_blocking(move || {
                 let mut last = u32::MAX;
-                workspace::load(&roots, settings.as_ref(), &mut |phase, done, total| {
+                let mut report = |phase: &str, done: usize, total: usize| {
                     let base = if phase == "documents" { 50 } else { 0 };
                     let pct = base + (done * 50 / total.max(1)) as u32;
                     if pct != last {
                         last = pct;
                         let _ = tx.send((format!("{phase} {done}/{total}"), pct));
                     }
-                })
+                };
+                let (config, mut loaded) = workspace::load_graph(&roots, settings.as_ref(), &mut report);
+                // Without a persisted index, serve completion as soon as the graph is indexed;
+                // reading the documents (which only refines the ranking) comes after.
+                if first_load && !served_early {
+                    let feedback = loading.workspace().feedback();
+                    if let Some(early) = workspace::early_analysis(&loaded, feedback) {
+                        *loading.early.lock().unwrap_or_else(|e| e.into_inner()) = Some(early);
+                        loading.early_ready.send_replace(true);
+                    }
+                }
+                workspace::add_documents(&roots, &mut loaded, &mut report);
+                (config, loaded)
             });
             while let Some((message, pct)) = rx.recv().await {
                 if let Some(p) = &progress {

@@ -432,6 +432,14 @@ pub type Progress<'a> = &'a mut dyn FnMut(&str, usize, usize);
 
 /// Resolves the configuration and reads every source and document.
 pub fn load(roots: &[PathBuf], client: Option<&Settings>, progress: Progress<'_>) -> (Config, Loaded) {
+    let (config, mut loaded) = load_graph(roots, client, progress);
+    add_documents(roots, &mut loaded, progress);
+    (config, loaded)
+}
+
+/// Resolves the configuration and reads the knowledge graph, building its graph and term
+/// index; documents are read by [`add_documents`].
+pub fn load_graph(roots: &[PathBuf], client: Option<&Settings>, progress: Progress<'_>) -> (Config, Loaded) {
     let (files, mut problems) = load_config_file(roots);
     let (config, more) = resolve(roots, client, &files, &|p| p.exists());
     problems.extend(more);
@@ -443,17 +451,38 @@ pub fn load(roots: &[PathBuf], client: Option<&Settings>, progress: Progress<'_>
     kg_files.sort_by(|a, b| a.path.cmp(&b.path));
     kg_files.dedup_by(|a, b| a.path == b.path);
     let kg_files: Vec<Arc<KgFile>> = kg_files.into_iter().map(Arc::new).collect();
-    // Term occurrences in the documents weigh completion; count them while reading headings.
     let graph = Arc::new(Graph::build(&kg_files));
     let terms = Arc::new(TermIndex::build(&graph));
-    let (docs, counts) = scan_documents(roots, Some(&terms), &mut |done, total| progress("documents", done, total));
-    let mut occurrences = HashMap::new();
-    terms.map.keys(|key, k| {
-        if let Some(&n) = counts.get(k as usize).filter(|&&n| n > 0) {
-            occurrences.insert(key.to_string(), n);
-        }
-    });
-    (config, Loaded { kg_files, docs, problems, occurrences, built: Some((graph, terms)) })
+    (config, Loaded { kg_files, problems, built: Some((graph, terms)), ..Default::default() })
+}
+
+/// Reads the headings of the documents under `roots` and counts the graph's terms in them
+/// (the counts weigh completion).
+pub fn add_documents(roots: &[PathBuf], loaded: &mut Loaded, progress: Progress<'_>) {
+    let terms = loaded.built.as_ref().map(|(_, t)| t.clone());
+    let (docs, counts) = scan_documents(roots, terms.as_deref(), &mut |done, total| progress("documents", done, total));
+    loaded.docs = docs;
+    if let Some(terms) = terms {
+        terms.map.keys(|key, k| {
+            if let Some(&n) = counts.get(k as usize).filter(|&&n| n > 0) {
+                loaded.occurrences.insert(key.to_string(), n);
+            }
+        });
+    }
+}
+
+/// Graphs with fewer terms than this are not served early: their documents are read in
+/// moments, and completion is ranked with them from the first request.
+pub const EARLY_SERVE_MIN_TERMS: usize = 20_000;
+
+/// A completion-only snapshot of a large graph loaded without its documents: ranked by the
+/// graph alone, to answer while the documents are read.
+pub fn early_analysis(loaded: &Loaded, feedback: Arc<Feedback>) -> Option<Analysis> {
+    let (graph, terms) = loaded.built.clone()?;
+    if graph.term_count() < EARLY_SERVE_MIN_TERMS {
+        return None;
+    }
+    Some(Analysis::from_parts(graph, terms, Arc::default(), &HashMap::new(), feedback))
 }
 
 /// Adds every longest term occurrence in `text` to `counts`, indexed by key number in
@@ -649,6 +678,33 @@ mod tests {
         // The concept file is a markdown document of the root too: its heading and synonym count.
         assert_eq!(counts, [("tokio".to_string(), 2), ("tokio runtime".to_string(), 3)]);
         assert_eq!(loaded.docs.iter().map(|d| d.headings.len()).sum::<usize>(), 2);
+    }
+
+    #[test]
+    fn large_graphs_answer_completion_before_their_documents_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        let graph = crate::synth::generate(&crate::synth::GenConfig::new(EARLY_SERVE_MIN_TERMS));
+        graph.write_thesaurus(&root.join("kg.json")).unwrap();
+        std::fs::write(root.join(CONFIG_FILE), "[kg]\npaths = [\"kg.json\"]\n").unwrap();
+        std::fs::write(root.join("notes.md"), format!("{0} {0} {0}\n", graph.terms[7].text)).unwrap();
+        let (_, mut loaded) = load_graph(std::slice::from_ref(&root), None, &mut |_, _, _| {});
+        assert!(loaded.docs.is_empty() && loaded.occurrences.is_empty());
+        let early = early_analysis(&loaded, Arc::default()).expect("a large graph is served early");
+        let term = &graph.terms[7].text;
+        let items = early.completions(term, term.len(), 5).items;
+        assert!(items.iter().any(|i| &*i.term == term), "{items:?}");
+        add_documents(std::slice::from_ref(&root), &mut loaded, &mut |_, _, _| {});
+        assert_eq!(loaded.docs.len(), 1);
+        assert_eq!(loaded.occurrences.get(&crate::text::fold(term)), Some(&3));
+        // A small graph waits for its documents.
+        let small = tempfile::tempdir().unwrap();
+        std::fs::write(small.path().join(CONFIG_FILE), "[kg]\npaths = [\"kg.json\"]\n").unwrap();
+        let few = crate::synth::generate(&crate::synth::GenConfig::new(EARLY_SERVE_MIN_TERMS - 1));
+        few.write_thesaurus(&small.path().join("kg.json")).unwrap();
+        let (_, few) = load_graph(&[small.path().to_path_buf()], None, &mut |_, _, _| {});
+        assert_eq!(few.built.as_ref().unwrap().0.term_count(), EARLY_SERVE_MIN_TERMS - 1);
+        assert!(early_analysis(&few, Arc::default()).is_none());
     }
 
     #[test]
