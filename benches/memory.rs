@@ -64,16 +64,28 @@ impl Report {
         let live = LIVE.load(Ordering::Relaxed);
         let delta = live as isize - self.last as isize;
         println!(
-            "{name:<44} {} live {:>+9.1} MB {:>7.1} B/term  peak {} {:6.2} s",
+            "{name:<44} {} live {:>+9.1} MB {:>7.1} B/term  peak {} {:6.2} s  RSS {}",
             mb(live),
             delta as f64 / (1 << 20) as f64,
             delta as f64 / self.terms as f64,
             mb(PEAK.load(Ordering::Relaxed)),
-            self.at.elapsed().as_secs_f64()
+            self.at.elapsed().as_secs_f64(),
+            rss_mb()
         );
         self.at = Instant::now();
         self.last = live;
     }
+}
+
+/// Resident memory of this process, from `/proc` (Linux).
+fn rss_mb() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().strip_suffix("kB"))
+        .and_then(|v| v.trim().parse::<f64>().ok());
+    kb.map_or("unknown".to_string(), |kb| format!("{:.1} MB", kb / 1024.0))
 }
 
 fn main() {
@@ -91,6 +103,7 @@ fn main() {
         write_documents(&root, &generate_documents(&graph, files, 7)).unwrap();
     }
     std::fs::write(root.join(".kg-ls.toml"), "[kg]\npaths = [\"kg.json\"]\n").unwrap();
+    kg_ls::perf::process::release_free_memory();
     PEAK.store(LIVE.load(Ordering::Relaxed), Ordering::Relaxed);
     let mut r = Report { last: LIVE.load(Ordering::Relaxed), terms, at: Instant::now() };
     r.stage("start");
@@ -130,9 +143,12 @@ fn main() {
         a.completion.main.fst_bytes(),
         a.completion.main.fst_bytes() as f64 / a.completion.main.key_count().max(1) as f64
     );
+    kg_ls::perf::process::release_free_memory();
+    r.stage("after malloc_trim (what the server keeps)");
     drop(search);
     drop(analysis);
     r.stage("after dropping the search and the snapshot");
     drop(ws);
-    r.stage("after dropping the workspace");
+    kg_ls::perf::process::release_free_memory();
+    r.stage("after dropping the workspace, trimmed");
 }

@@ -63,7 +63,7 @@ pub fn parse_concept_file(path: &Path, text: &str) -> KgFile {
                         }
                     }
                 }
-                _ => concept.properties.push((key.to_string(), value.trim().to_string())),
+                _ => concept.properties.push(key, value.trim()),
             }
             continue;
         }

@@ -37,7 +37,7 @@ pub struct ConceptData {
     /// Names of related concepts, as written.
     pub related: Vec<String>,
     /// Other `key:: value` lines, in order.
-    pub properties: Vec<(String, String)>,
+    pub properties: Properties,
     /// The remaining markdown text.
     pub definition: String,
     /// Zero-based line where the concept starts (its `# ` heading, or its thesaurus key).
@@ -56,6 +56,61 @@ impl ConceptData {
             return;
         }
         self.synonyms.push(term.to_string());
+    }
+}
+
+/// `key:: value` pairs in order, stored in one string (`key\0value\0` each): a concept has
+/// a few short ones, and a million concepts would otherwise pay three allocations apiece.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct Properties(String);
+
+impl Properties {
+    /// Appends a pair (NUL characters, which cannot be typed in a source, are dropped).
+    pub fn push(&mut self, key: &str, value: &str) {
+        for part in [key, value] {
+            if part.contains('\0') {
+                self.0.extend(part.chars().filter(|&c| c != '\0'));
+            } else {
+                self.0.push_str(part);
+            }
+            self.0.push('\0');
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> PropertyIter<'_> {
+        PropertyIter(self.0.split('\0'))
+    }
+}
+
+impl std::fmt::Debug for Properties {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<'a> IntoIterator for &'a Properties {
+    type Item = (&'a str, &'a str);
+    type IntoIter = PropertyIter<'a>;
+
+    fn into_iter(self) -> PropertyIter<'a> {
+        self.iter()
+    }
+}
+
+/// The pairs of [`Properties`], in order.
+pub struct PropertyIter<'a>(std::str::Split<'a, char>);
+
+impl<'a> Iterator for PropertyIter<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<(&'a str, &'a str)> {
+        let key = self.0.next().filter(|k| !k.is_empty() || self.0.clone().next().is_some())?;
+        let value = self.0.next()?;
+        Some((key, value))
     }
 }
 
@@ -173,7 +228,11 @@ impl Graph {
             for &id in &related {
                 concepts[id.0 as usize].related_by.push(ConceptId(i as u32));
             }
+            related.shrink_to_fit();
             concepts[i].related = related;
+        }
+        for c in &mut concepts {
+            c.related_by.shrink_to_fit();
         }
         Graph { concepts }
     }

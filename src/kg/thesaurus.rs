@@ -106,7 +106,11 @@ fn group_entries<'e>(file: &mut KgFile, text: &str, entries: impl Iterator<Item 
         });
         let g = &mut groups[i].1;
         g.terms.push(term);
-        *g.nterms.entry(nterm).or_default() += 1;
+        // A handful per group at most: a list, not a map (a million maps would be the peak).
+        match g.nterms.iter_mut().find(|(n, _)| *n == nterm) {
+            Some((_, count)) => *count += 1,
+            None => g.nterms.push((nterm, 1)),
+        }
         if g.url.is_none() {
             g.url = url;
         }
@@ -115,17 +119,16 @@ fn group_entries<'e>(file: &mut KgFile, text: &str, entries: impl Iterator<Item 
     file.concepts.reserve_exact(groups.len());
     for (id, g) in groups {
         // The nterm most entries agree on; ties go to the smallest.
-        let (name, _) = g.nterms.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).expect("group has a term");
+        let (name, _) = g.nterms.iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0))).expect("group has a term");
         let mut c = ConceptData { name: name.to_string(), line: lines.get(name).unwrap_or(0), ..Default::default() };
         for t in &g.terms {
             c.add_term(t);
         }
         c.synonyms.shrink_to_fit();
         if let Some(url) = g.url {
-            c.properties.push(("url".to_string(), url.to_string()));
+            c.properties.push("url", url);
         }
-        c.properties.push(("id".to_string(), id));
-        c.properties.shrink_to_fit();
+        c.properties.push("id", &id);
         file.concepts.push(c);
     }
 }
@@ -133,7 +136,7 @@ fn group_entries<'e>(file: &mut KgFile, text: &str, entries: impl Iterator<Item 
 #[derive(Default)]
 struct Group<'e> {
     terms: Vec<&'e str>,
-    nterms: BTreeMap<&'e str, usize>,
+    nterms: Vec<(&'e str, usize)>,
     url: Option<&'e str>,
 }
 

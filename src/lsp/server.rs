@@ -534,6 +534,9 @@ impl LanguageServer for Server {
     }
 }
 
+/// The least time between two trims of the allocator by the sampler.
+const TRIM_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
 impl Server {
     /// Loads (or reloads) the configuration, the knowledge graph and the documents in the
     /// background, with progress; the previous load, if still running, is stopped.
@@ -706,9 +709,22 @@ impl Server {
         let handle = tokio::spawn(async move {
             let mut sampler = ProcessSampler::default();
             let mut ticker = tokio::time::interval(interval);
+            let mut trimmed: Option<(std::time::Instant, u64)> = None;
             loop {
                 ticker.tick().await;
-                monitor.add_sample(sampler.sample());
+                let sample = sampler.sample();
+                // Freed memory that the allocator keeps goes back to the system once resident
+                // memory has grown since the last trim (at most every TRIM_EVERY).
+                if let Some(rss) = sample.rss_bytes {
+                    let due = trimmed
+                        .is_none_or(|(at, base)| at.elapsed() >= TRIM_EVERY && rss > base + (base / 10).max(16 << 20));
+                    if due {
+                        let _ = tokio::task::spawn_blocking(crate::perf::process::release_free_memory).await;
+                        let after = ProcessSampler::default().sample().rss_bytes.unwrap_or(rss);
+                        trimmed = Some((std::time::Instant::now(), after));
+                    }
+                }
+                monitor.add_sample(sample);
                 let budget = |m: &str| {
                     budgets.get(m).map(|&ms| std::time::Duration::from_millis(ms)).or_else(|| default_budget(m))
                 };
