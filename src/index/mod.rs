@@ -30,7 +30,7 @@ use crate::text::fold;
 /// An immutable map from folded keys to groups of values. The groups are stored back to back
 /// (`values[starts[k]..starts[k + 1]]` for key `k`): one allocation, not one per key.
 pub struct TermMap<T> {
-    map: fst::Map<Vec<u8>>,
+    map: fst::Map<Bytes>,
     values: Vec<T>,
     starts: Vec<u32>,
 }
@@ -71,7 +71,8 @@ impl<T> TermMap<T> {
             values.push(value);
         }
         starts.push(values.len() as u32);
-        let map = fst::Map::new(builder.into_inner().expect("in-memory fst")).expect("freshly built fst");
+        let bytes = Bytes::from(builder.into_inner().expect("in-memory fst"));
+        let map = fst::Map::new(bytes).expect("freshly built fst");
         TermMap { map, values, starts }
     }
 
@@ -93,6 +94,12 @@ impl<T> TermMap<T> {
     /// Heap bytes held, for statistics.
     pub fn heap_bytes(&self) -> usize {
         self.fst_bytes() + self.values.capacity() * std::mem::size_of::<T>() + self.starts.capacity() * 4
+    }
+
+    /// The keys as an fst set sharing this map's bytes (no copy).
+    pub fn key_set(&self) -> fst::Set<Bytes> {
+        let bytes = self.map.as_fst().as_inner().clone();
+        fst::Set::from(fst::raw::Fst::new(bytes).expect("the bytes of a valid fst"))
     }
 
     /// Size of the fst in bytes.

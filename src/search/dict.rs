@@ -7,22 +7,23 @@
 
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::ops::ControlFlow;
 
 use fst::automaton::Automaton;
 use fst::{IntoStreamer, Streamer};
 
 use super::{Control, Probe, Quality, Stop};
-use crate::index::TermMap;
+use crate::index::{Bytes, TermMap};
 
 /// The most keys one pass of one dictionary contributes before ranking.
 pub const SCAN_CAP: usize = 20_000;
 
 /// The folded keys of one dictionary.
 pub struct Dictionary {
-    keys: fst::Set<Vec<u8>>,
-    /// `"<later words of a key>\0<key>"` for every multi-word key: word-prefix search is a
-    /// prefix search here instead of a walk over every key.
+    /// The dictionary's own fst, shared, not copied.
+    keys: fst::Set<Bytes>,
+    /// `"<later words of a key>\0<the words before them>"` for every multi-word key: word-prefix
+    /// search is a prefix search here instead of a walk over every key. The key is the two
+    /// parts joined by a space, so it is not stored whole a second time.
     suffixes: fst::Set<Vec<u8>>,
 }
 
@@ -36,21 +37,22 @@ impl std::fmt::Debug for Dictionary {
 }
 
 impl Dictionary {
-    /// Copies the keys of `map` (they come out sorted, as an fst needs them).
+    /// Shares the keys of `map` and indexes the later words of its multi-word keys.
     pub fn build<T>(map: &TermMap<T>) -> Dictionary {
-        let mut builder = fst::SetBuilder::memory();
-        let mut suffixes = Vec::new();
-        map.prefix("", |key, _| {
-            builder.insert(key).expect("keys arrive sorted and unique");
+        let mut suffixes: Vec<Box<[u8]>> = Vec::new();
+        map.keys(|key, _| {
             for (i, _) in key.match_indices(' ') {
-                suffixes.push(format!("{}\0{key}", &key[i + 1..]));
+                let mut entry = Vec::with_capacity(key.len());
+                entry.extend_from_slice(&key.as_bytes()[i + 1..]);
+                entry.push(0);
+                entry.extend_from_slice(&key.as_bytes()[..i]);
+                suffixes.push(entry.into_boxed_slice());
             }
-            ControlFlow::Continue(())
         });
         suffixes.sort_unstable();
         suffixes.dedup();
         let suffixes = fst::Set::from_iter(suffixes).expect("sorted and unique");
-        Dictionary { keys: builder.into_set(), suffixes }
+        Dictionary { keys: map.key_set(), suffixes }
     }
 
     pub fn len(&self) -> usize {
@@ -89,9 +91,14 @@ impl Dictionary {
             };
             let mut stream = self.suffixes.search(&guarded).into_stream();
             let mut n = 0;
+            let mut key = Vec::new();
             while let Some(entry) = stream.next() {
                 if let Some(i) = entry.iter().position(|&b| b == 0) {
-                    add(&mut found, &entry[i + 1..], Quality::WordPrefix);
+                    key.clear();
+                    key.extend_from_slice(&entry[i + 1..]);
+                    key.push(b' ');
+                    key.extend_from_slice(&entry[..i]);
+                    add(&mut found, &key, Quality::WordPrefix);
                 }
                 n += 1;
                 ctl.step()?;

@@ -171,6 +171,19 @@ synonyms:: Rust language
                 Heading Typo(1) Tokio runtime tuning docs/guide.md:1
             "#]],
         );
+        // Later words of multi-word keys, through the suffix set.
+        check(
+            "runtime tu",
+            expect![[r#"
+            Heading WordPrefix Tokio runtime tuning docs/guide.md:1
+        "#]],
+        );
+        check(
+            "threads",
+            expect![[r#"
+            Heading WordPrefix Kernel threads docs/guide.md:2
+        "#]],
+        );
         check(
             "kernek",
             expect![[r#"
