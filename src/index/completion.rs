@@ -8,9 +8,11 @@
 //!    prefix (the best [`PRECOMPUTED_K`] entries of every prefix of up to
 //!    [`TRACKED_PREFIX_CHARS`] characters with at least [`HEAVY_PREFIX_KEYS`] keys are
 //!    computed at build time; other prefixes stream their small fst range into a bounded heap);
-//! 2. typo-tolerant matches found through the fst with a Levenshtein automaton over term
-//!    prefixes (distance 1 from 4 characters, 2 from 8, transpositions cost one), re-ranked by
-//!    whole-term distance, Jaro-Winkler similarity and weight;
+//! 2. typo-tolerant matches found by walking the fst with a Levenshtein automaton (distance 1
+//!    from 4 characters, 2 from 8, transpositions cost one; whole terms also at distance 2 from
+//!    5 characters). The walk finds whole terms within the distance, and the term prefixes
+//!    within it, whose best entries come from the prefix tier; it visits a bounded number of
+//!    fst nodes. Hits rank by whole term first, then edits, Jaro-Winkler similarity, weight;
 //! 3. initials of multi-word terms (`ap` for "async pipeline");
 //! 4. subsequences anchored at the first character (`tkrt` for "tokio runtime").
 //!
@@ -30,12 +32,14 @@
 //! index does no I/O (saving and opening it is [`super::persist`]); it knows nothing of
 //! protocol types.
 
+use std::cell::Cell;
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
 use std::ops::Range;
 use std::sync::OnceLock;
 
 use fst::automaton::{Automaton, Str, Subsequence};
+use fst::raw::Node;
 use fst::{IntoStreamer, Streamer};
 use levenshtein_automata::{DFA, Distance, LevenshteinAutomatonBuilder, SINK_STATE};
 
@@ -51,9 +55,11 @@ pub const HEAVY_PREFIX_KEYS: usize = 256;
 pub const PRECOMPUTED_K: usize = 64;
 /// Queries longer than this get no fuzzy matching (automaton size grows with the query).
 pub const MAX_FUZZY_CHARS: usize = 40;
-/// The most fst keys one fuzzy search visits.
-const FUZZY_VISIT_CAP: usize = 1_500;
-/// The most fst keys one subsequence search visits.
+/// The most fst nodes one fuzzy walk visits.
+const FUZZY_NODE_BUDGET: usize = 30_000;
+/// The most fst transitions one subsequence search follows.
+const SUBSEQUENCE_NODE_BUDGET: usize = 30_000;
+/// The most fst keys one subsequence search collects.
 const VISIT_CAP: usize = 1_500;
 
 const _: () = assert!(HEAVY_PREFIX_KEYS >= PRECOMPUTED_K, "a heavy prefix fills its list");
@@ -525,46 +531,70 @@ impl CompletionIndex {
         hits
     }
 
-    /// Typo-tolerant matches of `folded` against term prefixes, best first, at most `k`;
-    /// empty for queries shorter than 4 or longer than [`MAX_FUZZY_CHARS`] characters.
+    /// Typo-tolerant matches of `folded` against whole terms and term prefixes, best first, at
+    /// most `k`; empty for queries shorter than 4 or longer than [`MAX_FUZZY_CHARS`]
+    /// characters. Terms that start with `folded` are left to [`CompletionIndex::prefix`].
     pub fn fuzzy(&self, folded: &str, k: usize, boost: &dyn Fn(u32) -> f32) -> Vec<Hit> {
         let chars = folded.chars().count();
-        let distance = match chars {
+        let (prefix_distance, whole_distance) = match chars {
             0..=3 => return Vec::new(),
-            4..=7 => 1,
+            4 => (1, 1),
+            5..=7 => (1, 2),
             _ if chars > MAX_FUZZY_CHARS => return Vec::new(),
-            _ => 2,
+            _ => (2, 2),
         };
-        let builder = automaton_builder(distance);
-        let prefix_dfa = builder.build_prefix_dfa(folded);
-        let whole_dfa = builder.build_dfa(folded);
-        let mut stream = self.keys.search(DfaAutomaton(&prefix_dfa)).into_stream();
-        let mut scored: Vec<(Rank, u32)> = Vec::new();
-        let mut visited = 0;
-        while let Some((key, first)) = stream.next() {
-            visited += 1;
-            if visited > FUZZY_VISIT_CAP {
-                break;
-            }
-            if key.starts_with(folded.as_bytes()) {
+        if k == 0 {
+            return Vec::new();
+        }
+        let dfa = automaton_builder(whole_distance).build_dfa(folded);
+        let mut walk = Walk {
+            dfa: &dfa,
+            fst: self.keys.as_fst(),
+            prefix_distance,
+            budget: FUZZY_NODE_BUDGET,
+            path: Vec::with_capacity(folded.len() + 2),
+            whole: Vec::new(),
+            prefixes: Vec::new(),
+        };
+        walk.visit(walk.fst.root(), dfa.initial_state(), 0, u8::MAX);
+
+        let mut best: HashMap<u32, Rank> = HashMap::new();
+        let offer = |best: &mut HashMap<u32, Rank>, rank: Rank, e: u32| {
+            best.entry(e).and_modify(|r| *r = (*r).min(rank)).or_insert(rank);
+        };
+        for (key, first, distance) in walk.whole {
+            if key.starts_with(folded) {
                 continue; // A prefix match, found by `prefix`.
             }
-            // Both distances come from the automata: no edit-distance table per key.
-            let (is_whole, d) = match whole_dfa.eval(key) {
-                Distance::Exact(d) => (true, d),
-                Distance::AtLeast(_) => match prefix_dfa.eval(key) {
-                    Distance::Exact(d) => (false, d),
-                    Distance::AtLeast(d) => (false, d),
-                },
-            };
-            let key = std::str::from_utf8(key).expect("fst keys are UTF-8");
-            let jw = strsim::jaro_winkler(folded, key) as f32;
-            for e in self.group(first as u32) {
-                let rank = Rank { whole: is_whole, distance: d, similarity: jw, weight: self.weight(e) + boost(e) };
-                scored.push((rank, e));
+            let similarity = strsim::jaro_winkler(folded, &key) as f32;
+            for e in self.group(first) {
+                offer(&mut best, Rank { whole: true, distance, similarity, weight: self.weight(e) + boost(e) }, e);
             }
         }
-        scored.sort_by_key(|s| s.0);
+        // Every entry under one matched prefix ranks by the prefix's distance and similarity,
+        // then by weight: the prefixes in rank order fill the list with their best entries.
+        let mut prefixes: Vec<(u8, f32, String)> =
+            walk.prefixes.into_iter().map(|(p, d)| (d, strsim::jaro_winkler(folded, &p) as f32, p)).collect();
+        prefixes.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then_with(|| a.2.cmp(&b.2)));
+        let whole_hits = best.len();
+        let mut from_prefixes = 0;
+        for (distance, similarity, prefix) in prefixes {
+            if whole_hits + from_prefixes >= k {
+                break;
+            }
+            for (weight, e) in self.top_with_prefix(&prefix, k, boost) {
+                if self.text_key_starts_with(e, folded) {
+                    continue;
+                }
+                let rank = Rank { whole: false, distance, similarity, weight };
+                if !best.contains_key(&e) {
+                    from_prefixes += 1;
+                }
+                offer(&mut best, rank, e);
+            }
+        }
+        let mut scored: Vec<(Rank, u32)> = best.into_iter().map(|(e, r)| (r, e)).collect();
+        scored.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
         scored.truncate(k);
         scored
             .into_iter()
@@ -574,6 +604,11 @@ impl CompletionIndex {
                 score: r.weight,
             })
             .collect()
+    }
+
+    /// Whether the folded key of `entry` starts with `folded`.
+    fn text_key_starts_with(&self, entry: u32, folded: &str) -> bool {
+        fold(self.text(entry)).starts_with(folded)
     }
 
     /// Multi-word terms whose initials are `folded` (`ap` → "async pipeline"), by weight.
@@ -591,14 +626,17 @@ impl CompletionIndex {
     }
 
     /// Terms that start with the query's first character and contain the rest in order,
-    /// ranked by how compact the match is, then by weight. Visits a bounded number of keys.
+    /// ranked by how compact the match is, then by weight. Visits a bounded number of fst
+    /// nodes and keys.
     pub fn subsequence(&self, folded: &str, k: usize, boost: &dyn Fn(u32) -> f32) -> Vec<Hit> {
         if folded.chars().count() < 4 {
             return Vec::new(); // Shorter subsequences match nearly everything.
         }
         let Some(first) = folded.chars().next() else { return Vec::new() };
         let head = &folded[..first.len_utf8()];
-        let automaton = Str::new(head).starts_with().intersection(Subsequence::new(folded));
+        let budget = Cell::new(SUBSEQUENCE_NODE_BUDGET);
+        let automaton =
+            Budgeted { inner: Str::new(head).starts_with().intersection(Subsequence::new(folded)), budget: &budget };
         let mut stream = self.keys.search(automaton).into_stream();
         let mut scored: Vec<((usize, f32), u32)> = Vec::new();
         let mut visited = 0;
@@ -616,6 +654,51 @@ impl CompletionIndex {
         scored.sort_by(|a, b| a.0.0.cmp(&b.0.0).then(b.0.1.total_cmp(&a.0.1)));
         scored.truncate(k);
         scored.into_iter().map(|((_, w), e)| Hit { entry: e, kind: MatchKind::Subsequence, score: w }).collect()
+    }
+}
+
+/// A depth-first walk of the key fst under a Levenshtein DFA of the whole query, collecting
+/// whole keys within its distance and the shortest prefixes within `prefix_distance`.
+struct Walk<'a> {
+    dfa: &'a DFA,
+    fst: &'a fst::raw::Fst<Bytes>,
+    prefix_distance: u8,
+    budget: usize,
+    path: Vec<u8>,
+    /// `(key, first entry, distance)`.
+    whole: Vec<(String, u32, u8)>,
+    /// `(prefix, distance)`: only prefixes closer than every matched prefix above them.
+    prefixes: Vec<(String, u8)>,
+}
+
+impl Walk<'_> {
+    fn visit(&mut self, node: Node<'_>, state: u32, out: u64, above: u8) {
+        if self.budget == 0 {
+            return;
+        }
+        self.budget -= 1;
+        let mut above = above;
+        if let Distance::Exact(d) = self.dfa.distance(state)
+            && let Ok(text) = std::str::from_utf8(&self.path)
+        {
+            if node.is_final() {
+                let first = out + node.final_output().value();
+                self.whole.push((text.to_string(), first as u32, d));
+            }
+            if d <= self.prefix_distance && d < above && !node.is_empty() {
+                self.prefixes.push((text.to_string(), d));
+                above = d;
+            }
+        }
+        for t in node.transitions() {
+            let next = self.dfa.transition(state, t.inp);
+            if next == SINK_STATE {
+                continue;
+            }
+            self.path.push(t.inp);
+            self.visit(self.fst.node(t.addr), next, out + t.out.value(), above);
+            self.path.pop();
+        }
     }
 }
 
@@ -766,6 +849,33 @@ impl Ord for Rank {
             .then(self.distance.cmp(&o.distance))
             .then(o.similarity.total_cmp(&self.similarity))
             .then(o.weight.total_cmp(&self.weight))
+    }
+}
+
+/// An fst automaton that stops descending once it has followed `budget` transitions.
+struct Budgeted<'a, A> {
+    inner: A,
+    budget: &'a Cell<usize>,
+}
+
+impl<A: Automaton> Automaton for Budgeted<'_, A> {
+    type State = A::State;
+
+    fn start(&self) -> A::State {
+        self.inner.start()
+    }
+
+    fn is_match(&self, state: &A::State) -> bool {
+        self.inner.is_match(state)
+    }
+
+    fn can_match(&self, state: &A::State) -> bool {
+        self.budget.get() > 0 && self.inner.can_match(state)
+    }
+
+    fn accept(&self, state: &A::State, byte: u8) -> A::State {
+        self.budget.set(self.budget.get().saturating_sub(1));
+        self.inner.accept(state, byte)
     }
 }
 
@@ -988,6 +1098,33 @@ mod tests {
         "#]],
         );
         check(|i, q| i.fuzzy(q, 5, &none), "tok", expect![[""]]);
+    }
+
+    #[test]
+    fn fuzzy_finds_two_edit_typos_of_whole_terms_and_prefixes() {
+        // Two edits in a short query match whole terms only; from 8 characters, prefixes too.
+        check(
+            |i, q| i.fuzzy(q, 5, &none),
+            "potoh",
+            expect![[r#"
+            photo Fuzzy { whole: true, distance: 2 }
+            Photon Fuzzy { whole: true, distance: 2 }
+        "#]],
+        );
+        check(
+            |i, q| i.fuzzy(q, 5, &none),
+            "phtosynthsis",
+            expect![[r#"
+            photosynthesis Fuzzy { whole: true, distance: 2 }
+        "#]],
+        );
+        check(
+            |i, q| i.fuzzy(q, 5, &none),
+            "fotosynth",
+            expect![[r#"
+            photosynthesis Fuzzy { whole: false, distance: 2 }
+        "#]],
+        );
     }
 
     #[test]
