@@ -24,9 +24,8 @@
 //! (quantized between the smallest and largest weight), the texts as written (front-coded in
 //! entry order, then LZ4-compressed), each concept's name as the entry that spells it, and two
 //! small fsts with their bit-packed lists: heavy prefixes and initials. Everything is read in
-//! place except the texts, which are decompressed into memory when the index is opened: one
-//! linear pass, a few milliseconds for a million terms, so that [`CompletionIndex::text`] can
-//! lend them.
+//! place except the texts, which are decompressed into memory in one linear pass when the
+//! index is opened, so that [`CompletionIndex::text`] can lend them.
 //!
 //! Dynamic boosts (accepted completions) are applied by the caller through a closure. The
 //! index does no I/O (saving and opening it is [`super::persist`]); it knows nothing of
@@ -69,7 +68,7 @@ const _: () = assert!(HEAVY_PREFIX_KEYS >= PRECOMPUTED_K, "a heavy prefix fills 
 pub enum MatchKind {
     Exact,
     Prefix,
-    /// Within this many edits (of the whole term, or of a prefix when `prefix` is set).
+    /// Within this many edits of the whole term, or of a prefix of it when `whole` is false.
     Fuzzy {
         whole: bool,
         distance: u8,
@@ -309,7 +308,7 @@ impl CompletionIndex {
     }
 
     /// Reads an index from its payload, checking that every part is consistent, so that no
-    /// later lookup can go out of bounds. Rebuilds the texts that equal their keys.
+    /// later lookup can go out of bounds, and decompresses the texts.
     pub(super) fn from_bytes(data: Bytes) -> Result<CompletionIndex, String> {
         let raw = data.as_ref();
         let ranges = Sections::parse(raw).ok_or("bad section table")?;
