@@ -5,8 +5,9 @@
 //! across punctuation) is a candidate. Exact and prefix matches of any phrase come first,
 //! longer phrases before shorter ones (typing `async ru` means "a term starting with async ru"
 //! more than "a term starting with ru"), then by weight (workspace frequency, centrality,
-//! accepted completions). Typo-tolerant matches follow when the prefixes leave room, then
-//! initials and subsequences of multi-word terms.
+//! accepted completions). Typo-tolerant matches follow when the prefixes leave room (a
+//! multi-word phrase that is a close typo of a whole term ranks with the prefix matches, by its
+//! length like them), then initials and subsequences of multi-word terms.
 
 use std::collections::HashSet;
 use std::ops::Range;
@@ -25,6 +26,9 @@ const FUZZY_WORDS: usize = 4;
 /// Fewer prefix matches than this, and looser matches are added below them: typing a real
 /// term always has a prefix match, so its keystrokes stay on the fast path.
 const FEW: usize = 1;
+/// A typed phrase this long that is two edits from a whole term ranks that term with the
+/// prefix matches.
+const LONG_PHRASE_CHARS: usize = 8;
 /// The most bytes back from the cursor a phrase may start.
 const MAX_PHRASE_BYTES: usize = 200;
 
@@ -110,7 +114,10 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
             continue;
         }
         let fuzzy = index.fuzzy(query, room, &boost);
-        close_match |= fuzzy.iter().any(|h| matches!(h.kind, MatchKind::Fuzzy { whole: true, distance: 0..=1 }));
+        close_match |= fuzzy.iter().any(|h| {
+            matches!(h.kind, MatchKind::Fuzzy { whole: true, distance: 0..=1 })
+                || whole_phrase_typo(*words, query, h.kind)
+        });
         hits.extend(fuzzy);
         // Initials and subsequences for a single word that found little else.
         if *words == 0 && !query.contains(' ') && hits.len() < FEW {
@@ -124,10 +131,12 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
         let last_word = query.rsplit(' ').next().unwrap_or("");
         for h in hits {
             // A multi-word phrase with a typo in an earlier word ("cancelation tok") still means
-            // that phrase: rank it with the prefix matches when its last word is a clean prefix.
-            let promoted = words > 0
-                && matches!(h.kind, MatchKind::Fuzzy { distance: 1, .. })
-                && fold(index.text(h.entry)).split(' ').any(|w| !last_word.is_empty() && w.starts_with(last_word));
+            // that phrase: rank it with the prefix matches when its last word is a clean prefix,
+            // or when the whole phrase is a close typo of a whole term ("tokoi runtmie").
+            let promoted = whole_phrase_typo(words, &query, h.kind)
+                || words > 0
+                    && matches!(h.kind, MatchKind::Fuzzy { distance: 1, .. })
+                    && fold(index.text(h.entry)).split(' ').any(|w| !last_word.is_empty() && w.starts_with(last_word));
             let tier = if promoted { 0 } else { h.kind.tier() };
             ranked.push((tier, words, h.kind, h.score, h.entry, replace.clone()));
         }
@@ -158,6 +167,18 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
         });
     }
     out
+}
+
+/// Whether a fuzzy hit of a multi-word phrase is a whole term within one edit, or within two
+/// edits of a phrase of at least [`LONG_PHRASE_CHARS`] characters: so close a match of several
+/// typed words is what they mean, more than terms starting with their last word.
+fn whole_phrase_typo(words: usize, query: &str, kind: MatchKind) -> bool {
+    match kind {
+        MatchKind::Fuzzy { whole: true, distance } if words > 0 => {
+            distance <= 1 || query.chars().count() >= LONG_PHRASE_CHARS
+        }
+        _ => false,
+    }
 }
 
 /// Start offsets (within `before`) of the phrases that end at its end, nearest first. A phrase
@@ -302,6 +323,20 @@ synonyms:: tokio
                 async await (async await) replaces "a"
                 async runtime (async runtime) replaces "a"
                 async/await (async await) replaces "a"
+            "#]],
+        );
+    }
+
+    #[test]
+    fn a_phrase_close_to_a_whole_term_ranks_above_its_last_words_prefix_matches() {
+        // Two edits (a transposition in "tokio", "runtime" cut short): the phrase still means
+        // "tokio runtime", although "runtim" alone starts "runtime".
+        check(
+            "use tokoi runtim$0",
+            50,
+            expect![[r#"
+                tokio runtime (tokio runtime) replaces "tokoi runtim"
+                runtime (runtime) replaces "runtim"
             "#]],
         );
     }

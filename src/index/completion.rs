@@ -4,54 +4,71 @@
 //! [`CompletionIndex`] holds every term of the graph as a folded fst key mapped to entries
 //! (term as written, concept, static weight). Queries go through four tiers, each below the
 //! previous one:
-//! 1. exact and prefix matches, top-k by weight without scanning every match of a short or
-//!    common prefix (the best [`PRECOMPUTED_K`] entries of every prefix up to
-//!    [`PRECOMPUTED_PREFIX_CHARS`] characters, and of every longer prefix with at least
-//!    [`HEAVY_PREFIX_KEYS`] keys, are computed at build time; other prefixes stream their
-//!    small fst range into a bounded heap);
-//! 2. typo-tolerant matches found through the fst with a Levenshtein automaton over term
-//!    prefixes (distance 1 from 4 characters, 2 from 8, transpositions cost one), re-ranked by
-//!    whole-term distance, Jaro-Winkler similarity and weight;
+//! 1. exact and prefix matches, top-k by weight without scanning every match of a common
+//!    prefix (the best [`PRECOMPUTED_K`] entries of every prefix of up to
+//!    [`TRACKED_PREFIX_CHARS`] characters with at least [`HEAVY_PREFIX_KEYS`] keys are
+//!    computed at build time; other prefixes stream their small fst range into a bounded heap);
+//! 2. typo-tolerant matches found by walking the fst with a Levenshtein automaton (distance 1
+//!    from 4 characters, 2 from 8, transpositions cost one; whole terms also at distance 2 from
+//!    5 characters). The walk finds whole terms within the distance, and the term prefixes
+//!    within it, whose best entries come from the prefix tier; it visits a bounded number of
+//!    fst nodes. Hits rank by whole term first, then edits, Jaro-Winkler similarity, weight;
 //! 3. initials of multi-word terms (`ap` for "async pipeline");
 //! 4. subsequences anchored at the first character (`tkrt` for "tokio runtime").
+//!
+//! # Layout
+//!
+//! The index is one flat byte payload ([`super::bytes::Sections`]), the same whether it was
+//! just built or memory-mapped from the cache: the key fst (value: the key's first entry), a
+//! bit per entry marking where each key's entries start, bit-packed concepts, `u16` weights
+//! (quantized between the smallest and largest weight), the texts as written (front-coded in
+//! entry order, then LZ4-compressed), each concept's name as the entry that spells it, and two
+//! small fsts with their bit-packed lists: heavy prefixes and initials. Everything is read in
+//! place except the texts, which are decompressed into memory in one linear pass when the
+//! index is opened, so that [`CompletionIndex::text`] can lend them.
 //!
 //! Dynamic boosts (accepted completions) are applied by the caller through a closure. The
 //! index does no I/O (saving and opening it is [`super::persist`]); it knows nothing of
 //! protocol types.
 
+use std::cell::Cell;
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
+use std::ops::Range;
 use std::sync::OnceLock;
 
 use fst::automaton::{Automaton, Str, Subsequence};
+use fst::raw::Node;
 use fst::{IntoStreamer, Streamer};
 use levenshtein_automata::{DFA, Distance, LevenshteinAutomatonBuilder, SINK_STATE};
-use serde::{Deserialize, Serialize};
 
-use super::bytes::Bytes;
+use super::bytes::{Bytes, Sections, bits_for, pack, packed_len, u16_at, u32_at, unpack};
 use crate::text::fold;
 
-/// Prefixes up to this many characters have their best entries precomputed.
-pub const PRECOMPUTED_PREFIX_CHARS: usize = 3;
-/// Longer prefixes (up to this many characters) are precomputed too when they are heavy.
+/// Prefixes of up to this many characters may have their best entries precomputed.
 pub const TRACKED_PREFIX_CHARS: usize = 12;
-/// A prefix with at least this many keys is heavy: streaming its range would cost too much.
-pub const HEAVY_PREFIX_KEYS: usize = 256;
-/// How many entries are precomputed per short prefix.
+/// A prefix with at least this many keys is heavy: its best entries are precomputed, because
+/// streaming its range would cost too much. Lighter prefixes stream.
+pub const HEAVY_PREFIX_KEYS: usize = 128;
+/// How many entries are precomputed per heavy prefix.
 pub const PRECOMPUTED_K: usize = 64;
 /// Queries longer than this get no fuzzy matching (automaton size grows with the query).
 pub const MAX_FUZZY_CHARS: usize = 40;
-/// The most fst keys one fuzzy search visits.
-const FUZZY_VISIT_CAP: usize = 1_500;
-/// The most fst keys one subsequence search visits.
+/// The most fst nodes one fuzzy walk visits.
+const FUZZY_NODE_BUDGET: usize = 30_000;
+/// The most fst transitions one subsequence search follows.
+const SUBSEQUENCE_NODE_BUDGET: usize = 30_000;
+/// The most fst keys one subsequence search collects.
 const VISIT_CAP: usize = 1_500;
+
+const _: () = assert!(HEAVY_PREFIX_KEYS >= PRECOMPUTED_K, "a heavy prefix fills its list");
 
 /// How a hit matched; earlier variants rank first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum MatchKind {
     Exact,
     Prefix,
-    /// Within this many edits (of the whole term, or of a prefix when `prefix` is set).
+    /// Within this many edits of the whole term, or of a prefix of it when `whole` is false.
     Fuzzy {
         whole: bool,
         distance: u8,
@@ -82,45 +99,65 @@ pub struct Hit {
 
 /// The immutable engine. See the module documentation.
 pub struct CompletionIndex {
-    pub(super) keys: fst::Map<Bytes>,
-    pub(super) meta: Meta,
+    /// Folded key → its first entry.
+    keys: fst::Map<Bytes>,
+    /// The whole payload, as saved.
+    data: Bytes,
+    layout: Layout,
+    /// Heavy prefix → index of its list.
+    prefix_lists: fst::Map<Bytes>,
+    /// Initials → `offset << 7 | length` of its list.
+    initials: fst::Map<Bytes>,
+    /// Every entry's text, decompressed.
+    texts: Strings,
+    /// Concept names that are no entry's text, by concept.
+    other_names: Vec<(u32, Box<str>)>,
 }
 
-/// Everything but the key fst: plain arrays, serializable as they are.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub(super) struct Meta {
-    /// For key `k`, its entries are `group_start[k]..group_start[k + 1]`.
-    pub group_start: Vec<u32>,
-    pub entry_concept: Vec<u32>,
-    pub entry_weight: Vec<f32>,
-    /// String id of the term as written.
-    pub entry_text: Vec<u32>,
-    /// String id of each concept's canonical name.
-    pub concept_name: Vec<u32>,
-    pub strings: Strings,
-    /// Best entries (by weight) of every folded prefix up to the precomputed length.
-    pub prefix_top: HashMap<String, Vec<u32>>,
-    /// Folded initials of multi-word keys → entries.
-    pub initials: HashMap<String, Vec<u32>>,
+/// The numbers of the header and where each section lies in the payload.
+#[derive(Clone, Debug)]
+struct Layout {
+    entries: usize,
+    concepts: usize,
+    concept_bits: u32,
+    entry_bits: u32,
+    weight_min: f32,
+    weight_step: f32,
+    initials_total: usize,
+    key_starts: Range<usize>,
+    entry_concept: Range<usize>,
+    entry_weight: Range<usize>,
+    concept_name: Range<usize>,
+    prefix_lists: Range<usize>,
+    initials_lists: Range<usize>,
 }
 
-/// Strings stored back to back.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub(super) struct Strings {
-    pub text: String,
-    pub starts: Vec<u32>,
+/// The sections of the payload, in order.
+mod section {
+    pub const HEADER: usize = 0;
+    pub const KEYS: usize = 1;
+    pub const KEY_STARTS: usize = 2;
+    pub const ENTRY_CONCEPT: usize = 3;
+    pub const ENTRY_WEIGHT: usize = 4;
+    pub const TEXTS: usize = 5;
+    pub const CONCEPT_NAME: usize = 6;
+    pub const NAME_EXCEPTIONS: usize = 7;
+    pub const PREFIX_FST: usize = 8;
+    pub const PREFIX_LISTS: usize = 9;
+    pub const INITIALS_FST: usize = 10;
+    pub const INITIALS_LISTS: usize = 11;
+    pub const COUNT: usize = 12;
+}
+const HEADER_FIELDS: usize = 8;
+
+/// Strings stored back to back (in memory only).
+#[derive(Clone, Debug, Default)]
+struct Strings {
+    text: String,
+    starts: Vec<u32>,
 }
 
 impl Strings {
-    fn push(&mut self, s: &str) -> u32 {
-        if self.starts.is_empty() {
-            self.starts.push(0);
-        }
-        self.text.push_str(s);
-        self.starts.push(self.text.len() as u32);
-        (self.starts.len() - 2) as u32
-    }
-
     fn get(&self, id: u32) -> &str {
         let i = id as usize;
         &self.text[self.starts[i] as usize..self.starts[i + 1] as usize]
@@ -151,76 +188,229 @@ impl CompletionIndex {
     /// Builds the index. `concept_names[c]` names concept `c`; every term's `concept` must be
     /// an index into it.
     pub fn build(mut terms: Vec<TermInput>, concept_names: &[String]) -> CompletionIndex {
-        let mut meta = Meta::default();
-        for name in concept_names {
-            let id = meta.strings.push(name);
-            meta.concept_name.push(id);
-        }
         // Sort by folded key, then by weight (best first) inside a key.
         let mut keyed: Vec<(String, TermInput)> =
             terms.drain(..).map(|t| (fold(&t.text), t)).filter(|(k, _)| !k.is_empty()).collect();
         keyed.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.weight.total_cmp(&a.1.weight)));
+        let n = keyed.len();
+        let finite = |w: f32| if w.is_finite() { w } else { 0.0 };
+        let weight_min = keyed.iter().map(|(_, t)| finite(t.weight)).fold(f32::INFINITY, f32::min);
+        let weight_max = keyed.iter().map(|(_, t)| finite(t.weight)).fold(f32::NEG_INFINITY, f32::max);
+        let (weight_min, weight_step) = if n > 0 && weight_max > weight_min {
+            (weight_min, (weight_max - weight_min) / f32::from(u16::MAX))
+        } else {
+            (if n > 0 { weight_min } else { 0.0 }, 1.0)
+        };
+        let quantized: Vec<u16> =
+            keyed.iter().map(|(_, t)| ((finite(t.weight) - weight_min) / weight_step).round() as u16).collect();
+        let weight = |e: u32| quantized[e as usize];
 
-        let mut builder = fst::MapBuilder::memory();
-        let mut texts: HashMap<String, u32> = HashMap::new();
+        let mut keys = fst::MapBuilder::memory();
+        let mut key_starts = vec![0u64; n.div_ceil(64)];
+        let mut name_entry: Vec<u32> = vec![u32::MAX; concept_names.len()];
+        let mut initials: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut prefix_lists: Vec<(String, Vec<u32>)> = Vec::new();
         // Per tracked prefix length: the current prefix, its first entry and its key count.
         let mut open: [Option<(String, u32, u32)>; TRACKED_PREFIX_CHARS] = Default::default();
         let mut i = 0;
-        while i < keyed.len() {
-            let key = keyed[i].0.clone();
-            let k = meta.group_start.len() as u64;
-            builder.insert(key.as_bytes(), k).expect("keys are sorted and unique");
-            meta.group_start.push(meta.entry_concept.len() as u32);
-            let first_entry = meta.entry_concept.len() as u32;
-            while i < keyed.len() && keyed[i].0 == key {
+        while i < n {
+            let key = keyed[i].0.as_str();
+            keys.insert(key.as_bytes(), i as u64).expect("keys are sorted and unique");
+            key_starts[i / 64] |= 1 << (i % 64);
+            let first = i as u32;
+            while i < n && keyed[i].0 == key {
                 let t = &keyed[i].1;
-                let text_id = match texts.get(&t.text) {
-                    Some(&id) => id,
-                    None => {
-                        let id = meta.strings.push(&t.text);
-                        texts.insert(t.text.clone(), id);
-                        id
-                    }
-                };
-                meta.entry_concept.push(t.concept);
-                meta.entry_weight.push(t.weight);
-                meta.entry_text.push(text_id);
+                if let Some(slot) = name_entry.get_mut(t.concept as usize)
+                    && *slot == u32::MAX
+                    && concept_names[t.concept as usize] == t.text
+                {
+                    *slot = i as u32;
+                }
                 i += 1;
             }
-            let entries = first_entry..meta.entry_concept.len() as u32;
+            let entries = first..i as u32;
             // Keys arrive sorted, so each prefix's entries are one contiguous range.
-            for (n, slot) in open.iter_mut().enumerate() {
-                let Some(prefix) = char_prefix(&key, n + 1) else {
-                    if let Some(done) = slot.take() {
-                        close_prefix(&mut meta, n + 1, done, entries.start);
-                    }
-                    continue;
-                };
-                if slot.as_ref().is_none_or(|(p, _, _)| p != prefix) {
-                    if let Some(done) = slot.take() {
-                        close_prefix(&mut meta, n + 1, done, entries.start);
-                    }
-                    *slot = Some((prefix.to_string(), entries.start, 0));
+            for (len, slot) in open.iter_mut().enumerate() {
+                let prefix = char_prefix(key, len + 1);
+                if slot.as_ref().is_some_and(|(p, _, _)| Some(p.as_str()) != prefix)
+                    && let Some(done) = slot.take()
+                {
+                    close_prefix(&mut prefix_lists, done, entries.start, &weight);
                 }
-                slot.as_mut().expect("just set").2 += 1;
+                if let Some(prefix) = prefix {
+                    slot.get_or_insert_with(|| (prefix.to_string(), entries.start, 0)).2 += 1;
+                }
             }
-            if let Some(ini) = initials(&key) {
-                meta.initials.entry(ini).or_default().extend(entries);
-            }
-        }
-        let end = meta.entry_concept.len() as u32;
-        for (n, slot) in open.into_iter().enumerate() {
-            if let Some(done) = slot {
-                close_prefix(&mut meta, n + 1, done, end);
+            if let Some(ini) = initials_of(key) {
+                initials.entry(ini).or_default().extend(entries);
             }
         }
-        meta.group_start.push(meta.entry_concept.len() as u32);
-        for list in meta.initials.values_mut() {
-            list.sort_by(|&a, &b| meta.entry_weight[b as usize].total_cmp(&meta.entry_weight[a as usize]));
+        for slot in open.into_iter().flatten() {
+            close_prefix(&mut prefix_lists, slot, n as u32, &weight);
+        }
+        prefix_lists.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut initials: Vec<(String, Vec<u32>)> = initials.into_iter().collect();
+        initials.sort_by(|a, b| a.0.cmp(&b.0));
+        for (_, list) in &mut initials {
+            list.sort_by_key(|&e| std::cmp::Reverse(weight(e)));
             list.truncate(PRECOMPUTED_K);
         }
-        let keys = fst::Map::new(Bytes::from(builder.into_inner().expect("in-memory fst"))).expect("fresh fst");
-        CompletionIndex { keys, meta }
+
+        // The payload.
+        let concept_bits = bits_for(concept_names.len().saturating_sub(1) as u32);
+        let entry_bits = bits_for(n as u32); // `n` itself marks "no entry".
+        let initials_total: usize = initials.iter().map(|(_, l)| l.len()).sum();
+        let mut s = Sections::default();
+        let header = [
+            n as u32,
+            concept_names.len() as u32,
+            concept_bits,
+            entry_bits,
+            weight_min.to_bits(),
+            weight_step.to_bits(),
+            initials_total as u32,
+            PRECOMPUTED_K as u32,
+        ];
+        s.push(header.iter().flat_map(|v| v.to_le_bytes()).collect());
+        s.push(keys.into_inner().expect("in-memory fst"));
+        s.push(key_starts.iter().flat_map(|w| w.to_le_bytes()).collect());
+        s.push(pack(keyed.iter().map(|(_, t)| t.concept), n, concept_bits));
+        s.push(quantized.iter().flat_map(|w| w.to_le_bytes()).collect());
+        s.push(encode_texts(keyed.iter().map(|(_, t)| t.text.as_str())));
+        let names = name_entry.iter().map(|&e| if e == u32::MAX { n as u32 } else { e });
+        s.push(pack(names, concept_names.len(), entry_bits));
+        let other_names: Vec<(u32, &str)> = (0..concept_names.len())
+            .filter(|&c| name_entry[c] == u32::MAX)
+            .map(|c| (c as u32, concept_names[c].as_str()))
+            .collect();
+        s.push(encode_strings(&other_names));
+        let mut fst = fst::MapBuilder::memory();
+        for (i, (prefix, _)) in prefix_lists.iter().enumerate() {
+            fst.insert(prefix, i as u64).expect("sorted prefixes");
+        }
+        s.push(fst.into_inner().expect("in-memory fst"));
+        let all = prefix_lists.iter().flat_map(|(_, l)| l.iter().copied());
+        s.push(pack(all, prefix_lists.len() * PRECOMPUTED_K, entry_bits));
+        let mut fst = fst::MapBuilder::memory();
+        let mut offset = 0u64;
+        for (ini, list) in &initials {
+            fst.insert(ini, offset << 7 | list.len() as u64).expect("sorted initials");
+            offset += list.len() as u64;
+        }
+        s.push(fst.into_inner().expect("in-memory fst"));
+        s.push(pack(initials.iter().flat_map(|(_, l)| l.iter().copied()), initials_total, entry_bits));
+        CompletionIndex::from_bytes(Bytes::from(s.finish())).expect("a fresh index reads back")
+    }
+
+    /// The payload [`CompletionIndex::from_bytes`] reads, as saved by [`super::persist`].
+    pub(super) fn bytes(&self) -> &[u8] {
+        self.data.as_ref()
+    }
+
+    /// Reads an index from its payload, checking that every part is consistent, so that no
+    /// later lookup can go out of bounds, and decompresses the texts.
+    pub(super) fn from_bytes(data: Bytes) -> Result<CompletionIndex, String> {
+        let raw = data.as_ref();
+        let ranges = Sections::parse(raw).ok_or("bad section table")?;
+        if ranges.len() != section::COUNT {
+            return Err(format!("{} sections, expected {}", ranges.len(), section::COUNT));
+        }
+        let header = &raw[ranges[section::HEADER].clone()];
+        if header.len() != 4 * HEADER_FIELDS {
+            return Err("bad header".into());
+        }
+        let h = |i: usize| u32_at(header, i);
+        let (entries, concepts) = (h(0) as usize, h(1) as usize);
+        let layout = Layout {
+            entries,
+            concepts,
+            concept_bits: h(2),
+            entry_bits: h(3),
+            weight_min: f32::from_bits(h(4)),
+            weight_step: f32::from_bits(h(5)),
+            initials_total: h(6) as usize,
+            key_starts: ranges[section::KEY_STARTS].clone(),
+            entry_concept: ranges[section::ENTRY_CONCEPT].clone(),
+            entry_weight: ranges[section::ENTRY_WEIGHT].clone(),
+            concept_name: ranges[section::CONCEPT_NAME].clone(),
+            prefix_lists: ranges[section::PREFIX_LISTS].clone(),
+            initials_lists: ranges[section::INITIALS_LISTS].clone(),
+        };
+        let l = &layout;
+        if l.concept_bits > 32 || l.entry_bits != bits_for(entries as u32) || h(7) as usize != PRECOMPUTED_K {
+            return Err("bad header".into());
+        }
+        let fst_at = |i: usize| fst::Map::new(data.slice(ranges[i].clone())).map_err(|e| e.to_string());
+        let keys = fst_at(section::KEYS)?;
+        let prefix_lists = fst_at(section::PREFIX_FST)?;
+        let initials = fst_at(section::INITIALS_FST)?;
+        let sizes = [
+            (l.key_starts.len(), entries.div_ceil(64) * 8),
+            (l.entry_concept.len(), packed_len(entries, l.concept_bits)),
+            (l.entry_weight.len(), entries * 2),
+            (l.concept_name.len(), packed_len(concepts, l.entry_bits)),
+            (l.prefix_lists.len(), packed_len(prefix_lists.len() * PRECOMPUTED_K, l.entry_bits)),
+            (l.initials_lists.len(), packed_len(l.initials_total, l.entry_bits)),
+        ];
+        if sizes.iter().any(|(got, want)| got != want) {
+            return Err("section sizes do not match the header".into());
+        }
+        let texts = decode_texts(&raw[ranges[section::TEXTS].clone()], entries)?;
+        let other_names = decode_strings(&raw[ranges[section::NAME_EXCEPTIONS].clone()], concepts)?;
+        let index = CompletionIndex {
+            keys,
+            data: data.clone(),
+            layout,
+            prefix_lists,
+            initials,
+            texts,
+            other_names: other_names.into_iter().map(|(c, s)| (c, s.into_boxed_str())).collect(),
+        };
+        index.check()?;
+        Ok(index)
+    }
+
+    /// Checks that every stored concept and entry id is in range. (Key values need no pass:
+    /// [`CompletionIndex::group`] clamps them to the entries.)
+    fn check(&self) -> Result<(), String> {
+        let l = &self.layout;
+        let raw = self.data.as_ref();
+        let concepts = &raw[l.entry_concept.clone()];
+        if l.concepts == 0 && l.entries > 0
+            || (0..l.entries).any(|e| unpack(concepts, l.concept_bits, e) as usize >= l.concepts)
+        {
+            return Err("concept out of range".into());
+        }
+        let names = &raw[l.concept_name.clone()];
+        let mut others = self.other_names.iter().map(|(c, _)| *c as usize).peekable();
+        for c in 0..l.concepts {
+            let e = unpack(names, l.entry_bits, c) as usize;
+            let other = others.next_if_eq(&c).is_some();
+            if e > l.entries || (e == l.entries) != other {
+                return Err("concept name out of range".into());
+            }
+        }
+        let lists = [
+            (&raw[l.prefix_lists.clone()], self.prefix_lists.len() * PRECOMPUTED_K),
+            (&raw[l.initials_lists.clone()], l.initials_total),
+        ];
+        for (data, count) in lists {
+            if (0..count).any(|i| unpack(data, l.entry_bits, i) as usize >= l.entries) {
+                return Err("list entry out of range".into());
+            }
+        }
+        let mut stream = self.initials.stream();
+        let mut at = 0u64;
+        while let Some((_, v)) = stream.next() {
+            if v >> 7 != at || v & 0x7f == 0 || v & 0x7f > PRECOMPUTED_K as u64 {
+                return Err("bad initials list".into());
+            }
+            at += v & 0x7f;
+        }
+        if at as usize != l.initials_total {
+            return Err("bad initials lists".into());
+        }
+        Ok(())
     }
 
     pub fn key_count(&self) -> usize {
@@ -228,7 +418,7 @@ impl CompletionIndex {
     }
 
     pub fn entry_count(&self) -> usize {
-        self.meta.entry_concept.len()
+        self.layout.entries
     }
 
     pub fn fst_bytes(&self) -> usize {
@@ -237,66 +427,101 @@ impl CompletionIndex {
 
     /// The term as written.
     pub fn text(&self, entry: u32) -> &str {
-        self.meta.strings.get(self.meta.entry_text[entry as usize])
+        self.texts.get(entry)
     }
 
     pub fn concept(&self, entry: u32) -> u32 {
-        self.meta.entry_concept[entry as usize]
+        let l = &self.layout;
+        assert!((entry as usize) < l.entries, "entry {entry} out of range");
+        unpack(&self.data.as_ref()[l.entry_concept.clone()], l.concept_bits, entry as usize)
     }
 
     pub fn weight(&self, entry: u32) -> f32 {
-        self.meta.entry_weight[entry as usize]
+        let l = &self.layout;
+        let q = u16_at(&self.data.as_ref()[l.entry_weight.clone()], entry as usize);
+        l.weight_min + f32::from(q) * l.weight_step
     }
 
     pub fn concept_name(&self, concept: u32) -> &str {
-        self.meta.strings.get(self.meta.concept_name[concept as usize])
+        let l = &self.layout;
+        assert!((concept as usize) < l.concepts, "concept {concept} out of range");
+        let e = unpack(&self.data.as_ref()[l.concept_name.clone()], l.entry_bits, concept as usize);
+        if (e as usize) < l.entries {
+            return self.text(e);
+        }
+        let i = self.other_names.binary_search_by_key(&concept, |(c, _)| *c).expect("checked when opened");
+        &self.other_names[i].1
     }
 
     pub fn concept_count(&self) -> usize {
-        self.meta.concept_name.len()
+        self.layout.concepts
     }
 
     /// Entries whose folded key is exactly `folded`.
     pub fn exact(&self, folded: &str) -> std::ops::Range<u32> {
         match self.keys.get(folded) {
-            Some(k) => self.group(k as usize),
+            Some(first) => self.group(first as u32),
             None => 0..0,
         }
     }
 
-    fn group(&self, k: usize) -> std::ops::Range<u32> {
-        self.meta.group_start[k]..self.meta.group_start[k + 1]
+    /// The entries of the key whose first entry is `first`: up to the next key's first entry.
+    fn group(&self, first: u32) -> std::ops::Range<u32> {
+        let words = &self.data.as_ref()[self.layout.key_starts.clone()];
+        let word = |i: usize| u64::from_le_bytes(words[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
+        let next = first as usize + 1;
+        let mut i = next / 64;
+        let mut w = if i < words.len() / 8 { word(i) & (u64::MAX << (next % 64)) } else { 0 };
+        while w == 0 && i + 1 < words.len() / 8 {
+            i += 1;
+            w = word(i);
+        }
+        let end =
+            if w == 0 { self.layout.entries } else { (i * 64 + w.trailing_zeros() as usize).min(self.layout.entries) };
+        first..end as u32
     }
 
-    /// The best `k` prefix matches (exact ones included) by `weight + boost(entry)`, best first.
-    pub fn prefix(&self, folded: &str, k: usize, boost: &dyn Fn(u32) -> f32) -> Vec<Hit> {
-        let exact = self.exact(folded);
+    /// The precomputed best entries of a heavy prefix, best first.
+    fn heavy_list(&self, folded: &str) -> Option<impl Iterator<Item = u32> + '_> {
+        let i = self.prefix_lists.get(folded)? as usize;
+        let lists = &self.data.as_ref()[self.layout.prefix_lists.clone()];
+        Some((0..PRECOMPUTED_K).map(move |j| unpack(lists, self.layout.entry_bits, i * PRECOMPUTED_K + j)))
+    }
+
+    /// The best `k` entries whose key starts with `folded`, by `weight + boost(entry)`, best
+    /// first, with their scores.
+    fn top_with_prefix(&self, folded: &str, k: usize, boost: &dyn Fn(u32) -> f32) -> Vec<(f32, u32)> {
         let mut top = TopK::new(k);
-        let chars = folded.chars().count();
-        // Short prefixes are all precomputed; longer ones only when heavy, so a longer prefix
-        // without a list has fewer than HEAVY_PREFIX_KEYS keys and streams cheaply.
-        let pre = (chars <= TRACKED_PREFIX_CHARS).then(|| self.meta.prefix_top.get(folded)).flatten();
-        match pre {
-            // A full precomputed list may hide entries a boost would lift; short lists are whole.
-            Some(list) if list.len() < PRECOMPUTED_K || k <= list.len() => {
-                for &e in list {
+        // Heavy prefixes have a list; a prefix without one has fewer than HEAVY_PREFIX_KEYS
+        // keys and streams cheaply. A full list may hide entries a boost would lift.
+        let list = (k <= PRECOMPUTED_K && folded.chars().count() <= TRACKED_PREFIX_CHARS)
+            .then(|| self.heavy_list(folded))
+            .flatten();
+        match list {
+            Some(list) => {
+                for e in list {
                     top.push(self.weight(e) + boost(e), e);
                 }
             }
-            _ if chars <= PRECOMPUTED_PREFIX_CHARS && pre.is_none() => {}
-            _ => {
+            None => {
                 let mut stream = self.keys.search(Str::new(folded).starts_with()).into_stream();
-                while let Some((_, key)) = stream.next() {
-                    for e in self.group(key as usize) {
+                while let Some((_, first)) = stream.next() {
+                    for e in self.group(first as u32) {
                         top.push(self.weight(e) + boost(e), e);
                     }
                 }
             }
         }
+        top.into_sorted_scored()
+    }
+
+    /// The best `k` prefix matches (exact ones included) by `weight + boost(entry)`, best first.
+    pub fn prefix(&self, folded: &str, k: usize, boost: &dyn Fn(u32) -> f32) -> Vec<Hit> {
+        let exact = self.exact(folded);
         let mut hits: Vec<Hit> =
             exact.clone().map(|e| Hit { entry: e, kind: MatchKind::Exact, score: self.weight(e) + boost(e) }).collect();
         hits.sort_by(|a, b| b.score.total_cmp(&a.score));
-        for (score, e) in top.into_sorted_scored() {
+        for (score, e) in self.top_with_prefix(folded, k, boost) {
             if !exact.contains(&e) && hits.len() < k {
                 hits.push(Hit { entry: e, kind: MatchKind::Prefix, score });
             }
@@ -305,46 +530,70 @@ impl CompletionIndex {
         hits
     }
 
-    /// Typo-tolerant matches of `folded` against term prefixes, best first, at most `k`;
-    /// empty for queries shorter than 4 or longer than [`MAX_FUZZY_CHARS`] characters.
+    /// Typo-tolerant matches of `folded` against whole terms and term prefixes, best first, at
+    /// most `k`; empty for queries shorter than 4 or longer than [`MAX_FUZZY_CHARS`]
+    /// characters. Terms that start with `folded` are left to [`CompletionIndex::prefix`].
     pub fn fuzzy(&self, folded: &str, k: usize, boost: &dyn Fn(u32) -> f32) -> Vec<Hit> {
         let chars = folded.chars().count();
-        let distance = match chars {
+        let (prefix_distance, whole_distance) = match chars {
             0..=3 => return Vec::new(),
-            4..=7 => 1,
+            4 => (1, 1),
+            5..=7 => (1, 2),
             _ if chars > MAX_FUZZY_CHARS => return Vec::new(),
-            _ => 2,
+            _ => (2, 2),
         };
-        let builder = automaton_builder(distance);
-        let prefix_dfa = builder.build_prefix_dfa(folded);
-        let whole_dfa = builder.build_dfa(folded);
-        let mut stream = self.keys.search(DfaAutomaton(&prefix_dfa)).into_stream();
-        let mut scored: Vec<(Rank, u32)> = Vec::new();
-        let mut visited = 0;
-        while let Some((key, k_idx)) = stream.next() {
-            visited += 1;
-            if visited > FUZZY_VISIT_CAP {
-                break;
-            }
-            if key.starts_with(folded.as_bytes()) {
+        if k == 0 {
+            return Vec::new();
+        }
+        let dfa = automaton_builder(whole_distance).build_dfa(folded);
+        let mut walk = Walk {
+            dfa: &dfa,
+            fst: self.keys.as_fst(),
+            prefix_distance,
+            budget: FUZZY_NODE_BUDGET,
+            path: Vec::with_capacity(folded.len() + 2),
+            whole: Vec::new(),
+            prefixes: Vec::new(),
+        };
+        walk.visit(walk.fst.root(), dfa.initial_state(), 0, u8::MAX);
+
+        let mut best: HashMap<u32, Rank> = HashMap::new();
+        let offer = |best: &mut HashMap<u32, Rank>, rank: Rank, e: u32| {
+            best.entry(e).and_modify(|r| *r = (*r).min(rank)).or_insert(rank);
+        };
+        for (key, first, distance) in walk.whole {
+            if key.starts_with(folded) {
                 continue; // A prefix match, found by `prefix`.
             }
-            // Both distances come from the automata: no edit-distance table per key.
-            let (is_whole, d) = match whole_dfa.eval(key) {
-                Distance::Exact(d) => (true, d),
-                Distance::AtLeast(_) => match prefix_dfa.eval(key) {
-                    Distance::Exact(d) => (false, d),
-                    Distance::AtLeast(d) => (false, d),
-                },
-            };
-            let key = std::str::from_utf8(key).expect("fst keys are UTF-8");
-            let jw = strsim::jaro_winkler(folded, key) as f32;
-            for e in self.group(k_idx as usize) {
-                let rank = Rank { whole: is_whole, distance: d, similarity: jw, weight: self.weight(e) + boost(e) };
-                scored.push((rank, e));
+            let similarity = strsim::jaro_winkler(folded, &key) as f32;
+            for e in self.group(first) {
+                offer(&mut best, Rank { whole: true, distance, similarity, weight: self.weight(e) + boost(e) }, e);
             }
         }
-        scored.sort_by_key(|s| s.0);
+        // Every entry under one matched prefix ranks by the prefix's distance and similarity,
+        // then by weight: the prefixes in rank order fill the list with their best entries.
+        let mut prefixes: Vec<(u8, f32, String)> =
+            walk.prefixes.into_iter().map(|(p, d)| (d, strsim::jaro_winkler(folded, &p) as f32, p)).collect();
+        prefixes.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then_with(|| a.2.cmp(&b.2)));
+        let whole_hits = best.len();
+        let mut from_prefixes = 0;
+        for (distance, similarity, prefix) in prefixes {
+            if whole_hits + from_prefixes >= k {
+                break;
+            }
+            for (weight, e) in self.top_with_prefix(&prefix, k, boost) {
+                if self.text_key_starts_with(e, folded) {
+                    continue;
+                }
+                let rank = Rank { whole: false, distance, similarity, weight };
+                if !best.contains_key(&e) {
+                    from_prefixes += 1;
+                }
+                offer(&mut best, rank, e);
+            }
+        }
+        let mut scored: Vec<(Rank, u32)> = best.into_iter().map(|(e, r)| (r, e)).collect();
+        scored.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
         scored.truncate(k);
         scored
             .into_iter()
@@ -356,43 +605,48 @@ impl CompletionIndex {
             .collect()
     }
 
+    /// Whether the folded key of `entry` starts with `folded`.
+    fn text_key_starts_with(&self, entry: u32, folded: &str) -> bool {
+        fold(self.text(entry)).starts_with(folded)
+    }
+
     /// Multi-word terms whose initials are `folded` (`ap` → "async pipeline"), by weight.
     pub fn initials(&self, folded: &str, k: usize, boost: &dyn Fn(u32) -> f32) -> Vec<Hit> {
-        let mut hits: Vec<Hit> = self
-            .meta
-            .initials
-            .get(folded)
-            .map(|l| {
-                l.iter()
-                    .map(|&e| Hit { entry: e, kind: MatchKind::Initials, score: self.weight(e) + boost(e) })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let Some(v) = self.initials.get(folded) else { return Vec::new() };
+        let lists = &self.data.as_ref()[self.layout.initials_lists.clone()];
+        let (offset, len) = ((v >> 7) as usize, (v & 0x7f) as usize);
+        let mut hits: Vec<Hit> = (offset..offset + len)
+            .map(|i| unpack(lists, self.layout.entry_bits, i))
+            .map(|e| Hit { entry: e, kind: MatchKind::Initials, score: self.weight(e) + boost(e) })
+            .collect();
         hits.sort_by(|a, b| b.score.total_cmp(&a.score));
         hits.truncate(k);
         hits
     }
 
     /// Terms that start with the query's first character and contain the rest in order,
-    /// ranked by how compact the match is, then by weight. Visits a bounded number of keys.
+    /// ranked by how compact the match is, then by weight. Visits a bounded number of fst
+    /// nodes and keys.
     pub fn subsequence(&self, folded: &str, k: usize, boost: &dyn Fn(u32) -> f32) -> Vec<Hit> {
         if folded.chars().count() < 4 {
             return Vec::new(); // Shorter subsequences match nearly everything.
         }
         let Some(first) = folded.chars().next() else { return Vec::new() };
         let head = &folded[..first.len_utf8()];
-        let automaton = Str::new(head).starts_with().intersection(Subsequence::new(folded));
+        let budget = Cell::new(SUBSEQUENCE_NODE_BUDGET);
+        let automaton =
+            Budgeted { inner: Str::new(head).starts_with().intersection(Subsequence::new(folded)), budget: &budget };
         let mut stream = self.keys.search(automaton).into_stream();
         let mut scored: Vec<((usize, f32), u32)> = Vec::new();
         let mut visited = 0;
-        while let Some((key, k_idx)) = stream.next() {
+        while let Some((key, first)) = stream.next() {
             visited += 1;
             if visited > VISIT_CAP {
                 break;
             }
             let key = std::str::from_utf8(key).expect("fst keys are UTF-8");
             let span = subsequence_span(key, folded);
-            for e in self.group(k_idx as usize) {
+            for e in self.group(first as u32) {
                 scored.push(((span, self.weight(e) + boost(e)), e));
             }
         }
@@ -402,17 +656,170 @@ impl CompletionIndex {
     }
 }
 
-/// Stores the best entries of a finished prefix: always for prefixes of up to
-/// [`PRECOMPUTED_PREFIX_CHARS`] characters, and for longer ones when they are heavy.
-fn close_prefix(meta: &mut Meta, chars: usize, (prefix, start, keys): (String, u32, u32), end: u32) {
-    if chars > PRECOMPUTED_PREFIX_CHARS && (keys as usize) < HEAVY_PREFIX_KEYS {
+/// A depth-first walk of the key fst under a Levenshtein DFA of the whole query, collecting
+/// whole keys within its distance and the shortest prefixes within `prefix_distance`.
+struct Walk<'a> {
+    dfa: &'a DFA,
+    fst: &'a fst::raw::Fst<Bytes>,
+    prefix_distance: u8,
+    budget: usize,
+    path: Vec<u8>,
+    /// `(key, first entry, distance)`.
+    whole: Vec<(String, u32, u8)>,
+    /// `(prefix, distance)`: only prefixes closer than every matched prefix above them.
+    prefixes: Vec<(String, u8)>,
+}
+
+impl Walk<'_> {
+    fn visit(&mut self, node: Node<'_>, state: u32, out: u64, above: u8) {
+        if self.budget == 0 {
+            return;
+        }
+        self.budget -= 1;
+        let mut above = above;
+        if let Distance::Exact(d) = self.dfa.distance(state)
+            && let Ok(text) = std::str::from_utf8(&self.path)
+        {
+            if node.is_final() {
+                let first = out + node.final_output().value();
+                self.whole.push((text.to_string(), first as u32, d));
+            }
+            if d <= self.prefix_distance && d < above && !node.is_empty() {
+                self.prefixes.push((text.to_string(), d));
+                above = d;
+            }
+        }
+        for t in node.transitions() {
+            let next = self.dfa.transition(state, t.inp);
+            if next == SINK_STATE {
+                continue;
+            }
+            self.path.push(t.inp);
+            self.visit(self.fst.node(t.addr), next, out + t.out.value(), above);
+            self.path.pop();
+        }
+    }
+}
+
+/// Keeps the best entries of a finished prefix when it is heavy.
+fn close_prefix(
+    lists: &mut Vec<(String, Vec<u32>)>,
+    (prefix, start, keys): (String, u32, u32),
+    end: u32,
+    weight: &dyn Fn(u32) -> u16,
+) {
+    if (keys as usize) < HEAVY_PREFIX_KEYS {
         return;
     }
     let mut top = TopK::new(PRECOMPUTED_K);
     for e in start..end {
-        top.push(meta.entry_weight[e as usize], e);
+        top.push(f32::from(weight(e)), e);
     }
-    meta.prefix_top.insert(prefix, top.into_sorted());
+    lists.push((prefix, top.into_sorted_scored().into_iter().map(|(_, e)| e).collect()));
+}
+
+/// Every entry's text, front-coded (per text: bytes shared with the previous text, as a `u8`,
+/// the length of the rest as a LEB128 varint, the rest), then LZ4-compressed. Texts arrive
+/// sorted by key, so neighbours share long prefixes.
+fn encode_texts<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut prev = "";
+    for t in texts {
+        let mut shared = prev.bytes().zip(t.bytes()).take(255).take_while(|(a, b)| a == b).count();
+        while !t.is_char_boundary(shared) {
+            shared -= 1;
+        }
+        let rest = &t.as_bytes()[shared..];
+        out.push(shared as u8);
+        let mut len = rest.len();
+        while len >= 0x80 {
+            out.push(len as u8 | 0x80);
+            len >>= 7;
+        }
+        out.push(len as u8);
+        out.extend_from_slice(rest);
+        prev = t;
+    }
+    lz4_flex::compress_prepend_size(&out)
+}
+
+/// Reads [`encode_texts`]: exactly `n` texts, each on character boundaries.
+fn decode_texts(data: &[u8], n: usize) -> Result<Strings, String> {
+    let bad = || "bad texts".to_string();
+    let coded = lz4_flex::decompress_size_prepended(data).map_err(|e| e.to_string())?;
+    let mut text: Vec<u8> = Vec::with_capacity(coded.len() * 2);
+    let mut starts: Vec<u32> = Vec::with_capacity(n + 1);
+    starts.push(0);
+    let mut at = 0;
+    let mut prev = 0..0;
+    while at < coded.len() {
+        let shared = coded[at] as usize;
+        at += 1;
+        let mut len = 0usize;
+        let mut shift = 0;
+        loop {
+            let b = *coded.get(at).ok_or_else(bad)?;
+            at += 1;
+            len |= usize::from(b & 0x7f) << shift;
+            shift += 7;
+            if b & 0x80 == 0 || shift > 28 {
+                break;
+            }
+        }
+        let rest = coded.get(at..at.checked_add(len).ok_or_else(bad)?).ok_or_else(bad)?;
+        at += len;
+        if shared > prev.len() {
+            return Err(bad());
+        }
+        let start = text.len();
+        text.extend_from_within(prev.start..prev.start + shared);
+        text.extend_from_slice(rest);
+        prev = start..text.len();
+        starts.push(u32::try_from(text.len()).map_err(|_| bad())?);
+    }
+    let text = String::from_utf8(text).map_err(|_| bad())?;
+    if starts.len() != n + 1 || !starts.iter().all(|&s| text.is_char_boundary(s as usize)) {
+        return Err(bad());
+    }
+    Ok(Strings { text, starts })
+}
+
+/// `len (u32) | ids (u32 × len) | ends (u32 × len) | text`, ids ascending.
+fn encode_strings(items: &[(u32, &str)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&(items.len() as u32).to_le_bytes());
+    for (id, _) in items {
+        out.extend_from_slice(&id.to_le_bytes());
+    }
+    let mut end = 0u32;
+    for (_, s) in items {
+        end += s.len() as u32;
+        out.extend_from_slice(&end.to_le_bytes());
+    }
+    for (_, s) in items {
+        out.extend_from_slice(s.as_bytes());
+    }
+    out
+}
+
+/// Reads [`encode_strings`], checking that ids ascend below `bound` and texts are UTF-8.
+fn decode_strings(data: &[u8], bound: usize) -> Result<Vec<(u32, String)>, String> {
+    let bad = || "bad string table".to_string();
+    let n = u32_at(data.get(..4).ok_or_else(bad)?, 0) as usize;
+    let text_at = 4 + n.checked_mul(8).ok_or_else(bad)?;
+    let text = data.get(text_at..).ok_or_else(bad)?;
+    let mut out = Vec::with_capacity(n);
+    let mut start = 0usize;
+    for i in 0..n {
+        let id = u32_at(&data[4..], i);
+        let end = u32_at(&data[4 + 4 * n..], i) as usize;
+        if id as usize >= bound || out.last().is_some_and(|(last, _)| *last >= id) || end < start || end > text.len() {
+            return Err(bad());
+        }
+        out.push((id, String::from_utf8(text[start..end].to_vec()).map_err(|_| bad())?));
+        start = end;
+    }
+    Ok(out)
 }
 
 /// The fuzzy ranking key; smaller is better.
@@ -444,6 +851,33 @@ impl Ord for Rank {
     }
 }
 
+/// An fst automaton that stops descending once it has followed `budget` transitions.
+struct Budgeted<'a, A> {
+    inner: A,
+    budget: &'a Cell<usize>,
+}
+
+impl<A: Automaton> Automaton for Budgeted<'_, A> {
+    type State = A::State;
+
+    fn start(&self) -> A::State {
+        self.inner.start()
+    }
+
+    fn is_match(&self, state: &A::State) -> bool {
+        self.inner.is_match(state)
+    }
+
+    fn can_match(&self, state: &A::State) -> bool {
+        self.budget.get() > 0 && self.inner.can_match(state)
+    }
+
+    fn accept(&self, state: &A::State, byte: u8) -> A::State {
+        self.budget.set(self.budget.get().saturating_sub(1));
+        self.inner.accept(state, byte)
+    }
+}
+
 fn subsequence_span(key: &str, query: &str) -> usize {
     let mut q = query.chars().peekable();
     let mut last = 0;
@@ -464,7 +898,7 @@ fn char_prefix(s: &str, n: usize) -> Option<&str> {
 }
 
 /// `"async pipeline runner"` → `"apr"`; `None` for one-word keys.
-fn initials(key: &str) -> Option<String> {
+fn initials_of(key: &str) -> Option<String> {
     let words: Vec<&str> = key.split(' ').filter(|w| !w.is_empty()).collect();
     (words.len() >= 2).then(|| words.iter().filter_map(|w| w.chars().next()).collect())
 }
@@ -532,7 +966,7 @@ impl Ord for Score {
 
 impl TopK {
     fn new(k: usize) -> TopK {
-        TopK { k, heap: BinaryHeap::with_capacity(k + 1) }
+        TopK { k, heap: BinaryHeap::with_capacity(k.min(1024) + 1) }
     }
 
     fn push(&mut self, score: f32, entry: u32) {
@@ -553,10 +987,6 @@ impl TopK {
         let mut v: Vec<(f32, u32)> = self.heap.into_iter().map(|r| (r.0.0.0, r.0.1)).collect();
         v.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         v
-    }
-
-    fn into_sorted(self) -> Vec<u32> {
-        self.into_sorted_scored().into_iter().map(|(_, e)| e).collect()
     }
 }
 
@@ -667,6 +1097,33 @@ mod tests {
         "#]],
         );
         check(|i, q| i.fuzzy(q, 5, &none), "tok", expect![[""]]);
+    }
+
+    #[test]
+    fn fuzzy_finds_two_edit_typos_of_whole_terms_and_prefixes() {
+        // Two edits in a short query match whole terms only; from 8 characters, prefixes too.
+        check(
+            |i, q| i.fuzzy(q, 5, &none),
+            "potoh",
+            expect![[r#"
+            photo Fuzzy { whole: true, distance: 2 }
+            Photon Fuzzy { whole: true, distance: 2 }
+        "#]],
+        );
+        check(
+            |i, q| i.fuzzy(q, 5, &none),
+            "phtosynthsis",
+            expect![[r#"
+            photosynthesis Fuzzy { whole: true, distance: 2 }
+        "#]],
+        );
+        check(
+            |i, q| i.fuzzy(q, 5, &none),
+            "fotosynth",
+            expect![[r#"
+            photosynthesis Fuzzy { whole: false, distance: 2 }
+        "#]],
+        );
     }
 
     #[test]

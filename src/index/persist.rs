@@ -1,10 +1,11 @@
 //! Saving a [`CompletionIndex`] to the cache directory and opening it again without rebuilding.
 //!
-//! The file is sealed (magic, format version, length, CRC-32: see [`crate::cache`]) around
-//! `fst length (u64 LE) | fst bytes | postcard-encoded metadata`. Opening memory-maps the file:
-//! the fst is used in place, zero-copy; only the metadata arrays are decoded. A file that is
-//! corrupt, truncated, stale or from another format version is refused, never trusted: the
-//! caller rebuilds. Sources are identified by a [`fingerprint`] of their paths, sizes and
+//! The file is sealed (magic, format version, length, CRC-32: see [`crate::cache`]) around the
+//! index's flat payload (see the layout in [`super::completion`]). Opening memory-maps the
+//! file: the fsts and arrays are used in place, zero-copy; only the texts that equal their keys
+//! are rebuilt in memory, in one pass over the key fst. A file that is corrupt, truncated,
+//! stale, inconsistent or from another format version is refused, never trusted: the caller
+//! rebuilds. Sources are identified by a [`fingerprint`] of their paths, sizes and
 //! modification times, so checking freshness reads no file contents.
 
 use std::hash::{Hash, Hasher};
@@ -12,12 +13,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::bytes::Bytes;
-use super::completion::{CompletionIndex, Meta};
+use super::completion::CompletionIndex;
 use crate::cache::{Unsealed, seal, unseal, write_atomic};
 
 const MAGIC: &[u8; 8] = b"KGLSCOMP";
-/// Bump when the layout of the file or of [`Meta`] changes.
-pub const FORMAT_VERSION: u32 = 1;
+/// Bump when the layout of the file or of the index payload changes.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Why a persisted index was not used.
 #[derive(Debug)]
@@ -44,13 +45,7 @@ pub fn index_path(cache_dir: &Path, fingerprint: u64) -> PathBuf {
 
 /// Writes `index` to `path` atomically.
 pub fn save(index: &CompletionIndex, path: &Path) -> std::io::Result<()> {
-    let fst = index.keys.as_fst().as_bytes();
-    let meta = postcard::to_allocvec(&index.meta).map_err(std::io::Error::other)?;
-    let mut payload = Vec::with_capacity(8 + fst.len() + meta.len());
-    payload.extend_from_slice(&(fst.len() as u64).to_le_bytes());
-    payload.extend_from_slice(fst);
-    payload.extend_from_slice(&meta);
-    write_atomic(path, &seal(MAGIC, FORMAT_VERSION, &payload))
+    write_atomic(path, &seal(MAGIC, FORMAT_VERSION, index.bytes()))
 }
 
 /// Opens a saved index, memory-mapping it.
@@ -61,20 +56,8 @@ pub fn open(path: &Path) -> Result<CompletionIndex, OpenError> {
     let map = Arc::new(unsafe { memmap2::Mmap::map(&file) }.map_err(OpenError::Io)?);
     let payload = unseal(MAGIC, FORMAT_VERSION, &map).map_err(OpenError::Unsealed)?;
     let offset = map.len() - payload.len();
-    if payload.len() < 8 {
-        return Err(OpenError::Decode("no fst length".into()));
-    }
-    let fst_len = u64::from_le_bytes(payload[..8].try_into().expect("8 bytes")) as usize;
-    if payload.len() < 8 + fst_len {
-        return Err(OpenError::Decode("fst length past the end".into()));
-    }
-    let meta: Meta = postcard::from_bytes(&payload[8 + fst_len..]).map_err(|e| OpenError::Decode(e.to_string()))?;
-    let bytes = Bytes::Mapped { map: map.clone(), start: offset + 8, end: offset + 8 + fst_len };
-    let keys = fst::Map::new(bytes).map_err(|e| OpenError::Decode(e.to_string()))?;
-    if meta.group_start.len() != keys.len() + 1 {
-        return Err(OpenError::Decode("metadata does not match the fst".into()));
-    }
-    Ok(CompletionIndex { keys, meta })
+    let bytes = Bytes::mapped(map.clone(), offset..map.len());
+    CompletionIndex::from_bytes(bytes).map_err(OpenError::Decode)
 }
 
 /// A fingerprint of knowledge-graph sources: every file's path, size and modification time,
@@ -100,7 +83,8 @@ mod tests {
     use crate::index::TermInput;
 
     fn sample() -> CompletionIndex {
-        let names = vec!["tokio".to_string(), "async runtime".to_string()];
+        // Concept 2 has no terms: its name is stored on its own.
+        let names = vec!["tokio".to_string(), "async runtime".to_string(), "Orphan".to_string()];
         let terms = vec![
             TermInput { text: "tokio".into(), concept: 0, weight: 2.0 },
             TermInput { text: "Tokio RT".into(), concept: 0, weight: 1.0 },
@@ -123,6 +107,8 @@ mod tests {
             assert_eq!(a, b, "{q}");
         }
         assert_eq!(opened.concept_name(1), "async runtime");
+        assert_eq!(opened.concept_name(2), "Orphan");
+        assert_eq!(opened.concept_count(), 3);
         assert_eq!(opened.text(opened.exact("tokio rt").start), "Tokio RT");
     }
 
