@@ -91,7 +91,8 @@ fn main() {
     }
     print_quality(&quality);
     if server && let Some(&largest) = sizes.iter().max() {
-        bench_server(largest);
+        bench_server(largest, Layout::Thesaurus);
+        bench_server(largest, Layout::ConceptFiles);
     }
 }
 
@@ -620,23 +621,42 @@ fn human(n: usize) -> String {
 // ---------------------------------------------------------------------------------------
 // Start-up through the real server.
 
-/// Serves `n` generated terms from a thesaurus file with the real binary, cold then warm.
-fn bench_server(n: usize) {
-    println!("## Start-up of the real server, {} terms\n", human(n));
+/// How the generated graph is stored.
+#[derive(Clone, Copy, PartialEq)]
+enum Layout {
+    /// One Terraphim thesaurus JSON file.
+    Thesaurus,
+    /// One markdown file per concept.
+    ConceptFiles,
+}
+
+/// Serves `n` generated terms with the real binary, cold then warm.
+fn bench_server(n: usize, layout: Layout) {
+    let what = match layout {
+        Layout::Thesaurus => "one thesaurus JSON file",
+        Layout::ConceptFiles => "markdown concept files",
+    };
+    println!("## Start-up of the real server, {} terms in {what}\n", human(n));
     let g = generate(&GenConfig::new(n));
     let ws = tempfile::tempdir().expect("temp dir");
     let cache = tempfile::tempdir().expect("temp dir");
-    // Markdown concept files, not one thesaurus JSON: the thesaurus loader is quadratic in the
-    // file size (`kg::thesaurus::key_line` scans the text from the start for every concept), so
-    // a cold start from a large thesaurus does not finish in a benchmark's time.
     let t = Instant::now();
-    g.write_concept_files(&ws.path().join("kg")).expect("write the concept files");
-    std::fs::write(ws.path().join(".kg-ls.toml"), "[kg]\npaths = [\"kg\"]\n").expect("write the config");
-    eprintln!("[{}] wrote {} concept files in {:.1} s", human(n), g.concepts.len(), t.elapsed().as_secs_f64());
+    let sources = match layout {
+        Layout::Thesaurus => {
+            g.write_thesaurus(&ws.path().join("kg.json")).expect("write the thesaurus");
+            format!("1 thesaurus file ({} concepts)", g.concepts.len())
+        }
+        Layout::ConceptFiles => {
+            g.write_concept_files(&ws.path().join("kg")).expect("write the concept files");
+            format!("{} markdown concept files", g.concepts.len())
+        }
+    };
+    let paths = if layout == Layout::Thesaurus { "kg.json" } else { "kg" };
+    std::fs::write(ws.path().join(".kg-ls.toml"), format!("[kg]\npaths = [\"{paths}\"]\n")).expect("write the config");
+    eprintln!("[{}] wrote {sources} in {:.1} s", human(n), t.elapsed().as_secs_f64());
     let root = ws.path().canonicalize().expect("workspace path");
     let mut rng = Rng::new(7);
     let word = g.terms[g.frequency_sampler()(&mut rng)].text.chars().take(3).collect::<String>();
-    let files = g.concepts.len();
     drop(g);
 
     let cold = Startup::run(&root, cache.path(), &word, true);
@@ -673,8 +693,8 @@ fn bench_server(n: usize) {
         if rss_met { "yes" } else { "**no**" }
     );
     println!(
-        "\nThe release binary with `KG_LS_CACHE_DIR` in a fresh temporary directory, a workspace holding {files} \
-         markdown concept files; the client sends `initialize`, then `initialized`, `didOpen` and a \
+        "\nThe release binary with `KG_LS_CACHE_DIR` in a fresh temporary directory, a workspace holding \
+         {sources}; the client sends `initialize`, then `initialized`, `didOpen` and a \
          completion of `{word}` in one write. Cold: no persisted index (the server reads the files and builds \
          everything, then saves the index: {:.1} MB). Warm: the next start, which answers from the persisted \
          index while it reloads the sources in the background. RSS is the server's VmRSS and VmHWM.\n",

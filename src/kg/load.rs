@@ -8,8 +8,11 @@ use std::path::{Path, PathBuf};
 
 use super::{KgFile, Problem, SourceKind, parse_concept_file, parse_thesaurus};
 
-/// Files larger than this are not read: no glossary entry is 16 MiB.
+/// Concept files larger than this are not read: no glossary entry is 16 MiB.
 pub const MAX_FILE_BYTES: u64 = 16 << 20;
+/// Thesaurus files larger than this are not read. A thesaurus holds a whole vocabulary (a
+/// million terms is about 70 MB of JSON), so its limit only guards against a wrong file.
+pub const MAX_THESAURUS_BYTES: u64 = 512 << 20;
 
 /// A configured knowledge-graph path, already resolved to an absolute path.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -77,9 +80,13 @@ pub fn load_file(path: &Path) -> KgFile {
     let Some(kind) = kind else {
         return empty("not a knowledge-graph file (expected .md or .json)".to_string());
     };
+    let limit = match kind {
+        SourceKind::Markdown => MAX_FILE_BYTES,
+        SourceKind::Thesaurus => MAX_THESAURUS_BYTES,
+    };
     match std::fs::metadata(path) {
-        Ok(m) if m.len() > MAX_FILE_BYTES => {
-            return empty(format!("file is {} bytes, over the {} byte limit; skipped", m.len(), MAX_FILE_BYTES));
+        Ok(m) if m.len() > limit => {
+            return empty(format!("file is {} bytes, over the {limit} byte limit for its kind; skipped", m.len()));
         }
         Ok(_) => {}
         Err(e) => return empty(describe_missing(&e)),
@@ -170,5 +177,21 @@ mod tests {
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].message, "path does not exist");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_concept_file_over_its_limit_is_skipped_but_a_thesaurus_that_size_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let filler = "x".repeat(MAX_FILE_BYTES as usize);
+        let md = dir.path().join("big.md");
+        std::fs::write(&md, format!("# big\n{filler}\n")).unwrap();
+        let file = load_file(&md);
+        assert!(file.concepts.is_empty());
+        assert!(file.problems[0].message.contains("over the 16777216 byte limit"), "{:?}", file.problems);
+        let json = dir.path().join("big.json");
+        let text = format!(r#"{{"name": "{filler}", "data": {{"tokio": {{"id": 1, "nterm": "tokio"}}}}}}"#);
+        std::fs::write(&json, text).unwrap();
+        let file = load_file(&json);
+        assert_eq!(file.concepts.len(), 1, "{:?}", file.problems);
     }
 }
