@@ -154,9 +154,9 @@ pub struct Concept {
     pub path: Arc<Path>,
     pub kind: SourceKind,
     /// Related names resolved to concepts (a name that two concepts claim names both).
-    pub related: Vec<ConceptId>,
+    pub related: Box<[ConceptId]>,
     /// Concepts whose `related::` names this one.
-    pub related_by: Vec<ConceptId>,
+    pub related_by: Box<[ConceptId]>,
 }
 
 impl Concept {
@@ -202,8 +202,8 @@ impl Graph {
                     index,
                     path: path.clone(),
                     kind: file.kind,
-                    related: Vec::new(),
-                    related_by: Vec::new(),
+                    related: Box::default(),
+                    related_by: Box::default(),
                 });
             }
         }
@@ -216,6 +216,7 @@ impl Graph {
                 }
             }
         }
+        let mut related_by: Vec<Vec<ConceptId>> = vec![Vec::new(); concepts.len()];
         for i in 0..concepts.len() {
             let mut related = Vec::new();
             for name in &concepts[i].data().related {
@@ -226,13 +227,12 @@ impl Graph {
                 }
             }
             for &id in &related {
-                concepts[id.0 as usize].related_by.push(ConceptId(i as u32));
+                related_by[id.0 as usize].push(ConceptId(i as u32));
             }
-            related.shrink_to_fit();
-            concepts[i].related = related;
+            concepts[i].related = related.into_boxed_slice();
         }
-        for c in &mut concepts {
-            c.related_by.shrink_to_fit();
+        for (c, by) in concepts.iter_mut().zip(related_by) {
+            c.related_by = by.into_boxed_slice();
         }
         Graph { concepts }
     }

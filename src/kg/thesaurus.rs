@@ -5,7 +5,7 @@
 //! I/O.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -14,20 +14,24 @@ use serde_json::Value;
 use super::{ConceptData, KgFile, Problem, SourceKind};
 
 /// A well-formed thesaurus, read straight into borrowed strings (no `Value` tree: a
-/// million-term file would need gigabytes for one).
+/// million-term file would need gigabytes for one), its entries in file order.
 #[derive(Deserialize)]
 struct Typed<'a> {
     #[serde(borrow)]
-    data: Option<BTreeMap<Cow<'a, str>, TypedEntry<'a>>>,
+    data: Option<Entries<'a>>,
 }
+
+/// A string borrowed from the text unless it has escapes.
+#[derive(Deserialize)]
+struct Str<'a>(#[serde(borrow)] Cow<'a, str>);
 
 #[derive(Deserialize)]
 struct TypedEntry<'a> {
     id: Option<Id>,
     #[serde(borrow)]
-    nterm: Option<Cow<'a, str>>,
+    nterm: Option<Str<'a>>,
     #[serde(borrow)]
-    url: Option<Cow<'a, str>>,
+    url: Option<Str<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -37,8 +41,33 @@ enum Id {
     Text(String),
 }
 
-/// One entry as both readers hand it on: term, id, nterm, url.
-type Entry<'e> = (&'e str, Option<String>, Option<&'e str>, Option<&'e str>);
+/// The `data` object's entries in file order (a map would cost a node per entry).
+struct Entries<'a>(Vec<(Str<'a>, TypedEntry<'a>)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Entries<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
+            type Value = Entries<'a>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of thesaurus entries")
+            }
+
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<Entries<'a>, M::Error> {
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some(entry) = map.next_entry()? {
+                    entries.push(entry);
+                }
+                Ok(Entries(entries))
+            }
+        }
+        d.deserialize_map(Visit(std::marker::PhantomData))
+    }
+}
+
+/// One entry as both readers hand it on: term, id, nterm, url, line of its key.
+type Entry<'e> = (&'e str, Option<String>, Option<&'e str>, Option<&'e str>, Option<u32>);
 
 /// Parses the text of the thesaurus file at `path`.
 pub fn parse_thesaurus(path: &Path, text: &str) -> KgFile {
@@ -46,15 +75,27 @@ pub fn parse_thesaurus(path: &Path, text: &str) -> KgFile {
         KgFile { path: path.to_path_buf(), kind: SourceKind::Thesaurus, concepts: Vec::new(), problems: Vec::new() };
     // The typed reader takes well-formed files; anything it refuses goes through `Value`,
     // which says precisely what is wrong and keeps the good entries.
-    if let Ok(Typed { data: Some(data) }) = serde_json::from_str::<Typed>(text) {
-        let entries = data.iter().map(|(term, e)| {
+    if let Ok(Typed { data: Some(Entries(mut data)) }) = serde_json::from_str::<Typed>(text) {
+        // serde reads the entries in file order, as the scan finds their keys.
+        let lines = data_key_lines(text);
+        let lines = (lines.len() == data.len()).then_some(lines);
+        let mut data: Vec<(usize, Str, TypedEntry)> = data.drain(..).enumerate().map(|(i, (k, e))| (i, k, e)).collect();
+        // Key order, the last of equal keys kept (as a JSON object reader keeps it).
+        data.sort_by(|a, b| a.1.0.cmp(&b.1.0).then(b.0.cmp(&a.0)));
+        data.dedup_by(|later, kept| later.1.0 == kept.1.0);
+        let line_of = |i: usize| lines.as_ref().map(|l| l[i]);
+        let entries = data.iter().map(|(i, term, e)| {
             let id = e.id.as_ref().map(|id| match id {
                 Id::Number(n) => n.to_string(),
                 Id::Text(s) => s.clone(),
             });
-            (term.as_ref(), id, e.nterm.as_deref(), e.url.as_deref())
+            (&*term.0, id, e.nterm.as_ref().map(|s| &*s.0), e.url.as_ref().map(|s| &*s.0), line_of(*i))
         });
-        group_entries(&mut file, text, entries);
+        let name_line = |name: &str| {
+            let found = data.binary_search_by(|(_, k, _)| (*k.0).cmp(name)).ok()?;
+            line_of(data[found].0)
+        };
+        group_entries(&mut file, entries, name_line);
         return file;
     }
     let root: Value = match serde_json::from_str(text) {
@@ -71,33 +112,39 @@ pub fn parse_thesaurus(path: &Path, text: &str) -> KgFile {
         file.problems.push(Problem { path: path.to_path_buf(), line: None, message });
         return file;
     };
+    let lines = KeyLines::new(text);
     let entries = data.iter().map(|(term, entry)| {
         let id = match entry.get("id") {
             Some(Value::Number(n)) => Some(n.to_string()),
             Some(Value::String(s)) => Some(s.clone()),
             _ => None,
         };
-        (term.as_str(), id, entry.get("nterm").and_then(Value::as_str), entry.get("url").and_then(Value::as_str))
+        let (nterm, url) = (entry.get("nterm").and_then(Value::as_str), entry.get("url").and_then(Value::as_str));
+        (term.as_str(), id, nterm, url, lines.get(term))
     });
-    group_entries(&mut file, text, entries);
+    group_entries(&mut file, entries, |name| lines.get(name));
     file
 }
 
 /// Groups entries (in key order) into concepts by id, reporting malformed entries.
-fn group_entries<'e>(file: &mut KgFile, text: &str, entries: impl Iterator<Item = Entry<'e>>) {
-    let lines = KeyLines::new(text);
+/// `name_line` finds the line of the entry whose key is a concept's name.
+fn group_entries<'e>(
+    file: &mut KgFile,
+    entries: impl Iterator<Item = Entry<'e>>,
+    name_line: impl Fn(&str) -> Option<u32>,
+) {
     let problem = |line: Option<u32>, message: String| Problem { path: file.path.clone(), line, message };
     let mut problems = Vec::new();
     // Group terms by id, keeping the ids in first-seen order of their smallest term.
     let mut by_id: HashMap<String, usize> = HashMap::new();
     let mut groups: Vec<(String, Group<'e>)> = Vec::new();
-    for (term, id, nterm, url) in entries {
+    for (term, id, nterm, url, line) in entries {
         let Some(id) = id else {
-            problems.push(problem(lines.get(term), format!("entry {term:?} has no numeric `id`; skipped")));
+            problems.push(problem(line, format!("entry {term:?} has no numeric `id`; skipped")));
             continue;
         };
         let Some(nterm) = nterm.filter(|s| !s.trim().is_empty()) else {
-            problems.push(problem(lines.get(term), format!("entry {term:?} has no `nterm`; skipped")));
+            problems.push(problem(line, format!("entry {term:?} has no `nterm`; skipped")));
             continue;
         };
         let i = *by_id.entry(id.clone()).or_insert_with(|| {
@@ -120,7 +167,7 @@ fn group_entries<'e>(file: &mut KgFile, text: &str, entries: impl Iterator<Item 
     for (id, g) in groups {
         // The nterm most entries agree on; ties go to the smallest.
         let (name, _) = g.nterms.iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0))).expect("group has a term");
-        let mut c = ConceptData { name: name.to_string(), line: lines.get(name).unwrap_or(0), ..Default::default() };
+        let mut c = ConceptData { name: name.to_string(), line: name_line(name).unwrap_or(0), ..Default::default() };
         for t in &g.terms {
             c.add_term(t);
         }
@@ -140,6 +187,62 @@ struct Group<'e> {
     url: Option<&'e str>,
 }
 
+/// Calls `visit(key, depth, line)` for every object key of a JSON text, in order: the key
+/// unescaped, how many objects and arrays enclose it, and its zero-based line. One pass.
+fn scan_keys<'t>(text: &'t str, mut visit: impl FnMut(Cow<'t, str>, u32, u32)) {
+    let bytes = text.as_bytes();
+    let (mut i, mut line, mut depth) = (0, 0u32, 0u32);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\n' => line += 1,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b'"' => {
+                let start = i + 1;
+                let mut j = start;
+                while j < bytes.len() && bytes[j] != b'"' {
+                    j += if bytes[j] == b'\\' { 2 } else { 1 };
+                }
+                let end = j.min(bytes.len());
+                let mut k = end + 1;
+                while k < bytes.len() && bytes[k].is_ascii_whitespace() {
+                    k += 1;
+                }
+                if bytes.get(k) == Some(&b':') {
+                    // Keys are unescaped the same way serde_json reads them.
+                    let raw = &text[start..end];
+                    let key = if raw.contains('\\') {
+                        Cow::Owned(
+                            serde_json::from_str::<String>(&text[start - 1..(end + 1).min(text.len())])
+                                .unwrap_or_default(),
+                        )
+                    } else {
+                        Cow::Borrowed(raw)
+                    };
+                    visit(key, depth, line);
+                }
+                line += text[start..end].matches('\n').count() as u32;
+                i = end;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+}
+
+/// The lines of the keys of the top-level `data` object, in file order.
+fn data_key_lines(text: &str) -> Vec<u32> {
+    let mut lines = Vec::new();
+    // Keys at depth 2 belong to `data` from its key at depth 1 until the next key at depth 1.
+    let mut in_data = false;
+    scan_keys(text, |key, depth, line| match depth {
+        1 => in_data = key == "data",
+        2 if in_data => lines.push(line),
+        _ => {}
+    });
+    lines
+}
+
 /// The zero-based line of the first `"key":` of every object key in a JSON text, found in one
 /// pass (looking each term up in the text instead would be quadratic on large thesauri).
 struct KeyLines<'t> {
@@ -148,43 +251,10 @@ struct KeyLines<'t> {
 
 impl<'t> KeyLines<'t> {
     fn new(text: &'t str) -> KeyLines<'t> {
-        let bytes = text.as_bytes();
         let mut lines = HashMap::new();
-        let (mut i, mut line) = (0, 0u32);
-        while i < bytes.len() {
-            match bytes[i] {
-                b'\n' => line += 1,
-                b'"' => {
-                    let start = i + 1;
-                    let mut j = start;
-                    while j < bytes.len() && bytes[j] != b'"' {
-                        j += if bytes[j] == b'\\' { 2 } else { 1 };
-                    }
-                    let end = j.min(bytes.len());
-                    let mut k = end + 1;
-                    while k < bytes.len() && bytes[k].is_ascii_whitespace() {
-                        k += 1;
-                    }
-                    if bytes.get(k) == Some(&b':') {
-                        // Keys are unescaped the same way serde_json reads them.
-                        let raw = &text[start..end];
-                        let key = if raw.contains('\\') {
-                            Cow::Owned(
-                                serde_json::from_str::<String>(&text[start - 1..(end + 1).min(text.len())])
-                                    .unwrap_or_default(),
-                            )
-                        } else {
-                            Cow::Borrowed(raw)
-                        };
-                        lines.entry(key).or_insert(line);
-                    }
-                    line += text[start..end].matches('\n').count() as u32;
-                    i = end;
-                }
-                _ => {}
-            }
-            i += 1;
-        }
+        scan_keys(text, |key, _, line| {
+            lines.entry(key).or_insert(line);
+        });
         KeyLines { lines }
     }
 
@@ -226,6 +296,16 @@ mod tests {
             expect![[r#"
                 haystack (line 4) ["agent"] [("url", "https://x.test/h"), ("id", "73")]
                 service (line 5) ["middleware"] [("id", "74")]
+            "#]],
+        );
+    }
+
+    #[test]
+    fn lines_come_from_the_data_keys_not_from_nested_ones() {
+        check(
+            "{\"name\": {\"id\": 0},\n \"data\": {\n  \"a\\\"b\": {\"id\": 1, \"nterm\": \"id\"},\n  \"id\": {\"id\": 1, \"nterm\": \"id\"}\n}}",
+            expect![[r#"
+                id (line 3) ["a\"b"] [("id", "1")]
             "#]],
         );
     }
