@@ -217,9 +217,9 @@ impl Graph {
             }
         }
         let mut related_by: Vec<Vec<ConceptId>> = vec![Vec::new(); concepts.len()];
-        for i in 0..concepts.len() {
+        for (i, c) in concepts.iter_mut().enumerate() {
             let mut related = Vec::new();
-            for name in &concepts[i].data().related {
+            for name in &c.data().related {
                 for &id in by_term.get(&fold(name)).map(Vec::as_slice).unwrap_or(&[]) {
                     if id.0 as usize != i && !related.contains(&id) {
                         related.push(id);
@@ -229,7 +229,7 @@ impl Graph {
             for &id in &related {
                 related_by[id.0 as usize].push(ConceptId(i as u32));
             }
-            concepts[i].related = related.into_boxed_slice();
+            c.related = related.into_boxed_slice();
         }
         for (c, by) in concepts.iter_mut().zip(related_by) {
             c.related_by = by.into_boxed_slice();
