@@ -106,11 +106,16 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
         phrases.push((words, query, replace, hits));
     }
     let mut close_match = false;
+    // Once a longer phrase starts a term, the user is typing that term: typo matches of the
+    // shorter phrases (its last words alone) would only be noise below it, and cost the most.
+    let mut longer_matched = false;
     for (words, query, _, hits) in phrases.iter_mut().rev() {
         let room = (limit + 1).saturating_sub(hits.len());
+        let skip = longer_matched;
+        longer_matched |= !hits.is_empty();
         // Typo tolerance when the prefix found few terms, for phrases of up to FUZZY_WORDS
         // words (a typo in the first word of "alpha beta gamma" needs all three).
-        if close_match || room == 0 || hits.len() >= FEW || query.ends_with(' ') || *words >= FUZZY_WORDS {
+        if skip || close_match || room == 0 || hits.len() >= FEW || query.ends_with(' ') || *words >= FUZZY_WORDS {
             continue;
         }
         let fuzzy = index.fuzzy(query, room, &boost);
@@ -259,6 +264,16 @@ synonyms:: tokio
             out += "incomplete\n";
         }
         expect.assert_eq(&out);
+    }
+
+    #[test]
+    fn no_typo_matches_for_the_last_word_of_a_term_being_typed() {
+        let a = analysis("//- kg/leas phaisphea.md\n//- kg/phaisphex.md\n");
+        let terms = |text: &str| {
+            a.completions(text, text.len(), 10).items.iter().map(|i| i.term.to_string()).collect::<Vec<_>>()
+        };
+        assert_eq!(terms("see leas phaisphea"), ["leas phaisphea"]);
+        assert_eq!(terms("see phaisphea"), ["phaisphex"]);
     }
 
     #[test]

@@ -79,17 +79,6 @@ fn cpu_seconds() -> Option<f64> {
     (ticks > 0).then(|| (utime + stime) / ticks as f64)
 }
 
-/// Limits the C allocator to a few arenas: by default glibc gives every thread that allocates
-/// its own arena, and memory freed in one is not reused by another, so a server whose work
-/// moves between pool threads grows without holding more. No-op elsewhere.
-pub fn limit_allocator_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets a tuning parameter; called before other threads allocate.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
-    }
-}
-
 /// Hands memory freed after a large build (a load, a rebuild) back to the system, so resident
 /// memory reflects what is held rather than what was once needed. No-op elsewhere.
 pub fn release_free_memory() {
