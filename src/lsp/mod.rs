@@ -1,11 +1,13 @@
 //! The protocol layer: the only module that knows tokio, `tower-lsp-server` and LSP types.
 //!
-//! [`run_stdio`] wires the server to stdin/stdout with a raised concurrency level (so slow
-//! requests cannot keep `$/cancelRequest` from being read) and the wire-order text-sync wrapper.
+//! [`run_stdio`] wires the server to stdin/stdout (each on its own thread, see [`stdio`]) with a
+//! raised concurrency level (so slow requests cannot keep `$/cancelRequest` from being read) and
+//! the wire-order text-sync wrapper.
 
 mod convert;
 mod search;
 mod server;
+mod stdio;
 mod sync;
 
 use std::sync::Arc;
@@ -26,7 +28,16 @@ pub async fn run_stdio() -> i32 {
         .custom_method("kg-ls/searchStats", server::Server::search_stats)
         .finish();
     let service = sync::SyncService { inner: service, session: session.clone() };
-    Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).concurrency_level(CONCURRENCY).serve(service).await;
+    let (input, (output, written)) = match stdio::input().and_then(|i| Ok((i, stdio::output()?))) {
+        Ok(io) => io,
+        Err(e) => {
+            eprintln!("kg-ls: cannot start the threads for standard input and output: {e}");
+            return 1;
+        }
+    };
+    Server::new(input, output, socket).concurrency_level(CONCURRENCY).serve(service).await;
+    // The output is dropped with the server: wait until the last answers are written.
+    written.wait(std::time::Duration::from_secs(5));
     session.stop();
     if session.is_shut_down() { 0 } else { 1 }
 }

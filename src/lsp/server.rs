@@ -717,7 +717,7 @@ impl Server {
                 // memory has grown since the last trim (at most every TRIM_EVERY).
                 if let Some(rss) = sample.rss_bytes {
                     let due = trimmed
-                        .is_none_or(|(at, base)| at.elapsed() >= TRIM_EVERY && rss > base + (base / 10).max(16 << 20));
+                        .is_none_or(|(at, base)| at.elapsed() >= TRIM_EVERY && rss > base + (base / 20).max(8 << 20));
                     if due {
                         let _ = tokio::task::spawn_blocking(crate::perf::process::release_free_memory).await;
                         let after = ProcessSampler::default().sample().rss_bytes.unwrap_or(rss);
