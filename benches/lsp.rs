@@ -74,9 +74,14 @@ fn cpu_secs(pid: u32) -> Option<f64> {
 
 /// Sends a request and measures its round trip.
 fn timed(c: &mut Client, lat: &mut Lat, method: &str, params: Value) -> Value {
+    timed_as(c, lat, method, method, params)
+}
+
+/// Like [`timed`], recorded under `label`.
+fn timed_as(c: &mut Client, lat: &mut Lat, label: &str, method: &str, params: Value) -> Value {
     let t = Instant::now();
     let r = c.request_raw(method, params);
-    lat.add(method, t.elapsed(), &r);
+    lat.add(label, t.elapsed(), &r);
     r
 }
 
@@ -264,8 +269,10 @@ fn session(mut c: Client, root: &std::path::Path, targets: &[String], soak: u64)
                 "textDocument/didChange",
                 json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": target}]}),
             );
-            timed(&mut c, &mut lat, "textDocument/completion", Client::position_params(&uri, 0, 2));
-            timed(&mut c, &mut lat, "textDocument/hover", Client::position_params(&uri, 0, 1));
+            // Recorded apart, so the storm's figures stay the storm's.
+            let (completion, hover) = ("textDocument/completion", "textDocument/hover");
+            timed_as(&mut c, &mut lat, "completion (soak)", completion, Client::position_params(&uri, 0, 2));
+            timed_as(&mut c, &mut lat, "hover (soak)", hover, Client::position_params(&uri, 0, 1));
             if i % 200 == 0 {
                 rss_track.push((t.elapsed().as_secs(), proc_field(pid, "VmRSS:").unwrap_or(0)));
             }

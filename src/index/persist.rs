@@ -38,9 +38,31 @@ impl std::fmt::Display for OpenError {
     }
 }
 
-/// Where the index for sources with `fingerprint` lives inside `cache_dir`.
-pub fn index_path(cache_dir: &Path, fingerprint: u64) -> PathBuf {
-    cache_dir.join(format!("completion-v{FORMAT_VERSION}-{fingerprint:016x}.idx"))
+/// Where the index of one knowledge graph lives inside `cache_dir`: `scope` names the graph
+/// (its configured sources), `fingerprint` the state of its files.
+pub fn index_path(cache_dir: &Path, scope: u64, fingerprint: u64) -> PathBuf {
+    cache_dir.join(format!("completion-v{FORMAT_VERSION}-{scope:016x}-{fingerprint:016x}.idx"))
+}
+
+/// Removes the indexes that `keep` replaces: the same graph's older states, and every file of
+/// another format version (no build of this version can read them). Other graphs' indexes stay.
+/// Returns how many files were removed.
+pub fn remove_stale(cache_dir: &Path, keep: &Path, scope: u64) -> usize {
+    let Ok(entries) = std::fs::read_dir(cache_dir) else { return 0 };
+    let ours = format!("completion-v{FORMAT_VERSION}-{scope:016x}-");
+    let current = format!("completion-v{FORMAT_VERSION}-");
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let stale = name.starts_with("completion-v")
+            && name.ends_with(".idx")
+            && (name.starts_with(&ours) || !name.starts_with(&current));
+        if stale && entry.path() != keep && std::fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// Writes `index` to `path` atomically.
@@ -96,7 +118,7 @@ mod tests {
     #[test]
     fn saved_index_opens_with_the_same_answers() {
         let dir = tempfile::tempdir().unwrap();
-        let path = index_path(dir.path(), 7);
+        let path = index_path(dir.path(), 1, 7);
         let built = sample();
         save(&built, &path).unwrap();
         let opened = open(&path).unwrap();
@@ -128,6 +150,23 @@ mod tests {
         std::fs::write(&path, b"garbage").unwrap();
         assert!(open(&path).is_err());
         assert!(matches!(open(&dir.path().join("missing.idx")), Err(OpenError::Io(_))));
+    }
+
+    #[test]
+    fn saving_removes_the_same_graphs_older_indexes_and_other_versions_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = index_path(dir.path(), 1, 7);
+        let other_graph = index_path(dir.path(), 2, 7);
+        let legacy = dir.path().join("completion-v1-00000000000000aa.idx");
+        let unrelated = dir.path().join("search-l3.bin");
+        for p in [&old, &other_graph, &legacy, &unrelated] {
+            std::fs::write(p, b"x").unwrap();
+        }
+        let new = index_path(dir.path(), 1, 8);
+        save(&sample(), &new).unwrap();
+        assert_eq!(remove_stale(dir.path(), &new, 1), 2);
+        assert!(new.exists() && other_graph.exists() && unrelated.exists());
+        assert!(!old.exists() && !legacy.exists());
     }
 
     #[test]

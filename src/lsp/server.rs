@@ -568,7 +568,7 @@ impl Server {
             let persisted = tokio::task::spawn_blocking(move || workspace::open_persisted(&roots, settings.as_ref()))
                 .await
                 .unwrap_or_default();
-            let fingerprint = persisted.fingerprint;
+            let index_file = persisted.file.clone();
             let served_early = first_load && persisted.index.is_some();
             if let Some(index) = persisted.index.filter(|_| first_load) {
                 let feedback = session.workspace().feedback();
@@ -637,8 +637,8 @@ impl Server {
             session.monitor.set_gauge("index.headings", stats.headings as f64);
             session.monitor.set_gauge("index.completion_fst_bytes", index.fst_bytes() as f64);
             *session.early.lock().unwrap_or_else(|e| e.into_inner()) = None;
-            if let Some(fp) = fingerprint {
-                let saved = tokio::task::spawn_blocking(move || workspace::save_persisted(&index, fp)).await;
+            if let Some(file) = index_file {
+                let saved = tokio::task::spawn_blocking(move || workspace::save_persisted(&index, &file)).await;
                 if let Ok(Err(e)) = saved {
                     tracing::warn!("cannot save the completion index: {e}");
                 }

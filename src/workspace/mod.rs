@@ -372,11 +372,19 @@ impl Workspace {
     }
 }
 
+/// The cache file of one knowledge graph's completion index.
+#[derive(Clone, Debug)]
+pub struct IndexFile {
+    pub path: PathBuf,
+    /// Names the graph (its configured sources) across changes to its files.
+    pub scope: u64,
+}
+
 /// A persisted completion index found (or not) for the current sources.
 #[derive(Default)]
 pub struct Persisted {
-    /// The fingerprint of the sources, when there is a cache directory to use.
-    pub fingerprint: Option<u64>,
+    /// Where the index of the current sources goes, when there is a cache directory to use.
+    pub file: Option<IndexFile>,
     pub index: Option<crate::index::CompletionIndex>,
     /// Why a file that was there was not used.
     pub refused: Option<String>,
@@ -390,8 +398,9 @@ pub fn open_persisted(roots: &[PathBuf], client: Option<&Settings>) -> Persisted
     let (config, _) = resolve(roots, client, &files, &|p| p.exists());
     let (paths, _) = crate::kg::list_source_files(&config.sources);
     let fp = crate::index::persist::fingerprint(&paths);
-    let path = crate::index::persist::index_path(&dir, fp);
-    let mut p = Persisted { fingerprint: Some(fp), ..Default::default() };
+    let scope = hash_of(&config.sources);
+    let path = crate::index::persist::index_path(&dir, scope, fp);
+    let mut p = Persisted { file: Some(IndexFile { path: path.clone(), scope }), ..Default::default() };
     if path.exists() {
         match crate::index::persist::open(&path) {
             Ok(index) => p.index = Some(index),
@@ -401,12 +410,14 @@ pub fn open_persisted(roots: &[PathBuf], client: Option<&Settings>) -> Persisted
     p
 }
 
-/// Saves the completion index for sources with `fingerprint` in the cache directory.
-pub fn save_persisted(index: &crate::index::CompletionIndex, fingerprint: u64) -> std::io::Result<()> {
-    match crate::cache::cache_dir() {
-        Some(dir) => crate::index::persist::save(index, &crate::index::persist::index_path(&dir, fingerprint)),
-        None => Ok(()),
+/// Saves the completion index (to the file [`open_persisted`] named) and removes the indexes it
+/// replaces, so the cache directory does not grow with every edit of the graph.
+pub fn save_persisted(index: &crate::index::CompletionIndex, file: &IndexFile) -> std::io::Result<()> {
+    crate::index::persist::save(index, &file.path)?;
+    if let Some(dir) = file.path.parent() {
+        crate::index::persist::remove_stale(dir, &file.path, file.scope);
     }
+    Ok(())
 }
 
 /// Reads each root's `.kg-ls.toml`, where there is one.
