@@ -52,7 +52,12 @@ pub struct Workspace {
     feedback: Arc<Feedback>,
     /// Outlives snapshots, so rendered blocks and hovers stay cached across graph rebuilds.
     renderer: Arc<Renderer>,
+    /// Open documents or disk documents changed since the heading index was built.
     headings_dirty: bool,
+    /// Disk documents changed since the heading index was built.
+    disk_headings_changed: bool,
+    /// The open documents' headings the heading index was built with.
+    indexed_overlays: BTreeMap<PathBuf, DocHeadings>,
     generation: u64,
     changes: u64,
 }
@@ -132,6 +137,7 @@ impl Workspace {
         self.kg_generation += 1;
         self.headings_dirty = true;
         self.generation = self.fingerprint();
+        self.disk_headings_changed = true;
         // Reuse the graph the load built, unless an open buffer must replace one of its files.
         let overlaid = self.documents.iter().any(|(_, d)| d.path.as_deref().is_some_and(|p| self.is_kg_path(p)));
         if let Some((graph, terms)) = loaded.built.filter(|_| !overlaid) {
@@ -231,6 +237,7 @@ impl Workspace {
                 }
             }
             self.headings_dirty = true;
+            self.disk_headings_changed = true;
         }
         problems
     }
@@ -256,15 +263,31 @@ impl Workspace {
     /// delta) until [`Workspace::rebuild_job`] has run in the background.
     pub fn analysis(&mut self, with_headings: bool) -> Analysis {
         if with_headings && self.headings_dirty {
-            let mut docs = self.doc_headings.clone();
-            for (_, d) in self.documents.iter() {
-                if let Some(path) = d.path.as_ref().filter(|p| self.is_doc_path(p)) {
-                    docs.insert(path.clone(), DocHeadings { path: path.clone(), headings: extract_headings(&d.text) });
+            // Typing in prose leaves the headings as they were: the index is rebuilt only when
+            // the open documents' headings (or the disk's) differ from those it was built with.
+            let overlays: BTreeMap<PathBuf, DocHeadings> = self
+                .documents
+                .iter()
+                .filter_map(|(_, d)| d.path.as_ref().filter(|p| self.is_doc_path(p)).map(|p| (p, &d.text)))
+                .map(|(path, text)| {
+                    (path.clone(), DocHeadings { path: path.clone(), headings: extract_headings(text) })
+                })
+                .collect();
+            if self.disk_headings_changed || overlays != self.indexed_overlays {
+                let mut docs: Vec<&DocHeadings> = self
+                    .doc_headings
+                    .iter()
+                    .filter(|(p, _)| !overlays.contains_key(*p))
+                    .map(|(_, d)| d)
+                    .chain(overlays.values())
+                    .collect();
+                docs.sort_by(|a, b| a.path.cmp(&b.path));
+                self.analysis.headings = Arc::new(HeadingIndex::build(docs));
+                if let Some(delta) = &mut self.delta {
+                    delta.headings = self.analysis.headings.clone();
                 }
-            }
-            self.analysis.headings = Arc::new(HeadingIndex::build(docs.values()));
-            if let Some(delta) = &mut self.delta {
-                delta.headings = self.analysis.headings.clone();
+                self.indexed_overlays = overlays;
+                self.disk_headings_changed = false;
             }
             self.headings_dirty = false;
         }
@@ -716,6 +739,26 @@ mod tests {
         let (_, few) = load_graph(&[small.path().to_path_buf()], None, &mut |_, _, _| {});
         assert_eq!(few.built.as_ref().unwrap().0.term_count(), EARLY_SERVE_MIN_TERMS - 1);
         assert!(early_analysis(&few, Arc::default()).is_none());
+    }
+
+    #[test]
+    fn typing_prose_keeps_the_heading_index_and_a_new_heading_rebuilds_it() {
+        let (dir, mut ws) = workspace(&[("kg/tokio.md", "# tokio\n"), ("docs/a.md", "# Notes\n")]);
+        let path = dir.path().join("docs/a.md");
+        let before = ws.analysis(true).headings;
+        ws.documents.open("a".into(), Document::new("# Notes\n".into(), 1, Some(path.clone())));
+        ws.document_changed(&path);
+        let opened = ws.analysis(true).headings;
+        ws.documents.get_mut("a").unwrap().edit(Some(8..8), "some prose");
+        ws.document_changed(&path);
+        assert!(Arc::ptr_eq(&opened, &ws.analysis(true).headings), "prose does not rebuild");
+        ws.documents.get_mut("a").unwrap().edit(Some(8..8), "\n## Tuning\n");
+        ws.document_changed(&path);
+        let after = ws.analysis(true).headings;
+        assert!(!Arc::ptr_eq(&opened, &after));
+        assert_eq!(after.map.get("tuning").len(), 1);
+        assert_eq!(opened.map.get("notes").len(), 1);
+        assert!(before.map.is_empty(), "the helper reads no documents from disk");
     }
 
     #[test]
