@@ -79,6 +79,21 @@ fn cpu_seconds() -> Option<f64> {
     (ticks > 0).then(|| (utime + stime) / ticks as f64)
 }
 
+/// Limits the C allocator to four arenas, unless `MALLOC_ARENA_MAX` says otherwise. glibc's
+/// default (eight per core) left 145 MB resident after the end-to-end session at 150k terms;
+/// four gave 127 MB at the same completion latency, while two made the threads that read,
+/// answer and write messages wait for arena locks (completion compute p50 80 µs -> 355 µs).
+/// Call before other threads start. No-op elsewhere.
+pub fn limit_allocator_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only sets a tuning parameter.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 4);
+        }
+    }
+}
+
 /// Hands memory freed after a large build (a load, a rebuild) back to the system, so resident
 /// memory reflects what is held rather than what was once needed. No-op elsewhere.
 pub fn release_free_memory() {
