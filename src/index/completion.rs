@@ -49,7 +49,7 @@ use crate::text::fold;
 pub const TRACKED_PREFIX_CHARS: usize = 12;
 /// A prefix with at least this many keys is heavy: its best entries are precomputed, because
 /// streaming its range would cost too much. Lighter prefixes stream.
-pub const HEAVY_PREFIX_KEYS: usize = 128;
+pub const HEAVY_PREFIX_KEYS: usize = 64;
 /// How many entries are precomputed per heavy prefix.
 pub const PRECOMPUTED_K: usize = 64;
 /// Queries longer than this get no fuzzy matching (automaton size grows with the query).
