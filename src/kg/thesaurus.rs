@@ -75,25 +75,28 @@ pub fn parse_thesaurus(path: &Path, text: &str) -> KgFile {
         KgFile { path: path.to_path_buf(), kind: SourceKind::Thesaurus, concepts: Vec::new(), problems: Vec::new() };
     // The typed reader takes well-formed files; anything it refuses goes through `Value`,
     // which says precisely what is wrong and keeps the good entries.
-    if let Ok(Typed { data: Some(Entries(mut data)) }) = serde_json::from_str::<Typed>(text) {
+    if let Ok(Typed { data: Some(Entries(data)) }) = serde_json::from_str::<Typed>(text) {
         // serde reads the entries in file order, as the scan finds their keys.
         let lines = data_key_lines(text);
         let lines = (lines.len() == data.len()).then_some(lines);
-        let mut data: Vec<(usize, Str, TypedEntry)> = data.drain(..).enumerate().map(|(i, (k, e))| (i, k, e)).collect();
-        // Key order, the last of equal keys kept (as a JSON object reader keeps it).
-        data.sort_by(|a, b| a.1.0.cmp(&b.1.0).then(b.0.cmp(&a.0)));
-        data.dedup_by(|later, kept| later.1.0 == kept.1.0);
-        let line_of = |i: usize| lines.as_ref().map(|l| l[i]);
-        let entries = data.iter().map(|(i, term, e)| {
+        let key = |i: u32| &*data[i as usize].0.0;
+        // Entry numbers in key order, the last of equal keys kept (as a JSON object reader
+        // keeps it): a permutation, so the entries themselves are not copied.
+        let mut order: Vec<u32> = (0..data.len() as u32).collect();
+        order.sort_by(|&a, &b| key(a).cmp(key(b)).then(b.cmp(&a)));
+        order.dedup_by(|later, kept| key(*later) == key(*kept));
+        let line_of = |i: u32| lines.as_ref().map(|l| l[i as usize]);
+        let entries = order.iter().map(|&i| {
+            let (term, e) = &data[i as usize];
             let id = e.id.as_ref().map(|id| match id {
                 Id::Number(n) => n.to_string(),
                 Id::Text(s) => s.clone(),
             });
-            (&*term.0, id, e.nterm.as_ref().map(|s| &*s.0), e.url.as_ref().map(|s| &*s.0), line_of(*i))
+            (&*term.0, id, e.nterm.as_ref().map(|s| &*s.0), e.url.as_ref().map(|s| &*s.0), line_of(i))
         });
         let name_line = |name: &str| {
-            let found = data.binary_search_by(|(_, k, _)| (*k.0).cmp(name)).ok()?;
-            line_of(data[found].0)
+            let found = order.binary_search_by(|&i| key(i).cmp(name)).ok()?;
+            line_of(order[found])
         };
         group_entries(&mut file, entries, name_line);
         return file;
