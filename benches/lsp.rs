@@ -130,7 +130,7 @@ fn main() {
     for run in ["cold", "warm"] {
         let t0 = Instant::now();
         let mut c = Client::spawn_with_cache(&[], cache.path());
-        c.initialize(&root, Value::Null, common::editor_capabilities());
+        c.initialize(&root, Value::Null, vscode_like_capabilities());
         let init = t0.elapsed();
         let uri = c.open(&root.join("notes.md"), &targets[0][..2.min(targets[0].len())]);
         let r = c.request("textDocument/completion", Client::position_params(&uri, 0, 2));
@@ -150,6 +150,17 @@ fn main() {
         println!("  {run:<28} {:>8} ms {:>12} ms {:>14} ms", ms(init), ms(first), ms(loaded));
     }
     println!("  targets: first completion ≤ 2000 ms cold, ≤ 300 ms with the persisted index");
+}
+
+/// The test client's capabilities plus the completion-list defaults that VS Code's client
+/// declares (vscode-languageclient 9: commitCharacters, editRange, insertTextFormat,
+/// insertTextMode, data), so completion answers have the shape VS Code gets.
+fn vscode_like_capabilities() -> Value {
+    let mut caps = common::editor_capabilities();
+    caps["textDocument"]["completion"]["completionList"] = json!({
+        "itemDefaults": ["commitCharacters", "editRange", "insertTextFormat", "insertTextMode", "data"]
+    });
+    caps
 }
 
 fn session(mut c: Client, root: &std::path::Path, targets: &[String], soak: u64) {

@@ -73,7 +73,9 @@ fn completion_replaces_the_typed_phrase_and_keeps_server_order() {
     );
     let sort: Vec<&str> = r["items"].as_array().unwrap().iter().map(|i| i["sortText"].as_str().unwrap()).collect();
     assert!(sort.windows(2).all(|w| w[0] < w[1]), "{sort:?}");
-    assert!(r["items"].as_array().unwrap().iter().all(|i| i["filterText"] == i["label"]));
+    // Prefix matches filter by their label, as clients do by default.
+    assert!(r["items"].as_array().unwrap().iter().all(|i| i.get("filterText").is_none()), "{r}");
+    assert!(r.get("itemDefaults").is_none(), "only for clients that declare itemDefaults: {r}");
     assert_eq!(r["isIncomplete"], false);
 
     // A synonym names its concept.
@@ -82,6 +84,74 @@ fn completion_replaces_the_typed_phrase_and_keeps_server_order() {
     assert_eq!(r["items"][0]["label"], "executor");
     assert_eq!(r["items"][0]["detail"], "async runtime");
     assert_eq!(r["items"][0]["labelDetails"]["description"], "async runtime");
+}
+
+#[test]
+fn completion_list_defaults_the_common_edit_range_for_clients_that_take_it() {
+    let ws = Workspace::new(&[
+        (".kg-ls.toml", b"[kg]\npaths = [\"kg\"]\n".as_slice()),
+        ("kg/async runtime.md", b"# async runtime\n\nRuns futures.\n"),
+        ("kg/rust.md", b"# rust\n\nA language.\n\nsynonyms:: rustlang\n"),
+        ("kg/runtime.md", b"# runtime\n\nWhere code runs.\n"),
+    ]);
+    let mut c = Client::spawn(&[]);
+    let mut caps = editor_capabilities();
+    caps["textDocument"]["completion"]["completionList"] =
+        json!({"itemDefaults": ["commitCharacters", "editRange", "data"]});
+    c.initialize(&ws.root(), Value::Null, caps);
+    let uri = c.open(&ws.path("docs/a.md"), "We use async ru");
+    let r = c.request("textDocument/completion", Client::position_params(&uri, 0, 15));
+    // Most items replace "ru"; the phrase match replaces "async ru" and keeps its own edit.
+    assert_eq!(
+        r["itemDefaults"]["editRange"],
+        json!({"start": {"line": 0, "character": 13}, "end": {"line": 0, "character": 15}}),
+        "{r}"
+    );
+    let items = r["items"].as_array().unwrap();
+    assert_eq!(items[0]["label"], "async runtime");
+    assert_eq!(items[0]["textEdit"]["range"]["start"]["character"], 7, "{r}");
+    let defaulted: Vec<&str> =
+        items.iter().filter(|i| i.get("textEdit").is_none()).map(|i| i["label"].as_str().unwrap()).collect();
+    assert_eq!(defaulted, ["rust", "runtime", "rustlang"], "{r}");
+}
+
+#[test]
+fn typo_completions_filter_by_the_typed_text() {
+    let ws = small();
+    let mut c = Client::start(&ws.root(), Value::Null);
+    // A client filtering "rutnime" against the label "runtime" would hide the item.
+    let uri = c.open(&ws.path("docs/a.md"), "the tokio rutnime");
+    let r = c.request("textDocument/completion", Client::position_params(&uri, 0, 17));
+    let item = r["items"].as_array().unwrap().iter().find(|i| i["label"] == "tokio runtime").expect("typo match");
+    assert_eq!(item["filterText"], "tokio rutnime", "{r}");
+    assert_eq!(item["textEdit"]["newText"], "tokio runtime");
+}
+
+#[test]
+fn a_completion_waiting_for_the_first_load_can_be_cancelled() {
+    // A graph big enough that its load is still running when the requests arrive.
+    let graph = kg_ls::synth::generate(&kg_ls::synth::GenConfig::new(30_000));
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    graph.write_thesaurus(&root.join("kg.json")).unwrap();
+    std::fs::write(root.join(".kg-ls.toml"), "[kg]\npaths = [\"kg.json\"]\n").unwrap();
+
+    let mut c = Client::spawn(&[]);
+    c.initialize(&root, Value::Null, editor_capabilities());
+    let uri = file_uri(&root.join("notes.md"));
+    c.send_all(&[
+        json!({"jsonrpc": "2.0", "method": "textDocument/didOpen",
+               "params": {"textDocument": {"uri": uri, "languageId": "markdown", "version": 1, "text": "a"}}}),
+        json!({"jsonrpc": "2.0", "id": "slow", "method": "textDocument/completion",
+               "params": Client::position_params(&uri, 0, 1)}),
+        json!({"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": "slow"}}),
+    ]);
+    let r = c.response(&json!("slow"));
+    assert_eq!(r["error"]["code"], -32800, "{r}");
+    // Later requests are answered once the graph is loaded.
+    let r = c.request("textDocument/completion", Client::position_params(&uri, 0, 1));
+    assert!(!r["items"].as_array().unwrap().is_empty(), "{r}");
+    assert_eq!(c.shutdown_and_exit().code(), Some(0));
 }
 
 #[test]

@@ -2,8 +2,9 @@
 //!
 //! [`run_stdio`] wires the server to stdin/stdout (each on its own thread, see [`stdio`]) with a
 //! raised concurrency level (so slow requests cannot keep `$/cancelRequest` from being read) and
-//! the wire-order text-sync wrapper.
+//! the wire-order text-sync wrapper, which also answers completion (see [`completion`]).
 
+mod completion;
 mod convert;
 mod search;
 mod server;
@@ -27,13 +28,18 @@ pub async fn run_stdio() -> i32 {
     let (service, socket) = LspService::build(move |client| server::Server::new(client, s))
         .custom_method("kg-ls/searchStats", server::Server::search_stats)
         .finish();
-    let service = sync::SyncService { inner: service, session: session.clone() };
     let (input, (output, written)) = match stdio::input().and_then(|i| Ok((i, stdio::output()?))) {
         Ok(io) => io,
         Err(e) => {
             eprintln!("kg-ls: cannot start the threads for standard input and output: {e}");
             return 1;
         }
+    };
+    let service = sync::SyncService {
+        inner: service,
+        session: session.clone(),
+        replies: output.replies(),
+        running: Arc::default(),
     };
     Server::new(input, output, socket).concurrency_level(CONCURRENCY).serve(service).await;
     // The output is dropped with the server: wait until the last answers are written.

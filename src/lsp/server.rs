@@ -40,6 +40,8 @@ struct ClientInfo {
     settings_problem: Option<String>,
     hover_markdown: bool,
     completion_markdown: bool,
+    /// The client takes `itemDefaults.editRange` on completion lists.
+    completion_edit_range_default: bool,
     work_done_progress: bool,
     /// The client can register file watchers at run time.
     dynamic_watchers: bool,
@@ -121,6 +123,10 @@ impl Session {
         self.client_info.get().cloned().unwrap_or_default()
     }
 
+    pub(super) fn completion_edit_range_default(&self) -> bool {
+        self.client_info.get().is_some_and(|i| i.completion_edit_range_default)
+    }
+
     /// Waits for the first load, then returns a snapshot and the open document at `uri`.
     async fn snapshot(&self, uri: Option<&Uri>, with_headings: bool) -> (Analysis, Option<Document>) {
         let mut ready = self.ready.subscribe();
@@ -132,7 +138,7 @@ impl Session {
 
     /// A snapshot for completion: as soon as the persisted index is open (or the first load
     /// ends), with edits applied through a delta rather than a rebuild.
-    async fn completion_snapshot(&self, uri: &Uri) -> (Analysis, Option<Document>) {
+    pub(super) async fn completion_snapshot(&self, uri: &Uri) -> (Analysis, Option<Document>) {
         let mut ready = self.ready.subscribe();
         let mut early = self.early_ready.subscribe();
         tokio::select! {
@@ -277,6 +283,13 @@ impl LanguageServer for Server {
             .and_then(|c| c.completion_item.as_ref())
             .and_then(|i| i.documentation_format.as_ref())
             .is_some_and(|f| f.contains(&MarkupKind::Markdown));
+        let completion_edit_range_default = caps
+            .text_document
+            .as_ref()
+            .and_then(|t| t.completion.as_ref())
+            .and_then(|c| c.completion_list.as_ref())
+            .and_then(|l| l.item_defaults.as_ref())
+            .is_some_and(|d| d.iter().any(|p| p == "editRange"));
         let work_done_progress = caps.window.as_ref().and_then(|w| w.work_done_progress).unwrap_or(false);
         let dynamic_watchers = caps
             .workspace
@@ -307,6 +320,7 @@ impl LanguageServer for Server {
             settings_problem,
             hover_markdown,
             completion_markdown,
+            completion_edit_range_default,
             work_done_progress,
             dynamic_watchers,
         });
@@ -399,52 +413,8 @@ impl LanguageServer for Server {
         }
     }
 
-    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
-        let tdp = params.text_document_position;
-        let (a, doc) = self.session.completion_snapshot(&tdp.text_document.uri).await;
-        let Some(doc) = doc else { return Ok(None) };
-        let enc = self.session.encoding();
-        let limit = self
-            .session
-            .workspace()
-            .config
-            .as_ref()
-            .map_or(workspace::DEFAULT_COMPLETION_LIMIT, |c| c.completion_limit);
-        let offset = convert::offset(&doc.text, &doc.line_index, tdp.position, enc);
-        let result = a.completions(&doc.text, offset, limit);
-        let items = result
-            .items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| {
-                let canonical = &*item.canonical;
-                // Concepts edited since the last full build are not in the graph yet.
-                let path =
-                    (item.concept.0 as usize) < a.graph.len() && a.graph.concept(item.concept).name() == canonical;
-                let path = path.then(|| a.graph.concept(item.concept).path.to_string_lossy().into_owned());
-                let range = convert::range(&doc.text, &doc.line_index, item.replace.clone(), enc);
-                CompletionItem {
-                    label: item.term.to_string(),
-                    label_details: (*item.term != *canonical)
-                        .then(|| CompletionItemLabelDetails { detail: None, description: Some(canonical.to_string()) }),
-                    kind: Some(CompletionItemKind::TEXT),
-                    detail: Some(canonical.to_string()),
-                    sort_text: Some(format!("{i:05}")),
-                    filter_text: Some(item.term.to_string()),
-                    text_edit: Some(CompletionTextEdit::Edit(TextEdit { range, new_text: item.term.to_string() })),
-                    command: Some(Command {
-                        title: String::new(),
-                        command: ACCEPT_COMMAND.to_string(),
-                        arguments: Some(vec![serde_json::json!(&*item.term), serde_json::json!(canonical)]),
-                    }),
-                    // Documentation is rendered on `completionItem/resolve`, for the item shown.
-                    data: Some(serde_json::json!({"concept": canonical, "path": path})),
-                    ..Default::default()
-                }
-            })
-            .collect();
-        Ok(Some(CompletionResponse::List(CompletionList { is_incomplete: result.incomplete, items })))
-    }
+    // `textDocument/completion` is answered by the text-sync wrapper (see `completion.rs`):
+    // tower-lsp's typed handler would go through a `serde_json::Value` of every item.
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let tdp = params.text_document_position_params;

@@ -75,6 +75,27 @@ pub struct Output {
     tx: mpsc::UnboundedSender<Vec<u8>>,
 }
 
+impl Output {
+    /// A handle that queues whole messages for the writer thread beside this output.
+    pub fn replies(&self) -> Replies {
+        Replies { tx: self.tx.clone() }
+    }
+}
+
+/// Queues complete, framed messages for the writer thread. Every write of [`Output`] is taken
+/// whole, so messages from both never interleave.
+#[derive(Clone, Debug)]
+pub struct Replies {
+    tx: mpsc::UnboundedSender<Vec<u8>>,
+}
+
+impl Replies {
+    /// Queues `frame`; false when the writer has stopped (the client is gone).
+    pub fn send(&self, frame: Vec<u8>) -> bool {
+        self.tx.send(frame).is_ok()
+    }
+}
+
 /// Signals that the writer thread has written everything and ended.
 pub struct WriterDone(std::sync::mpsc::Receiver<()>);
 

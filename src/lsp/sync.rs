@@ -8,17 +8,28 @@
 //!
 //! It is also where every request's latency is measured for the monitor: from the moment the
 //! read loop hands the message over to the moment its response is ready to be written.
+//!
+//! Completion requests are answered here, around tower-lsp (see [`super::completion`]), with
+//! their own `$/cancelRequest` handling: a completion waiting for the first load is dropped
+//! when the editor cancels it, as tower-lsp would.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+use serde::Deserialize;
+use tokio::sync::oneshot;
 use tower::Service;
-use tower_lsp_server::jsonrpc::{ErrorCode, Request, Response};
-use tower_lsp_server::ls_types::{DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams};
+use tower_lsp_server::jsonrpc::{self, ErrorCode, Id, Request, Response};
+use tower_lsp_server::ls_types::{
+    CancelParams, CompletionParams, DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
+    NumberOrString,
+};
 
-use super::convert;
 use super::server::Session;
+use super::stdio::Replies;
+use super::{completion, convert};
 use crate::perf::Outcome;
 use crate::workspace::Document;
 
@@ -26,12 +37,17 @@ use crate::workspace::Document;
 pub struct SyncService<S> {
     pub inner: S,
     pub session: Arc<Session>,
+    /// Where completion answers go, beside tower-lsp's own output.
+    pub replies: Replies,
+    /// Completions being answered here, by request id, with their cancel signal.
+    pub running: Arc<Mutex<HashMap<Id, oneshot::Sender<()>>>>,
 }
 
 impl<S> Service<Request> for SyncService<S>
 where
     S: Service<Request, Response = Option<Response>>,
     S::Future: Send + 'static,
+    S::Error: 'static,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -44,6 +60,12 @@ where
     fn call(&mut self, req: Request) -> Self::Future {
         if self.session.is_initialized() && apply_text_sync(&self.session, &req) {
             self.session.schedule_rebuild();
+        }
+        if req.method() == "$/cancelRequest" {
+            self.cancel_completion(&req);
+        }
+        if let Some(answer) = self.answer_completion(&req) {
+            return answer;
         }
         let timed = req.id().is_some().then(|| (req.method().to_string(), Instant::now()));
         let monitor = self.session.monitor.clone();
@@ -62,6 +84,58 @@ where
             result
         })
     }
+}
+
+impl<S> SyncService<S> {
+    /// Answers a completion request around tower-lsp, unless tower-lsp must answer it: before
+    /// `initialize`, after `shutdown`, or with malformed params (an error response).
+    fn answer_completion<E: 'static>(&self, req: &Request) -> Option<CompletionFuture<E>> {
+        if req.method() != "textDocument/completion" || !self.session.is_initialized() || self.session.is_shut_down() {
+            return None;
+        }
+        let id = req.id()?.clone();
+        let params = CompletionParams::deserialize(req.params()?).ok()?;
+        let start = Instant::now();
+        let (cancel, cancelled) = oneshot::channel();
+        lock(&self.running).insert(id.clone(), cancel);
+        let (session, replies, running) = (self.session.clone(), self.replies.clone(), self.running.clone());
+        Some(Box::pin(async move {
+            let body = tokio::select! {
+                // A cancel that arrived before the answer was ready wins.
+                biased;
+                Ok(()) = cancelled => None,
+                body = completion::reply(&session, &id, params) => Some(body),
+            };
+            lock(&running).remove(&id);
+            let outcome = if body.is_some() { Outcome::Ok } else { Outcome::Cancelled };
+            let body = body.unwrap_or_else(|| {
+                let cancelled = Response::from_error(id, jsonrpc::Error::request_cancelled());
+                serde_json::to_vec(&cancelled).expect("an error response serializes")
+            });
+            // A client that is gone gets nothing; the read loop ends on its own.
+            replies.send(completion::frame(&body));
+            session.monitor.record("textDocument/completion", start.elapsed(), outcome);
+            Ok(None)
+        }))
+    }
+
+    /// Signals a completion answered here that the client cancelled.
+    fn cancel_completion(&self, req: &Request) {
+        let Some(Ok(p)) = req.params().map(CancelParams::deserialize) else { return };
+        let id = match p.id {
+            NumberOrString::Number(n) => Id::Number(n.into()),
+            NumberOrString::String(s) => Id::String(s),
+        };
+        if let Some(cancel) = lock(&self.running).remove(&id) {
+            let _ = cancel.send(());
+        }
+    }
+}
+
+type CompletionFuture<E> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Option<Response>, E>> + Send>>;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Applies a text-sync notification; returns whether the workspace now has knowledge-graph

@@ -191,8 +191,9 @@ describe(`kg-ls over vscode-languageserver-protocol (${path.relative(process.cwd
     const items = Array.isArray(list) ? list : list?.items ?? [];
     assert.ok(items.length > 0, 'no completion items');
     assert.equal(items[0].label, 'async runtime');
-    // The edit replaces both typed words.
-    const range = items[0].textEdit?.range ?? items[0].textEdit?.replace;
+    // The edit replaces both typed words: the item's own edit, else the list's default
+    // (this client declares itemDefaults.editRange, as VS Code does).
+    const range = items[0].textEdit?.range ?? items[0].textEdit?.replace ?? list.itemDefaults?.editRange;
     assert.deepEqual(range, { start: { line: 0, character: text.length - 'async ru'.length }, end: { line: 0, character: text.length } });
   });
 

@@ -1,0 +1,217 @@
+//! `textDocument/completion`, answered without tower-lsp's `serde_json::Value` round trip.
+//!
+//! tower-lsp-server turns every handler's result into a `serde_json::Value` (a `BTreeMap` per
+//! object, eight per item) and serializes that again for the wire. In the end-to-end typing
+//! storm this cost more than the completion itself: 45% of the server's CPU went to building,
+//! writing and freeing those values, 14% to the engine. So the text-sync wrapper hands
+//! completion requests to [`reply`], which serializes borrowed data once, straight into the
+//! response frame.
+//!
+//! The reply also carries `itemDefaults.editRange` (LSP 3.17, which `ls_types::CompletionList`
+//! cannot express) when the client supports it: items that replace the common span then need
+//! no text edit of their own.
+//!
+//! Owns the shape of completion items; must not compute completions (one call to
+//! [`Analysis::completions`](crate::analysis::Analysis::completions)) nor hold the workspace
+//! lock while it serializes.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::ops::Range as Span;
+
+use serde::Serialize;
+use tower_lsp_server::jsonrpc::Id;
+use tower_lsp_server::ls_types::{CompletionItemKind, CompletionParams, Range};
+
+use super::convert;
+use super::server::{ACCEPT_COMMAND, Session};
+use crate::index::MatchKind;
+use crate::workspace;
+
+/// The whole response message for the completion request `id`, without its header.
+pub async fn reply(session: &Session, id: &Id, params: CompletionParams) -> Vec<u8> {
+    let tdp = params.text_document_position;
+    let (a, doc) = session.completion_snapshot(&tdp.text_document.uri).await;
+    let mut out = Vec::with_capacity(8 * 1024);
+    let Some(doc) = doc else {
+        write_message(&mut out, id, &None::<()>);
+        return out;
+    };
+    let enc = session.encoding();
+    let limit = session.workspace().config.as_ref().map_or(workspace::DEFAULT_COMPLETION_LIMIT, |c| c.completion_limit);
+    let offset = convert::offset(&doc.text, &doc.line_index, tdp.position, enc);
+    let result = a.completions(&doc.text, offset, limit);
+
+    // The span most items replace becomes the list's default, when the client takes one.
+    let common = session.completion_edit_range_default().then(|| most_common(result.items.iter().map(|i| &i.replace)));
+    let common = common.flatten();
+    let range = |span: &Span<usize>| convert::range(&doc.text, &doc.line_index, span.clone(), enc);
+
+    let paths: Vec<Option<Cow<'_, str>>> = result
+        .items
+        .iter()
+        .map(|item| {
+            // Concepts edited since the last full build are not in the graph yet.
+            let known =
+                (item.concept.0 as usize) < a.graph.len() && a.graph.concept(item.concept).name() == &*item.canonical;
+            known.then(|| a.graph.concept(item.concept).path.to_string_lossy())
+        })
+        .collect();
+    let items: Vec<Item<'_>> = result
+        .items
+        .iter()
+        .zip(&paths)
+        .enumerate()
+        .map(|(i, (item, path))| {
+            let (term, canonical) = (&*item.term, &*item.canonical);
+            Item {
+                label: term,
+                label_details: (term != canonical).then_some(LabelDetails { description: canonical }),
+                kind: CompletionItemKind::TEXT,
+                detail: canonical,
+                sort_text: SortText(i),
+                // A typo or an abbreviation does not match the typed text the way clients
+                // filter (VS Code drops "photosynthesis" for "photosinthesis"): filter it by
+                // the typed text itself, so the server's ranking is what the user sees.
+                filter_text: (!matches!(item.kind, MatchKind::Exact | MatchKind::Prefix))
+                    .then(|| &doc.text[item.replace.clone()]),
+                text_edit: (common.as_ref() != Some(&item.replace))
+                    .then(|| TextEdit { range: range(&item.replace), new_text: term }),
+                command: Command { title: "", command: ACCEPT_COMMAND, arguments: [term, canonical] },
+                // Documentation is rendered on `completionItem/resolve`, for the item shown.
+                data: Data { concept: canonical, path: path.as_deref() },
+            }
+        })
+        .collect();
+    let list = List {
+        is_incomplete: result.incomplete,
+        item_defaults: common.map(|span| ItemDefaults { edit_range: range(&span) }),
+        items,
+    };
+    write_message(&mut out, id, &Some(list));
+    out
+}
+
+/// The span that occurs most often (the first of equals), if any.
+fn most_common<'a>(spans: impl Iterator<Item = &'a Span<usize>>) -> Option<Span<usize>> {
+    let mut counts: Vec<(&Span<usize>, usize)> = Vec::new();
+    for span in spans {
+        match counts.iter_mut().find(|(s, _)| *s == span) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((span, 1)),
+        }
+    }
+    let best = counts.iter().map(|(_, n)| *n).max()?;
+    counts.into_iter().find(|(_, n)| *n == best).map(|(s, _)| s.clone())
+}
+
+/// Frames a message's `body` as the protocol's base layer does: a `Content-Length` header and the body.
+pub fn frame(body: &[u8]) -> Vec<u8> {
+    let mut framed = String::with_capacity(32);
+    let _ = write!(framed, "Content-Length: {}\r\n\r\n", body.len());
+    let mut framed = framed.into_bytes();
+    framed.extend_from_slice(body);
+    framed
+}
+
+fn write_message<T: Serialize>(out: &mut Vec<u8>, id: &Id, result: &T) {
+    #[derive(Serialize)]
+    struct Message<'a, T> {
+        jsonrpc: &'static str,
+        result: &'a T,
+        id: &'a Id,
+    }
+    serde_json::to_writer(out, &Message { jsonrpc: "2.0", result, id })
+        .expect("completion items serialize: plain strings and numbers");
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct List<'a> {
+    is_incomplete: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    item_defaults: Option<ItemDefaults>,
+    items: Vec<Item<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ItemDefaults {
+    edit_range: Range,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Item<'a> {
+    label: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    label_details: Option<LabelDetails<'a>>,
+    kind: CompletionItemKind,
+    detail: &'a str,
+    sort_text: SortText,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    filter_text: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text_edit: Option<TextEdit<'a>>,
+    command: Command<'a>,
+    data: Data<'a>,
+}
+
+#[derive(Serialize)]
+struct LabelDetails<'a> {
+    description: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TextEdit<'a> {
+    range: Range,
+    new_text: &'a str,
+}
+
+#[derive(Serialize)]
+struct Command<'a> {
+    title: &'static str,
+    command: &'static str,
+    arguments: [&'a str; 2],
+}
+
+/// What `completionItem/resolve` needs to find the concept again.
+#[derive(Serialize)]
+struct Data<'a> {
+    concept: &'a str,
+    path: Option<&'a str>,
+}
+
+/// The item's rank as a fixed-width string, so clients keep the server's order.
+struct SortText(usize);
+
+impl Serialize for SortText {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("{:05}", self.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_most_common_span_wins_and_ties_go_to_the_first() {
+        let spans = [3..5, 0..5, 0..5, 3..5, 3..5];
+        assert_eq!(most_common(spans.iter()), Some(3..5));
+        let spans = [0..5, 3..5];
+        assert_eq!(most_common(spans.iter()), Some(0..5));
+        assert_eq!(most_common([].iter()), None);
+    }
+
+    #[test]
+    fn a_message_is_one_json_object_behind_its_length() {
+        let mut body = Vec::new();
+        write_message(&mut body, &Id::Number(7), &None::<()>);
+        assert_eq!(
+            String::from_utf8(frame(&body)).unwrap(),
+            "Content-Length: 38\r\n\r\n{\"jsonrpc\":\"2.0\",\"result\":null,\"id\":7}"
+        );
+    }
+}
