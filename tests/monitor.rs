@@ -29,7 +29,7 @@ fn stats_report_methods_process_figures_and_the_workspace() {
     // Process figures arrive with the first sample after the load.
     let mut s = stats(&mut c);
     for _ in 0..200 {
-        if s["process"]["cpu_percent"].is_number() {
+        if s["process"]["cpu_percent"].is_number() && s["background"]["loading"] == false {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
@@ -43,6 +43,9 @@ fn stats_report_methods_process_figures_and_the_workspace() {
     assert!(completion["p99_us"].as_u64().unwrap() >= completion["p50_us"].as_u64().unwrap());
     assert!(s["process"]["rss_bytes"].as_u64().unwrap() > 1 << 20, "{s:#}");
     assert!(s["process"]["cpu_percent"].is_number(), "{s:#}");
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    assert!(s["process"]["heap_in_use_bytes"].as_u64().unwrap() > 100_000, "{s:#}");
+    assert_eq!(s["background"], json!({"loading": false, "rebuilding": false}), "{s:#}");
     assert_eq!(s["workspace"]["concepts"], 2);
     assert!(s["gauges"].as_array().unwrap().iter().any(|g| g[0] == "index.completion_fst_bytes"));
     assert!(s["requests"].as_u64().unwrap() >= 32);

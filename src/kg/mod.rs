@@ -192,8 +192,10 @@ pub struct Graph {
 
 impl Graph {
     /// Builds the graph from parsed files, in the order given.
-    pub fn build<'a>(files: impl IntoIterator<Item = &'a Arc<KgFile>>) -> Graph {
-        let mut concepts = Vec::new();
+    pub fn build<'a>(files: impl IntoIterator<Item = &'a Arc<KgFile>, IntoIter: Clone>) -> Graph {
+        let files = files.into_iter();
+        // Sized up front: doubling would leave up to half the vector unused for good.
+        let mut concepts = Vec::with_capacity(files.clone().map(|f| f.concepts.len()).sum());
         for file in files {
             let path: Arc<Path> = Arc::from(file.path.as_path());
             for index in 0..file.concepts.len() as u32 {

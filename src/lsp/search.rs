@@ -123,8 +123,8 @@ impl Engine {
             None => (None, None),
         };
         let index = SearchIndex {
-            concepts: old_concepts.unwrap_or_else(|| Arc::new(ConceptService::new(analysis.clone()))),
-            headings: old_headings.unwrap_or_else(|| Arc::new(HeadingService::new(analysis.clone()))),
+            concepts: old_concepts.unwrap_or_else(|| Arc::new(ConceptService::new(analysis))),
+            headings: old_headings.unwrap_or_else(|| Arc::new(HeadingService::new(analysis))),
         };
         *slot = Some((terms, headings, index.clone()));
         index

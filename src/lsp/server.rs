@@ -176,9 +176,8 @@ impl Session {
                 let Ok(rebuilt) = tokio::task::spawn_blocking(move || job.run()).await else { return };
                 if session.workspace().install(rebuilt) {
                     tracing::debug!("background rebuild installed");
-                    // The old snapshot goes once requests holding it finish; trimming now
-                    // returns what the build itself used.
-                    let _ = tokio::task::spawn_blocking(crate::perf::process::release_free_memory).await;
+                    // The search dictionaries still hold the old graph: replace them too.
+                    session.prepare_search().await;
                     return;
                 }
             }
@@ -201,6 +200,20 @@ impl Session {
             |c| (c.roots.clone(), c.search.clone(), c.symbol_limit),
         );
         search::Snapshot { analysis, generation: ws.generation(), roots, overlays, config, limit }
+    }
+
+    /// Builds the search dictionaries of the current snapshot in the background (rather than
+    /// on the next `workspace/symbol`), which also lets the previous snapshot's graph go, then
+    /// returns the memory the builds used to the system.
+    async fn prepare_search(&self) {
+        let snap = self.search_snapshot().await;
+        let host = self.search().clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            host.prepare(&snap);
+            drop(snap);
+            crate::perf::process::release_free_memory();
+        })
+        .await;
     }
 
     /// Whether a change to `path` can change search results: any file under a root.
@@ -483,6 +496,18 @@ impl LanguageServer for Server {
                     let mut ws = self.session.workspace();
                     ws.loaded().then(|| ws.stats())
                 };
+                if let Some(obj) = value.as_object_mut() {
+                    let running = |slot: &Mutex<Option<JoinHandle<()>>>| {
+                        slot.lock().unwrap_or_else(|e| e.into_inner()).as_ref().is_some_and(|h| !h.is_finished())
+                    };
+                    obj.insert(
+                        "background".to_string(),
+                        serde_json::json!({
+                            "loading": running(&self.session.loader),
+                            "rebuilding": running(&self.session.rebuild),
+                        }),
+                    );
+                }
                 if let (Some(obj), Some(ws)) = (value.as_object_mut(), ws) {
                     obj.insert(
                         "workspace".to_string(),
@@ -627,15 +652,7 @@ impl Server {
                     .show_message(MessageType::WARNING, "kg-ls: the knowledge graph is empty: no concepts were loaded")
                     .await;
             }
-            // Build the search dictionaries now rather than on the first workspace/symbol.
-            let snap = session.search_snapshot().await;
-            let host = session.search().clone();
-            let _ = tokio::task::spawn_blocking(move || {
-                host.prepare(&snap);
-                drop(snap);
-                crate::perf::process::release_free_memory();
-            })
-            .await;
+            session.prepare_search().await;
         });
         if let Some(old) = self.session.loader.lock().unwrap_or_else(|e| e.into_inner()).replace(handle) {
             old.abort();

@@ -125,10 +125,7 @@ pub struct SearchIndex {
 
 impl SearchIndex {
     pub fn new(a: &Analysis) -> SearchIndex {
-        SearchIndex {
-            concepts: Arc::new(ConceptService::new(a.clone())),
-            headings: Arc::new(HeadingService::new(a.clone())),
-        }
+        SearchIndex { concepts: Arc::new(ConceptService::new(a)), headings: Arc::new(HeadingService::new(a)) }
     }
 
     /// Concept and heading hits, computed on this thread without a deadline: for the query

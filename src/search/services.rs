@@ -1,13 +1,18 @@
 //! The dictionary services: concepts (names and synonyms) and markdown headings.
 //!
-//! Each holds an immutable [`Analysis`] snapshot and a [`Dictionary`] of its keys, finds the
+//! Each holds the immutable index it reads (shared with the [`Analysis`] it was built from, but
+//! not the rest of that snapshot, which a rebuild must be able to free) and a [`Dictionary`]
+//! of its keys, finds the
 //! matching keys with their quality, keeps the best few, and reports them as one batch ranked
 //! best first. No I/O, no protocol types.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::{Control, Dictionary, Hit, HitKind, Quality, Query, SearchService, Stop, rank};
 use crate::analysis::Analysis;
+use crate::index::{HeadingIndex, TermIndex};
+use crate::kg::Graph;
 
 /// Keys kept per service before expanding them to hits: enough for any cap after dedup.
 fn keep(limit: usize) -> usize {
@@ -24,14 +29,15 @@ fn best(found: HashMap<String, Quality>, limit: usize) -> Vec<(String, Quality)>
 
 /// Concept names and synonyms.
 pub struct ConceptService {
-    analysis: Analysis,
+    graph: Arc<Graph>,
+    terms: Arc<TermIndex>,
     dict: Dictionary,
 }
 
 impl ConceptService {
-    pub fn new(analysis: Analysis) -> ConceptService {
+    pub fn new(analysis: &Analysis) -> ConceptService {
         let dict = Dictionary::build(&analysis.terms.map);
-        ConceptService { analysis, dict }
+        ConceptService { graph: analysis.graph.clone(), terms: analysis.terms.clone(), dict }
     }
 }
 
@@ -42,15 +48,14 @@ impl SearchService for ConceptService {
 
     fn search(&self, query: &Query, ctl: &mut Control<'_>) -> Result<(), Stop> {
         let found = self.dict.candidates(&query.folded, ctl)?;
-        let a = &self.analysis;
         let mut hits = Vec::new();
         for (key, quality) in best(found, query.limit) {
             if hits.len() >= 4 * keep(query.limit) {
                 break;
             }
-            for r in a.terms.map.get(&key) {
+            for r in self.terms.map.get(&key) {
                 ctl.step()?;
-                let c = a.graph.concept(r.concept);
+                let c = self.graph.concept(r.concept);
                 let term = c.term(r.term as usize).unwrap_or_default();
                 hits.push(Hit {
                     name: term.to_string(),
@@ -71,14 +76,14 @@ impl SearchService for ConceptService {
 
 /// Headings of the workspace's markdown documents.
 pub struct HeadingService {
-    analysis: Analysis,
+    headings: Arc<HeadingIndex>,
     dict: Dictionary,
 }
 
 impl HeadingService {
-    pub fn new(analysis: Analysis) -> HeadingService {
+    pub fn new(analysis: &Analysis) -> HeadingService {
         let dict = Dictionary::build(&analysis.headings.map);
-        HeadingService { analysis, dict }
+        HeadingService { headings: analysis.headings.clone(), dict }
     }
 }
 
@@ -95,7 +100,7 @@ impl SearchService for HeadingService {
                 break;
             }
             // A common heading recurs in many files: diversity wants only a few of them.
-            for h in self.analysis.headings.map.get(&key).iter().take(keep(query.limit)) {
+            for h in self.headings.map.get(&key).iter().take(keep(query.limit)) {
                 ctl.step()?;
                 hits.push(Hit {
                     name: h.text.to_string(),
