@@ -21,7 +21,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         None | Some("--stdio") => {
-            kg_ls::perf::process::limit_allocator_arenas();
+            kg_ls::perf::process::tune_allocator();
             init_logging();
             let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
                 Ok(r) => r,
@@ -44,7 +44,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some("query") => {
-            kg_ls::perf::process::limit_allocator_arenas();
+            kg_ls::perf::process::tune_allocator();
             init_logging();
             match kg_ls::query::run(&args[1..], &mut |w| eprintln!("{w}")) {
                 Ok(out) => {

@@ -345,6 +345,7 @@ mod tests {
             rss_bytes: Some(5000),
             peak_rss_bytes: Some(6000),
             cpu_percent: Some(1.0),
+            ..Default::default()
         });
         let alerts = m.check_alerts(&budget);
         let keys: Vec<&str> = alerts.iter().map(|a| a.key.as_str()).collect();
@@ -364,6 +365,7 @@ mod tests {
                 rss_bytes: Some(i),
                 peak_rss_bytes: None,
                 cpu_percent: None,
+                ..Default::default()
             });
         }
         assert_eq!(m.samples.lock().unwrap().len(), 3);
