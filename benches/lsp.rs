@@ -120,14 +120,20 @@ fn main() {
     write_documents(&root, &docs).unwrap();
     println!("generated in {:.1} s", t.elapsed().as_secs_f64());
 
-    let cache = tempfile::tempdir().unwrap();
     let mut rng = Rng::new(99);
     let mut sample = graph.frequency_sampler();
     let targets: Vec<String> = (0..400).map(|_| graph.terms[sample(&mut rng)].text.clone()).collect();
 
-    // Start-up, cold (no persisted index) and warm (persisted index from the cold run).
+    // Start-up, cold (no persisted index) and warm (the persisted index of the last cold run),
+    // three of each on a shared machine: the summary quotes medians. The last warm server goes
+    // on to the session.
+    const RUNS: usize = 3;
     let mut startups = Vec::new();
-    for run in ["cold", "warm"] {
+    let mut cache = tempfile::tempdir().unwrap();
+    for (i, run) in std::iter::repeat_n("cold", RUNS).chain(std::iter::repeat_n("warm", RUNS)).enumerate() {
+        if run == "cold" {
+            cache = tempfile::tempdir().unwrap();
+        }
         let t0 = Instant::now();
         let mut c = Client::spawn_with_cache(&[], cache.path());
         c.initialize(&root, Value::Null, vscode_like_capabilities());
@@ -139,15 +145,24 @@ fn main() {
         c.wait_for("$/progress", |p| p["value"]["kind"] == "end");
         let loaded = t0.elapsed();
         startups.push((run, init, first, loaded));
-        if run == "warm" {
+        if i == 2 * RUNS - 1 {
             session(c, &root, &targets, soak);
         } else {
             c.shutdown_and_exit();
         }
     }
     println!("\nstart-up (spawn → …)          initialize   first completion   indexing done");
-    for (run, init, first, loaded) in startups {
-        println!("  {run:<28} {:>8} ms {:>12} ms {:>14} ms", ms(init), ms(first), ms(loaded));
+    for (run, init, first, loaded) in &startups {
+        println!("  {run:<28} {:>8} ms {:>12} ms {:>14} ms", ms(*init), ms(*first), ms(*loaded));
+    }
+    for run in ["cold", "warm"] {
+        let mut firsts: Vec<Duration> = startups.iter().filter(|s| s.0 == run).map(|s| s.2).collect();
+        firsts.sort();
+        println!(
+            "  {run} first completion: median {} ms, max {} ms over {RUNS} starts",
+            ms(firsts[firsts.len() / 2]),
+            ms(*firsts.last().unwrap())
+        );
     }
     println!("  targets: first completion ≤ 2000 ms cold, ≤ 300 ms with the persisted index");
 }

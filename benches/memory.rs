@@ -89,6 +89,8 @@ fn rss_mb() -> String {
 }
 
 fn main() {
+    // The allocator as the server sets it, so the RSS column is the server's.
+    kg_ls::perf::process::tune_allocator();
     let (terms, files) = match std::env::var("KG_LS_BENCH").as_deref() {
         Ok("large") => (1_000_000, 20_000),
         Ok("small") => (20_000, 1_000),

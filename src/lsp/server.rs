@@ -588,16 +588,19 @@ impl Server {
                         let _ = tx.send((format!("{phase} {done}/{total}"), pct));
                     }
                 };
-                let (config, mut loaded) = workspace::load_graph(&roots, settings.as_ref(), &mut report);
                 // Without a persisted index, serve completion as soon as the graph is indexed;
                 // reading the documents (which only refines the ranking) comes after.
-                if first_load && !served_early {
-                    let feedback = loading.workspace().feedback();
-                    if let Some(early) = workspace::early_analysis(&loaded, feedback) {
-                        *loading.early.lock().unwrap_or_else(|e| e.into_inner()) = Some(early);
-                        loading.early_ready.send_replace(true);
+                let feedback = loading.workspace().feedback();
+                let mut serve_early = |graph: &Arc<crate::kg::Graph>| {
+                    if first_load && !served_early {
+                        if let Some(early) = workspace::early_analysis(graph, feedback.clone()) {
+                            *loading.early.lock().unwrap_or_else(|e| e.into_inner()) = Some(early);
+                            loading.early_ready.send_replace(true);
+                        }
                     }
-                }
+                };
+                let (config, mut loaded) =
+                    workspace::load_graph_and(&roots, settings.as_ref(), &mut report, &mut serve_early);
                 workspace::add_documents(&roots, &mut loaded, &mut report);
                 (config, loaded)
             });

@@ -476,6 +476,18 @@ pub fn load(roots: &[PathBuf], client: Option<&Settings>, progress: Progress<'_>
 /// Resolves the configuration and reads the knowledge graph, building its graph and term
 /// index; documents are read by [`add_documents`].
 pub fn load_graph(roots: &[PathBuf], client: Option<&Settings>, progress: Progress<'_>) -> (Config, Loaded) {
+    load_graph_and(roots, client, progress, &mut |_| {})
+}
+
+/// [`load_graph`], running `alongside` on the graph as soon as it is built, on this thread
+/// while another builds the term index: on two cores, an early completion index
+/// ([`early_analysis`]) is then ready about when the term index is, not after it.
+pub fn load_graph_and(
+    roots: &[PathBuf],
+    client: Option<&Settings>,
+    progress: Progress<'_>,
+    alongside: &mut (dyn FnMut(&Arc<Graph>) + '_),
+) -> (Config, Loaded) {
     let (files, mut problems) = load_config_file(roots);
     let (config, more) = resolve(roots, client, &files, &|p| p.exists());
     problems.extend(more);
@@ -488,7 +500,12 @@ pub fn load_graph(roots: &[PathBuf], client: Option<&Settings>, progress: Progre
     kg_files.dedup_by(|a, b| a.path == b.path);
     let kg_files: Vec<Arc<KgFile>> = kg_files.into_iter().map(Arc::new).collect();
     let graph = Arc::new(Graph::build(&kg_files));
-    let terms = Arc::new(TermIndex::build(&graph));
+    let terms = std::thread::scope(|s| {
+        let terms = s.spawn(|| TermIndex::build(&graph));
+        alongside(&graph);
+        terms.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    });
+    let terms = Arc::new(terms);
     (config, Loaded { kg_files, problems, built: Some((graph, terms)), ..Default::default() })
 }
 
@@ -513,12 +530,12 @@ pub const EARLY_SERVE_MIN_TERMS: usize = 20_000;
 
 /// A completion-only snapshot of a large graph loaded without its documents: ranked by the
 /// graph alone, to answer while the documents are read.
-pub fn early_analysis(loaded: &Loaded, feedback: Arc<Feedback>) -> Option<Analysis> {
-    let (graph, terms) = loaded.built.clone()?;
+/// It has no term index: completion does not read one.
+pub fn early_analysis(graph: &Arc<Graph>, feedback: Arc<Feedback>) -> Option<Analysis> {
     if graph.term_count() < EARLY_SERVE_MIN_TERMS {
         return None;
     }
-    Some(Analysis::from_parts(graph, terms, Arc::default(), &HashMap::new(), feedback))
+    Some(Analysis::from_parts(graph.clone(), Arc::default(), Arc::default(), &HashMap::new(), feedback))
 }
 
 /// Adds every longest term occurrence in `text` to `counts`, indexed by key number in
@@ -724,9 +741,12 @@ mod tests {
         graph.write_thesaurus(&root.join("kg.json")).unwrap();
         std::fs::write(root.join(CONFIG_FILE), "[kg]\npaths = [\"kg.json\"]\n").unwrap();
         std::fs::write(root.join("notes.md"), format!("{0} {0} {0}\n", graph.terms[7].text)).unwrap();
-        let (_, mut loaded) = load_graph(std::slice::from_ref(&root), None, &mut |_, _, _| {});
+        let mut early = None;
+        let (_, mut loaded) = load_graph_and(std::slice::from_ref(&root), None, &mut |_, _, _| {}, &mut |g| {
+            early = early_analysis(g, Arc::default());
+        });
         assert!(loaded.docs.is_empty() && loaded.occurrences.is_empty());
-        let early = early_analysis(&loaded, Arc::default()).expect("a large graph is served early");
+        let early = early.expect("a large graph is served early");
         let term = &graph.terms[7].text;
         let items = early.completions(term, term.len(), 5).items;
         assert!(items.iter().any(|i| &*i.term == term), "{items:?}");
@@ -740,7 +760,7 @@ mod tests {
         few.write_thesaurus(&small.path().join("kg.json")).unwrap();
         let (_, few) = load_graph(&[small.path().to_path_buf()], None, &mut |_, _, _| {});
         assert_eq!(few.built.as_ref().unwrap().0.term_count(), EARLY_SERVE_MIN_TERMS - 1);
-        assert!(early_analysis(&few, Arc::default()).is_none());
+        assert!(early_analysis(&few.built.unwrap().0, Arc::default()).is_none());
     }
 
     #[test]
