@@ -4,6 +4,7 @@
 //! cargo bench --bench completion                               # 10k, 150k and 1M terms
 //! KG_LS_BENCH_QUICK=1 cargo bench --bench completion           # 10k and 150k, fewer queries
 //! KG_LS_BENCH_SIZES=10000,150000 cargo bench --bench completion
+//! KG_LS_BENCH_SERVER=0 (no server start-ups) or =only (only the start-ups, at the largest size)
 //! ```
 //!
 //! For each size it generates one synthetic graph ([`kg_ls::synth`]), weights terms by the
@@ -83,13 +84,17 @@ fn main() {
         Err(_) if quick => vec![10_000, 150_000],
         Err(_) => vec![10_000, 150_000, 1_000_000],
     };
-    let server = std::env::var_os("KG_LS_BENCH_SERVER").is_none_or(|v| v != "0");
+    let server = std::env::var("KG_LS_BENCH_SERVER").unwrap_or_default();
+    let only_server = server == "only";
+    let server = server != "0";
     println!("# kg-ls completion benchmark ({} mode, sizes {sizes:?})\n", if quick { "quick" } else { "full" });
-    let mut quality = Vec::new();
-    for &n in &sizes {
-        quality.extend(bench_size(n, &plan));
+    if !only_server {
+        let mut quality = Vec::new();
+        for &n in &sizes {
+            quality.extend(bench_size(n, &plan));
+        }
+        print_quality(&quality);
     }
-    print_quality(&quality);
     if server && let Some(&largest) = sizes.iter().max() {
         bench_server(largest, Layout::Thesaurus);
         bench_server(largest, Layout::ConceptFiles);

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{KgFile, Problem, SourceKind, parse_concept_file, parse_thesaurus};
+use super::{ConceptData, KgFile, Problem, SourceKind, parse_concept_file, parse_thesaurus};
 
 /// Concept files larger than this are not read: no glossary entry is 16 MiB.
 pub const MAX_FILE_BYTES: u64 = 16 << 20;
@@ -107,10 +107,14 @@ pub fn load_file(path: &Path) -> KgFile {
 
 /// Parses source text of a known kind (used for unsaved editor buffers too).
 pub fn parse(path: &Path, kind: SourceKind, text: &str) -> KgFile {
-    match kind {
+    let mut file = match kind {
         SourceKind::Markdown => parse_concept_file(path, text),
         SourceKind::Thesaurus => parse_thesaurus(path, text),
-    }
+    };
+    // Parsed files are kept for as long as the graph: no spare capacity.
+    file.concepts.iter_mut().for_each(ConceptData::shrink);
+    file.concepts.shrink_to_fit();
+    file
 }
 
 /// The kind of a knowledge-graph file by its extension.

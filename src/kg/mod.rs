@@ -45,6 +45,22 @@ pub struct ConceptData {
 }
 
 impl ConceptData {
+    /// Gives back the spare capacity of every field: a graph of concept files keeps hundreds
+    /// of thousands of these, and a vector grown by one push holds room for four.
+    pub fn shrink(&mut self) {
+        self.name.shrink_to_fit();
+        for s in &mut self.synonyms {
+            s.shrink_to_fit();
+        }
+        self.synonyms.shrink_to_fit();
+        for s in &mut self.related {
+            s.shrink_to_fit();
+        }
+        self.related.shrink_to_fit();
+        self.properties.0.shrink_to_fit();
+        self.definition.shrink_to_fit();
+    }
+
     /// Adds a term unless the concept already has it (compared folded).
     pub fn add_term(&mut self, term: &str) {
         let term = term.trim();

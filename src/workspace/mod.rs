@@ -37,8 +37,9 @@ pub struct Workspace {
     pub documents: Documents,
     /// The last full build: graph, term indexes and completion index agree.
     analysis: Analysis,
-    /// Concepts of the last full build by source file, to hide them behind a delta.
-    base_by_path: HashMap<PathBuf, Vec<u32>>,
+    /// Concepts of the last full build by source file, to hide them behind a delta. A file's
+    /// concepts are consecutive in the graph; the key is the path the graph already holds.
+    base_by_path: HashMap<Arc<Path>, std::ops::Range<u32>>,
     /// Knowledge-graph files changed since the last full build.
     changed: BTreeSet<PathBuf>,
     /// The completion-only snapshot with a delta for `changed`, until the next change.
@@ -321,7 +322,7 @@ impl Workspace {
         let mut hidden = HashSet::new();
         let mut files = Vec::new();
         for path in &self.changed {
-            hidden.extend(self.base_by_path.get(path).into_iter().flatten().copied());
+            hidden.extend(self.base_by_path.get(path.as_path()).cloned().into_iter().flatten());
             if let Some(f) = self.current_file(path) {
                 files.push(f);
             }
@@ -368,9 +369,9 @@ impl Workspace {
         if rebuilt.generation != self.kg_generation {
             return false;
         }
-        let mut by_path: HashMap<PathBuf, Vec<u32>> = HashMap::new();
+        let mut by_path: HashMap<Arc<Path>, std::ops::Range<u32>> = HashMap::new();
         for (id, c) in rebuilt.analysis.graph.concepts() {
-            by_path.entry(c.path.to_path_buf()).or_default().push(id.0);
+            by_path.entry(c.path.clone()).and_modify(|r| r.end = id.0 + 1).or_insert(id.0..id.0 + 1);
         }
         self.base_by_path = by_path;
         self.analysis = Analysis { headings: self.analysis.headings.clone(), ..rebuilt.analysis };
