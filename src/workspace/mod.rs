@@ -489,6 +489,7 @@ pub fn load_graph_and(
     progress: Progress<'_>,
     alongside: &mut (dyn FnMut(&Arc<Graph>) + '_),
 ) -> (Config, Loaded) {
+    let started = std::time::Instant::now();
     let (files, mut problems) = load_config_file(roots);
     let (config, more) = resolve(roots, client, &files, &|p| p.exists());
     problems.extend(more);
@@ -500,12 +501,16 @@ pub fn load_graph_and(
     kg_files.sort_by(|a, b| a.path.cmp(&b.path));
     kg_files.dedup_by(|a, b| a.path == b.path);
     let kg_files: Vec<Arc<KgFile>> = kg_files.into_iter().map(Arc::new).collect();
+    let parsed = started.elapsed();
     let graph = Arc::new(Graph::build(&kg_files));
+    let built = started.elapsed();
     let terms = std::thread::scope(|s| {
         let terms = s.spawn(|| TermIndex::build(&graph));
         alongside(&graph);
+        tracing::debug!("load: beside the term index after {:?}", started.elapsed());
         terms.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     });
+    tracing::debug!("load: sources read and parsed {parsed:?}, graph built {built:?}, indexed {:?}", started.elapsed());
     let terms = Arc::new(terms);
     (config, Loaded { kg_files, problems, built: Some((graph, terms)), ..Default::default() })
 }
