@@ -387,7 +387,8 @@ impl Workspace {
     }
 
     pub fn stats(&mut self) -> Stats {
-        let a = self.analysis(true);
+        // The counts need the graph, not a fresh heading index (whose rebuild takes a while).
+        let a = self.analysis(false);
         Stats {
             kg_files: self.kg_files.len(),
             concepts: a.graph.len(),
