@@ -16,7 +16,6 @@
 //! lock while it serializes.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 use std::ops::Range as Span;
 
 use serde::Serialize;
@@ -107,9 +106,7 @@ fn most_common<'a>(spans: impl Iterator<Item = &'a Span<usize>>) -> Option<Span<
 
 /// Frames a message's `body` as the protocol's base layer does: a `Content-Length` header and the body.
 pub fn frame(body: &[u8]) -> Vec<u8> {
-    let mut framed = String::with_capacity(32);
-    let _ = write!(framed, "Content-Length: {}\r\n\r\n", body.len());
-    let mut framed = framed.into_bytes();
+    let mut framed = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
     framed.extend_from_slice(body);
     framed
 }

@@ -293,17 +293,12 @@ impl LanguageServer for Server {
             .and_then(|t| t.hover.as_ref())
             .and_then(|h| h.content_format.as_ref())
             .is_some_and(|f| f.contains(&MarkupKind::Markdown));
-        let completion_markdown = caps
-            .text_document
-            .as_ref()
-            .and_then(|t| t.completion.as_ref())
+        let completion = caps.text_document.as_ref().and_then(|t| t.completion.as_ref());
+        let completion_markdown = completion
             .and_then(|c| c.completion_item.as_ref())
             .and_then(|i| i.documentation_format.as_ref())
             .is_some_and(|f| f.contains(&MarkupKind::Markdown));
-        let completion_edit_range_default = caps
-            .text_document
-            .as_ref()
-            .and_then(|t| t.completion.as_ref())
+        let completion_edit_range_default = completion
             .and_then(|c| c.completion_list.as_ref())
             .and_then(|l| l.item_defaults.as_ref())
             .is_some_and(|d| d.iter().any(|p| p == "editRange"));
