@@ -113,7 +113,7 @@ impl Analysis {
     /// The concept named `name` (canonical name) defined in `path`, if this snapshot has it.
     pub fn concept_at(&self, name: &str, path: Option<&Path>) -> Option<ConceptId> {
         self.terms.map.get(&fold(name)).iter().map(|t| t.concept).find(|&id| {
-            self.graph.concept(id).name() == name && path.is_none_or(|p| &*self.graph.concept(id).path == p)
+            self.graph.concept(id).name() == name && path.is_none_or(|p| &**self.graph.concept(id).path() == p)
         })
     }
 
@@ -124,7 +124,7 @@ impl Analysis {
             .iter()
             .map(|&id| {
                 let c = self.graph.concept(id);
-                Location { path: c.path.clone(), line: c.data().line }
+                Location { path: c.path().clone(), line: c.line() }
             })
             .collect()
     }
@@ -145,7 +145,7 @@ impl Links for Analysis {
     fn concept_uri(&self, name: &str) -> Option<String> {
         let t = self.terms.map.get(&fold(name)).first()?;
         let c = self.graph.concept(t.concept);
-        Some(file_uri(&c.path, c.data().line))
+        Some(file_uri(c.path(), c.line()))
     }
 }
 

@@ -30,7 +30,7 @@ pub fn build_completion_index(graph: &Graph, occurrences: &HashMap<String, u64>)
     let names: Vec<String> = graph.concepts().map(|(_, c)| c.name().to_string()).collect();
     let mut terms = Vec::with_capacity(graph.term_count());
     for (id, c) in graph.concepts() {
-        let degree = c.related.len() + c.related_by.len();
+        let degree = c.related().len() + c.related_by().len();
         for (i, t) in c.terms().enumerate() {
             let count = occurrences.get(&fold(t)).copied().unwrap_or(0);
             terms.push(TermInput {

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{ConceptData, KgFile, Problem, SourceKind, parse_concept_file, parse_thesaurus};
+use super::{KgFile, Problem, SourceKind, parse_concept_file, parse_thesaurus};
 
 /// Concept files larger than this are not read: no glossary entry is 16 MiB.
 pub const MAX_FILE_BYTES: u64 = 16 << 20;
@@ -74,7 +74,7 @@ pub fn load_file(path: &Path) -> KgFile {
     let empty = |message: String| KgFile {
         path: path.to_path_buf(),
         kind: kind.unwrap_or(SourceKind::Markdown),
-        concepts: Vec::new(),
+        concepts: Default::default(),
         problems: vec![Problem { path: path.to_path_buf(), line: None, message }],
     };
     let Some(kind) = kind else {
@@ -97,7 +97,7 @@ pub fn load_file(path: &Path) -> KgFile {
     };
     let (text, mut problems) = decode(path, bytes);
     let Some(text) = text else {
-        return KgFile { path: path.to_path_buf(), kind, concepts: Vec::new(), problems };
+        return KgFile { path: path.to_path_buf(), kind, concepts: Default::default(), problems };
     };
     let mut file = parse(path, kind, &text);
     problems.append(&mut file.problems);
@@ -112,7 +112,6 @@ pub fn parse(path: &Path, kind: SourceKind, text: &str) -> KgFile {
         SourceKind::Thesaurus => parse_thesaurus(path, text),
     };
     // Parsed files are kept for as long as the graph: no spare capacity.
-    file.concepts.iter_mut().for_each(ConceptData::shrink);
     file.concepts.shrink_to_fit();
     file
 }
@@ -173,9 +172,9 @@ mod tests {
         let mut seen = Vec::new();
         let (files, problems) = load_sources(&sources, &mut |d, t| seen.push((d, t)));
         assert_eq!(seen, [(1, 3), (2, 3), (3, 3)]);
-        let names: Vec<_> = files.iter().flat_map(|f| f.concepts.iter().map(|c| c.name.clone())).collect();
+        let names: Vec<_> = files.iter().flat_map(|f| f.concepts.iter().map(|c| c.name().to_string())).collect();
         assert_eq!(names, ["bad", "tokio"]);
-        assert!(files[0].concepts[0].definition.contains("caf\u{fffd} latte"));
+        assert!(files[0].concepts.get(0).definition().contains("caf\u{fffd} latte"));
         assert!(files[0].problems[0].message.contains("invalid UTF-8"), "{:?}", files[0].problems);
         assert!(files[1].problems[0].message.contains("binary"));
         assert_eq!(problems.len(), 1);

@@ -84,7 +84,7 @@ pub fn parse_concept_file(path: &Path, text: &str) -> KgFile {
         });
     }
     concept.definition = tidy_definition(&definition);
-    let concepts = if fold(&concept.name).is_empty() { Vec::new() } else { vec![concept] };
+    let concepts = if fold(&concept.name).is_empty() { Vec::new() } else { vec![concept] }.into();
     KgFile { path: path.to_path_buf(), kind: SourceKind::Markdown, concepts, problems }
 }
 
@@ -149,7 +149,7 @@ mod tests {
     fn check(path: &str, text: &str, expect: Expect) {
         let file = parse_concept_file(Path::new(path), text);
         let mut out = String::new();
-        for c in &file.concepts {
+        for c in file.concepts.iter().map(|c| c.to_data()) {
             out +=
                 &format!("name: {}\nline: {}\nsynonyms: {:?}\nrelated: {:?}\n", c.name, c.line, c.synonyms, c.related);
             for (k, v) in &c.properties {

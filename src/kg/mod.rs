@@ -5,6 +5,7 @@
 //! all files, with related names resolved to concepts. Only `load` touches the file system;
 //! nothing here knows about protocol types or positions other than lines and byte offsets.
 
+mod concepts;
 mod load;
 mod markdown;
 mod thesaurus;
@@ -13,6 +14,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use concepts::{ConceptRef, Concepts};
 pub use load::{KgSource, MAX_FILE_BYTES, kind_of, list_source_files, load_file, load_sources, parse};
 pub use markdown::parse_concept_file;
 pub use thesaurus::parse_thesaurus;
@@ -26,7 +28,8 @@ pub enum SourceKind {
     Thesaurus,
 }
 
-/// One concept as a source file states it.
+/// One concept as a source file states it, as parsers build it (and tests write it). Parsed
+/// files keep their concepts in a compact [`Concepts`] store instead; [`ConceptRef`] reads them.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ConceptData {
     /// The canonical name: a markdown file's stem, or a thesaurus entry's `nterm`.
@@ -45,22 +48,6 @@ pub struct ConceptData {
 }
 
 impl ConceptData {
-    /// Gives back the spare capacity of every field: a graph of concept files keeps hundreds
-    /// of thousands of these, and a vector grown by one push holds room for four.
-    pub fn shrink(&mut self) {
-        self.name.shrink_to_fit();
-        for s in &mut self.synonyms {
-            s.shrink_to_fit();
-        }
-        self.synonyms.shrink_to_fit();
-        for s in &mut self.related {
-            s.shrink_to_fit();
-        }
-        self.related.shrink_to_fit();
-        self.properties.0.shrink_to_fit();
-        self.definition.shrink_to_fit();
-    }
-
     /// Adds a term unless the concept already has it (compared folded).
     pub fn add_term(&mut self, term: &str) {
         let term = term.trim();
@@ -97,8 +84,20 @@ impl Properties {
         self.0.is_empty()
     }
 
+    /// The encoded pairs.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
     pub fn iter(&self) -> PropertyIter<'_> {
         PropertyIter(self.0.split('\0'))
+    }
+}
+
+impl<'a> PropertyIter<'a> {
+    /// The pairs of a string laid out as [`Properties`] lays them out.
+    fn of(encoded: &'a str) -> PropertyIter<'a> {
+        PropertyIter(encoded.split('\0'))
     }
 }
 
@@ -153,7 +152,7 @@ impl std::fmt::Display for Problem {
 pub struct KgFile {
     pub path: PathBuf,
     pub kind: SourceKind,
-    pub concepts: Vec<ConceptData>,
+    pub concepts: Concepts,
     pub problems: Vec<Problem>,
 }
 
@@ -161,98 +160,178 @@ pub struct KgFile {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ConceptId(pub u32);
 
-/// A concept inside a graph: its data (shared with the parsed file, not copied) plus where it
-/// came from and what it links to.
-#[derive(Clone, Debug)]
-pub struct Concept {
-    file: Arc<KgFile>,
-    index: u32,
-    pub path: Arc<Path>,
-    pub kind: SourceKind,
-    /// Related names resolved to concepts (a name that two concepts claim names both).
-    pub related: Box<[ConceptId]>,
-    /// Concepts whose `related::` names this one.
-    pub related_by: Box<[ConceptId]>,
+/// A concept inside a graph: what its source file says (lent from the parsed file, not copied),
+/// where it came from and what it links to.
+#[derive(Clone, Copy)]
+pub struct Concept<'g> {
+    graph: &'g Graph,
+    id: u32,
 }
 
-impl Concept {
-    /// What the source file says about the concept.
-    pub fn data(&self) -> &ConceptData {
-        &self.file.concepts[self.index as usize]
+impl<'g> Concept<'g> {
+    fn file(self) -> &'g GraphFile {
+        &self.graph.files[self.graph.owner[self.id as usize] as usize]
     }
 
-    pub fn name(&self) -> &str {
-        &self.data().name
+    /// What the source file says about the concept.
+    pub fn data(self) -> ConceptRef<'g> {
+        let file = self.file();
+        file.file.concepts.get((self.id - file.first) as usize)
+    }
+
+    pub fn name(self) -> &'g str {
+        self.data().name()
+    }
+
+    /// The file the concept comes from.
+    pub fn path(self) -> &'g Arc<Path> {
+        &self.file().path
+    }
+
+    pub fn kind(self) -> SourceKind {
+        self.file().file.kind
+    }
+
+    /// Zero-based line where the concept starts in its file.
+    pub fn line(self) -> u32 {
+        self.data().line()
+    }
+
+    /// Related names resolved to concepts (a name that two concepts claim names both).
+    pub fn related(self) -> &'g [ConceptId] {
+        self.graph.related.of(self.id)
+    }
+
+    /// Concepts whose `related::` names this one.
+    pub fn related_by(self) -> &'g [ConceptId] {
+        self.graph.related_by.of(self.id)
     }
 
     /// The name followed by every synonym.
-    pub fn terms(&self) -> impl Iterator<Item = &str> {
+    pub fn terms(self) -> impl Iterator<Item = &'g str> + Clone {
         let data = self.data();
-        std::iter::once(data.name.as_str()).chain(data.synonyms.iter().map(String::as_str))
+        std::iter::once(data.name()).chain(data.synonyms())
     }
 
     /// The `i`th of [`Concept::terms`].
-    pub fn term(&self, i: usize) -> Option<&str> {
+    pub fn term(self, i: usize) -> Option<&'g str> {
         let data = self.data();
-        if i == 0 { Some(&data.name) } else { data.synonyms.get(i - 1).map(String::as_str) }
+        if i == 0 { Some(data.name()) } else { data.synonym(i - 1) }
+    }
+}
+
+impl std::fmt::Debug for Concept<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Concept").field("id", &self.id).field("name", &self.name()).finish()
+    }
+}
+
+/// A parsed file in a graph, with its path shared by every concept of it.
+#[derive(Clone, Debug)]
+struct GraphFile {
+    file: Arc<KgFile>,
+    path: Arc<Path>,
+    /// The id of the file's first concept; its concepts are consecutive.
+    first: u32,
+}
+
+/// Lists of concept ids, one per concept, in two flat vectors (a boxed slice per concept
+/// would cost 16 bytes each even when empty, as most are).
+#[derive(Clone, Debug, Default)]
+struct Adjacency {
+    /// `ids[starts[c]..starts[c + 1]]` are concept `c`'s; empty when no concept has any.
+    starts: Vec<u32>,
+    ids: Vec<ConceptId>,
+}
+
+impl Adjacency {
+    fn from_lists(lists: impl ExactSizeIterator<Item = impl AsRef<[ConceptId]>>) -> Adjacency {
+        let mut adj = Adjacency { starts: Vec::with_capacity(lists.len() + 1), ids: Vec::new() };
+        adj.starts.push(0);
+        for list in lists {
+            adj.ids.extend_from_slice(list.as_ref());
+            adj.starts.push(adj.ids.len() as u32);
+        }
+        if adj.ids.is_empty() {
+            return Adjacency::default();
+        }
+        adj.ids.shrink_to_fit();
+        adj
+    }
+
+    fn of(&self, c: u32) -> &[ConceptId] {
+        match self.starts.get(c as usize..c as usize + 2) {
+            Some(&[a, b]) => &self.ids[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.starts.capacity() * 4 + self.ids.capacity() * 4
     }
 }
 
 /// The immutable union of all knowledge-graph files. Built whole, shared behind `Arc`,
 /// replaced whole when a source changes. Concept data stays in the parsed files, which the
-/// graph shares with the workspace: building a graph copies no text.
+/// graph shares with the workspace: building a graph copies no text, and a concept costs the
+/// graph 4 bytes plus its relations.
 #[derive(Clone, Debug, Default)]
 pub struct Graph {
-    concepts: Vec<Concept>,
+    files: Vec<GraphFile>,
+    /// The file (index into `files`) of every concept.
+    owner: Vec<u32>,
+    related: Adjacency,
+    related_by: Adjacency,
 }
 
 impl Graph {
     /// Builds the graph from parsed files, in the order given.
-    pub fn build<'a>(files: impl IntoIterator<Item = &'a Arc<KgFile>, IntoIter: Clone>) -> Graph {
-        let files = files.into_iter();
-        // Sized up front: doubling would leave up to half the vector unused for good.
-        let mut concepts = Vec::with_capacity(files.clone().map(|f| f.concepts.len()).sum());
+    pub fn build<'a>(files: impl IntoIterator<Item = &'a Arc<KgFile>>) -> Graph {
+        let mut graph = Graph::default();
         for file in files {
-            let path: Arc<Path> = Arc::from(file.path.as_path());
-            for index in 0..file.concepts.len() as u32 {
-                concepts.push(Concept {
-                    file: file.clone(),
-                    index,
-                    path: path.clone(),
-                    kind: file.kind,
-                    related: Box::default(),
-                    related_by: Box::default(),
-                });
+            if file.concepts.is_empty() {
+                continue;
             }
+            let first = graph.owner.len() as u32;
+            let index = graph.files.len() as u32;
+            graph.owner.extend(std::iter::repeat_n(index, file.concepts.len()));
+            graph.files.push(GraphFile { file: file.clone(), path: Arc::from(file.path.as_path()), first });
+        }
+        graph.owner.shrink_to_fit();
+        graph.files.shrink_to_fit();
+        // Related names resolve through every term; most graphs of thesauri have none, and
+        // then the term map, the largest transient of a build, is not made at all.
+        if graph.concepts().all(|(_, c)| c.data().related().len() == 0) {
+            return graph;
         }
         let mut by_term: HashMap<String, Vec<ConceptId>> = HashMap::new();
-        for (i, c) in concepts.iter().enumerate() {
+        for (id, c) in graph.concepts() {
             for t in c.terms() {
                 let ids = by_term.entry(fold(t)).or_default();
-                if !ids.contains(&ConceptId(i as u32)) {
-                    ids.push(ConceptId(i as u32));
+                if !ids.contains(&id) {
+                    ids.push(id);
                 }
             }
         }
-        let mut related_by: Vec<Vec<ConceptId>> = vec![Vec::new(); concepts.len()];
-        for (i, c) in concepts.iter_mut().enumerate() {
-            let mut related = Vec::new();
-            for name in &c.data().related {
-                for &id in by_term.get(&fold(name)).map(Vec::as_slice).unwrap_or(&[]) {
-                    if id.0 as usize != i && !related.contains(&id) {
-                        related.push(id);
+        let mut related: Vec<Vec<ConceptId>> = vec![Vec::new(); graph.len()];
+        let mut related_by: Vec<Vec<ConceptId>> = vec![Vec::new(); graph.len()];
+        for (id, c) in graph.concepts() {
+            let list = &mut related[id.0 as usize];
+            for name in c.data().related() {
+                for &other in by_term.get(&fold(name)).map(Vec::as_slice).unwrap_or(&[]) {
+                    if other != id && !list.contains(&other) {
+                        list.push(other);
                     }
                 }
             }
-            for &id in &related {
-                related_by[id.0 as usize].push(ConceptId(i as u32));
+            for &other in list.iter() {
+                related_by[other.0 as usize].push(id);
             }
-            c.related = related.into_boxed_slice();
         }
-        for (c, by) in concepts.iter_mut().zip(related_by) {
-            c.related_by = by.into_boxed_slice();
-        }
-        Graph { concepts }
+        drop(by_term);
+        graph.related = Adjacency::from_lists(related.into_iter());
+        graph.related_by = Adjacency::from_lists(related_by.into_iter());
+        graph
     }
 
     /// Builds the graph from files that are not shared yet (tests, benchmarks, one-off tools).
@@ -262,24 +341,38 @@ impl Graph {
     }
 
     pub fn len(&self) -> usize {
-        self.concepts.len()
+        self.owner.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.concepts.is_empty()
+        self.owner.is_empty()
     }
 
-    pub fn concept(&self, id: ConceptId) -> &Concept {
-        &self.concepts[id.0 as usize]
+    pub fn concept(&self, id: ConceptId) -> Concept<'_> {
+        assert!((id.0 as usize) < self.owner.len(), "concept {} of {}", id.0, self.owner.len());
+        Concept { graph: self, id: id.0 }
     }
 
-    pub fn concepts(&self) -> impl Iterator<Item = (ConceptId, &Concept)> {
-        self.concepts.iter().enumerate().map(|(i, c)| (ConceptId(i as u32), c))
+    pub fn concepts(&self) -> impl ExactSizeIterator<Item = (ConceptId, Concept<'_>)> + Clone {
+        (0..self.owner.len() as u32).map(|id| (ConceptId(id), Concept { graph: self, id }))
+    }
+
+    /// The concepts of each file, in order: the file's path and its range of ids.
+    pub fn files(&self) -> impl Iterator<Item = (&Arc<Path>, std::ops::Range<u32>)> {
+        self.files.iter().map(|f| (&f.path, f.first..f.first + f.file.concepts.len() as u32))
     }
 
     /// Number of terms over all concepts.
     pub fn term_count(&self) -> usize {
-        self.concepts.iter().map(|c| 1 + c.data().synonyms.len()).sum()
+        self.files.iter().flat_map(|f| f.file.concepts.iter()).map(|c| 1 + c.synonyms().len()).sum()
+    }
+
+    /// Heap bytes of the graph's own tables (the parsed files it shares are not counted).
+    pub fn heap_bytes(&self) -> usize {
+        self.files.capacity() * size_of::<GraphFile>()
+            + self.owner.capacity() * 4
+            + self.related.heap_bytes()
+            + self.related_by.heap_bytes()
     }
 }
 
@@ -288,7 +381,7 @@ mod tests {
     use super::*;
 
     fn file(path: &str, concepts: Vec<ConceptData>) -> KgFile {
-        KgFile { path: path.into(), kind: SourceKind::Markdown, concepts, problems: vec![] }
+        KgFile { path: path.into(), kind: SourceKind::Markdown, concepts: concepts.into(), problems: vec![] }
     }
 
     fn concept(name: &str, syn: &[&str], related: &[&str]) -> ConceptData {
@@ -308,9 +401,11 @@ mod tests {
             file("c.md", vec![concept("promise", &["future"], &[])]),
         ]);
         let names = |ids: &[ConceptId]| ids.iter().map(|&i| g.concept(i).name().to_string()).collect::<Vec<_>>();
-        assert_eq!(names(&g.concept(ConceptId(0)).related), ["future", "promise"]);
-        assert_eq!(names(&g.concept(ConceptId(1)).related), ["tokio"]);
-        assert_eq!(names(&g.concept(ConceptId(0)).related_by), ["future"]);
+        assert_eq!(names(g.concept(ConceptId(0)).related()), ["future", "promise"]);
+        assert_eq!(names(g.concept(ConceptId(1)).related()), ["tokio"]);
+        assert_eq!(names(g.concept(ConceptId(0)).related_by()), ["future"]);
+        assert_eq!(names(g.concept(ConceptId(2)).related_by()), ["tokio"]);
+        assert!(g.concept(ConceptId(2)).related().is_empty());
         assert_eq!(g.term_count(), 5);
     }
 

@@ -71,8 +71,12 @@ type Entry<'e> = (&'e str, Option<String>, Option<&'e str>, Option<&'e str>, Opt
 
 /// Parses the text of the thesaurus file at `path`.
 pub fn parse_thesaurus(path: &Path, text: &str) -> KgFile {
-    let mut file =
-        KgFile { path: path.to_path_buf(), kind: SourceKind::Thesaurus, concepts: Vec::new(), problems: Vec::new() };
+    let mut file = KgFile {
+        path: path.to_path_buf(),
+        kind: SourceKind::Thesaurus,
+        concepts: Default::default(),
+        problems: Vec::new(),
+    };
     // The typed reader takes well-formed files; anything it refuses goes through `Value`,
     // which says precisely what is wrong and keeps the good entries.
     if let Ok(Typed { data: Some(Entries(data)) }) = serde_json::from_str::<Typed>(text) {
@@ -166,7 +170,8 @@ fn group_entries<'e>(
         }
     }
     file.problems.extend(problems);
-    file.concepts.reserve_exact(groups.len());
+    let bytes = groups.iter().map(|(id, g)| id.len() + g.terms.iter().map(|t| t.len()).sum::<usize>()).sum();
+    file.concepts.reserve(groups.len(), bytes);
     for (id, g) in groups {
         // The nterm most entries agree on; ties go to the smallest.
         let (name, _) = g.nterms.iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0))).expect("group has a term");
@@ -174,12 +179,11 @@ fn group_entries<'e>(
         for t in &g.terms {
             c.add_term(t);
         }
-        c.synonyms.shrink_to_fit();
         if let Some(url) = g.url {
             c.properties.push("url", url);
         }
         c.properties.push("id", &id);
-        file.concepts.push(c);
+        file.concepts.push(&c);
     }
 }
 
@@ -275,7 +279,7 @@ mod tests {
     fn check(text: &str, expect: Expect) {
         let file = parse_thesaurus(Path::new("t.json"), text);
         let mut out = String::new();
-        for c in &file.concepts {
+        for c in file.concepts.iter().map(|c| c.to_data()) {
             out += &format!("{} (line {}) {:?} {:?}\n", c.name, c.line, c.synonyms, c.properties);
         }
         for p in &file.problems {

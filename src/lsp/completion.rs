@@ -53,7 +53,7 @@ pub async fn reply(session: &Session, id: &Id, params: CompletionParams) -> Vec<
             // Concepts edited since the last full build are not in the graph yet.
             let known =
                 (item.concept.0 as usize) < a.graph.len() && a.graph.concept(item.concept).name() == &*item.canonical;
-            known.then(|| a.graph.concept(item.concept).path.to_string_lossy())
+            known.then(|| a.graph.concept(item.concept).path().to_string_lossy())
         })
         .collect();
     let items: Vec<Item<'_>> = result

@@ -153,25 +153,22 @@ impl Renderer {
     ) -> Rendered {
         let c = graph.concept(id);
         let related: Vec<(&str, &Path, u32)> = c
-            .related
+            .related()
             .iter()
             .map(|&r| {
                 let rc = graph.concept(r);
-                (rc.name(), &*rc.path, rc.data().line)
+                (rc.name(), &**rc.path(), rc.line())
             })
             .collect();
         let d = c.data();
-        let key = hash_of(&(
-            (&d.name, &d.synonyms, &d.related, &d.properties, &d.definition, d.line),
-            (&*c.path, &related, format, self.config),
-        ));
+        let key = hash_of(&(d, (&**c.path(), &related, format, self.config)));
         let current =
             |h: &CachedHover| h.deps.iter().all(|d| matches!(d, Dep::Wiki(n, uri) if links.concept_uri(n) == *uri));
         if let Some(text) = self.caches.hover(key, current) {
             return Rendered { text: text.to_string(), complete: true };
         }
         let mut out = header(graph, id, format);
-        let def = self.render_definition(&c.data().definition, &c.path, c.data().line, format, links, budget);
+        let def = self.render_definition(d.definition(), c.path(), d.line(), format, links, budget);
         out += &def.text;
         let text = out.trim_end().to_string() + "\n";
         if def.complete {
@@ -282,44 +279,44 @@ fn header(graph: &Graph, id: ConceptId, format: Format) -> String {
     let label = |l: &str| if md { format!("**{l}:** ") } else { format!("{l}: ") };
     let mut out = String::new();
     if md {
-        let _ = write!(out, "### {}\n\n", escape_inline(&d.name));
+        let _ = write!(out, "### {}\n\n", escape_inline(d.name()));
     } else {
-        let _ = write!(out, "{}\n\n", d.name);
+        let _ = write!(out, "{}\n\n", d.name());
     }
-    if !d.synonyms.is_empty() {
-        let syn: Vec<String> = d.synonyms.iter().map(|s| text(s)).collect();
+    if d.synonyms().len() > 0 {
+        let syn: Vec<String> = d.synonyms().map(text).collect();
         let _ = write!(out, "{}{}\n\n", label("Synonyms"), syn.join(", "));
     }
     let mut related: Vec<String> = c
-        .related
+        .related()
         .iter()
         .map(|&r| {
             let rc = graph.concept(r);
             if md {
-                format!("[{}]({})", escape_inline(rc.name()), file_uri(&rc.path, rc.data().line))
+                format!("[{}]({})", escape_inline(rc.name()), file_uri(rc.path(), rc.line()))
             } else {
                 rc.name().to_string()
             }
         })
         .collect();
     // Related names that resolve to no concept are still shown, unlinked.
-    for name in &d.related {
+    for name in d.related() {
         let folded = crate::text::fold(name);
-        if !c.related.iter().any(|&r| graph.concept(r).terms().any(|t| crate::text::fold(t) == folded)) {
+        if !c.related().iter().any(|&r| graph.concept(r).terms().any(|t| crate::text::fold(t) == folded)) {
             related.push(text(name));
         }
     }
     if !related.is_empty() {
         let _ = write!(out, "{}{}\n\n", label("Related"), related.join(", "));
     }
-    if !d.properties.is_empty() {
+    if d.properties().next().is_some() {
         if md {
             out += "| property | value |\n|---|---|\n";
-            for (k, v) in &d.properties {
+            for (k, v) in d.properties() {
                 let _ = writeln!(out, "| {} | {} |", escape_cell(k), escape_cell(v));
             }
         } else {
-            for (k, v) in &d.properties {
+            for (k, v) in d.properties() {
                 let _ = writeln!(out, "{k}: {v}");
             }
         }

@@ -61,8 +61,8 @@ impl SearchService for ConceptService {
                     name: term.to_string(),
                     kind: HitKind::Concept,
                     container: (term != c.name()).then(|| c.name().to_string()),
-                    path: c.path.to_path_buf(),
-                    line: c.data().line,
+                    path: c.path().to_path_buf(),
+                    line: c.line(),
                     quality,
                     key_len: key.len() as u32,
                 });

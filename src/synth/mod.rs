@@ -220,7 +220,7 @@ impl GenGraph {
             .map(|(i, c)| KgFile {
                 path: PathBuf::from(format!("gen/{i}.md")),
                 kind: SourceKind::Markdown,
-                concepts: vec![c.clone()],
+                concepts: std::iter::once(c).collect(),
                 problems: Vec::new(),
             })
             .collect()
@@ -356,7 +356,7 @@ mod tests {
         assert!(first_words.len() < multi / 2, "{} distinct first words", first_words.len());
         let graph = Graph::from_files(&g.to_kg_files());
         assert_eq!(graph.term_count(), 5_000);
-        let hub = graph.concepts().map(|(_, c)| c.related_by.len()).max().unwrap();
+        let hub = graph.concepts().map(|(_, c)| c.related_by().len()).max().unwrap();
         assert!(hub > 50, "preferential attachment makes hubs: {hub}");
     }
 

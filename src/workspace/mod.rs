@@ -369,11 +369,7 @@ impl Workspace {
         if rebuilt.generation != self.kg_generation {
             return false;
         }
-        let mut by_path: HashMap<Arc<Path>, std::ops::Range<u32>> = HashMap::new();
-        for (id, c) in rebuilt.analysis.graph.concepts() {
-            by_path.entry(c.path.clone()).and_modify(|r| r.end = id.0 + 1).or_insert(id.0..id.0 + 1);
-        }
-        self.base_by_path = by_path;
+        self.base_by_path = rebuilt.analysis.graph.files().map(|(path, ids)| (path.clone(), ids)).collect();
         self.analysis = Analysis { headings: self.analysis.headings.clone(), ..rebuilt.analysis };
         self.changed.clear();
         self.delta = None;

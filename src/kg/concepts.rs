@@ -1,0 +1,249 @@
+//! The concepts of one parsed file, stored compactly: every string of every concept back to back
+//! in one buffer, with one end offset per string and one small record per concept.
+//!
+//! A graph of a million terms keeps these for as long as it lives. As [`ConceptData`] values
+//! they cost about 113 bytes a term: five `String`/`Vec` headers per concept and an allocation
+//! per string, each with the allocator's rounding and header. Here a concept is a 12-byte record,
+//! 4 bytes per string and the text itself, in three allocations per file. Parsers build a
+//! [`ConceptData`] at a time and push it; readers get a [`ConceptRef`] that lends the strings.
+//! Nothing here reads files or knows about the graph.
+
+use super::{ConceptData, PropertyIter};
+
+/// Where one concept's strings start in [`Concepts::ends`], how many synonyms it has, its line.
+/// Its strings, in order: name, synonyms, related names, properties (encoded as
+/// [`super::Properties`]), definition; the related names are whatever lies between.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Record {
+    first: u32,
+    synonyms: u32,
+    line: u32,
+}
+
+/// Strings per concept besides its synonyms and related names.
+const FIXED_STRINGS: usize = 3;
+
+/// The concepts of one file. See the module documentation.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct Concepts {
+    text: String,
+    /// End offset in `text` of every string; a string starts where the previous one ends.
+    ends: Vec<u32>,
+    records: Vec<Record>,
+}
+
+impl Concepts {
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Room for `concepts` more concepts of `bytes` bytes of text in all.
+    pub fn reserve(&mut self, concepts: usize, bytes: usize) {
+        self.records.reserve_exact(concepts);
+        self.ends.reserve_exact(concepts * (FIXED_STRINGS + 1));
+        self.text.reserve_exact(bytes);
+    }
+
+    /// Appends a concept. A file's text is far below 4 GiB (sources are size-capped); a
+    /// concept that would overflow the offsets is dropped rather than stored wrong.
+    pub fn push(&mut self, c: &ConceptData) {
+        let strings = || {
+            std::iter::once(c.name.as_str())
+                .chain(c.synonyms.iter().map(String::as_str))
+                .chain(c.related.iter().map(String::as_str))
+                .chain([c.properties.as_str(), c.definition.as_str()])
+        };
+        let bytes: usize = strings().map(str::len).sum();
+        let count = FIXED_STRINGS + c.synonyms.len() + c.related.len();
+        if u32::try_from(self.text.len() + bytes).is_err() || u32::try_from(self.ends.len() + count).is_err() {
+            return;
+        }
+        let first = self.ends.len() as u32;
+        for s in strings() {
+            self.text.push_str(s);
+            self.ends.push(self.text.len() as u32);
+        }
+        self.records.push(Record { first, synonyms: c.synonyms.len() as u32, line: c.line });
+    }
+
+    /// Gives back spare capacity: the store lives as long as the graph.
+    pub fn shrink_to_fit(&mut self) {
+        self.text.shrink_to_fit();
+        self.ends.shrink_to_fit();
+        self.records.shrink_to_fit();
+    }
+
+    /// The `i`th concept. Panics when `i` is out of bounds, like indexing.
+    pub fn get(&self, i: usize) -> ConceptRef<'_> {
+        assert!(i < self.records.len(), "concept {i} of {}", self.records.len());
+        ConceptRef { store: self, i }
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = ConceptRef<'_>> + Clone {
+        (0..self.len()).map(|i| ConceptRef { store: self, i })
+    }
+
+    /// The heap bytes the store holds (for memory reports).
+    pub fn heap_bytes(&self) -> usize {
+        self.text.capacity() + self.ends.capacity() * 4 + self.records.capacity() * size_of::<Record>()
+    }
+
+    /// The strings of concept `i`: indexes into `ends`.
+    fn span(&self, i: usize) -> std::ops::Range<usize> {
+        let first = self.records[i].first as usize;
+        let next = self.records.get(i + 1).map_or(self.ends.len(), |r| r.first as usize);
+        first..next
+    }
+
+    fn string(&self, at: usize) -> &str {
+        let start = if at == 0 { 0 } else { self.ends[at - 1] as usize };
+        &self.text[start..self.ends[at] as usize]
+    }
+}
+
+impl From<Vec<ConceptData>> for Concepts {
+    fn from(concepts: Vec<ConceptData>) -> Concepts {
+        concepts.iter().collect()
+    }
+}
+
+impl<'a> FromIterator<&'a ConceptData> for Concepts {
+    fn from_iter<I: IntoIterator<Item = &'a ConceptData>>(iter: I) -> Concepts {
+        let mut store = Concepts::default();
+        for c in iter {
+            store.push(c);
+        }
+        store.shrink_to_fit();
+        store
+    }
+}
+
+impl std::fmt::Debug for Concepts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter().map(|c| c.to_data())).finish()
+    }
+}
+
+impl<'a> IntoIterator for &'a Concepts {
+    type Item = ConceptRef<'a>;
+    type IntoIter = Box<dyn Iterator<Item = ConceptRef<'a>> + 'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+/// One concept of a [`Concepts`] store: what its source file says, lent from the store.
+#[derive(Clone, Copy)]
+pub struct ConceptRef<'a> {
+    store: &'a Concepts,
+    i: usize,
+}
+
+impl<'a> ConceptRef<'a> {
+    /// The canonical name: a markdown file's stem, or a thesaurus entry's `nterm`.
+    pub fn name(self) -> &'a str {
+        self.store.string(self.store.span(self.i).start)
+    }
+
+    /// Other terms in the order written, without the name and case-insensitive duplicates.
+    pub fn synonyms(self) -> impl ExactSizeIterator<Item = &'a str> + Clone {
+        let first = self.store.span(self.i).start + 1;
+        let n = self.store.records[self.i].synonyms as usize;
+        (first..first + n).map(move |at| self.store.string(at))
+    }
+
+    /// The `i`th synonym.
+    pub fn synonym(self, i: usize) -> Option<&'a str> {
+        let first = self.store.span(self.i).start + 1;
+        (i < self.store.records[self.i].synonyms as usize).then(|| self.store.string(first + i))
+    }
+
+    /// Names of related concepts, as written.
+    pub fn related(self) -> impl ExactSizeIterator<Item = &'a str> + Clone {
+        let span = self.store.span(self.i);
+        let first = span.start + 1 + self.store.records[self.i].synonyms as usize;
+        (first..span.end - 2).map(move |at| self.store.string(at))
+    }
+
+    /// Other `key:: value` lines, in order.
+    pub fn properties(self) -> PropertyIter<'a> {
+        PropertyIter::of(self.store.string(self.store.span(self.i).end - 2))
+    }
+
+    /// The remaining markdown text.
+    pub fn definition(self) -> &'a str {
+        self.store.string(self.store.span(self.i).end - 1)
+    }
+
+    /// Zero-based line where the concept starts (its `# ` heading, or its thesaurus key).
+    pub fn line(self) -> u32 {
+        self.store.records[self.i].line
+    }
+
+    /// An owned copy (tests, debugging).
+    pub fn to_data(self) -> ConceptData {
+        let mut properties = super::Properties::default();
+        for (k, v) in self.properties() {
+            properties.push(k, v);
+        }
+        ConceptData {
+            name: self.name().to_string(),
+            synonyms: self.synonyms().map(str::to_string).collect(),
+            related: self.related().map(str::to_string).collect(),
+            properties,
+            definition: self.definition().to_string(),
+            line: self.line(),
+        }
+    }
+}
+
+/// Hashes what the file says, so an edit to any field changes the hash.
+impl std::hash::Hash for ConceptRef<'_> {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        let span = self.store.span(self.i);
+        span.len().hash(h);
+        self.store.records[self.i].synonyms.hash(h);
+        self.store.records[self.i].line.hash(h);
+        for at in span {
+            self.store.string(at).hash(h);
+        }
+    }
+}
+
+impl std::fmt::Debug for ConceptRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.to_data().fmt(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_field_round_trips_including_empty_ones() {
+        let mut a =
+            ConceptData { name: "tokio".into(), definition: "A runtime.\n".into(), line: 3, ..Default::default() };
+        a.add_term("Tokio RT");
+        a.add_term("async runtime");
+        a.related = vec!["future".into(), "".into()];
+        a.properties.push("category", "rust");
+        a.properties.push("id", "");
+        let b = ConceptData { name: "".into(), ..Default::default() };
+        let c = ConceptData { name: "x".into(), related: vec!["y".into()], line: 9, ..Default::default() };
+        let store = Concepts::from(vec![a.clone(), b.clone(), c.clone()]);
+        assert_eq!(store.len(), 3);
+        let back: Vec<ConceptData> = store.iter().map(ConceptRef::to_data).collect();
+        assert_eq!(back, [a, b, c]);
+        let first = store.get(0);
+        assert_eq!(first.synonym(1), Some("async runtime"));
+        assert_eq!(first.synonym(2), None);
+        assert_eq!(first.properties().collect::<Vec<_>>(), [("category", "rust"), ("id", "")]);
+        assert_eq!(store.get(2).related().collect::<Vec<_>>(), ["y"]);
+    }
+}
