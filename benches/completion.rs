@@ -702,7 +702,9 @@ fn bench_server(n: usize, layout: Layout) {
          {sources}; the client sends `initialize`, then `initialized`, `didOpen` and a \
          completion of `{word}` in one write. Cold: no persisted index (the server reads the files and builds \
          everything, then saves the index: {:.1} MB). Warm: the next start, which answers from the persisted \
-         index while it reloads the sources in the background. RSS is the server's VmRSS and VmHWM.\n",
+         index while it reloads the sources in the background. RSS is the server's VmRSS and VmHWM; \
+         \"loaded\" is read once `kg-ls.stats` reports no background work (search dictionaries built, free \
+         memory returned).\n",
         persisted as f64 / 1e6
     );
 }
@@ -764,6 +766,16 @@ impl Startup {
             {
                 std::thread::sleep(Duration::from_millis(20));
             }
+        }
+        // "Loaded" is when the server is idle again: the load task ends after the search
+        // dictionaries are prepared and free memory is given back, after indexing's progress.
+        let settle = Instant::now();
+        while settle.elapsed() < c.timeout {
+            let stats = c.request("workspace/executeCommand", json!({"command": "kg-ls.stats"}));
+            if stats["background"] == json!({"loading": false, "rebuilding": false}) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
         out.rss_loaded = proc_status(c.pid(), "VmRSS");
         out.hwm_loaded = proc_status(c.pid(), "VmHWM");
