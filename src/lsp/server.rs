@@ -600,7 +600,7 @@ impl Server {
                 };
                 let (config, mut loaded) =
                     workspace::load_graph_and(&roots, settings.as_ref(), &mut report, &mut serve_early);
-                workspace::add_documents(&roots, &mut loaded, &mut report);
+                workspace::add_documents(&config, &mut loaded, &mut report);
                 (config, loaded)
             });
             while let Some((message, pct)) = rx.recv().await {

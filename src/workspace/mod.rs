@@ -190,10 +190,11 @@ impl Workspace {
             && config.sources.iter().any(|s| path == s.path || path.starts_with(&s.path) && s.path.is_dir())
     }
 
-    /// Whether `path` is a markdown document of a workspace root.
+    /// Whether `path` is a markdown document of a workspace root. Concept files are not: their
+    /// headings are the concepts themselves, already searched and counted as such.
     pub fn is_doc_path(&self, path: &Path) -> bool {
         let Some(config) = &self.config else { return false };
-        is_markdown(path) && config.roots.iter().any(|r| path.starts_with(r))
+        is_markdown(path) && config.roots.iter().any(|r| path.starts_with(r)) && !self.is_kg_path(path)
     }
 
     /// Records that the open document at `path` changed, so the next analysis re-reads it.
@@ -467,7 +468,7 @@ pub type Progress<'a> = &'a mut dyn FnMut(&str, usize, usize);
 /// Resolves the configuration and reads every source and document.
 pub fn load(roots: &[PathBuf], client: Option<&Settings>, progress: Progress<'_>) -> (Config, Loaded) {
     let (config, mut loaded) = load_graph(roots, client, progress);
-    add_documents(roots, &mut loaded, progress);
+    add_documents(&config, &mut loaded, progress);
     (config, loaded)
 }
 
@@ -512,11 +513,13 @@ pub fn load_graph_and(
     (config, Loaded { kg_files, problems, built: Some((graph, terms)), ..Default::default() })
 }
 
-/// Reads the headings of the documents under `roots` and counts the graph's terms in them
-/// (the counts weigh completion).
-pub fn add_documents(roots: &[PathBuf], loaded: &mut Loaded, progress: Progress<'_>) {
+/// Reads the headings of the documents under the configuration's roots (not its knowledge-graph
+/// sources) and counts the graph's terms in them (the counts weigh completion).
+pub fn add_documents(config: &Config, loaded: &mut Loaded, progress: Progress<'_>) {
     let terms = loaded.built.as_ref().map(|(_, t)| t.clone());
-    let (docs, counts) = scan_documents(roots, terms.as_deref(), &mut |done, total| progress("documents", done, total));
+    let (docs, counts) = scan_documents(&config.roots, &config.sources, terms.as_deref(), &mut |done, total| {
+        progress("documents", done, total)
+    });
     loaded.docs = docs;
     if let Some(terms) = terms {
         terms.map.keys(|key, k| {
@@ -567,16 +570,21 @@ pub fn count_terms(terms: &TermIndex, text: &str, counts: &mut Vec<u64>) {
 
 /// Reads the headings of every markdown document under `roots`, honouring `.gitignore`, on
 /// every core; with `terms`, also counts their occurrences ([`count_terms`]) and returns the
-/// counts by key number.
+/// counts by key number. Knowledge-graph `sources` are not documents: a source folder is not
+/// walked at all (625k concept files took 30 s and 160 MB to read a second time).
 pub fn scan_documents(
     roots: &[PathBuf],
+    sources: &[crate::kg::KgSource],
     terms: Option<&TermIndex>,
     progress: &mut dyn FnMut(usize, usize),
 ) -> (Vec<DocHeadings>, Vec<u64>) {
     use std::sync::atomic::{AtomicUsize, Ordering};
+    let source_paths: Vec<PathBuf> = sources.iter().map(|s| s.path.clone()).collect();
     let mut paths = Vec::new();
     for root in roots {
-        for entry in ignore::WalkBuilder::new(root).build().flatten() {
+        let sources = source_paths.clone();
+        let walk = ignore::WalkBuilder::new(root).filter_entry(move |e| !sources.iter().any(|s| e.path() == s)).build();
+        for entry in walk.flatten() {
             if entry.file_type().is_some_and(|t| t.is_file()) && is_markdown(entry.path()) {
                 paths.push(entry.into_path());
             }
@@ -731,9 +739,11 @@ mod tests {
         let (_, loaded) = load(std::slice::from_ref(&root), None, &mut |_, _, _| {});
         let mut counts: Vec<_> = loaded.occurrences.into_iter().collect();
         counts.sort();
-        // The concept file is a markdown document of the root too: its heading and synonym count.
-        assert_eq!(counts, [("tokio".to_string(), 2), ("tokio runtime".to_string(), 3)]);
-        assert_eq!(loaded.docs.iter().map(|d| d.headings.len()).sum::<usize>(), 2);
+        // The concept file is a source, not a document: its own terms do not count for it.
+        assert_eq!(counts, [("tokio".to_string(), 1), ("tokio runtime".to_string(), 2)]);
+        let docs: Vec<_> = loaded.docs.iter().map(|d| d.path.strip_prefix(&root).unwrap().to_path_buf()).collect();
+        assert_eq!(docs, [Path::new("docs/a.md"), Path::new("docs/b.md")]);
+        assert_eq!(loaded.docs.iter().map(|d| d.headings.len()).sum::<usize>(), 1);
     }
 
     #[test]
@@ -745,7 +755,7 @@ mod tests {
         std::fs::write(root.join(CONFIG_FILE), "[kg]\npaths = [\"kg.json\"]\n").unwrap();
         std::fs::write(root.join("notes.md"), format!("{0} {0} {0}\n", graph.terms[7].text)).unwrap();
         let mut early = None;
-        let (_, mut loaded) = load_graph_and(std::slice::from_ref(&root), None, &mut |_, _, _| {}, &mut |g| {
+        let (config, mut loaded) = load_graph_and(std::slice::from_ref(&root), None, &mut |_, _, _| {}, &mut |g| {
             early = early_analysis(g, Arc::default());
         });
         assert!(loaded.docs.is_empty() && loaded.occurrences.is_empty());
@@ -753,7 +763,7 @@ mod tests {
         let term = &graph.terms[7].text;
         let items = early.completions(term, term.len(), 5).items;
         assert!(items.iter().any(|i| &*i.term == term), "{items:?}");
-        add_documents(std::slice::from_ref(&root), &mut loaded, &mut |_, _, _| {});
+        add_documents(&config, &mut loaded, &mut |_, _, _| {});
         assert_eq!(loaded.docs.len(), 1);
         assert_eq!(loaded.occurrences.get(&crate::text::fold(term)), Some(&3));
         // A small graph waits for its documents.
