@@ -2,7 +2,9 @@
 //! prints the live heap after each stage, measured by a counting global allocator.
 //!
 //! Run: `cargo bench --bench memory` (150k terms, 10k documents, like `benches/lsp.rs`);
-//! `KG_LS_BENCH=large` for 1M terms and 20k documents, `KG_LS_BENCH=small` for 20k and 1k.
+//! `KG_LS_BENCH=large` for 1M terms and 20k documents, `KG_LS_BENCH=small` for 20k and 1k;
+//! `KG_LS_BENCH_KG=files` writes the graph as one markdown concept file per concept instead of
+//! one thesaurus JSON file.
 //! Heap bytes are exact; resident memory (what the targets speak of) adds the binary, stacks
 //! and allocator slack, and is measured end to end by `cargo bench --bench lsp`.
 
@@ -96,15 +98,24 @@ fn main() {
         Ok("small") => (20_000, 1_000),
         _ => (150_000, 10_000),
     };
-    println!("kg-ls heap by stage: {terms} terms, {files} documents");
+    let layout =
+        if std::env::var("KG_LS_BENCH_KG").is_ok_and(|v| v == "files") { "concept files" } else { "thesaurus" };
+    println!("kg-ls heap by stage: {terms} terms ({layout}), {files} documents");
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().canonicalize().unwrap();
+    // `KG_LS_BENCH_KG=files`: one markdown concept file per concept instead of one thesaurus.
+    let concept_files = std::env::var("KG_LS_BENCH_KG").is_ok_and(|v| v == "files");
     {
         let graph = generate(&GenConfig::new(terms));
-        graph.write_thesaurus(&root.join("kg.json")).unwrap();
+        if concept_files {
+            graph.write_concept_files(&root.join("kg")).unwrap();
+        } else {
+            graph.write_thesaurus(&root.join("kg.json")).unwrap();
+        }
         write_documents(&root, &generate_documents(&graph, files, 7)).unwrap();
     }
-    std::fs::write(root.join(".kg-ls.toml"), "[kg]\npaths = [\"kg.json\"]\n").unwrap();
+    let source = if concept_files { "kg" } else { "kg.json" };
+    std::fs::write(root.join(".kg-ls.toml"), format!("[kg]\npaths = [\"{source}\"]\n")).unwrap();
     kg_ls::perf::process::release_free_memory();
     PEAK.store(LIVE.load(Ordering::Relaxed), Ordering::Relaxed);
     let mut r = Report { last: LIVE.load(Ordering::Relaxed), terms, at: Instant::now() };
@@ -122,7 +133,8 @@ fn main() {
         r.stage("graph");
         let terms = kg_ls::index::TermIndex::build(&graph);
         r.stage("term index");
-        let (docs, occurrences) = kg_ls::workspace::scan_documents(roots, Some(&terms), &mut |_, _| {});
+        let (docs, occurrences) =
+            kg_ls::workspace::scan_documents(roots, &config.sources, Some(&terms), &mut |_, _| {});
         r.stage("document headings and term occurrences");
         drop((files, graph, terms, occurrences, docs));
         r.stage("dropped");
