@@ -5,6 +5,7 @@
 //! or oversized file, invalid UTF-8) becomes a [`Problem`] and loading goes on.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::{KgFile, Problem, SourceKind, parse_concept_file, parse_thesaurus};
 
@@ -72,7 +73,7 @@ pub fn list_source_files(sources: &[KgSource]) -> (Vec<PathBuf>, Vec<Problem>) {
 pub fn load_file(path: &Path) -> KgFile {
     let kind = kind_of(path);
     let empty = |message: String| KgFile {
-        path: path.to_path_buf(),
+        path: Arc::from(path),
         kind: kind.unwrap_or(SourceKind::Markdown),
         concepts: Default::default(),
         problems: vec![Problem { path: path.to_path_buf(), line: None, message }],
@@ -97,7 +98,7 @@ pub fn load_file(path: &Path) -> KgFile {
     };
     let (text, mut problems) = decode(path, bytes);
     let Some(text) = text else {
-        return KgFile { path: path.to_path_buf(), kind, concepts: Default::default(), problems };
+        return KgFile { path: Arc::from(path), kind, concepts: Default::default(), problems };
     };
     let mut file = parse(path, kind, &text);
     problems.append(&mut file.problems);

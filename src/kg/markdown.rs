@@ -6,6 +6,7 @@
 //! fails: odd lines become [`Problem`]s. It does no I/O.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use super::{ConceptData, KgFile, Problem, SourceKind};
 use crate::text::fold;
@@ -85,7 +86,7 @@ pub fn parse_concept_file(path: &Path, text: &str) -> KgFile {
     }
     concept.definition = tidy_definition(&definition);
     let concepts = if fold(&concept.name).is_empty() { Vec::new() } else { vec![concept] }.into();
-    KgFile { path: path.to_path_buf(), kind: SourceKind::Markdown, concepts, problems }
+    KgFile { path: Arc::from(path), kind: SourceKind::Markdown, concepts, problems }
 }
 
 fn problem(path: &Path, line: u32, message: &str) -> Problem {

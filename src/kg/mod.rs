@@ -150,7 +150,8 @@ impl std::fmt::Display for Problem {
 /// Everything one source file contributed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KgFile {
-    pub path: PathBuf,
+    /// Shared with the graph and the workspace's map of files: one copy per file.
+    pub path: Arc<Path>,
     pub kind: SourceKind,
     pub concepts: Concepts,
     pub problems: Vec<Problem>,
@@ -295,7 +296,7 @@ impl Graph {
             let first = graph.owner.len() as u32;
             let index = graph.files.len() as u32;
             graph.owner.extend(std::iter::repeat_n(index, file.concepts.len()));
-            graph.files.push(GraphFile { file: file.clone(), path: Arc::from(file.path.as_path()), first });
+            graph.files.push(GraphFile { file: file.clone(), path: file.path.clone(), first });
         }
         graph.owner.shrink_to_fit();
         graph.files.shrink_to_fit();
@@ -381,7 +382,7 @@ mod tests {
     use super::*;
 
     fn file(path: &str, concepts: Vec<ConceptData>) -> KgFile {
-        KgFile { path: path.into(), kind: SourceKind::Markdown, concepts: concepts.into(), problems: vec![] }
+        KgFile { path: Path::new(path).into(), kind: SourceKind::Markdown, concepts: concepts.into(), problems: vec![] }
     }
 
     fn concept(name: &str, syn: &[&str], related: &[&str]) -> ConceptData {

@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -72,7 +73,7 @@ type Entry<'e> = (&'e str, Option<String>, Option<&'e str>, Option<&'e str>, Opt
 /// Parses the text of the thesaurus file at `path`.
 pub fn parse_thesaurus(path: &Path, text: &str) -> KgFile {
     let mut file = KgFile {
-        path: path.to_path_buf(),
+        path: Arc::from(path),
         kind: SourceKind::Thesaurus,
         concepts: Default::default(),
         problems: Vec::new(),
@@ -140,7 +141,7 @@ fn group_entries<'e>(
     entries: impl Iterator<Item = Entry<'e>>,
     name_line: impl Fn(&str) -> Option<u32>,
 ) {
-    let problem = |line: Option<u32>, message: String| Problem { path: file.path.clone(), line, message };
+    let problem = |line: Option<u32>, message: String| Problem { path: file.path.to_path_buf(), line, message };
     let mut problems = Vec::new();
     // Group terms by id, keeping the ids in first-seen order of their smallest term.
     let mut by_id: HashMap<String, usize> = HashMap::new();

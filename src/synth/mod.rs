@@ -8,7 +8,7 @@
 //! [`GenGraph::write_thesaurus`], [`write_documents`]); nothing here knows protocol types.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::kg::{ConceptData, KgFile, SourceKind};
 
@@ -218,7 +218,7 @@ impl GenGraph {
             .iter()
             .enumerate()
             .map(|(i, c)| KgFile {
-                path: PathBuf::from(format!("gen/{i}.md")),
+                path: Path::new(&format!("gen/{i}.md")).into(),
                 kind: SourceKind::Markdown,
                 concepts: std::iter::once(c).collect(),
                 problems: Vec::new(),

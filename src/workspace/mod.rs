@@ -32,7 +32,7 @@ const MAX_DOC_BYTES: u64 = 4 << 20;
 #[derive(Debug, Default)]
 pub struct Workspace {
     pub config: Option<Config>,
-    kg_files: BTreeMap<PathBuf, Arc<KgFile>>,
+    kg_files: BTreeMap<Arc<Path>, Arc<KgFile>>,
     doc_headings: BTreeMap<PathBuf, DocHeadings>,
     pub documents: Documents,
     /// The last full build: graph, term indexes and completion index agree.
@@ -225,7 +225,7 @@ impl Workspace {
             if path.exists() {
                 let file = crate::kg::load_file(path);
                 problems.extend(file.problems.iter().cloned());
-                self.kg_files.insert(path.to_path_buf(), Arc::new(file));
+                self.kg_files.insert(file.path.clone(), Arc::new(file));
             } else {
                 self.kg_files.remove(path);
             }
@@ -345,8 +345,7 @@ impl Workspace {
 
     /// What a full rebuild needs, taken now; run it anywhere, then [`Workspace::install`] it.
     pub fn rebuild_job(&self) -> RebuildJob {
-        let mut files: BTreeMap<&Path, Arc<KgFile>> =
-            self.kg_files.iter().map(|(p, f)| (p.as_path(), f.clone())).collect();
+        let mut files: BTreeMap<&Path, Arc<KgFile>> = self.kg_files.iter().map(|(p, f)| (&**p, f.clone())).collect();
         for (_, d) in self.documents.iter() {
             if let Some(path) = d.path.as_deref().filter(|p| self.is_kg_path(p)) {
                 if let Some(f) = self.current_file(path) {
