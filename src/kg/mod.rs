@@ -186,7 +186,7 @@ impl<'g> Concept<'g> {
 
     /// The file the concept comes from.
     pub fn path(self) -> &'g Arc<Path> {
-        &self.file().path
+        &self.file().file.path
     }
 
     pub fn kind(self) -> SourceKind {
@@ -227,11 +227,10 @@ impl std::fmt::Debug for Concept<'_> {
     }
 }
 
-/// A parsed file in a graph, with its path shared by every concept of it.
+/// A parsed file in a graph.
 #[derive(Clone, Debug)]
 struct GraphFile {
     file: Arc<KgFile>,
-    path: Arc<Path>,
     /// The id of the file's first concept; its concepts are consecutive.
     first: u32,
 }
@@ -296,7 +295,7 @@ impl Graph {
             let first = graph.owner.len() as u32;
             let index = graph.files.len() as u32;
             graph.owner.extend(std::iter::repeat_n(index, file.concepts.len()));
-            graph.files.push(GraphFile { file: file.clone(), path: file.path.clone(), first });
+            graph.files.push(GraphFile { file: file.clone(), first });
         }
         graph.owner.shrink_to_fit();
         graph.files.shrink_to_fit();
@@ -360,7 +359,7 @@ impl Graph {
 
     /// The concepts of each file, in order: the file's path and its range of ids.
     pub fn files(&self) -> impl Iterator<Item = (&Arc<Path>, std::ops::Range<u32>)> {
-        self.files.iter().map(|f| (&f.path, f.first..f.first + f.file.concepts.len() as u32))
+        self.files.iter().map(|f| (&f.file.path, f.first..f.first + f.file.concepts.len() as u32))
     }
 
     /// Number of terms over all concepts.
