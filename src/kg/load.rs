@@ -21,18 +21,47 @@ pub struct KgSource {
     pub path: PathBuf,
 }
 
-/// Lists the files of every source, then parses them one by one, reporting `(done, total)`
-/// to `progress` after each. Returns the parsed files (sorted by path within a source) and the
-/// problems that concern no single parsed file (missing paths, unreadable folders).
+/// Lists the files of every source, then reads and parses them on every core (up to 8),
+/// reporting `(done, total)` to `progress` as they are done. Returns the parsed files (sorted by
+/// path within a source) and the problems that concern no single parsed file (missing paths,
+/// unreadable folders).
 pub fn load_sources(sources: &[KgSource], progress: &mut dyn FnMut(usize, usize)) -> (Vec<KgFile>, Vec<Problem>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let (paths, problems) = list_source_files(sources);
     let total = paths.len();
-    let mut files = Vec::with_capacity(total);
-    for (i, path) in paths.iter().enumerate() {
-        files.push(load_file(path));
-        progress(i + 1, total);
-    }
-    (files, problems)
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let work = |report: &mut dyn FnMut(usize)| {
+        let mut parsed = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(path) = paths.get(i) else { break };
+            parsed.push((i, load_file(path)));
+            report(done.fetch_add(1, Ordering::Relaxed) + 1);
+        }
+        parsed
+    };
+    // A single thesaurus does not start a second thread.
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8).min(total.max(1));
+    let parts: Vec<Vec<(usize, KgFile)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (1..workers).map(|_| scope.spawn(|| work(&mut |_| {}))).collect();
+        // This thread works too, and reports the progress of all.
+        let mut last = 0;
+        let mut all = vec![work(&mut |d| {
+            if d > last {
+                last = d;
+                progress(d, total);
+            }
+        })];
+        all.extend(handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))));
+        if last < total {
+            progress(total, total);
+        }
+        all
+    });
+    let mut files: Vec<(usize, KgFile)> = parts.into_iter().flatten().collect();
+    files.sort_unstable_by_key(|(i, _)| *i);
+    (files.into_iter().map(|(_, f)| f).collect(), problems)
 }
 
 /// Every knowledge-graph file the sources name, in order (sorted by path within a folder),
@@ -172,7 +201,9 @@ mod tests {
         let sources = [KgSource { path: dir.join("kg") }, KgSource { path: dir.join("missing") }];
         let mut seen = Vec::new();
         let (files, problems) = load_sources(&sources, &mut |d, t| seen.push((d, t)));
-        assert_eq!(seen, [(1, 3), (2, 3), (3, 3)]);
+        // Files are read on every core; progress only ever grows and ends complete.
+        assert!(seen.windows(2).all(|w| w[0].0 < w[1].0) && seen.iter().all(|&(_, t)| t == 3), "{seen:?}");
+        assert_eq!(seen.last(), Some(&(3, 3)));
         let names: Vec<_> = files.iter().flat_map(|f| f.concepts.iter().map(|c| c.name().to_string())).collect();
         assert_eq!(names, ["bad", "tokio"]);
         assert!(files[0].concepts.get(0).definition().contains("caf\u{fffd} latte"));
