@@ -87,11 +87,6 @@ impl Concepts {
         (0..self.len()).map(|i| ConceptRef { store: self, i })
     }
 
-    /// The heap bytes the store holds (for memory reports).
-    pub fn heap_bytes(&self) -> usize {
-        self.text.capacity() + self.ends.capacity() * 4 + self.records.capacity() * size_of::<Record>()
-    }
-
     /// The strings of concept `i`: indexes into `ends`.
     fn span(&self, i: usize) -> std::ops::Range<usize> {
         let first = self.records[i].first as usize;

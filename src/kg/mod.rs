@@ -265,10 +265,6 @@ impl Adjacency {
             _ => &[],
         }
     }
-
-    fn heap_bytes(&self) -> usize {
-        self.starts.capacity() * 4 + self.ids.capacity() * 4
-    }
 }
 
 /// The immutable union of all knowledge-graph files. Built whole, shared behind `Arc`,
@@ -365,14 +361,6 @@ impl Graph {
     /// Number of terms over all concepts.
     pub fn term_count(&self) -> usize {
         self.files.iter().flat_map(|f| f.file.concepts.iter()).map(|c| 1 + c.synonyms().len()).sum()
-    }
-
-    /// Heap bytes of the graph's own tables (the parsed files it shares are not counted).
-    pub fn heap_bytes(&self) -> usize {
-        self.files.capacity() * size_of::<GraphFile>()
-            + self.owner.capacity() * 4
-            + self.related.heap_bytes()
-            + self.related_by.heap_bytes()
     }
 }
 
