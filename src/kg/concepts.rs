@@ -123,15 +123,6 @@ impl std::fmt::Debug for Concepts {
     }
 }
 
-impl<'a> IntoIterator for &'a Concepts {
-    type Item = ConceptRef<'a>;
-    type IntoIter = Box<dyn Iterator<Item = ConceptRef<'a>> + 'a>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        Box::new(self.iter())
-    }
-}
-
 /// One concept of a [`Concepts`] store: what its source file says, lent from the store.
 #[derive(Clone, Copy)]
 pub struct ConceptRef<'a> {
