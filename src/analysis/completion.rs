@@ -141,7 +141,7 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
             let promoted = whole_phrase_typo(words, &query, h.kind)
                 || words > 0
                     && matches!(h.kind, MatchKind::Fuzzy { distance: 1, .. })
-                    && fold(index.text(h.entry)).split(' ').any(|w| !last_word.is_empty() && w.starts_with(last_word));
+                    && fold(&index.text(h.entry)).split(' ').any(|w| !last_word.is_empty() && w.starts_with(last_word));
             let tier = if promoted { 0 } else { h.kind.tier() };
             ranked.push((tier, words, h.kind, h.score, h.entry, replace.clone()));
         }
@@ -155,7 +155,8 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
     });
     let mut seen = HashSet::new();
     for (_, _, kind, _, entry, replace) in ranked {
-        if !seen.insert((index.text(entry).to_string(), index.concept(entry))) {
+        let (term, concept): (Arc<str>, u32) = (Arc::from(index.text(entry)), index.concept(entry));
+        if !seen.insert((term.clone(), concept)) {
             continue;
         }
         if out.items.len() == limit {
@@ -163,9 +164,9 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
             break;
         }
         out.items.push(CompletionItem {
-            term: Arc::from(index.text(entry)),
-            concept: ConceptId(index.concept(entry)),
-            canonical: Arc::from(index.concept_name(index.concept(entry))),
+            term,
+            concept: ConceptId(concept),
+            canonical: Arc::from(index.concept_name(concept)),
             exact: kind == MatchKind::Exact,
             replace,
             kind,

@@ -108,7 +108,7 @@ pub fn boost_fn<'a>(index: &'a LayeredIndex, feedback: &'a FeedbackMap) -> impl 
         if feedback.is_empty() {
             0.0
         } else {
-            feedback.boost_at(index.text(e), index.concept_name(index.concept(e)), now)
+            feedback.boost_at(&index.text(e), &index.concept_name(index.concept(e)), now)
         }
     }
 }

@@ -22,15 +22,17 @@
 //! just built or memory-mapped from the cache: the key fst (value: the key's first entry), a
 //! bit per entry marking where each key's entries start, bit-packed concepts, `u16` weights
 //! (quantized between the smallest and largest weight), the texts as written (front-coded in
-//! entry order, then LZ4-compressed), each concept's name as the entry that spells it, and two
+//! entry order, in blocks of [`TEXT_BLOCK`] entries that each decode on their own, behind a
+//! table of where each block starts), each concept's name as the entry that spells it, and two
 //! small fsts with their bit-packed lists: heavy prefixes and initials. Everything is read in
-//! place except the texts, which are decompressed into memory in one linear pass when the
-//! index is opened, so that [`CompletionIndex::text`] can lend them.
+//! place and nothing is decoded when the index is opened: [`CompletionIndex::text`] decodes
+//! one entry from its block (a fraction of a microsecond), so no copy of the texts is kept.
 //!
 //! Dynamic boosts (accepted completions) are applied by the caller through a closure. The
 //! index does no I/O (saving and opening it is [`super::persist`]); it knows nothing of
 //! protocol types.
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
@@ -60,6 +62,9 @@ const FUZZY_NODE_BUDGET: usize = 30_000;
 const SUBSEQUENCE_NODE_BUDGET: usize = 30_000;
 /// The most fst keys one subsequence search collects.
 const VISIT_CAP: usize = 1_500;
+/// Entries per block of texts. Each block is front-coded on its own, so one text decodes from
+/// at most this many; larger blocks share more prefixes on disk but decode more per call.
+pub const TEXT_BLOCK: usize = 16;
 
 const _: () = assert!(HEAVY_PREFIX_KEYS >= PRECOMPUTED_K, "a heavy prefix fills its list");
 
@@ -108,8 +113,6 @@ pub struct CompletionIndex {
     prefix_lists: fst::Map<Bytes>,
     /// Initials → `offset << 7 | length` of its list.
     initials: fst::Map<Bytes>,
-    /// Every entry's text, decompressed.
-    texts: Strings,
     /// Concept names that are no entry's text, by concept.
     other_names: Vec<(u32, Box<str>)>,
 }
@@ -125,6 +128,9 @@ struct Layout {
     weight_step: f32,
     initials_total: usize,
     key_starts: Range<usize>,
+    /// Where each block of texts starts in `text_blocks`, and where the last ends (`u32`s).
+    text_starts: Range<usize>,
+    text_blocks: Range<usize>,
     entry_concept: Range<usize>,
     entry_weight: Range<usize>,
     concept_name: Range<usize>,
@@ -149,20 +155,6 @@ mod section {
     pub const COUNT: usize = 12;
 }
 const HEADER_FIELDS: usize = 8;
-
-/// Strings stored back to back (in memory only).
-#[derive(Clone, Debug, Default)]
-struct Strings {
-    text: String,
-    starts: Vec<u32>,
-}
-
-impl Strings {
-    fn get(&self, id: u32) -> &str {
-        let i = id as usize;
-        &self.text[self.starts[i] as usize..self.starts[i + 1] as usize]
-    }
-}
 
 /// A term handed to the builder.
 #[derive(Clone, Debug)]
@@ -307,8 +299,8 @@ impl CompletionIndex {
         self.data.as_ref()
     }
 
-    /// Reads an index from its payload, checking that every part is consistent, so that no
-    /// later lookup can go out of bounds, and decompresses the texts.
+    /// Reads an index from its payload in place, checking that every part is consistent, so
+    /// that no later lookup can go out of bounds.
     pub(super) fn from_bytes(data: Bytes) -> Result<CompletionIndex, String> {
         let raw = data.as_ref();
         let ranges = Sections::parse(raw).ok_or("bad section table")?;
@@ -321,6 +313,11 @@ impl CompletionIndex {
         }
         let h = |i: usize| u32_at(header, i);
         let (entries, concepts) = (h(0) as usize, h(1) as usize);
+        let texts = ranges[section::TEXTS].clone();
+        let text_starts = texts.start..texts.start + 4 * (entries.div_ceil(TEXT_BLOCK) + 1);
+        if text_starts.end > texts.end {
+            return Err("bad texts".into());
+        }
         let layout = Layout {
             entries,
             concepts,
@@ -330,6 +327,8 @@ impl CompletionIndex {
             weight_step: f32::from_bits(h(5)),
             initials_total: h(6) as usize,
             key_starts: ranges[section::KEY_STARTS].clone(),
+            text_blocks: text_starts.end..texts.end,
+            text_starts,
             entry_concept: ranges[section::ENTRY_CONCEPT].clone(),
             entry_weight: ranges[section::ENTRY_WEIGHT].clone(),
             concept_name: ranges[section::CONCEPT_NAME].clone(),
@@ -355,7 +354,6 @@ impl CompletionIndex {
         if sizes.iter().any(|(got, want)| got != want) {
             return Err("section sizes do not match the header".into());
         }
-        let texts = decode_texts(&raw[ranges[section::TEXTS].clone()], entries)?;
         let other_names = decode_strings(&raw[ranges[section::NAME_EXCEPTIONS].clone()], concepts)?;
         let index = CompletionIndex {
             keys,
@@ -363,7 +361,6 @@ impl CompletionIndex {
             layout,
             prefix_lists,
             initials,
-            texts,
             other_names: other_names.into_iter().map(|(c, s)| (c, s.into_boxed_str())).collect(),
         };
         index.check()?;
@@ -375,6 +372,7 @@ impl CompletionIndex {
     fn check(&self) -> Result<(), String> {
         let l = &self.layout;
         let raw = self.data.as_ref();
+        check_texts(&raw[l.text_starts.clone()], &raw[l.text_blocks.clone()], l.entries)?;
         let concepts = &raw[l.entry_concept.clone()];
         if l.concepts == 0 && l.entries > 0
             || (0..l.entries).any(|e| unpack(concepts, l.concept_bits, e) as usize >= l.concepts)
@@ -425,9 +423,28 @@ impl CompletionIndex {
         self.keys.as_fst().as_bytes().len()
     }
 
-    /// The term as written.
-    pub fn text(&self, entry: u32) -> &str {
-        self.texts.get(entry)
+    /// The term as written, decoded from its block: owned unless it is stored whole. See also
+    /// [`CompletionIndex::with_text`].
+    pub fn text(&self, entry: u32) -> Cow<'_, str> {
+        self.locate_text(entry).to_cow()
+    }
+
+    /// Calls `f` with the term as written: cheaper than [`CompletionIndex::text`] when `f`
+    /// only reads it, because a short text is decoded on the stack.
+    pub fn with_text<R>(&self, entry: u32, f: impl FnOnce(&str) -> R) -> R {
+        self.locate_text(entry).with(f)
+    }
+
+    fn locate_text(&self, entry: u32) -> Text<'_> {
+        let l = &self.layout;
+        assert!((entry as usize) < l.entries, "entry {entry} out of range");
+        let raw = self.data.as_ref();
+        let (b, i) = (entry as usize / TEXT_BLOCK, entry as usize % TEXT_BLOCK);
+        let starts = &raw[l.text_starts.clone()];
+        let (start, end) = (u32_at(starts, b) as usize, u32_at(starts, b + 1) as usize);
+        // Checked when opened; a range that is not yields an empty block, never a panic.
+        let block = raw[l.text_blocks.clone()].get(start..end).unwrap_or_default();
+        Text::locate(block, TEXT_BLOCK.min(l.entries - b * TEXT_BLOCK), i)
     }
 
     pub fn concept(&self, entry: u32) -> u32 {
@@ -442,7 +459,7 @@ impl CompletionIndex {
         l.weight_min + f32::from(q) * l.weight_step
     }
 
-    pub fn concept_name(&self, concept: u32) -> &str {
+    pub fn concept_name(&self, concept: u32) -> Cow<'_, str> {
         let l = &self.layout;
         assert!((concept as usize) < l.concepts, "concept {concept} out of range");
         let e = unpack(&self.data.as_ref()[l.concept_name.clone()], l.entry_bits, concept as usize);
@@ -450,7 +467,7 @@ impl CompletionIndex {
             return self.text(e);
         }
         let i = self.other_names.binary_search_by_key(&concept, |(c, _)| *c).expect("checked when opened");
-        &self.other_names[i].1
+        Cow::Borrowed(&self.other_names[i].1)
     }
 
     pub fn concept_count(&self) -> usize {
@@ -607,7 +624,7 @@ impl CompletionIndex {
 
     /// Whether the folded key of `entry` starts with `folded`.
     fn text_key_starts_with(&self, entry: u32, folded: &str) -> bool {
-        fold(self.text(entry)).starts_with(folded)
+        fold(&self.text(entry)).starts_with(folded)
     }
 
     /// Multi-word terms whose initials are `folded` (`ap` → "async pipeline"), by weight.
@@ -718,70 +735,186 @@ fn close_prefix(
     lists.push((prefix, top.into_sorted_scored().into_iter().map(|(_, e)| e).collect()));
 }
 
-/// Every entry's text, front-coded (per text: bytes shared with the previous text, as a `u8`,
-/// the length of the rest as a LEB128 varint, the rest), then LZ4-compressed. Texts arrive
-/// sorted by key, so neighbours share long prefixes.
+/// Every entry's text, in blocks of [`TEXT_BLOCK`] entries: `starts (u32 × (blocks + 1)) |
+/// blocks`, where block `b` is `blocks[starts[b]..starts[b + 1]]`. Inside a block each text is
+/// front-coded against the one before it (the block's first against nothing). A block of `n`
+/// texts is `shared (u8 × n) | lengths (u8 × n) | rests`: per text, the bytes it shares with
+/// the previous text (on a character boundary), the length of the rest that follows them (255:
+/// the length is a `u32` just before the rest), and the rests back to back. Fixed-width heads
+/// locate any text of a block with a few additions. Texts arrive sorted by key, so neighbours
+/// share long prefixes.
 fn encode_texts<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<u8> {
-    let mut out = Vec::new();
+    let mut starts = Vec::new();
+    let mut blocks = Vec::new();
+    let (mut lengths, mut rests) = (Vec::with_capacity(TEXT_BLOCK), Vec::new());
     let mut prev = "";
-    for t in texts {
+    for (i, t) in texts.enumerate() {
+        if i % TEXT_BLOCK == 0 {
+            // The previous block's shared bytes are in; its lengths and rests follow them.
+            blocks.append(&mut lengths);
+            blocks.append(&mut rests);
+            starts.extend_from_slice(&u32::try_from(blocks.len()).expect("texts under 4 GiB").to_le_bytes());
+            prev = "";
+        }
         let mut shared = prev.bytes().zip(t.bytes()).take(255).take_while(|(a, b)| a == b).count();
         while !t.is_char_boundary(shared) {
             shared -= 1;
         }
+        blocks.push(shared as u8);
         let rest = &t.as_bytes()[shared..];
-        out.push(shared as u8);
-        let mut len = rest.len();
-        while len >= 0x80 {
-            out.push(len as u8 | 0x80);
-            len >>= 7;
+        lengths.push(rest.len().min(255) as u8);
+        if rest.len() >= 255 {
+            rests.extend_from_slice(&u32::try_from(rest.len()).expect("texts under 4 GiB").to_le_bytes());
         }
-        out.push(len as u8);
-        out.extend_from_slice(rest);
+        rests.extend_from_slice(rest);
         prev = t;
     }
-    lz4_flex::compress_prepend_size(&out)
+    blocks.append(&mut lengths);
+    blocks.append(&mut rests);
+    starts.extend_from_slice(&u32::try_from(blocks.len()).expect("texts under 4 GiB").to_le_bytes());
+    starts.append(&mut blocks);
+    starts
 }
 
-/// Reads [`encode_texts`]: exactly `n` texts, each on character boundaries.
-fn decode_texts(data: &[u8], n: usize) -> Result<Strings, String> {
-    let bad = || "bad texts".to_string();
-    let coded = lz4_flex::decompress_size_prepended(data).map_err(|e| e.to_string())?;
-    let mut text: Vec<u8> = Vec::with_capacity(coded.len() * 2);
-    let mut starts: Vec<u32> = Vec::with_capacity(n + 1);
-    starts.push(0);
-    let mut at = 0;
-    let mut prev = 0..0;
-    while at < coded.len() {
-        let shared = coded[at] as usize;
-        at += 1;
-        let mut len = 0usize;
-        let mut shift = 0;
-        loop {
-            let b = *coded.get(at).ok_or_else(bad)?;
-            at += 1;
-            len |= usize::from(b & 0x7f) << shift;
-            shift += 7;
-            if b & 0x80 == 0 || shift > 28 {
-                break;
+/// The texts of a block up to some text: where each one's rest lies in the block. The bytes
+/// each shares with the previous text are the block's first bytes.
+struct TextHeads {
+    starts: [u32; TEXT_BLOCK],
+    ends: [u32; TEXT_BLOCK],
+    /// How many texts were found: those asked for, or fewer when the block is corrupt.
+    found: usize,
+}
+
+impl TextHeads {
+    /// Reads the heads of the first `count` texts of a block of `n` texts.
+    fn read(block: &[u8], n: usize, count: usize) -> TextHeads {
+        let mut heads = TextHeads { starts: [0; TEXT_BLOCK], ends: [0; TEXT_BLOCK], found: 0 };
+        let Some(lengths) = block.get(n..2 * n) else { return heads };
+        let mut at = 2 * n;
+        for (k, &len) in lengths.iter().enumerate().take(count.min(TEXT_BLOCK)) {
+            let mut len = usize::from(len);
+            if len == 255 {
+                let Some(long) = block.get(at..at + 4) else { break };
+                len = u32::from_le_bytes(long.try_into().expect("4 bytes")) as usize;
+                at += 4;
             }
+            let Some(end) = at.checked_add(len).filter(|&end| end <= block.len()) else { break };
+            (heads.starts[k], heads.ends[k]) = (at as u32, end as u32);
+            at = end;
+            heads.found = k + 1;
         }
-        let rest = coded.get(at..at.checked_add(len).ok_or_else(bad)?).ok_or_else(bad)?;
-        at += len;
-        if shared > prev.len() {
-            return Err(bad());
-        }
-        let start = text.len();
-        text.extend_from_within(prev.start..prev.start + shared);
-        text.extend_from_slice(rest);
-        prev = start..text.len();
-        starts.push(u32::try_from(text.len()).map_err(|_| bad())?);
+        heads
     }
-    let text = String::from_utf8(text).map_err(|_| bad())?;
-    if starts.len() != n + 1 || !starts.iter().all(|&s| text.is_char_boundary(s as usize)) {
+
+    fn rest(&self, k: usize) -> Range<usize> {
+        self.starts[k] as usize..self.ends[k] as usize
+    }
+}
+
+/// Checks the texts of `entries` entries as [`CompletionIndex::text`] reads them: the block
+/// table ascends inside the section, and each block holds exactly its texts, each sharing no
+/// more than the previous text's length. This reads only the heads of the texts; a text whose
+/// bytes are corrupt still decodes, to other text (see [`Text`]).
+fn check_texts(starts: &[u8], blocks: &[u8], entries: usize) -> Result<(), String> {
+    let bad = || "bad texts".to_string();
+    let count = entries.div_ceil(TEXT_BLOCK);
+    if u32_at(starts, 0) != 0 || u32_at(starts, count) as usize != blocks.len() {
         return Err(bad());
     }
-    Ok(Strings { text, starts })
+    for b in 0..count {
+        let (start, end) = (u32_at(starts, b) as usize, u32_at(starts, b + 1) as usize);
+        let block = blocks.get(start..end).ok_or_else(bad)?;
+        let n = TEXT_BLOCK.min(entries - b * TEXT_BLOCK);
+        let heads = TextHeads::read(block, n, n);
+        if heads.found != n || heads.ends[n - 1] as usize != block.len() {
+            return Err(bad());
+        }
+        let mut prev_len = 0;
+        for (k, &shared) in block[..n].iter().enumerate() {
+            if usize::from(shared) > prev_len {
+                return Err(bad());
+            }
+            prev_len = usize::from(shared) + heads.rest(k).len();
+        }
+    }
+    Ok(())
+}
+
+/// One text of a block of [`encode_texts`], located. Total: a block that [`check_texts`] would
+/// refuse, or bytes that are not UTF-8, give some other text, never a panic.
+struct Text<'a> {
+    block: &'a [u8],
+    heads: TextHeads,
+    /// The text's place in the block; `None` when the block is too corrupt to hold it.
+    i: Option<usize>,
+}
+
+/// Texts up to this many bytes are decoded on the stack by [`CompletionIndex::with_text`].
+const INLINE_TEXT: usize = 64;
+
+impl<'a> Text<'a> {
+    /// The `i`th text of a block of `n` texts.
+    fn locate(block: &'a [u8], n: usize, i: usize) -> Text<'a> {
+        let heads = TextHeads::read(block, n, i + 1);
+        let i = heads.found.checked_sub(1);
+        Text { block, heads, i }
+    }
+
+    /// The bytes shared with the previous text, and where the rest lies.
+    fn head(&self) -> (usize, Range<usize>) {
+        self.i.map_or((0, 0..0), |i| (usize::from(self.block[i]), self.heads.rest(i)))
+    }
+
+    /// Writes the text into `out`, which is as long as the text. The rest follows the shared
+    /// bytes, which the texts before it spell: walking back, each earlier text supplies what
+    /// lies between its own shared bytes and what is still missing.
+    fn write(&self, shared: usize, rest: Range<usize>, out: &mut [u8]) {
+        out[shared..].copy_from_slice(&self.block[rest]);
+        let mut missing = shared;
+        for k in (0..self.i.unwrap_or(0)).rev() {
+            if missing == 0 {
+                break;
+            }
+            let shared = usize::from(self.block[k]);
+            if shared < missing {
+                let rest = self.heads.rest(k);
+                let n = (missing - shared).min(rest.len());
+                out[shared..shared + n].copy_from_slice(&self.block[rest.start..rest.start + n]);
+                missing = shared;
+            }
+        }
+    }
+
+    fn to_cow(&self) -> Cow<'a, str> {
+        let (shared, rest) = self.head();
+        if shared == 0 {
+            return String::from_utf8_lossy(&self.block[rest]);
+        }
+        let mut text = vec![0; shared + rest.len()];
+        self.write(shared, rest, &mut text);
+        match String::from_utf8(text) {
+            Ok(text) => Cow::Owned(text),
+            Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        }
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        let (shared, rest) = self.head();
+        let len = shared + rest.len();
+        let mut buf = [0; INLINE_TEXT];
+        let bytes = if shared == 0 {
+            &self.block[rest]
+        } else if len <= INLINE_TEXT {
+            self.write(shared, rest, &mut buf[..len]);
+            &buf[..len]
+        } else {
+            return f(&self.to_cow());
+        };
+        match std::str::from_utf8(bytes) {
+            Ok(text) => f(text),
+            Err(_) => f(&String::from_utf8_lossy(bytes)),
+        }
+    }
 }
 
 /// `len (u32) | ids (u32 × len) | ends (u32 × len) | text`, ids ascending.
@@ -1124,6 +1257,84 @@ mod tests {
             photosynthesis Fuzzy { whole: false, distance: 2 }
         "#]],
         );
+    }
+
+    /// Terms that share prefixes across and inside blocks: multi-byte characters where the
+    /// shared bytes end, a prefix longer than the 255 bytes a text can share, a rest longer than
+    /// a one-byte length.
+    fn block_terms() -> Vec<TermInput> {
+        let long = "ß".repeat(150);
+        let mut texts: Vec<String> = (0..40).map(|i| format!("term {i:02}")).collect();
+        texts.extend(["café", "cafés", "cafe\u{301}s", "Café au lait", "x"].map(String::from));
+        texts.extend((0..20).map(|i| format!("{long}{}", "é".repeat(i))));
+        texts.push("y".repeat(300));
+        texts.into_iter().enumerate().map(|(i, text)| TermInput { text, concept: i as u32, weight: 1.0 }).collect()
+    }
+
+    fn build_blocks() -> (CompletionIndex, Vec<TermInput>) {
+        let terms = block_terms();
+        let names: Vec<String> = terms.iter().map(|t| t.text.clone()).collect();
+        (CompletionIndex::build(terms.clone(), &names), terms)
+    }
+
+    #[test]
+    fn every_text_decodes_from_its_block() {
+        let (idx, terms) = build_blocks();
+        assert!(idx.entry_count() > 4 * TEXT_BLOCK);
+        let mut decoded: Vec<String> = (0..idx.entry_count() as u32).map(|e| idx.text(e).into_owned()).collect();
+        for (e, text) in decoded.iter().enumerate() {
+            let e = e as u32;
+            assert_eq!(terms[idx.concept(e) as usize].text, *text, "entry {e}");
+            assert!(idx.with_text(e, |t| t == text), "entry {e}");
+            assert_eq!(idx.concept_name(idx.concept(e)), *text);
+        }
+        let mut want: Vec<String> = terms.into_iter().map(|t| t.text).collect();
+        decoded.sort();
+        want.sort();
+        assert_eq!(decoded, want);
+    }
+
+    #[test]
+    fn corrupt_texts_are_refused_or_decode_to_other_text() {
+        let (idx, _) = build_blocks();
+        let good = idx.bytes().to_vec();
+        let texts = Sections::parse(&good).unwrap()[section::TEXTS].clone();
+        let table = 4 * (idx.entry_count().div_ceil(TEXT_BLOCK) + 1);
+        let mut refused = 0;
+        for at in texts.clone() {
+            for flip in [0x01, 0x80, 0xff] {
+                let mut bad = good.clone();
+                bad[at] ^= flip;
+                let Ok(opened) = CompletionIndex::from_bytes(Bytes::from(bad)) else {
+                    refused += 1;
+                    continue;
+                };
+                assert!(at >= texts.start + table, "a changed block table at {at} is refused");
+                for e in 0..opened.entry_count() as u32 {
+                    assert!(opened.with_text(e, |t| t == opened.text(e)));
+                }
+                for c in 0..opened.concept_count() as u32 {
+                    opened.concept_name(c);
+                }
+            }
+        }
+        assert!(refused > 3 * table, "heads of texts are checked too: {refused} refused");
+        // Decoding is total even for blocks that would not pass the check: random bytes, and
+        // heads that fit but share more than the texts before them hold.
+        let mut rng = crate::synth::Rng::new(7);
+        for len in 0..400 {
+            let n = 1 + len % TEXT_BLOCK;
+            let mut block: Vec<u8> = (0..len).map(|_| rng.below(256) as u8).collect();
+            if len % 2 == 1 {
+                block.truncate(n);
+                block.extend((0..n).map(|_| rng.below(8) as u8));
+                block.extend((0..n * 8).map(|_| rng.below(256) as u8));
+            }
+            for i in 0..n {
+                let text = Text::locate(&block, n, i);
+                assert!(text.with(|t| t == text.to_cow()));
+            }
+        }
     }
 
     #[test]

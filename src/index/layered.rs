@@ -6,6 +6,7 @@
 //! main index's (`main.entry_count() + e`), so callers see one index. A background rebuild
 //! later folds the delta into a new main index and swaps it in whole. No I/O, no protocol types.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -43,7 +44,7 @@ impl LayeredIndex {
         }
     }
 
-    pub fn text(&self, entry: u32) -> &str {
+    pub fn text(&self, entry: u32) -> Cow<'_, str> {
         let (idx, e) = self.split(entry);
         idx.text(e)
     }
@@ -62,7 +63,7 @@ impl LayeredIndex {
         }
     }
 
-    pub fn concept_name(&self, concept: u32) -> &str {
+    pub fn concept_name(&self, concept: u32) -> Cow<'_, str> {
         let c = self.main.concept_count() as u32;
         match &self.delta {
             Some(d) if concept >= c => d.concept_name(concept - c),
@@ -145,9 +146,11 @@ mod tests {
         let layered = LayeredIndex::with_delta(main, delta, HashSet::from([0]));
         let none = |_: u32| 0.0;
         let hits = layered.prefix("to", 10, &none);
-        let shown: Vec<(&str, &str)> =
-            hits.iter().map(|h| (layered.text(h.entry), layered.concept_name(layered.concept(h.entry)))).collect();
-        assert_eq!(shown, [("tokio", "tokio"), ("tokyo", "tokio"), ("toml", "toml")]);
+        let shown: Vec<String> = hits
+            .iter()
+            .map(|h| format!("{} ({})", layered.text(h.entry), layered.concept_name(layered.concept(h.entry))))
+            .collect();
+        assert_eq!(shown, ["tokio (tokio)", "tokyo (tokio)", "toml (toml)"]);
         assert_eq!(layered.exact("tokio rt"), Vec::<u32>::new());
         assert_eq!(layered.exact("tokyo").len(), 1);
     }

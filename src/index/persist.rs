@@ -2,11 +2,11 @@
 //!
 //! The file is sealed (magic, format version, length, CRC-32: see [`crate::cache`]) around the
 //! index's flat payload (see the layout in [`super::completion`]). Opening memory-maps the
-//! file: the fsts and arrays are used in place, zero-copy; only the texts that equal their keys
-//! are rebuilt in memory, in one pass over the key fst. A file that is corrupt, truncated,
-//! stale, inconsistent or from another format version is refused, never trusted: the caller
-//! rebuilds. Sources are identified by a [`fingerprint`] of their paths, sizes and
-//! modification times, so checking freshness reads no file contents.
+//! file: the fsts, arrays and blocks of texts are used in place, zero-copy; nothing is decoded
+//! into memory. A file that is corrupt, truncated, stale, inconsistent or from another format
+//! version is refused, never trusted: the caller rebuilds. Sources are identified by a
+//! [`fingerprint`] of their paths, sizes and modification times, so checking freshness reads no
+//! file contents.
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -18,7 +18,7 @@ use crate::cache::{Unsealed, seal, unseal, write_atomic};
 
 const MAGIC: &[u8; 8] = b"KGLSCOMP";
 /// Bump when the layout of the file or of the index payload changes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Why a persisted index was not used.
 #[derive(Debug)]
