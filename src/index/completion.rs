@@ -594,13 +594,14 @@ impl CompletionIndex {
         prefixes.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then_with(|| a.2.cmp(&b.2)));
         let whole_hits = best.len();
         let mut from_prefixes = 0;
+        let prefix_matches = self.entries_with_prefix(folded);
         for (distance, similarity, prefix) in prefixes {
             if whole_hits + from_prefixes >= k {
                 break;
             }
             for (weight, e) in self.top_with_prefix(&prefix, k, boost) {
-                if self.text_key_starts_with(e, folded) {
-                    continue;
+                if prefix_matches.contains(&e) {
+                    continue; // A prefix match, found by `prefix`.
                 }
                 let rank = Rank { whole: false, distance, similarity, weight };
                 if !best.contains_key(&e) {
@@ -622,9 +623,21 @@ impl CompletionIndex {
             .collect()
     }
 
-    /// Whether the folded key of `entry` starts with `folded`.
-    fn text_key_starts_with(&self, entry: u32, folded: &str) -> bool {
-        fold(&self.text(entry)).starts_with(folded)
+    /// The entries whose key starts with `folded`: entries are numbered in key order, so they
+    /// are the range from the first key at or after `folded` to the first key after every key
+    /// that starts with it.
+    fn entries_with_prefix(&self, folded: &str) -> Range<u32> {
+        let first_at_or_after = |key: &[u8]| {
+            let mut stream = self.keys.range().ge(key).into_stream();
+            stream.next().map_or(self.layout.entries as u32, |(_, first)| first as u32)
+        };
+        // Keys are UTF-8, so no byte is 0xFF and the last byte can always be raised.
+        let mut after = folded.as_bytes().to_vec();
+        match after.last_mut() {
+            Some(last) => *last += 1,
+            None => return 0..self.layout.entries as u32,
+        }
+        first_at_or_after(folded.as_bytes())..first_at_or_after(&after)
     }
 
     /// Multi-word terms whose initials are `folded` (`ap` → "async pipeline"), by weight.
@@ -1230,6 +1243,19 @@ mod tests {
         "#]],
         );
         check(|i, q| i.fuzzy(q, 5, &none), "tok", expect![[""]]);
+    }
+
+    #[test]
+    fn entries_with_a_prefix_are_one_range_and_fuzzy_leaves_them_to_prefix() {
+        let idx = index(TERMS);
+        for q in ["", "p", "photo", "photos", "photosz", "tokio ", "straß", "café", "a", "zz", "\u{10ffff}"] {
+            let want: Vec<u32> = (0..idx.entry_count() as u32).filter(|&e| fold(&idx.text(e)).starts_with(q)).collect();
+            assert_eq!(idx.entries_with_prefix(q).collect::<Vec<_>>(), want, "{q:?}");
+        }
+        for q in ["photo", "photon", "tokio", "phot"] {
+            let hits = idx.fuzzy(q, 10, &none);
+            assert!(hits.iter().all(|h| !fold(&idx.text(h.entry)).starts_with(q)), "{q}: {}", show(&idx, &hits));
+        }
     }
 
     #[test]
