@@ -155,7 +155,7 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
     });
     let mut seen = HashSet::new();
     for (_, _, kind, _, entry, replace) in ranked {
-        let (term, concept): (Arc<str>, u32) = (Arc::from(index.text(entry)), index.concept(entry));
+        let (term, concept): (Arc<str>, u32) = (index.with_text(entry, |t| Arc::from(t)), index.concept(entry));
         if !seen.insert((term.clone(), concept)) {
             continue;
         }
@@ -163,10 +163,13 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
             out.incomplete = true;
             break;
         }
+        // Most items are names: their canonical name is the term just decoded.
+        let canonical =
+            if index.names_its_concept(entry) { term.clone() } else { Arc::from(index.concept_name(concept)) };
         out.items.push(CompletionItem {
             term,
             concept: ConceptId(concept),
-            canonical: Arc::from(index.concept_name(concept)),
+            canonical,
             exact: kind == MatchKind::Exact,
             replace,
             kind,

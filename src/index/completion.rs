@@ -459,6 +459,12 @@ impl CompletionIndex {
         l.weight_min + f32::from(q) * l.weight_step
     }
 
+    /// Whether `entry` is the entry that spells its concept's name.
+    pub fn names_its_concept(&self, entry: u32) -> bool {
+        let l = &self.layout;
+        unpack(&self.data.as_ref()[l.concept_name.clone()], l.entry_bits, self.concept(entry) as usize) == entry
+    }
+
     pub fn concept_name(&self, concept: u32) -> Cow<'_, str> {
         let l = &self.layout;
         assert!((concept as usize) < l.concepts, "concept {concept} out of range");
@@ -1313,6 +1319,7 @@ mod tests {
             assert_eq!(terms[idx.concept(e) as usize].text, *text, "entry {e}");
             assert!(idx.with_text(e, |t| t == text), "entry {e}");
             assert_eq!(idx.concept_name(idx.concept(e)), *text);
+            assert!(idx.names_its_concept(e));
         }
         let mut want: Vec<String> = terms.into_iter().map(|t| t.text).collect();
         decoded.sort();

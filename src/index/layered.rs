@@ -49,6 +49,17 @@ impl LayeredIndex {
         idx.text(e)
     }
 
+    pub fn with_text<R>(&self, entry: u32, f: impl FnOnce(&str) -> R) -> R {
+        let (idx, e) = self.split(entry);
+        idx.with_text(e, f)
+    }
+
+    /// Whether `entry` is the entry that spells its concept's name.
+    pub fn names_its_concept(&self, entry: u32) -> bool {
+        let (idx, e) = self.split(entry);
+        idx.names_its_concept(e)
+    }
+
     pub fn weight(&self, entry: u32) -> f32 {
         let (idx, e) = self.split(entry);
         idx.weight(e)
@@ -151,6 +162,8 @@ mod tests {
             .map(|h| format!("{} ({})", layered.text(h.entry), layered.concept_name(layered.concept(h.entry))))
             .collect();
         assert_eq!(shown, ["tokio (tokio)", "tokyo (tokio)", "toml (toml)"]);
+        let (tokyo, toml) = (layered.exact("tokyo")[0], layered.exact("toml")[0]);
+        assert!(!layered.names_its_concept(tokyo) && layered.names_its_concept(toml));
         assert_eq!(layered.exact("tokio rt"), Vec::<u32>::new());
         assert_eq!(layered.exact("tokyo").len(), 1);
     }
