@@ -189,10 +189,6 @@ impl<'g> Concept<'g> {
         &self.file().file.path
     }
 
-    pub fn kind(self) -> SourceKind {
-        self.file().file.kind
-    }
-
     /// Zero-based line where the concept starts in its file.
     pub fn line(self) -> u32 {
         self.data().line()

@@ -578,10 +578,9 @@ pub fn scan_documents(
     progress: &mut dyn FnMut(usize, usize),
 ) -> (Vec<DocHeadings>, Vec<u64>) {
     use std::sync::atomic::{AtomicUsize, Ordering};
-    let source_paths: Vec<PathBuf> = sources.iter().map(|s| s.path.clone()).collect();
     let mut paths = Vec::new();
     for root in roots {
-        let sources = source_paths.clone();
+        let sources: Vec<PathBuf> = sources.iter().map(|s| s.path.clone()).collect();
         let walk = ignore::WalkBuilder::new(root).filter_entry(move |e| !sources.iter().any(|s| e.path() == s)).build();
         for entry in walk.flatten() {
             if entry.file_type().is_some_and(|t| t.is_file()) && is_markdown(entry.path()) {
