@@ -4,13 +4,14 @@
 //! A graph of a million terms keeps these for as long as it lives. As [`ConceptData`] values
 //! they cost about 113 bytes a term: five `String`/`Vec` headers per concept and an allocation
 //! per string, each with the allocator's rounding and header. Here a concept is a 12-byte record,
-//! 4 bytes per string and the text itself, in three allocations per file. Parsers build a
-//! [`ConceptData`] at a time and push it; readers get a [`ConceptRef`] that lends the strings.
+//! 4 bytes per string and the text itself, in two allocations per file. Parsers build a
+//! [`ConceptData`] at a time and push it into a [`ConceptsBuilder`]; readers get a
+//! [`ConceptRef`] that lends the strings.
 //! Nothing here reads files or knows about the graph.
 
 use super::{ConceptData, PropertyIter};
 
-/// Where one concept's strings start in [`Concepts::ends`], how many synonyms it has, its line.
+/// Where one concept's strings start in the ends, how many synonyms it has, its line.
 /// Its strings, in order: name, synonyms, related names, properties (encoded as
 /// [`super::Properties`]), definition; the related names are whatever lies between.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -22,25 +23,87 @@ struct Record {
 
 /// Strings per concept besides its synonyms and related names.
 const FIXED_STRINGS: usize = 3;
+/// `u32`s per record in [`Concepts::index`].
+const RECORD: usize = 3;
 
-/// The concepts of one file. See the module documentation.
+/// The concepts of one file, frozen: built with a [`ConceptsBuilder`] (or collected). See the
+/// module documentation.
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct Concepts {
-    text: String,
-    /// End offset in `text` of every string; a string starts where the previous one ends.
-    ends: Vec<u32>,
-    records: Vec<Record>,
+    text: Box<str>,
+    /// The number of concepts, their records, then the end offset in `text` of every string (a
+    /// string starts where the previous one ends); empty when there are no concepts. One array,
+    /// not three: most files have one concept, and each allocation costs its header.
+    index: Box<[u32]>,
 }
 
 impl Concepts {
     pub fn len(&self) -> usize {
-        self.records.len()
+        self.index.first().map_or(0, |&n| n as usize)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.len() == 0
     }
 
+    /// The `i`th concept. Panics when `i` is out of bounds, like indexing.
+    pub fn get(&self, i: usize) -> ConceptRef<'_> {
+        assert!(i < self.len(), "concept {i} of {}", self.len());
+        ConceptRef { store: self, i }
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = ConceptRef<'_>> + Clone {
+        (0..self.len()).map(|i| ConceptRef { store: self, i })
+    }
+
+    /// The same concepts with empty definitions (see [`super::Definitions::OnDisk`]).
+    pub fn without_definitions(&self) -> Concepts {
+        let mut store = ConceptsBuilder::default();
+        for c in self.iter() {
+            let span = self.span(c.i);
+            store.records.push(Record { first: store.ends.len() as u32, ..self.record(c.i) });
+            // Every string but the last, the definition, which is left empty.
+            for at in span.start..span.end - 1 {
+                store.text.push_str(self.string(at));
+                store.ends.push(store.text.len() as u32);
+            }
+            store.ends.push(store.text.len() as u32);
+        }
+        store.finish()
+    }
+
+    fn record(&self, i: usize) -> Record {
+        let at = 1 + i * RECORD;
+        Record { first: self.index[at], synonyms: self.index[at + 1], line: self.index[at + 2] }
+    }
+
+    fn ends(&self) -> &[u32] {
+        self.index.get(1 + self.len() * RECORD..).unwrap_or(&[])
+    }
+
+    /// The strings of concept `i`: indexes into the ends.
+    fn span(&self, i: usize) -> std::ops::Range<usize> {
+        let first = self.record(i).first as usize;
+        let next = if i + 1 < self.len() { self.record(i + 1).first as usize } else { self.ends().len() };
+        first..next
+    }
+
+    fn string(&self, at: usize) -> &str {
+        let ends = self.ends();
+        let start = if at == 0 { 0 } else { ends[at - 1] as usize };
+        &self.text[start..ends[at] as usize]
+    }
+}
+
+/// Builds a [`Concepts`] store a concept at a time.
+#[derive(Default)]
+pub struct ConceptsBuilder {
+    text: String,
+    ends: Vec<u32>,
+    records: Vec<Record>,
+}
+
+impl ConceptsBuilder {
     /// Room for `concepts` more concepts of `bytes` bytes of text in all.
     pub fn reserve(&mut self, concepts: usize, bytes: usize) {
         self.records.reserve_exact(concepts);
@@ -59,7 +122,8 @@ impl Concepts {
         };
         let bytes: usize = strings().map(str::len).sum();
         let count = FIXED_STRINGS + c.synonyms.len() + c.related.len();
-        if u32::try_from(self.text.len() + bytes).is_err() || u32::try_from(self.ends.len() + count).is_err() {
+        let index = 1 + (self.records.len() + 1) * RECORD + self.ends.len() + count;
+        if u32::try_from(self.text.len() + bytes).is_err() || u32::try_from(index).is_err() {
             return;
         }
         let first = self.ends.len() as u32;
@@ -70,33 +134,16 @@ impl Concepts {
         self.records.push(Record { first, synonyms: c.synonyms.len() as u32, line: c.line });
     }
 
-    /// Gives back spare capacity: the store lives as long as the graph.
-    pub fn shrink_to_fit(&mut self) {
-        self.text.shrink_to_fit();
-        self.ends.shrink_to_fit();
-        self.records.shrink_to_fit();
-    }
-
-    /// The `i`th concept. Panics when `i` is out of bounds, like indexing.
-    pub fn get(&self, i: usize) -> ConceptRef<'_> {
-        assert!(i < self.records.len(), "concept {i} of {}", self.records.len());
-        ConceptRef { store: self, i }
-    }
-
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = ConceptRef<'_>> + Clone {
-        (0..self.len()).map(|i| ConceptRef { store: self, i })
-    }
-
-    /// The strings of concept `i`: indexes into `ends`.
-    fn span(&self, i: usize) -> std::ops::Range<usize> {
-        let first = self.records[i].first as usize;
-        let next = self.records.get(i + 1).map_or(self.ends.len(), |r| r.first as usize);
-        first..next
-    }
-
-    fn string(&self, at: usize) -> &str {
-        let start = if at == 0 { 0 } else { self.ends[at - 1] as usize };
-        &self.text[start..self.ends[at] as usize]
+    /// The store, in two allocations of exactly its size.
+    pub fn finish(self) -> Concepts {
+        if self.records.is_empty() {
+            return Concepts::default();
+        }
+        let mut index = Vec::with_capacity(1 + self.records.len() * RECORD + self.ends.len());
+        index.push(self.records.len() as u32);
+        index.extend(self.records.iter().flat_map(|r| [r.first, r.synonyms, r.line]));
+        index.extend_from_slice(&self.ends);
+        Concepts { text: self.text.into_boxed_str(), index: index.into_boxed_slice() }
     }
 }
 
@@ -108,12 +155,11 @@ impl From<Vec<ConceptData>> for Concepts {
 
 impl<'a> FromIterator<&'a ConceptData> for Concepts {
     fn from_iter<I: IntoIterator<Item = &'a ConceptData>>(iter: I) -> Concepts {
-        let mut store = Concepts::default();
+        let mut store = ConceptsBuilder::default();
         for c in iter {
             store.push(c);
         }
-        store.shrink_to_fit();
-        store
+        store.finish()
     }
 }
 
@@ -139,20 +185,20 @@ impl<'a> ConceptRef<'a> {
     /// Other terms in the order written, without the name and case-insensitive duplicates.
     pub fn synonyms(self) -> impl ExactSizeIterator<Item = &'a str> + Clone {
         let first = self.store.span(self.i).start + 1;
-        let n = self.store.records[self.i].synonyms as usize;
+        let n = self.store.record(self.i).synonyms as usize;
         (first..first + n).map(move |at| self.store.string(at))
     }
 
     /// The `i`th synonym.
     pub fn synonym(self, i: usize) -> Option<&'a str> {
         let first = self.store.span(self.i).start + 1;
-        (i < self.store.records[self.i].synonyms as usize).then(|| self.store.string(first + i))
+        (i < self.store.record(self.i).synonyms as usize).then(|| self.store.string(first + i))
     }
 
     /// Names of related concepts, as written.
     pub fn related(self) -> impl ExactSizeIterator<Item = &'a str> + Clone {
         let span = self.store.span(self.i);
-        let first = span.start + 1 + self.store.records[self.i].synonyms as usize;
+        let first = span.start + 1 + self.store.record(self.i).synonyms as usize;
         (first..span.end - 2).map(move |at| self.store.string(at))
     }
 
@@ -168,7 +214,7 @@ impl<'a> ConceptRef<'a> {
 
     /// Zero-based line where the concept starts (its `# ` heading, or its thesaurus key).
     pub fn line(self) -> u32 {
-        self.store.records[self.i].line
+        self.store.record(self.i).line
     }
 
     /// An owned copy (tests, debugging).
@@ -193,8 +239,8 @@ impl std::hash::Hash for ConceptRef<'_> {
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
         let span = self.store.span(self.i);
         span.len().hash(h);
-        self.store.records[self.i].synonyms.hash(h);
-        self.store.records[self.i].line.hash(h);
+        self.store.record(self.i).synonyms.hash(h);
+        self.store.record(self.i).line.hash(h);
         for at in span {
             self.store.string(at).hash(h);
         }

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{KgFile, Problem, SourceKind, parse_concept_file, parse_thesaurus};
+use super::{Definitions, KgFile, Problem, SourceKind, definition_hash, parse_concept_file, parse_thesaurus};
 
 /// Concept files larger than this are not read: no glossary entry is 16 MiB.
 pub const MAX_FILE_BYTES: u64 = 16 << 20;
@@ -115,14 +115,27 @@ fn path_order(a: &Path, b: &Path) -> std::cmp::Ordering {
     }
 }
 
-/// Reads and parses one source file. Never fails: problems are in the result.
+/// Reads and parses one source file. Never fails: problems are in the result. A concept file's
+/// definitions stay on disk ([`Definitions::OnDisk`]): the graph reads them again to show them.
 pub fn load_file(path: &Path) -> KgFile {
+    let mut file = load_file_keeping_definitions(path);
+    if file.kind == SourceKind::Markdown && file.concepts.iter().any(|c| !c.definition().is_empty()) {
+        let hash = definition_hash(file.concepts.iter().map(|c| c.definition()));
+        file.concepts = file.concepts.without_definitions();
+        file.definitions = Definitions::OnDisk { hash };
+    }
+    file
+}
+
+/// [`load_file`], keeping the definitions in memory.
+pub fn load_file_keeping_definitions(path: &Path) -> KgFile {
     let kind = kind_of(path);
     let empty = |message: String| KgFile {
         path: Arc::from(path),
         kind: kind.unwrap_or(SourceKind::Markdown),
         concepts: Default::default(),
         problems: vec![Problem { path: path.to_path_buf(), line: None, message }],
+        definitions: Definitions::Kept,
     };
     let Some(kind) = kind else {
         return empty("not a knowledge-graph file (expected .md or .json)".to_string());
@@ -144,7 +157,13 @@ pub fn load_file(path: &Path) -> KgFile {
     };
     let (text, mut problems) = decode(path, bytes);
     let Some(text) = text else {
-        return KgFile { path: Arc::from(path), kind, concepts: Default::default(), problems };
+        return KgFile {
+            path: Arc::from(path),
+            kind,
+            concepts: Default::default(),
+            problems,
+            definitions: Definitions::Kept,
+        };
     };
     let mut file = parse(path, kind, &text);
     problems.append(&mut file.problems);
@@ -154,13 +173,10 @@ pub fn load_file(path: &Path) -> KgFile {
 
 /// Parses source text of a known kind (used for unsaved editor buffers too).
 pub fn parse(path: &Path, kind: SourceKind, text: &str) -> KgFile {
-    let mut file = match kind {
+    match kind {
         SourceKind::Markdown => parse_concept_file(path, text),
         SourceKind::Thesaurus => parse_thesaurus(path, text),
-    };
-    // Parsed files are kept for as long as the graph: no spare capacity.
-    file.concepts.shrink_to_fit();
-    file
+    }
 }
 
 /// The kind of a knowledge-graph file by its extension.
@@ -223,7 +239,11 @@ mod tests {
         assert_eq!(seen.last(), Some(&(3, 3)));
         let names: Vec<_> = files.iter().flat_map(|f| f.concepts.iter().map(|c| c.name().to_string())).collect();
         assert_eq!(names, ["bad", "tokio"]);
-        assert!(files[0].concepts.get(0).definition().contains("caf\u{fffd} latte"));
+        // Definitions stay on disk; the graph reads them again.
+        assert!(files[0].concepts.get(0).definition().is_empty());
+        let graph = super::super::Graph::from_files(&files);
+        let bad = graph.concept(super::super::ConceptId(0)).definition().unwrap();
+        assert!(bad.text.contains("caf\u{fffd} latte") && bad.as_built, "{bad:?}");
         assert!(files[0].problems[0].message.contains("invalid UTF-8"), "{:?}", files[0].problems);
         assert!(files[1].problems[0].message.contains("binary"));
         assert_eq!(problems.len(), 1);
@@ -269,5 +289,29 @@ mod tests {
         let mut by_path = paths.clone();
         by_path.sort();
         assert_eq!(paths, by_path);
+    }
+
+    #[test]
+    fn a_definition_left_on_disk_is_read_again_and_a_change_there_is_told_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokio.md");
+        std::fs::write(&path, "# Tokio\nsynonyms:: tokio rt\n\nAn async runtime.\n").unwrap();
+        let file = load_file(&path);
+        assert!(matches!(file.definitions, Definitions::OnDisk { .. }), "{file:?}");
+        assert_eq!(file.concepts.get(0).synonyms().collect::<Vec<_>>(), ["tokio rt"]);
+        let graph = super::super::Graph::from_files(&[file]);
+        let tokio = graph.concept(super::super::ConceptId(0));
+        let def = tokio.definition().unwrap();
+        assert_eq!((def.text.trim(), def.as_built), ("An async runtime.", true));
+        std::fs::write(&path, "# Tokio\n\nA runtime for async Rust.\n").unwrap();
+        let def = tokio.definition().unwrap();
+        assert_eq!((def.text.trim(), def.as_built), ("A runtime for async Rust.", false));
+        std::fs::remove_file(&path).unwrap();
+        let problem = tokio.definition().unwrap_err();
+        assert!(problem.to_string().ends_with("tokio.md: path does not exist"), "{problem}");
+        // A file without a definition, like an unsaved buffer, keeps what it has.
+        std::fs::write(&path, "# Tokio\n").unwrap();
+        assert_eq!(load_file(&path).definitions, Definitions::Kept);
+        assert_eq!(parse(&path, SourceKind::Markdown, "# Tokio\nText.\n").definitions, Definitions::Kept);
     }
 }

@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{ConceptData, KgFile, Problem, SourceKind};
+use super::{ConceptData, Definitions, KgFile, Problem, SourceKind};
 use crate::text::fold;
 
 /// Parses the text of the concept file at `path` (the path only names the concept).
@@ -86,7 +86,7 @@ pub fn parse_concept_file(path: &Path, text: &str) -> KgFile {
     }
     concept.definition = tidy_definition(&definition);
     let concepts = if fold(&concept.name).is_empty() { Vec::new() } else { vec![concept] }.into();
-    KgFile { path: Arc::from(path), kind: SourceKind::Markdown, concepts, problems }
+    KgFile { path: Arc::from(path), kind: SourceKind::Markdown, concepts, problems, definitions: Definitions::Kept }
 }
 
 fn problem(path: &Path, line: u32, message: &str) -> Problem {

@@ -14,8 +14,10 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use concepts::{ConceptRef, Concepts};
-pub use load::{KgSource, MAX_FILE_BYTES, kind_of, list_source_files, load_file, load_sources, parse};
+pub use concepts::{ConceptRef, Concepts, ConceptsBuilder};
+pub use load::{
+    KgSource, MAX_FILE_BYTES, kind_of, list_source_files, load_file, load_file_keeping_definitions, load_sources, parse,
+};
 pub use markdown::parse_concept_file;
 pub use thesaurus::parse_thesaurus;
 
@@ -155,6 +157,39 @@ pub struct KgFile {
     pub kind: SourceKind,
     pub concepts: Concepts,
     pub problems: Vec<Problem>,
+    pub definitions: Definitions,
+}
+
+/// Where the definitions of a file's concepts are.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Definitions {
+    /// In [`KgFile::concepts`]: thesauri, unsaved editor buffers, anything parsed from text.
+    #[default]
+    Kept,
+    /// Left in the file on disk, which is read again for a hover: most of a concept file is its
+    /// definition, and a graph of many files would otherwise hold all of them in memory to show
+    /// a few. `hash` is [`definition_hash`] of the definitions as parsed, so a change on disk
+    /// since then is told apart (and the graph's fingerprint still covers them).
+    OnDisk { hash: u64 },
+}
+
+/// A hash of a file's definitions, in order.
+pub fn definition_hash<'a>(definitions: impl IntoIterator<Item = &'a str>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for d in definitions {
+        d.hash(&mut h);
+    }
+    h.finish()
+}
+
+/// A concept's definition as [`Concept::definition`] finds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Definition<'g> {
+    pub text: std::borrow::Cow<'g, str>,
+    /// The text is the one the graph was built from; `false` when the file changed on disk
+    /// since (the newer text is returned: it is what the file says now).
+    pub as_built: bool,
 }
 
 /// Index of a concept in a [`Graph`].
@@ -187,6 +222,41 @@ impl<'g> Concept<'g> {
     /// The file the concept comes from.
     pub fn path(self) -> &'g Arc<Path> {
         &self.file().file.path
+    }
+
+    /// The concept's definition (markdown), read again from its file when the graph left it
+    /// there ([`Definitions::OnDisk`]); a file that cannot be read or parsed back to this
+    /// concept is a problem.
+    pub fn definition(self) -> Result<Definition<'g>, Problem> {
+        let file = self.file();
+        match file.file.definitions {
+            Definitions::Kept => Ok(Definition { text: self.data().definition().into(), as_built: true }),
+            Definitions::OnDisk { hash } => {
+                let reread = load::load_file_keeping_definitions(&file.file.path);
+                let i = (self.id - file.first) as usize;
+                let found = (i < reread.concepts.len()).then(|| reread.concepts.get(i));
+                match found.filter(|c| c.name() == self.name()) {
+                    Some(c) => {
+                        let as_built = definition_hash(reread.concepts.iter().map(|c| c.definition())) == hash;
+                        Ok(Definition { text: c.definition().to_string().into(), as_built })
+                    }
+                    None => Err(reread.problems.into_iter().next().unwrap_or_else(|| Problem {
+                        path: file.file.path.to_path_buf(),
+                        line: None,
+                        message: format!("the file no longer defines {:?}", self.name()),
+                    })),
+                }
+            }
+        }
+    }
+
+    /// What tells this concept's definition apart when it is not in [`Concept::data`]: the
+    /// hash of its file's definitions as parsed, or `None` when the data holds them.
+    pub fn definition_on_disk(self) -> Option<u64> {
+        match self.file().file.definitions {
+            Definitions::Kept => None,
+            Definitions::OnDisk { hash } => Some(hash),
+        }
     }
 
     /// Zero-based line where the concept starts in its file.
@@ -270,6 +340,9 @@ impl Adjacency {
 #[derive(Clone, Debug, Default)]
 pub struct Graph {
     files: Vec<GraphFile>,
+    /// `files` are in path order (as a workspace builds them), so a path is found by binary
+    /// search; otherwise by a scan.
+    files_sorted: bool,
     /// The file (index into `files`) of every concept.
     owner: Vec<u32>,
     related: Adjacency,
@@ -279,13 +352,14 @@ pub struct Graph {
 impl Graph {
     /// Builds the graph from parsed files, in the order given.
     pub fn build<'a>(files: impl IntoIterator<Item = &'a Arc<KgFile>>) -> Graph {
-        let mut graph = Graph::default();
+        let mut graph = Graph { files_sorted: true, ..Graph::default() };
         for file in files {
             if file.concepts.is_empty() {
                 continue;
             }
             let first = graph.owner.len() as u32;
             let index = graph.files.len() as u32;
+            graph.files_sorted &= graph.files.last().is_none_or(|last| last.file.path < file.path);
             graph.owner.extend(std::iter::repeat_n(index, file.concepts.len()));
             graph.files.push(GraphFile { file: file.clone(), first });
         }
@@ -354,6 +428,17 @@ impl Graph {
         self.files.iter().map(|f| (&f.file.path, f.first..f.first + f.file.concepts.len() as u32))
     }
 
+    /// The ids of the concepts from the file at `path` (none when it has none here).
+    pub fn file_concepts(&self, path: &Path) -> Option<std::ops::Range<u32>> {
+        let at = if self.files_sorted {
+            self.files.binary_search_by(|f| (*f.file.path).cmp(path)).ok()?
+        } else {
+            self.files.iter().position(|f| *f.file.path == *path)?
+        };
+        let f = &self.files[at];
+        Some(f.first..f.first + f.file.concepts.len() as u32)
+    }
+
     /// Number of terms over all concepts.
     pub fn term_count(&self) -> usize {
         self.files.iter().flat_map(|f| f.file.concepts.iter()).map(|c| 1 + c.synonyms().len()).sum()
@@ -365,7 +450,13 @@ mod tests {
     use super::*;
 
     fn file(path: &str, concepts: Vec<ConceptData>) -> KgFile {
-        KgFile { path: Path::new(path).into(), kind: SourceKind::Markdown, concepts: concepts.into(), problems: vec![] }
+        KgFile {
+            path: Path::new(path).into(),
+            kind: SourceKind::Markdown,
+            concepts: concepts.into(),
+            problems: vec![],
+            definitions: Definitions::Kept,
+        }
     }
 
     fn concept(name: &str, syn: &[&str], related: &[&str]) -> ConceptData {
@@ -391,6 +482,23 @@ mod tests {
         assert_eq!(names(g.concept(ConceptId(2)).related_by()), ["tokio"]);
         assert!(g.concept(ConceptId(2)).related().is_empty());
         assert_eq!(g.term_count(), 5);
+    }
+
+    #[test]
+    fn a_files_concepts_are_found_by_its_path_in_any_order() {
+        let a = file("a.md", vec![concept("one", &[], &[]), concept("two", &[], &[])]);
+        let b = file("b.md", vec![]);
+        let c = file("c.md", vec![concept("three", &[], &[])]);
+        for files in [[a.clone(), b.clone(), c.clone()], [c, b, a]] {
+            let g = Graph::from_files(&files);
+            let ids = |p: &str| {
+                g.file_concepts(Path::new(p)).map(|r| r.map(|i| g.concept(ConceptId(i)).name()).collect::<Vec<_>>())
+            };
+            assert_eq!(ids("a.md").unwrap(), ["one", "two"]);
+            assert_eq!(ids("c.md").unwrap(), ["three"]);
+            assert_eq!(ids("b.md"), None, "a file without concepts is not in the graph");
+            assert_eq!(ids("d.md"), None);
+        }
     }
 
     #[test]

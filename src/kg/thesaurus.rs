@@ -12,7 +12,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{ConceptData, KgFile, Problem, SourceKind};
+use super::{ConceptData, ConceptsBuilder, Definitions, KgFile, Problem, SourceKind};
 
 /// A well-formed thesaurus, read straight into borrowed strings (no `Value` tree: a
 /// million-term file would need gigabytes for one), its entries in file order.
@@ -77,6 +77,7 @@ pub fn parse_thesaurus(path: &Path, text: &str) -> KgFile {
         kind: SourceKind::Thesaurus,
         concepts: Default::default(),
         problems: Vec::new(),
+        definitions: Definitions::Kept,
     };
     // The typed reader takes well-formed files; anything it refuses goes through `Value`,
     // which says precisely what is wrong and keeps the good entries.
@@ -172,7 +173,8 @@ fn group_entries<'e>(
     }
     file.problems.extend(problems);
     let bytes = groups.iter().map(|(id, g)| id.len() + g.terms.iter().map(|t| t.len()).sum::<usize>()).sum();
-    file.concepts.reserve(groups.len(), bytes);
+    let mut concepts = ConceptsBuilder::default();
+    concepts.reserve(groups.len(), bytes);
     for (id, g) in groups {
         // The nterm most entries agree on; ties go to the smallest.
         let (name, _) = g.nterms.iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0))).expect("group has a term");
@@ -184,8 +186,9 @@ fn group_entries<'e>(
             c.properties.push("url", url);
         }
         c.properties.push("id", &id);
-        file.concepts.push(&c);
+        concepts.push(&c);
     }
+    file.concepts = concepts.finish();
 }
 
 #[derive(Default)]

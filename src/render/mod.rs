@@ -161,17 +161,31 @@ impl Renderer {
             })
             .collect();
         let d = c.data();
-        let key = hash_of(&(d, (&**c.path(), &related, format, self.config)));
+        let key = hash_of(&(d, c.definition_on_disk(), (&**c.path(), &related, format, self.config)));
         let current =
             |h: &CachedHover| h.deps.iter().all(|d| matches!(d, Dep::Wiki(n, uri) if links.concept_uri(n) == *uri));
         if let Some(text) = self.caches.hover(key, current) {
             return Rendered { text: text.to_string(), complete: true };
         }
         let mut out = header(graph, id, format);
-        let def = self.render_definition(d.definition(), c.path(), d.line(), format, links, budget);
+        // A definition left on disk is read again; one that changed there since the graph
+        // was built is shown (it is what the file says) but not cached under the old key.
+        let (def, as_built) = match c.definition() {
+            Ok(found) => {
+                (self.render_definition(&found.text, c.path(), d.line(), format, links, budget), found.as_built)
+            }
+            Err(problem) => {
+                let note = format!("The definition could not be read: {problem}");
+                let text = match format {
+                    Format::Markdown => format!("*{}*\n", escape_inline(&note)),
+                    Format::PlainText => note + "\n",
+                };
+                (Definition { text, complete: true, deps: Vec::new() }, false)
+            }
+        };
         out += &def.text;
         let text = out.trim_end().to_string() + "\n";
-        if def.complete {
+        if def.complete && as_built {
             let deps = def.deps.into_iter().filter(|d| matches!(d, Dep::Wiki(..))).collect();
             self.caches.put_hover(key, CachedHover { text: text.as_str().into(), deps });
         }

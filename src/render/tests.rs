@@ -366,3 +366,27 @@ mod streaming {
         }
     }
 }
+
+#[test]
+fn a_definition_on_disk_is_read_at_hover_and_a_missing_file_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tokio.md");
+    std::fs::write(&path, "# tokio\nsynonyms:: tokio rt\n\nAn *async* runtime.\n").unwrap();
+    let g = Graph::from_files(&[crate::kg::load_file(&path)]);
+    let r = Renderer::default();
+    let hover = |r: &Renderer| r.render_concepts(&g, &[ConceptId(0)], Format::Markdown, &NoLinks, Budget::unlimited());
+    expect![[r#"
+        ### tokio
+
+        **Synonyms:** tokio rt
+
+        An *async* runtime.
+    "#]]
+    .assert_eq(&hover(&r).text);
+    // Cached: the hover is the same without the file (until the graph changes).
+    std::fs::remove_file(&path).unwrap();
+    assert!(hover(&r).text.contains("An *async* runtime."));
+    let text = hover(&Renderer::default()).text;
+    assert!(text.starts_with("### tokio\n\n**Synonyms:** tokio rt\n\n*The definition could not be read: "), "{text}");
+    assert!(text.trim_end().ends_with("tokio.md: path does not exist*"), "{text}");
+}

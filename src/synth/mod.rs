@@ -10,7 +10,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use crate::kg::{ConceptData, KgFile, SourceKind};
+use crate::kg::{ConceptData, Definitions, KgFile, SourceKind};
 
 /// What to generate.
 #[derive(Clone, Debug)]
@@ -222,6 +222,7 @@ impl GenGraph {
                 kind: SourceKind::Markdown,
                 concepts: std::iter::once(c).collect(),
                 problems: Vec::new(),
+                definitions: Definitions::Kept,
             })
             .collect()
     }

@@ -37,9 +37,6 @@ pub struct Workspace {
     pub documents: Documents,
     /// The last full build: graph, term indexes and completion index agree.
     analysis: Analysis,
-    /// Concepts of the last full build by source file, to hide them behind a delta. A file's
-    /// concepts are consecutive in the graph; the key is the path the graph already holds.
-    base_by_path: HashMap<Arc<Path>, std::ops::Range<u32>>,
     /// Knowledge-graph files changed since the last full build.
     changed: BTreeSet<PathBuf>,
     /// The completion-only snapshot with a delta for `changed`, until the next change.
@@ -174,6 +171,7 @@ impl Workspace {
         for (path, file) in &self.kg_files {
             path.hash(&mut h);
             file.concepts.hash(&mut h);
+            file.definitions.hash(&mut h);
         }
         for d in self.doc_headings.values() {
             d.path.hash(&mut h);
@@ -323,7 +321,8 @@ impl Workspace {
         let mut hidden = HashSet::new();
         let mut files = Vec::new();
         for path in &self.changed {
-            hidden.extend(self.base_by_path.get(path.as_path()).cloned().into_iter().flatten());
+            // The last full build's concepts from this file, hidden behind the delta.
+            hidden.extend(self.analysis.graph.file_concepts(path).into_iter().flatten());
             if let Some(f) = self.current_file(path) {
                 files.push(f);
             }
@@ -369,7 +368,6 @@ impl Workspace {
         if rebuilt.generation != self.kg_generation {
             return false;
         }
-        self.base_by_path = rebuilt.analysis.graph.files().map(|(path, ids)| (path.clone(), ids)).collect();
         self.analysis = Analysis { headings: self.analysis.headings.clone(), ..rebuilt.analysis };
         self.changed.clear();
         self.delta = None;
