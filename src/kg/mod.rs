@@ -423,11 +423,6 @@ impl Graph {
         (0..self.owner.len() as u32).map(|id| (ConceptId(id), Concept { graph: self, id }))
     }
 
-    /// The concepts of each file, in order: the file's path and its range of ids.
-    pub fn files(&self) -> impl Iterator<Item = (&Arc<Path>, std::ops::Range<u32>)> {
-        self.files.iter().map(|f| (&f.file.path, f.first..f.first + f.file.concepts.len() as u32))
-    }
-
     /// The ids of the concepts from the file at `path` (none when it has none here).
     pub fn file_concepts(&self, path: &Path) -> Option<std::ops::Range<u32>> {
         let at = if self.files_sorted {
