@@ -75,12 +75,9 @@ pub fn list_source_files(sources: &[KgSource]) -> (Vec<PathBuf>, Vec<Problem>) {
             Err(e) => problems.push(Problem { path: path.clone(), line: None, message: describe_missing(&e) }),
             Ok(m) if m.is_dir() => {
                 let mut found = Vec::new();
-                let walker = ignore::WalkBuilder::new(path).hidden(false).require_git(false).build();
-                for entry in walker {
+                for entry in folder_walker(path).build() {
                     match entry {
-                        Ok(e) if e.file_type().is_some_and(|t| t.is_file()) && kind_of(e.path()).is_some() => {
-                            found.push(e.into_path());
-                        }
+                        Ok(e) if is_source_entry(&e) => found.push(e.into_path()),
                         Ok(_) => {}
                         Err(e) => problems.push(Problem {
                             path: path.clone(),
@@ -98,6 +95,42 @@ pub fn list_source_files(sources: &[KgSource]) -> (Vec<PathBuf>, Vec<Problem>) {
         }
     }
     (paths, problems)
+}
+
+/// Calls `visit` with every file [`list_source_files`] lists, in no particular order: folders
+/// are walked on several threads, and `visit` runs on them. Sources that cannot be read are
+/// passed over (listing them says why).
+pub fn visit_source_files(sources: &[KgSource], visit: &(dyn Fn(&Path) + Sync)) {
+    // Twice the cores: the work is mostly system calls that wait on the file system.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get() * 2).min(8);
+    for source in sources {
+        let path = &source.path;
+        match std::fs::metadata(path) {
+            Err(_) => {}
+            Ok(m) if m.is_dir() => folder_walker(path).threads(threads).build_parallel().run(|| {
+                Box::new(|entry| {
+                    if let Some(e) = entry.as_ref().ok().filter(|e| is_source_entry(e)) {
+                        visit(e.path());
+                    }
+                    ignore::WalkState::Continue
+                })
+            }),
+            Ok(_) => visit(path),
+        }
+    }
+}
+
+/// How a source folder is walked: recursively, hidden files included, `.gitignore` honoured
+/// inside or outside a git repository.
+fn folder_walker(path: &Path) -> ignore::WalkBuilder {
+    let mut walker = ignore::WalkBuilder::new(path);
+    walker.hidden(false).require_git(false);
+    walker
+}
+
+/// Whether a walked entry is a knowledge-graph file.
+fn is_source_entry(e: &ignore::DirEntry) -> bool {
+    e.file_type().is_some_and(|t| t.is_file()) && kind_of(e.path()).is_some()
 }
 
 /// The order of [`Path`]'s `Ord` (component by component) for paths a walk found under one

@@ -16,7 +16,8 @@ use std::sync::Arc;
 
 pub use concepts::{ConceptRef, Concepts, ConceptsBuilder};
 pub use load::{
-    KgSource, MAX_FILE_BYTES, kind_of, list_source_files, load_file, load_file_keeping_definitions, load_sources, parse,
+    KgSource, MAX_FILE_BYTES, kind_of, list_source_files, load_file, load_file_keeping_definitions, load_sources,
+    parse, visit_source_files,
 };
 pub use markdown::parse_concept_file;
 pub use thesaurus::parse_thesaurus;

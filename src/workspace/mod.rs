@@ -417,8 +417,7 @@ pub fn open_persisted(roots: &[PathBuf], client: Option<&Settings>) -> Persisted
     let Some(dir) = crate::cache::cache_dir() else { return Persisted::default() };
     let (files, _) = load_config_file(roots);
     let (config, _) = resolve(roots, client, &files, &|p| p.exists());
-    let (paths, _) = crate::kg::list_source_files(&config.sources);
-    let fp = crate::index::persist::fingerprint(&paths);
+    let fp = crate::index::persist::fingerprint(&config.sources);
     let scope = hash_of(&config.sources);
     let path = crate::index::persist::index_path(&dir, scope, fp);
     let mut p = Persisted { file: Some(IndexFile { path: path.clone(), scope }), ..Default::default() };
