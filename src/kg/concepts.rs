@@ -278,4 +278,21 @@ mod tests {
         assert_eq!(first.properties().collect::<Vec<_>>(), [("category", "rust"), ("id", "")]);
         assert_eq!(store.get(2).related().collect::<Vec<_>>(), ["y"]);
     }
+
+    #[test]
+    fn without_definitions_keeps_every_other_field_of_every_concept() {
+        let mut a =
+            ConceptData { name: "tokio".into(), definition: "A runtime.\n".into(), line: 3, ..Default::default() };
+        a.add_term("Tokio RT");
+        a.related = vec!["future".into()];
+        a.properties.push("category", "rust");
+        let b = ConceptData { name: "x".into(), definition: "Another.".into(), line: 9, ..Default::default() };
+        let c = ConceptData { name: "y".into(), related: vec!["x".into()], ..Default::default() };
+        let stripped = Concepts::from(vec![a.clone(), b.clone(), c.clone()]).without_definitions();
+        let back: Vec<ConceptData> = stripped.iter().map(ConceptRef::to_data).collect();
+        let expected: Vec<ConceptData> =
+            [a, b, c].into_iter().map(|c| ConceptData { definition: String::new(), ..c }).collect();
+        assert_eq!(back, expected);
+        assert!(Concepts::default().without_definitions().is_empty());
+    }
 }
