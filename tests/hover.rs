@@ -90,6 +90,38 @@ fn unsaved_edits_change_the_hover_and_unsafe_markdown_never_reaches_the_client()
 }
 
 #[test]
+fn definitions_are_read_from_disk_and_a_file_gone_unannounced_says_so() {
+    let ws = Workspace::new(&[
+        ("kg/tokio.md", b"# tokio\n\nThe runtime.\n" as &[u8]),
+        ("kg/serde.md", b"# serde\n\nSerialization.\n"),
+    ]);
+    let mut c = Client::start(&ws.root(), Value::Null);
+    let doc = c.open(&ws.path("notes.md"), "tokio serde");
+    assert!(hover_text(&mut c, &doc, 0, 1).contains("The runtime."));
+    // Saved elsewhere and announced: the hover, cached before, shows the new text.
+    std::fs::write(ws.path("kg/tokio.md"), "# tokio\n\nThe new runtime.\n").unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&ws.path("kg/tokio.md")), "type": 2}]}),
+    );
+    let mut md = String::new();
+    for _ in 0..200 {
+        md = hover_text(&mut c, &doc, 0, 1);
+        if md.contains("The new runtime.") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(md.contains("The new runtime."), "{md}");
+    // Removed without a word to the server: the hover names the concept and says what is wrong.
+    std::fs::remove_file(ws.path("kg/serde.md")).unwrap();
+    let md = hover_text(&mut c, &doc, 0, 7);
+    assert!(md.starts_with("### serde\n\n*The definition could not be read: "), "{md}");
+    assert!(md.contains("serde.md: path does not exist*"), "{md}");
+    assert_eq!(c.shutdown_and_exit().code(), Some(0));
+}
+
+#[test]
 fn completion_resolve_fills_documentation_with_the_same_renderer() {
     let ws = Workspace::new(&[(
         "kg/async runtime.md",
