@@ -162,10 +162,9 @@ pub struct KgFile {
 }
 
 /// Where the definitions of a file's concepts are.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Definitions {
     /// In [`KgFile::concepts`]: thesauri, unsaved editor buffers, anything parsed from text.
-    #[default]
     Kept,
     /// Left in the file on disk, which is read again for a hover: most of a concept file is its
     /// definition, and a graph of many files would otherwise hold all of them in memory to show
