@@ -90,7 +90,7 @@ fn unsaved_edits_change_the_hover_and_unsafe_markdown_never_reaches_the_client()
 }
 
 #[test]
-fn definitions_are_read_from_disk_and_a_file_gone_unannounced_says_so() {
+fn definitions_are_read_from_disk_and_follow_the_file_even_unannounced() {
     let ws = Workspace::new(&[
         ("kg/tokio.md", b"# tokio\n\nThe runtime.\n" as &[u8]),
         ("kg/serde.md", b"# serde\n\nSerialization.\n"),
@@ -113,6 +113,10 @@ fn definitions_are_read_from_disk_and_a_file_gone_unannounced_says_so() {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     assert!(md.contains("The new runtime."), "{md}");
+    // Rewritten without a word to the server: the cached hover is passed over at once.
+    std::fs::write(ws.path("kg/tokio.md"), "# tokio\n\nThe runtime, rewritten unannounced.\n").unwrap();
+    let md = hover_text(&mut c, &doc, 0, 1);
+    assert!(md.contains("The runtime, rewritten unannounced."), "{md}");
     // Removed without a word to the server: the hover names the concept and says what is wrong.
     std::fs::remove_file(ws.path("kg/serde.md")).unwrap();
     let md = hover_text(&mut c, &doc, 0, 7);

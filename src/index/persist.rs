@@ -92,12 +92,7 @@ pub fn fingerprint(sources: &[crate::kg::KgSource]) -> u64 {
     crate::kg::visit_source_files(sources, &|path| {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         path.hash(&mut h);
-        if let Ok(m) = std::fs::metadata(path) {
-            m.len().hash(&mut h);
-            if let Ok(t) = m.modified() {
-                t.hash(&mut h);
-            }
-        }
+        crate::kg::file_stamp(path).hash(&mut h);
         sum.fetch_add(h.finish(), Ordering::Relaxed);
         count.fetch_add(1, Ordering::Relaxed);
     });

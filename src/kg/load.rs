@@ -204,6 +204,21 @@ pub fn load_file_keeping_definitions(path: &Path) -> KgFile {
     file
 }
 
+/// What tells one version of a file on disk from another without reading it: its size and
+/// modification time (`None` when it cannot be statted). Two writes of the same size within
+/// the file system's timestamp granularity look alike; every user of a stamp accepts that.
+pub fn file_stamp(path: &Path) -> Option<FileStamp> {
+    let m = std::fs::metadata(path).ok()?;
+    Some(FileStamp { len: m.len(), modified: m.modified().ok() })
+}
+
+/// See [`file_stamp`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FileStamp {
+    pub len: u64,
+    pub modified: Option<std::time::SystemTime>,
+}
+
 /// Parses source text of a known kind (used for unsaved editor buffers too).
 pub fn parse(path: &Path, kind: SourceKind, text: &str) -> KgFile {
     match kind {

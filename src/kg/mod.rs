@@ -16,8 +16,8 @@ use std::sync::Arc;
 
 pub use concepts::{ConceptRef, Concepts, ConceptsBuilder};
 pub use load::{
-    KgSource, MAX_FILE_BYTES, kind_of, list_source_files, load_file, load_file_keeping_definitions, load_sources,
-    parse, visit_source_files,
+    FileStamp, KgSource, MAX_FILE_BYTES, file_stamp, kind_of, list_source_files, load_file,
+    load_file_keeping_definitions, load_sources, parse, visit_source_files,
 };
 pub use markdown::parse_concept_file;
 pub use thesaurus::parse_thesaurus;
@@ -251,11 +251,13 @@ impl<'g> Concept<'g> {
     }
 
     /// What tells this concept's definition apart when it is not in [`Concept::data`]: the
-    /// hash of its file's definitions as parsed, or `None` when the data holds them.
-    pub fn definition_on_disk(self) -> Option<u64> {
+    /// hash of its file's definitions as parsed and the file's [`FileStamp`] now (so a change on
+    /// disk that no one announced still shows), or `None` when the data holds them. Costs a
+    /// `stat`, not a read.
+    pub fn definition_on_disk(self) -> Option<(u64, Option<FileStamp>)> {
         match self.file().file.definitions {
             Definitions::Kept => None,
-            Definitions::OnDisk { hash } => Some(hash),
+            Definitions::OnDisk { hash } => Some((hash, file_stamp(&self.file().file.path))),
         }
     }
 

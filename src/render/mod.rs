@@ -161,7 +161,8 @@ impl Renderer {
             })
             .collect();
         let d = c.data();
-        let key = hash_of(&(d, c.definition_on_disk(), (&**c.path(), &related, format, self.config)));
+        let on_disk = c.definition_on_disk();
+        let key = hash_of(&(d, on_disk, (&**c.path(), &related, format, self.config)));
         let current =
             |h: &CachedHover| h.deps.iter().all(|d| matches!(d, Dep::Wiki(n, uri) if links.concept_uri(n) == *uri));
         if let Some(text) = self.caches.hover(key, current) {
@@ -169,7 +170,8 @@ impl Renderer {
         }
         let mut out = header(graph, id, format);
         // A definition left on disk is read again; one that changed there since the graph
-        // was built is shown (it is what the file says) but not cached under the old key.
+        // was built is shown (it is what the file says), and cached only under the file's
+        // stamp, which the key holds: the next change to the file misses this entry.
         let (def, as_built) = match c.definition() {
             Ok(found) => {
                 (self.render_definition(&found.text, c.path(), d.line(), format, links, budget), found.as_built)
@@ -185,7 +187,8 @@ impl Renderer {
         };
         out += &def.text;
         let text = out.trim_end().to_string() + "\n";
-        if def.complete && as_built {
+        let stamped = on_disk.is_some_and(|(_, stamp)| stamp.is_some());
+        if def.complete && (as_built || stamped) {
             let deps = def.deps.into_iter().filter(|d| matches!(d, Dep::Wiki(..))).collect();
             self.caches.put_hover(key, CachedHover { text: text.as_str().into(), deps });
         }

@@ -383,10 +383,16 @@ fn a_definition_on_disk_is_read_at_hover_and_a_missing_file_says_so() {
         An *async* runtime.
     "#]]
     .assert_eq(&hover(&r).text);
-    // Cached: the hover is the same without the file (until the graph changes).
+    assert_eq!(hover(&r).text, hover(&Renderer::default()).text, "the second hover comes from the cache");
+    assert_eq!(r.stats().hover_hits, 1);
+    // Rewritten behind the graph's back: the cached hover is passed over, the new text is
+    // shown and cached in turn (under the file's new stamp).
+    std::fs::write(&path, "# tokio\nsynonyms:: tokio rt\n\nA rewritten runtime.\n").unwrap();
+    let rewritten = hover(&r).text;
+    assert!(rewritten.ends_with("\n\nA rewritten runtime.\n"), "{rewritten}");
+    assert_eq!((hover(&r).text, r.stats().hover_hits), (rewritten, 2), "the rewritten hover was cached");
     std::fs::remove_file(&path).unwrap();
-    assert!(hover(&r).text.contains("An *async* runtime."));
-    let text = hover(&Renderer::default()).text;
+    let text = hover(&r).text;
     assert!(text.starts_with("### tokio\n\n**Synonyms:** tokio rt\n\n*The definition could not be read: "), "{text}");
     assert!(text.trim_end().ends_with("tokio.md: path does not exist*"), "{text}");
 }
