@@ -145,11 +145,11 @@ pub fn resolve(
     let base = roots.first().cloned().unwrap_or_default();
     let client_paths = client.and_then(|s| s.kg.paths.as_ref());
     if let Some(paths) = client_paths {
-        sources.extend(paths.iter().map(|p| KgSource { path: base.join(p) }));
+        sources.extend(paths.iter().map(|p| KgSource { path: source_path(&base, p) }));
     } else if files.iter().any(|(_, s)| s.kg.paths.is_some()) {
         for (root, s) in files {
             for p in s.kg.paths.iter().flatten() {
-                sources.push(KgSource { path: root.join(p) });
+                sources.push(KgSource { path: source_path(root, p) });
             }
         }
     } else {
@@ -171,6 +171,9 @@ pub fn resolve(
             });
         }
     }
+    // `kg` and `./kg/` are one source: loading it twice would only cost time.
+    let mut seen = std::collections::HashSet::new();
+    sources.retain(|s| seen.insert(s.path.clone()));
     let pick = |f: &dyn Fn(&Settings) -> Option<usize>, default: usize| {
         client.and_then(f).or_else(|| files.iter().find_map(|(_, s)| f(s))).unwrap_or(default).max(1)
     };
@@ -189,6 +192,33 @@ pub fn resolve(
         search: resolve_search(&base, client, files),
     };
     (config, problems)
+}
+
+/// A configured source path as the user means it, and as locations should show it: relative to
+/// `base`, `~/` for the home folder, without `.` components, repeated separators or `..` after
+/// a name (`/ws/./kg/../glossary.json` is `/ws/glossary.json`). The clean-up is lexical, as in
+/// editors' own paths: a `..` after a symbolic link goes back up the link.
+fn source_path(base: &Path, configured: impl AsRef<Path>) -> PathBuf {
+    let configured = configured.as_ref();
+    use std::path::Component;
+    let home = configured.strip_prefix("~").ok().zip(std::env::var_os("HOME"));
+    let joined = match home {
+        Some((rest, home)) => Path::new(&home).join(rest),
+        None => base.join(configured),
+    };
+    let mut clean = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(clean.components().next_back(), Some(Component::Normal(_))) => {
+                clean.pop();
+            }
+            // `/..` is `/`.
+            Component::ParentDir if clean.has_root() => {}
+            c => clean.push(c),
+        }
+    }
+    clean
 }
 
 /// `[search]` from the client's options, else the first file that sets each value.
@@ -254,6 +284,27 @@ mod tests {
         let (c, p) = resolve(&roots, None, &[], &|_: &Path| false);
         assert!(c.sources.is_empty());
         assert!(p[0].message.starts_with("no knowledge graph configured"));
+    }
+
+    #[test]
+    fn source_paths_are_cleaned_and_named_once() {
+        let roots = [PathBuf::from("/ws/proj")];
+        let paths = ["./kg/", "kg", "../shared//glossary.json", "/abs/./x/../kg", "~/notes", "../../../..", "a/.."];
+        let client = Settings {
+            kg: KgSettings { paths: Some(paths.iter().map(|p| p.to_string()).collect()) },
+            ..Default::default()
+        };
+        let (c, _) = resolve(&roots, Some(&client), &[], &|_: &Path| true);
+        let home = PathBuf::from(std::env::var_os("HOME").unwrap()).join("notes");
+        let expected = [
+            Path::new("/ws/proj/kg"),
+            Path::new("/ws/shared/glossary.json"),
+            Path::new("/abs/kg"),
+            &home,
+            Path::new("/"),
+            Path::new("/ws/proj"),
+        ];
+        assert_eq!(c.sources.iter().map(|s| s.path.as_path()).collect::<Vec<_>>(), expected);
     }
 
     #[test]
