@@ -18,6 +18,16 @@ pub use tiered::{TieredCache, TieredConfig, stable_hash};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// A 64-bit hash of `value` with std's `DefaultHasher` and its fixed keys: the same within a
+/// build, for in-memory keys and for fingerprints that a format version guards (not for names
+/// that must outlive a compiler upgrade: see [`stable_hash`]).
+pub fn hash_of(value: &impl std::hash::Hash) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    value.hash(&mut h);
+    h.finish()
+}
+
 /// Bytes before the payload.
 pub const HEADER_LEN: usize = 8 + 4 + 8 + 4;
 

@@ -5,7 +5,6 @@
 //! a cache can outlive the graph snapshot that filled it. The caches are shared between request
 //! threads behind a mutex held only for a lookup or an insert, never while rendering.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -92,13 +91,6 @@ impl Caches {
             hover_misses: self.hover_misses.load(Ordering::Relaxed),
         }
     }
-}
-
-/// A 64-bit hash of `value`.
-pub(crate) fn hash_of(value: &impl Hash) -> u64 {
-    let mut h = DefaultHasher::new();
-    value.hash(&mut h);
-    h.finish()
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -42,8 +42,9 @@ use std::time::Duration;
 pub use cache::{BLOCK_CAPACITY, CacheStats, HOVER_CAPACITY};
 pub use stream::{Budget, Env, Progress, Stream};
 
+use crate::cache::hash_of;
 use crate::kg::{ConceptId, Graph};
-use cache::{CachedHover, Caches, hash_of};
+use cache::{CachedHover, Caches};
 use sanitize::Dep;
 use writer::{BlockEnv, RefMap, render_block};
 

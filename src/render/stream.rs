@@ -15,10 +15,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::blocks::{Block, BlockKind, Split, split};
-use super::cache::{Caches, hash_of};
+use super::cache::Caches;
 use super::sanitize::{Dep, is_comment_block};
 use super::writer::{BlockEnv, RefMap, RenderedBlock, render_block};
 use super::{Format, Links};
+use crate::cache::hash_of;
 
 /// A limit on the work of one render call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -20,6 +20,7 @@ pub use config::{
 pub use documents::{Document, Documents};
 
 use crate::analysis::{Analysis, Feedback, build_completion_index};
+use crate::cache::hash_of;
 use crate::index::LayeredIndex;
 use crate::index::{DocHeadings, HeadingIndex, TermIndex, extract_headings};
 use crate::kg::{Graph, KgFile, MAX_FILE_BYTES, Problem, kind_of, load_sources, parse};
@@ -638,13 +639,6 @@ pub fn scan_documents(
     }
     docs.sort_unstable_by_key(|(i, _)| *i);
     (docs.into_iter().map(|(_, d)| d).collect(), counts)
-}
-
-fn hash_of(v: &impl std::hash::Hash) -> u64 {
-    use std::hash::Hasher;
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    v.hash(&mut h);
-    h.finish()
 }
 
 fn read_doc(path: &Path) -> Option<DocHeadings> {
