@@ -167,7 +167,7 @@ pub fn load_file_keeping_definitions(path: &Path) -> KgFile {
         path: Arc::from(path),
         kind: kind.unwrap_or(SourceKind::Markdown),
         concepts: Default::default(),
-        problems: vec![Problem { path: path.to_path_buf(), line: None, message }],
+        problems: Box::new([Problem { path: path.to_path_buf(), line: None, message }]),
         definitions: Definitions::Kept,
     };
     let Some(kind) = kind else {
@@ -177,30 +177,40 @@ pub fn load_file_keeping_definitions(path: &Path) -> KgFile {
         SourceKind::Markdown => MAX_FILE_BYTES,
         SourceKind::Thesaurus => MAX_THESAURUS_BYTES,
     };
-    match std::fs::metadata(path) {
+    // Opened once, then sized and read through the handle: a `stat` by path before the read
+    // cost every one of 625k files a second path lookup (about 0.5 s of a cold start).
+    let mut handle = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => return empty(describe_missing(&e)),
+    };
+    let len = match handle.metadata() {
         Ok(m) if m.len() > limit => {
             return empty(format!("file is {} bytes, over the {limit} byte limit for its kind; skipped", m.len()));
         }
-        Ok(_) => {}
-        Err(e) => return empty(describe_missing(&e)),
-    }
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
+        Ok(m) => m.len(),
         Err(e) => return empty(format!("cannot read: {e}")),
     };
+    // One byte more than the size, so a file that grew since is read to its end in one go.
+    let mut bytes = Vec::with_capacity(len as usize + 1);
+    if let Err(e) = std::io::Read::read_to_end(&mut std::io::Read::take(&mut handle, limit + 1), &mut bytes) {
+        return empty(format!("cannot read: {e}"));
+    }
+    if bytes.len() as u64 > limit {
+        return empty(format!("file grew over the {limit} byte limit for its kind while it was read; skipped"));
+    }
     let (text, mut problems) = decode(path, bytes);
     let Some(text) = text else {
         return KgFile {
             path: Arc::from(path),
             kind,
             concepts: Default::default(),
-            problems,
+            problems: problems.into(),
             definitions: Definitions::Kept,
         };
     };
     let mut file = parse(path, kind, &text);
-    problems.append(&mut file.problems);
-    file.problems = problems;
+    problems.extend(std::mem::take(&mut file.problems));
+    file.problems = problems.into();
     file
 }
 

@@ -86,7 +86,13 @@ pub fn parse_concept_file(path: &Path, text: &str) -> KgFile {
     }
     concept.definition = tidy_definition(&definition);
     let concepts = if fold(&concept.name).is_empty() { Vec::new() } else { vec![concept] }.into();
-    KgFile { path: Arc::from(path), kind: SourceKind::Markdown, concepts, problems, definitions: Definitions::Kept }
+    KgFile {
+        path: Arc::from(path),
+        kind: SourceKind::Markdown,
+        concepts,
+        problems: problems.into(),
+        definitions: Definitions::Kept,
+    }
 }
 
 fn problem(path: &Path, line: u32, message: &str) -> Problem {

@@ -76,7 +76,7 @@ pub fn parse_thesaurus(path: &Path, text: &str) -> KgFile {
         path: Arc::from(path),
         kind: SourceKind::Thesaurus,
         concepts: Default::default(),
-        problems: Vec::new(),
+        problems: Box::default(),
         definitions: Definitions::Kept,
     };
     // The typed reader takes well-formed files; anything it refuses goes through `Value`,
@@ -112,13 +112,13 @@ pub fn parse_thesaurus(path: &Path, text: &str) -> KgFile {
         Err(e) => {
             let line = (e.line() > 0).then(|| e.line() as u32 - 1);
             let problem = Problem { path: path.to_path_buf(), line, message: format!("not valid thesaurus JSON: {e}") };
-            file.problems.push(problem);
+            file.problems = Box::new([problem]);
             return file;
         }
     };
     let Some(data) = root.get("data").and_then(Value::as_object) else {
         let message = "no `data` object: not a Terraphim thesaurus".to_string();
-        file.problems.push(Problem { path: path.to_path_buf(), line: None, message });
+        file.problems = Box::new([Problem { path: path.to_path_buf(), line: None, message }]);
         return file;
     };
     let lines = KeyLines::new(text);
@@ -171,7 +171,7 @@ fn group_entries<'e>(
             g.url = url;
         }
     }
-    file.problems.extend(problems);
+    file.problems = problems.into();
     let bytes = groups.iter().map(|(id, g)| id.len() + g.terms.iter().map(|t| t.len()).sum::<usize>()).sum();
     let mut concepts = ConceptsBuilder::default();
     concepts.reserve(groups.len(), bytes);

@@ -221,7 +221,7 @@ impl GenGraph {
                 path: Path::new(&format!("gen/{i}.md")).into(),
                 kind: SourceKind::Markdown,
                 concepts: std::iter::once(c).collect(),
-                problems: Vec::new(),
+                problems: Box::default(),
                 definitions: Definitions::Kept,
             })
             .collect()

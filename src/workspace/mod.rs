@@ -33,7 +33,7 @@ const MAX_DOC_BYTES: u64 = 4 << 20;
 #[derive(Debug, Default)]
 pub struct Workspace {
     pub config: Option<Config>,
-    kg_files: BTreeMap<Arc<Path>, Arc<KgFile>>,
+    kg_files: BTreeSet<ByPath>,
     doc_headings: BTreeMap<PathBuf, DocHeadings>,
     pub documents: Documents,
     /// The last full build: graph, term indexes and completion index agree.
@@ -67,6 +67,37 @@ pub struct Workspace {
 /// machine: a hover right after a save waited 1.06 s at 150k terms when this was 200k; at
 /// 10k the wait is under 100 ms, once per edit.
 pub const INLINE_REBUILD_MAX_TERMS: usize = 10_000;
+
+/// A parsed file, ordered and found by its path: the workspace's set of files holds a pointer
+/// per file and no key beside it (a map from path to file held 24 bytes a file).
+#[derive(Clone, Debug)]
+struct ByPath(Arc<KgFile>);
+
+impl PartialEq for ByPath {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.path == other.0.path
+    }
+}
+
+impl Eq for ByPath {}
+
+impl PartialOrd for ByPath {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ByPath {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.path.cmp(&other.0.path)
+    }
+}
+
+impl std::borrow::Borrow<Path> for ByPath {
+    fn borrow(&self) -> &Path {
+        &self.0.path
+    }
+}
 
 /// Inputs of a full rebuild, taken under the lock and run without it.
 pub struct RebuildJob {
@@ -131,7 +162,7 @@ impl Workspace {
             self.renderer = Arc::new(Renderer::new(render));
         }
         self.config = Some(config);
-        self.kg_files = loaded.kg_files.into_iter().map(|f| (f.path.clone(), f)).collect();
+        self.kg_files = loaded.kg_files.into_iter().map(ByPath).collect();
         self.doc_headings = loaded.docs.into_iter().map(|d| (d.path.clone(), d)).collect();
         self.occurrences = Arc::new(loaded.occurrences);
         self.needs_full = true;
@@ -169,8 +200,8 @@ impl Workspace {
     fn fingerprint(&self) -> u64 {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        for (path, file) in &self.kg_files {
-            path.hash(&mut h);
+        for ByPath(file) in &self.kg_files {
+            file.path.hash(&mut h);
             file.concepts.hash(&mut h);
             file.definitions.hash(&mut h);
         }
@@ -224,7 +255,7 @@ impl Workspace {
             if path.exists() {
                 let file = crate::kg::load_file(path);
                 problems.extend(file.problems.iter().cloned());
-                self.kg_files.insert(file.path.clone(), Arc::new(file));
+                self.kg_files.replace(ByPath(Arc::new(file)));
             } else {
                 self.kg_files.remove(path);
             }
@@ -257,7 +288,7 @@ impl Workspace {
 
     /// Problems of the current sources, open documents included.
     pub fn problems(&self) -> Vec<Problem> {
-        self.kg_files.values().flat_map(|f| f.problems.iter().cloned()).collect()
+        self.kg_files.iter().flat_map(|f| f.0.problems.iter().cloned()).collect()
     }
 
     /// An immutable snapshot with everything up to date. Headings are rebuilt only when
@@ -339,13 +370,13 @@ impl Workspace {
         let open = self.documents.iter().find(|(_, d)| d.path.as_deref() == Some(path));
         match open {
             Some((_, d)) => Some(Arc::new(parse(path, kind_of(path)?, &d.text))),
-            None => self.kg_files.get(path).cloned(),
+            None => self.kg_files.get(path).map(|f| f.0.clone()),
         }
     }
 
     /// What a full rebuild needs, taken now; run it anywhere, then [`Workspace::install`] it.
     pub fn rebuild_job(&self) -> RebuildJob {
-        let mut files: BTreeMap<&Path, Arc<KgFile>> = self.kg_files.iter().map(|(p, f)| (&**p, f.clone())).collect();
+        let mut files: BTreeMap<&Path, Arc<KgFile>> = self.kg_files.iter().map(|f| (&*f.0.path, f.0.clone())).collect();
         for (_, d) in self.documents.iter() {
             if let Some(path) = d.path.as_deref().filter(|p| self.is_kg_path(p)) {
                 if let Some(f) = self.current_file(path) {
