@@ -107,9 +107,10 @@ fn answer(
             let width = c.items.iter().map(|i| i.term.chars().count()).max().unwrap_or(0);
             for item in &c.items {
                 let canonical = &item.canonical;
+                let with = if item.insert != item.term { format!(" with {:?}", item.insert) } else { String::new() };
                 let _ = writeln!(
                     out,
-                    "{:<width$}  {:<24}  replaces {:?}",
+                    "{:<width$}  {:<24}  replaces {:?}{with}",
                     item.term,
                     format!("({canonical})"),
                     &text[item.replace.clone()]

@@ -113,6 +113,21 @@ fn completion_list_defaults_the_common_edit_range_for_clients_that_take_it() {
     let defaulted: Vec<&str> =
         items.iter().filter(|i| i.get("textEdit").is_none()).map(|i| i["label"].as_str().unwrap()).collect();
     assert_eq!(defaulted, ["rust", "runtime", "rustlang"], "{r}");
+
+    // At the start of a sentence the typed capital stays: the default range would insert the
+    // label ("runtime"), so every item carries its own edit.
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": "We use it. Ru"}]}),
+    );
+    let r = c.request("textDocument/completion", Client::position_params(&uri, 0, 13));
+    let edits: Vec<(&str, &str)> = r["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["label"].as_str().unwrap(), i["textEdit"]["newText"].as_str().unwrap_or("(default)")))
+        .collect();
+    assert_eq!(edits, [("rust", "Rust"), ("runtime", "Runtime"), ("rustlang", "Rustlang")], "{r}");
 }
 
 #[test]

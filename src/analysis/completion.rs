@@ -17,7 +17,7 @@ use super::Analysis;
 use super::ranking::boost_fn;
 use crate::index::{Hit, MatchKind};
 use crate::kg::ConceptId;
-use crate::text::{fold, fold_query, is_term_char, is_word_char};
+use crate::text::{fold, fold_query, infer_case, is_term_char, is_word_char};
 
 /// The most words a typed phrase may have.
 pub const MAX_WORDS: usize = 6;
@@ -42,6 +42,9 @@ pub struct CompletionItem {
     pub canonical: Arc<str>,
     /// The typed span the term replaces (byte offsets into the document).
     pub replace: Range<usize>,
+    /// What replaces it: the term, in the case the user typed when the term has none of its
+    /// own (see [`infer_case`]).
+    pub insert: Arc<str>,
     /// Whether the typed span equals the term (case-insensitively).
     pub exact: bool,
     pub kind: MatchKind,
@@ -166,7 +169,9 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
         // Most items are names: their canonical name is the term just decoded.
         let canonical =
             if index.names_its_concept(entry) { term.clone() } else { Arc::from(index.concept_name(concept)) };
+        let insert = infer_case(&text[replace.clone()], &term).map_or_else(|| term.clone(), Arc::from);
         out.items.push(CompletionItem {
+            insert,
             term,
             concept: ConceptId(concept),
             canonical,
@@ -258,10 +263,11 @@ synonyms:: tokio
         for item in &c.items {
             let canonical = &item.canonical;
             out += &format!(
-                "{} ({canonical}) replaces {:?}{}\n",
+                "{} ({canonical}) replaces {:?}{}{}\n",
                 item.term,
                 &text[item.replace.clone()],
-                if item.exact { " exact" } else { "" }
+                if item.exact { " exact" } else { "" },
+                if item.insert != item.term { format!(" with {:?}", item.insert) } else { String::new() },
             );
         }
         if c.incomplete {
@@ -301,10 +307,38 @@ synonyms:: tokio
             "(Tokio$0",
             50,
             expect![[r#"
-                tokio (tokio) replaces "Tokio" exact
-                tokio (other) replaces "Tokio" exact
-                tokio runtime (tokio runtime) replaces "Tokio"
-                tokio rt (tokio) replaces "Tokio"
+                tokio (tokio) replaces "Tokio" exact with "Tokio"
+                tokio (other) replaces "Tokio" exact with "Tokio"
+                tokio runtime (tokio runtime) replaces "Tokio" with "Tokio runtime"
+                tokio rt (tokio) replaces "Tokio" with "Tokio rt"
+            "#]],
+        );
+    }
+
+    #[test]
+    fn inserted_text_follows_the_typed_case_where_the_term_has_none() {
+        check(
+            "Notes. ASYNC R$0",
+            3,
+            expect![[r#"
+                async runtime (async runtime) replaces "ASYNC R" with "ASYNC RUNTIME"
+                rust (rust) replaces "R" with "Rust"
+                runtime (runtime) replaces "R" with "Runtime"
+                incomplete
+            "#]],
+        );
+        check(
+            "Rustl$0",
+            50,
+            expect![[r#"
+                rustlang (rust) replaces "Rustl" with "Rustlang"
+            "#]],
+        );
+        check(
+            "see rust l$0",
+            50,
+            expect![[r#"
+                Rust language (rust) replaces "rust l"
             "#]],
         );
     }

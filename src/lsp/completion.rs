@@ -74,8 +74,9 @@ pub async fn reply(session: &Session, id: &Id, params: CompletionParams) -> Vec<
                 // the typed text itself, so the server's ranking is what the user sees.
                 filter_text: (!matches!(item.kind, MatchKind::Exact | MatchKind::Prefix))
                     .then(|| &doc.text[item.replace.clone()]),
-                text_edit: (common.as_ref() != Some(&item.replace))
-                    .then(|| TextEdit { range: range(&item.replace), new_text: term }),
+                // The list's default range inserts the label, which may differ in case.
+                text_edit: (common.as_ref() != Some(&item.replace) || *item.insert != *term)
+                    .then(|| TextEdit { range: range(&item.replace), new_text: &item.insert }),
                 command: Command { title: "", command: ACCEPT_COMMAND, arguments: [term, canonical] },
                 // Documentation is rendered on `completionItem/resolve`, for the item shown.
                 data: Data { concept: canonical, path: path.as_deref() },

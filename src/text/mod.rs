@@ -61,6 +61,33 @@ pub fn fold_query(s: &str) -> String {
     out
 }
 
+/// The text to insert for `term` where the user typed `typed`, with the case they typed when the
+/// term has none of its own: a term written all in lowercase ("async runtime") is inserted with
+/// a capital after a capital ("Asy" → "Async runtime", at the start of a sentence) and in
+/// capitals after two or more capitals and no lowercase ("ASYNC R" → "ASYNC RUNTIME"). A term
+/// with any capital letter ("Tokio", "JSON-RPC", "iPhone") is inserted as written. `None` when
+/// the term is inserted as it is.
+pub fn infer_case(typed: &str, term: &str) -> Option<String> {
+    if term.chars().any(|c| c.is_uppercase()) {
+        return None;
+    }
+    let first = typed.chars().find(|c| c.is_alphabetic())?;
+    if !first.is_uppercase() {
+        return None;
+    }
+    let cased = typed.chars().filter(|c| c.is_uppercase() || c.is_lowercase());
+    let (upper, lower) = cased.fold((0, 0), |(u, l), c| if c.is_uppercase() { (u + 1, l) } else { (u, l + 1) });
+    let out = if upper >= 2 && lower == 0 {
+        term.to_uppercase()
+    } else {
+        let at = term.char_indices().find(|(_, c)| c.is_alphabetic())?.0;
+        let mut chars = term[at..].chars();
+        let head = chars.next()?;
+        format!("{}{}{}", &term[..at], head.to_uppercase(), chars.as_str())
+    };
+    (out != term).then_some(out)
+}
+
 /// Whether `c` can be part of a term as written in prose: letters, digits, marks and the
 /// joining punctuation that real glossaries use (`json-rpc`, `send_sync`, `@iec`, `c++`, `v1.2`).
 pub fn is_term_char(c: char) -> bool {
@@ -87,6 +114,30 @@ pub fn is_trailing_punct(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn inserted_terms_take_the_typed_case_unless_they_have_their_own() {
+        let check = |typed: &str, term: &str, expected: &str| {
+            let got = infer_case(typed, term);
+            assert_eq!(got.as_deref().unwrap_or(term), expected, "{typed:?} {term:?}");
+            assert_eq!(got.is_some(), expected != term, "None when nothing changes");
+        };
+        check("asy", "async runtime", "async runtime");
+        check("Asy", "async runtime", "Async runtime");
+        check("ASYNC R", "async runtime", "ASYNC RUNTIME");
+        check("A", "async runtime", "Async runtime");
+        check("Asnyc", "async runtime", "Async runtime");
+        check("Tok", "Tokio", "Tokio");
+        check("tok", "Tokio", "Tokio");
+        check("JSON", "JSON-RPC", "JSON-RPC");
+        check("Ip", "iPhone", "iPhone");
+        check("Über", "überweisung", "Überweisung");
+        check("STRA", "straße", "STRASSE");
+        check("Éc", "école", "École");
+        check("1st", "1st class", "1st class");
+        check("(T", "\"tokio\"", "\"Tokio\"");
+        check("Мо", "москва", "Москва");
+    }
+
     use super::*;
 
     #[test]
