@@ -64,6 +64,9 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
         offset -= 1;
     }
     let line_start = text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    if in_address(&text[line_start..offset]) || in_code_fence(&text[..line_start]) {
+        return Completions::default();
+    }
     let mut from = line_start.max(offset.saturating_sub(MAX_PHRASE_BYTES));
     while !text.is_char_boundary(from) {
         from += 1;
@@ -181,6 +184,43 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
         });
     }
     out
+}
+
+/// Whether the text before the cursor on its line ends inside an address: a URL
+/// (`https://…`, `www.…`) or a markdown link's target (`[text](…`), where a term would only
+/// break what is being typed.
+fn in_address(line: &str) -> bool {
+    let token = &line[line.rfind(char::is_whitespace).map_or(0, |i| i + 1)..];
+    if token.contains("://") || token.trim_start_matches(['<', '(', '[']).starts_with("www.") {
+        return true;
+    }
+    // An unclosed link target: `](` with no `)` after it.
+    line.rfind("](").is_some_and(|at| !line[at..].contains(')'))
+}
+
+/// Whether a line that starts after `before` is inside a fenced code block (```` ``` ```` or
+/// `~~~`, indented or not, closed by a run of the same character at least as long): code is not
+/// prose, and terms offered there are noise. Scans the lines before the cursor, at memchr speed.
+fn in_code_fence(before: &str) -> bool {
+    let mut open: Option<(u8, usize)> = None;
+    let bytes = before.as_bytes();
+    let mut start = 0;
+    while start < bytes.len() {
+        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+        let line = before[start..end].trim_start().as_bytes();
+        start = end + 1;
+        let Some(&c @ (b'`' | b'~')) = line.first() else { continue };
+        let run = line.iter().take_while(|&&b| b == c).count();
+        if run < 3 {
+            continue;
+        }
+        open = match open {
+            None if c == b'~' || !line[run..].contains(&b'`') => Some((c, run)),
+            Some((o, n)) if o == c && run >= n && line[run..].iter().all(u8::is_ascii_whitespace) => None,
+            keep => keep,
+        };
+    }
+    open.is_some()
 }
 
 /// Whether a fuzzy hit of a multi-word phrase is a whole term within one edit, or within two
@@ -341,6 +381,39 @@ synonyms:: tokio
                 Rust language (rust) replaces "rust l"
             "#]],
         );
+    }
+
+    #[test]
+    fn nothing_inside_addresses_and_code_fences() {
+        for input in [
+            "see https://tok$0",
+            "see <https://docs.rs/tok$0",
+            "see www.tok$0",
+            "read [the guide](docs/tok$0",
+            "read [async runtime](tok$0",
+            "```rust\nlet rt = tok$0",
+            "text\n  ~~~~\n  ~~~\ntok$0",
+            "```\ncode\n```\n````md\n```\ntok$0",
+        ] {
+            check(input, 50, expect![[""]]);
+        }
+        // Link text, a closed link, inline code and text after a closed fence are prose.
+        let first = |input: &str| {
+            let (text, offset) = crate::analysis::fixture::cursor(input);
+            let a = crate::analysis::fixture::analysis(KG);
+            a.completions(&text, offset, 50).items.first().map(|i| i.term.to_string())
+        };
+        for input in [
+            "read [tok$0",
+            "[x](https://x.org) tok$0",
+            "the `tok$0",
+            "```rust\nfn main() {}\n```\ntok$0",
+            "~~~\n```\n~~~\ntok$0",
+            "``` not a fence ```\ntok$0",
+            "``not a fence\ntok$0",
+        ] {
+            assert_eq!(first(input).as_deref(), Some("tokio"), "{input:?}");
+        }
     }
 
     #[test]
