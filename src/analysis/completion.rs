@@ -72,6 +72,9 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
         from += 1;
     }
     let before = &text[from..offset];
+    // Inside `[[…` the link's whole text is the phrase, and the link is closed if it is not yet.
+    let wiki = before.rfind("[[").filter(|&at| !before[at..].contains("]]")).map(|at| at + 2);
+    let close = if wiki.is_some() && !text[offset..].starts_with("]]") { "]]" } else { "" };
     let index = &*a.completion;
     let feedback = a.feedback.snapshot();
     let boost = boost_fn(index, &feedback);
@@ -84,6 +87,9 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
     // phrases' typo matches would only rank below it, so they are not computed.
     let mut phrases = Vec::new();
     for (words, start) in phrase_starts(before).into_iter().enumerate() {
+        if wiki.is_some_and(|w| start < w || !before[w..start].trim().is_empty()) {
+            continue;
+        }
         let typed = &before[start..];
         let query = fold_query(typed);
         if query.is_empty() {
@@ -172,7 +178,10 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
         // Most items are names: their canonical name is the term just decoded.
         let canonical =
             if index.names_its_concept(entry) { term.clone() } else { Arc::from(index.concept_name(concept)) };
-        let insert = infer_case(&text[replace.clone()], &term).map_or_else(|| term.clone(), Arc::from);
+        let insert = match (infer_case(&text[replace.clone()], &term), close) {
+            (None, "") => term.clone(),
+            (cased, close) => Arc::from(cased.as_deref().unwrap_or(&term).to_string() + close),
+        };
         out.items.push(CompletionItem {
             insert,
             term,
@@ -414,6 +423,26 @@ synonyms:: tokio
         ] {
             assert_eq!(first(input).as_deref(), Some("tokio"), "{input:?}");
         }
+    }
+
+    #[test]
+    fn a_wiki_link_is_one_phrase_and_gets_closed() {
+        check(
+            "see [[async ru$0",
+            50,
+            expect![[r#"
+                async runtime (async runtime) replaces "async ru" with "async runtime]]"
+            "#]],
+        );
+        check(
+            "see [[ Tok$0]] and [[x]]",
+            2,
+            expect![[r#"
+                tokio (tokio) replaces "Tok" with "Tokio"
+                tokio runtime (tokio runtime) replaces "Tok" with "Tokio runtime"
+                incomplete
+            "#]],
+        );
     }
 
     #[test]
