@@ -5,6 +5,7 @@
 //! KG_LS_BENCH_QUICK=1 cargo bench --bench completion           # 10k and 150k, fewer queries
 //! KG_LS_BENCH_SIZES=10000,150000 cargo bench --bench completion
 //! KG_LS_BENCH_SERVER=0 (no server start-ups) or =only (only the start-ups, at the largest size)
+//! KG_LS_BENCH_LAYOUTS=files,glossary (which start-ups; default thesaurus,files,glossary)
 //! ```
 //!
 //! For each size it generates one synthetic graph ([`kg_ls::synth`]), weights terms by the
@@ -97,9 +98,15 @@ fn main() {
         print_quality(&quality);
     }
     if server && let Some(&largest) = sizes.iter().max() {
-        bench_server(largest, Layout::Thesaurus);
-        bench_server(largest, Layout::ConceptFiles);
-        bench_server(largest, Layout::GlossaryFiles);
+        let layouts = std::env::var("KG_LS_BENCH_LAYOUTS").unwrap_or_else(|_| "thesaurus,files,glossary".into());
+        for name in layouts.split(',').map(str::trim) {
+            match name {
+                "thesaurus" => bench_server(largest, Layout::Thesaurus),
+                "files" => bench_server(largest, Layout::ConceptFiles),
+                "glossary" => bench_server(largest, Layout::GlossaryFiles),
+                other => panic!("KG_LS_BENCH_LAYOUTS: unknown layout {other:?} (thesaurus, files, glossary)"),
+            }
+        }
     }
 }
 
