@@ -131,6 +131,33 @@ fn completion_list_defaults_the_common_edit_range_for_clients_that_take_it() {
 }
 
 #[test]
+fn in_the_middle_of_a_word_clients_that_can_choose_get_insert_and_replace_ranges() {
+    let ws = small();
+    let at =
+        |start: u32, end: u32| json!({"start": {"line": 0, "character": start}, "end": {"line": 0, "character": end}});
+    for insert_replace in [true, false] {
+        let mut c = Client::spawn(&[]);
+        let mut caps = editor_capabilities();
+        caps["textDocument"]["completion"]["completionItem"]["insertReplaceSupport"] = json!(insert_replace);
+        caps["textDocument"]["completion"]["completionList"] = json!({"itemDefaults": ["editRange"]});
+        c.initialize(&ws.root(), Value::Null, caps);
+        let uri = c.open(&ws.path("docs/a.md"), "the tokxx rt");
+        let r = c.request("textDocument/completion", Client::position_params(&uri, 0, 7));
+        let first = &r["items"][0];
+        assert_eq!(first["label"], "tokio", "{r}");
+        if insert_replace {
+            assert!(r.get("itemDefaults").is_none(), "{r}");
+            assert_eq!(first["textEdit"], json!({"newText": "tokio", "insert": at(4, 7), "replace": at(4, 9)}), "{r}");
+        } else {
+            assert_eq!(r["itemDefaults"]["editRange"], at(4, 7), "{r}");
+        }
+        // At the end of a word there is nothing to replace beyond the cursor.
+        let r = c.request("textDocument/completion", Client::position_params(&uri, 0, 12));
+        assert!(r["items"].as_array().unwrap().iter().all(|i| i["textEdit"].get("replace").is_none()), "{r}");
+    }
+}
+
+#[test]
 fn typo_completions_filter_by_the_typed_text() {
     let ws = small();
     let mut c = Client::start(&ws.root(), Value::Null);

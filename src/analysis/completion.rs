@@ -56,6 +56,10 @@ pub struct Completions {
     pub items: Vec<CompletionItem>,
     /// More terms matched than were returned: the client should ask again as the user types.
     pub incomplete: bool,
+    /// Where the word the cursor is in ends (byte offset; the cursor itself when it ends a
+    /// word). Completing in the middle of `tok|io` may replace through here instead of
+    /// inserting before `io`; whether to is the editor's choice.
+    pub word_end: usize,
 }
 
 pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize) -> Completions {
@@ -79,7 +83,8 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
     let feedback = a.feedback.snapshot();
     let boost = boost_fn(index, &feedback);
 
-    let mut out = Completions::default();
+    let tail = text[offset..].chars().take_while(|&c| is_word_char(c)).map(char::len_utf8).sum::<usize>();
+    let mut out = Completions { word_end: offset + tail, ..Completions::default() };
     // (tier, words, kind, score, hit, replace)
     let mut ranked: Vec<(u8, usize, MatchKind, f32, u32, Range<usize>)> = Vec::new();
     // First the exact and prefix matches of every phrase (cheap), then the looser tiers from the
@@ -443,6 +448,17 @@ synonyms:: tokio
                 incomplete
             "#]],
         );
+    }
+
+    #[test]
+    fn the_word_after_the_cursor_ends_where_its_letters_do() {
+        let a = analysis(KG);
+        for (input, tail) in [("tok$0io rt", "io"), ("tok$0 rt", ""), ("tok$0io-rs", "io"), ("zü$0rich.", "rich")] {
+            let (text, offset) = cursor(input);
+            let c = a.completions(&text, offset, 5);
+            assert!(!c.items.is_empty(), "{input}");
+            assert_eq!(&text[offset..c.word_end], tail, "{input}");
+        }
     }
 
     #[test]

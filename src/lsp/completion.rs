@@ -9,7 +9,8 @@
 //!
 //! The reply also carries `itemDefaults.editRange` (LSP 3.17, which `ls_types::CompletionList`
 //! cannot express) when the client supports it: items that replace the common span then need
-//! no text edit of their own.
+//! no text edit of their own. In the middle of a word, clients with `insertReplaceSupport` get an
+//! insert range (up to the cursor) and a replace range (through the word) on every item.
 //!
 //! Owns the shape of completion items; must not compute completions (one call to
 //! [`Analysis::completions`](crate::analysis::Analysis::completions)) nor hold the workspace
@@ -41,8 +42,12 @@ pub async fn reply(session: &Session, id: &Id, params: CompletionParams) -> Vec<
     let offset = convert::offset(&doc.text, &doc.line_index, tdp.position, enc);
     let result = a.completions(&doc.text, offset, limit);
 
+    // In the middle of a word (`tok|io`), clients that take them get insert-or-replace edits:
+    // the editor's setting decides whether the rest of the word goes.
+    let word_tail = (session.completion_insert_replace() && result.word_end > offset).then_some(result.word_end);
     // The span most items replace becomes the list's default, when the client takes one.
-    let common = session.completion_edit_range_default().then(|| most_common(result.items.iter().map(|i| &i.replace)));
+    let common = (session.completion_edit_range_default() && word_tail.is_none())
+        .then(|| most_common(result.items.iter().map(|i| &i.replace)));
     let common = common.flatten();
     let range = |span: &Span<usize>| convert::range(&doc.text, &doc.line_index, span.clone(), enc);
 
@@ -75,8 +80,15 @@ pub async fn reply(session: &Session, id: &Id, params: CompletionParams) -> Vec<
                 filter_text: (!matches!(item.kind, MatchKind::Exact | MatchKind::Prefix))
                     .then(|| &doc.text[item.replace.clone()]),
                 // The list's default range inserts the label, which may differ in case.
-                text_edit: (common.as_ref() != Some(&item.replace) || *item.insert != *term)
-                    .then(|| TextEdit { range: range(&item.replace), new_text: &item.insert }),
+                text_edit: match word_tail {
+                    Some(end) => Some(Edit::InsertReplace {
+                        new_text: &item.insert,
+                        insert: range(&item.replace),
+                        replace: range(&(item.replace.start..end)),
+                    }),
+                    None => (common.as_ref() != Some(&item.replace) || *item.insert != *term)
+                        .then(|| Edit::Text { range: range(&item.replace), new_text: &item.insert }),
+                },
                 command: Command { title: "", command: ACCEPT_COMMAND, arguments: [term, canonical] },
                 // Documentation is rendered on `completionItem/resolve`, for the item shown.
                 data: Data { concept: canonical, path: path.as_deref() },
@@ -150,7 +162,7 @@ struct Item<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     filter_text: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    text_edit: Option<TextEdit<'a>>,
+    text_edit: Option<Edit<'a>>,
     command: Command<'a>,
     data: Data<'a>,
 }
@@ -161,10 +173,10 @@ struct LabelDetails<'a> {
 }
 
 #[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct TextEdit<'a> {
-    range: Range,
-    new_text: &'a str,
+#[serde(untagged, rename_all_fields = "camelCase")]
+enum Edit<'a> {
+    Text { range: Range, new_text: &'a str },
+    InsertReplace { new_text: &'a str, insert: Range, replace: Range },
 }
 
 #[derive(Serialize)]

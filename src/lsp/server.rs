@@ -42,6 +42,8 @@ struct ClientInfo {
     completion_markdown: bool,
     /// The client takes `itemDefaults.editRange` on completion lists.
     completion_edit_range_default: bool,
+    /// The client takes insert-or-replace edits on completion items.
+    completion_insert_replace: bool,
     work_done_progress: bool,
     /// The client can register file watchers at run time.
     dynamic_watchers: bool,
@@ -125,6 +127,10 @@ impl Session {
 
     pub(super) fn completion_edit_range_default(&self) -> bool {
         self.client_info.get().is_some_and(|i| i.completion_edit_range_default)
+    }
+
+    pub(super) fn completion_insert_replace(&self) -> bool {
+        self.client_info.get().is_some_and(|i| i.completion_insert_replace)
     }
 
     /// Waits for the first load, then returns a snapshot and the open document at `uri`.
@@ -302,6 +308,8 @@ impl LanguageServer for Server {
             .and_then(|c| c.completion_list.as_ref())
             .and_then(|l| l.item_defaults.as_ref())
             .is_some_and(|d| d.iter().any(|p| p == "editRange"));
+        let completion_insert_replace =
+            completion.and_then(|c| c.completion_item.as_ref()).and_then(|i| i.insert_replace_support).unwrap_or(false);
         let work_done_progress = caps.window.as_ref().and_then(|w| w.work_done_progress).unwrap_or(false);
         let dynamic_watchers = caps
             .workspace
@@ -333,6 +341,7 @@ impl LanguageServer for Server {
             hover_markdown,
             completion_markdown,
             completion_edit_range_default,
+            completion_insert_replace,
             work_done_progress,
             dynamic_watchers,
         });
