@@ -204,7 +204,7 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
 /// (`https://…`, `www.…`) or a markdown link's target (`[text](…`), where a term would only
 /// break what is being typed.
 fn in_address(line: &str) -> bool {
-    let token = &line[line.rfind(char::is_whitespace).map_or(0, |i| i + 1)..];
+    let token = &line[line.char_indices().rfind(|(_, c)| c.is_whitespace()).map_or(0, |(i, c)| i + c.len_utf8())..];
     if token.contains("://") || token.trim_start_matches(['<', '(', '[']).starts_with("www.") {
         return true;
     }
@@ -445,6 +445,38 @@ synonyms:: tokio
             expect![[r#"
                 tokio (tokio) replaces "Tok" with "Tokio"
                 tokio runtime (tokio runtime) replaces "Tok" with "Tokio runtime"
+                incomplete
+            "#]],
+        );
+    }
+
+    proptest::proptest! {
+        /// Any text, any cursor: an answer, never a panic (a slice inside a character would be
+        /// one), and every edit lies on character boundaries around the cursor.
+        #[test]
+        fn any_text_and_cursor_gets_an_answer(
+            text in r"(?s)([ \t\n\u{3000}\u{a0}a-zé`~\[\]():/.#-]|tok|www|https://|```){0,40}",
+            at in 0usize..200,
+        ) {
+            let a = analysis(KG);
+            let offset = at.min(text.len());
+            let c = a.completions(&text, offset, 5);
+            let cursor = (0..=offset).rev().find(|&i| text.is_char_boundary(i)).unwrap();
+            for item in &c.items {
+                proptest::prop_assert!(text.is_char_boundary(item.replace.start));
+                proptest::prop_assert_eq!(item.replace.end, cursor);
+            }
+            proptest::prop_assert!(text.is_char_boundary(c.word_end) || c.items.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_multi_byte_space_before_the_word_is_a_space() {
+        check(
+            "see\u{3000}tok$0",
+            1,
+            expect![[r#"
+                tokio (tokio) replaces "tok"
                 incomplete
             "#]],
         );
