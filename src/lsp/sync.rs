@@ -12,6 +12,10 @@
 //! Completion requests are answered here, around tower-lsp (see [`super::completion`]), with
 //! their own `$/cancelRequest` handling: a completion waiting for the first load is dropped
 //! when the editor cancels it, as tower-lsp would.
+//!
+//! And it is where a panic stops: a handler that panics answers its request with an internal
+//! error that names the method and the panic, and the server goes on (tower-lsp would let the
+//! panic end the read loop, and the editor would lose the server).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -58,19 +62,26 @@ where
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        if self.session.is_initialized() && apply_text_sync(&self.session, &req) {
-            self.session.schedule_rebuild();
+        let (method, id) = (req.method().to_string(), req.id().cloned());
+        let session = &self.session;
+        let synced = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            session.is_initialized() && apply_text_sync(session, &req)
+        }));
+        match synced {
+            Ok(true) => self.session.schedule_rebuild(),
+            Ok(false) => {}
+            Err(panic) => tracing::error!("{method} panicked, the edit is lost: {}", panic_message(&*panic)),
         }
         if req.method() == "$/cancelRequest" {
             self.cancel_completion(&req);
         }
         if let Some(answer) = self.answer_completion(&req) {
-            return answer;
+            return guard(method, id, answer);
         }
         let timed = req.id().is_some().then(|| (req.method().to_string(), Instant::now()));
         let monitor = self.session.monitor.clone();
         let fut = self.inner.call(req);
-        Box::pin(async move {
+        let timed_fut: Self::Future = Box::pin(async move {
             let result = fut.await;
             if let (Some((method, start)), Ok(response)) = (timed, &result) {
                 let outcome = match response.as_ref().and_then(|r| r.error()) {
@@ -82,7 +93,49 @@ where
                 monitor.record(&method, start.elapsed(), outcome);
             }
             result
-        })
+        });
+        guard(method, id, timed_fut)
+    }
+}
+
+/// `fut`, with a panic turned into an internal-error response to request `id` (nothing for a
+/// notification) and a log line.
+fn guard<E: 'static>(method: String, id: Option<Id>, fut: CompletionFuture<E>) -> CompletionFuture<E> {
+    Box::pin(async move {
+        match CatchUnwind(fut).await {
+            Ok(result) => result,
+            Err(panic) => {
+                let message = format!("kg-ls failed on {method}: {panic}");
+                tracing::error!("{message}");
+                let error = jsonrpc::Error { code: ErrorCode::InternalError, message: message.into(), data: None };
+                Ok(id.map(|id| Response::from_error(id, error)))
+            }
+        }
+    })
+}
+
+/// A future that stops a panic of the one it runs, as `Err` with the panic's message.
+struct CatchUnwind<F>(F);
+
+impl<F: std::future::Future + Unpin> std::future::Future for CatchUnwind<F> {
+    type Output = Result<F::Output, String>;
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = &mut self.0;
+        // Once it panicked, the inner future is never polled again: this one is ready.
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| std::pin::Pin::new(&mut *inner).poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Err(panic) => Poll::Ready(Err(panic_message(&*panic))),
+        }
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    match (panic.downcast_ref::<&str>(), panic.downcast_ref::<String>()) {
+        (Some(s), _) => s.to_string(),
+        (_, Some(s)) => s.clone(),
+        _ => "a panic without a message".to_string(),
     }
 }
 
@@ -200,4 +253,31 @@ fn apply_text_sync(session: &Session, req: &Request) -> bool {
         _ => return false,
     }
     session.workspace().has_pending_changes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run<T>(fut: impl std::future::Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(fut)
+    }
+
+    #[test]
+    fn a_panicking_handler_answers_with_an_internal_error_and_nothing_else_stops() {
+        let boom = || -> CompletionFuture<()> { Box::pin(async { panic!("boom at {}", 42) }) };
+        let r = run(guard("textDocument/hover".into(), Some(Id::Number(7)), boom())).unwrap().unwrap();
+        assert_eq!(r.id(), &Id::Number(7));
+        let e = r.error().expect("an error response");
+        assert_eq!((e.code, &*e.message), (ErrorCode::InternalError, "kg-ls failed on textDocument/hover: boom at 42"));
+        // A notification has no one to answer.
+        assert!(run(guard("initialized".into(), None, boom())).unwrap().is_none());
+        // Everything else passes through untouched, also across an await.
+        let fine: CompletionFuture<()> = Box::pin(async {
+            tokio::task::yield_now().await;
+            Ok(Some(Response::from_ok(Id::Number(8), serde_json::json!(1))))
+        });
+        let r = run(guard("x".into(), Some(Id::Number(8)), fine)).unwrap().unwrap();
+        assert_eq!(r.result(), Some(&serde_json::json!(1)));
+    }
 }
