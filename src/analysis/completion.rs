@@ -8,6 +8,10 @@
 //! accepted completions). Typo-tolerant matches follow when the prefixes leave room (a
 //! multi-word phrase that is a close typo of a whole term ranks with the prefix matches, by its
 //! length like them), then initials and subsequences of multi-word terms.
+//!
+//! Where the cursor is matters too: nothing is offered inside a URL, a link target or a fenced
+//! code block; inside `[[…` the link's text is the one phrase and the link gets closed; a term
+//! written all in lowercase is inserted in the case the user typed ([`infer_case`]).
 
 use std::collections::HashSet;
 use std::ops::Range;
@@ -78,7 +82,9 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
     let before = &text[from..offset];
     // Inside `[[…` the link's whole text is the phrase, and the link is closed if it is not yet.
     let wiki = before.rfind("[[").filter(|&at| !before[at..].contains("]]")).map(|at| at + 2);
-    let close = if wiki.is_some() && !text[offset..].starts_with("]]") { "]]" } else { "" };
+    let rest = &text[offset..text[offset..].find(['\n', '\r']).map_or(text.len(), |i| offset + i)];
+    let closed = rest.find("]]").is_some_and(|c| rest.find("[[").is_none_or(|o| c < o));
+    let close = if wiki.is_some() && !closed { "]]" } else { "" };
     let index = &*a.completion;
     let feedback = a.feedback.snapshot();
     let boost = boost_fn(index, &feedback);
@@ -437,6 +443,23 @@ synonyms:: tokio
             50,
             expect![[r#"
                 async runtime (async runtime) replaces "async ru" with "async runtime]]"
+            "#]],
+        );
+        // Closed later on the line (the cursor in the middle of the link's text), or not.
+        check(
+            "see [[tok$0io]]",
+            1,
+            expect![[r#"
+                tokio (tokio) replaces "tok"
+                incomplete
+            "#]],
+        );
+        check(
+            "see [[tok$0 and [[x]]",
+            1,
+            expect![[r#"
+                tokio (tokio) replaces "tok" with "tokio]]"
+                incomplete
             "#]],
         );
         check(
