@@ -27,7 +27,9 @@ use super::metrics::{CacheSnapshot, LevelMetrics};
 use super::{seal, unseal, write_atomic};
 
 const MAGIC: &[u8; 8] = b"KGLSTIER";
-const VERSION: u32 = 1;
+/// Bump when what a cached value means changes (2: queries and text fold with full Unicode case
+/// folding, so an older answer may miss matches).
+const VERSION: u32 = 2;
 const EXTENSION: &str = "kgc";
 
 /// Sizes and place of a [`TieredCache`].

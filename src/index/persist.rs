@@ -17,8 +17,9 @@ use super::completion::CompletionIndex;
 use crate::cache::{Unsealed, seal, unseal, write_atomic};
 
 const MAGIC: &[u8; 8] = b"KGLSCOMP";
-/// Bump when the layout of the file or of the index payload changes.
-pub const FORMAT_VERSION: u32 = 3;
+/// Bump when the layout of the file or of the index payload changes, or how keys are folded
+/// (4: full Unicode case folding, so `ﬁ` is `fi`).
+pub const FORMAT_VERSION: u32 = 4;
 
 /// Why a persisted index was not used.
 #[derive(Debug)]

@@ -8,10 +8,11 @@ mod line_index;
 
 pub use line_index::{Encoding, LineCol, LineIndex};
 
-/// Folds a term for matching: Unicode case folding (full lowercase, plus the folds that
-/// lowercase lacks, such as `ß` → `ss` and final `ς` → `σ`) and canonical decomposition (NFD), so
-/// that `Straße`, `STRASSE` and `strasse` match, and so do `café` written precomposed or with a
-/// combining accent. Every run of white space becomes one ASCII space and the ends are trimmed.
+/// Folds a term for matching: full Unicode case folding (Unicode's `CaseFolding.txt`, statuses C
+/// and F: `ß` → `ss`, final `ς` → `σ`, `ﬁ` → `fi`, `ſ` → `s`, `µ` → `μ`, ... which lowercase
+/// alone misses) and canonical decomposition (NFD), so that `Straße`, `STRASSE` and `strasse`
+/// match, `ﬁle` matches `file`, and `café` written precomposed or with a combining accent match
+/// too. Every run of white space becomes one ASCII space and the ends are trimmed.
 ///
 /// The same function folds index keys and queries, so the two always agree. It works character
 /// by character (see [`fold_char`]), so the folded form of a prefix is a prefix of the folded
@@ -34,21 +35,30 @@ pub fn fold(s: &str) -> String {
 }
 
 /// Folds one non-space character, passing the folded characters to `emit`.
+///
+/// The case folding table is `unicase`'s (kept current with Unicode, and already built for
+/// pulldown-cmark). A character of a script without case (CJK, Arabic, ...) folds to itself, so
+/// it skips the table's allocation; a test checks that claim for every such character.
 pub fn fold_char(c: char, emit: &mut dyn FnMut(char)) {
     if c.is_ascii() {
         emit(c.to_ascii_lowercase());
-        return;
-    }
-    for l in c.to_lowercase() {
-        match l {
-            'ß' => {
-                emit('s');
-                emit('s');
-            }
-            'ς' => emit('σ'),
-            l => unicode_normalization::char::decompose_canonical(l, &mut *emit),
+    } else if is_uncased(c) {
+        unicode_normalization::char::decompose_canonical(c, &mut *emit);
+    } else {
+        let mut buf = [0u8; 4];
+        for f in unicase::UniCase::unicode(&*c.encode_utf8(&mut buf)).to_folded_case().chars() {
+            unicode_normalization::char::decompose_canonical(f, &mut *emit);
         }
     }
+}
+
+/// Whether `c` is in a block of a script without case (Hebrew, Arabic, Indic, Thai, general
+/// punctuation, CJK, kana, Yi, Hangul): such blocks get no cased letters in later Unicode
+/// versions, unlike std's `is_lowercase` tables, which lag behind `unicase`'s.
+fn is_uncased(c: char) -> bool {
+    matches!(c as u32,
+        0x0590..=0x06FF | 0x0900..=0x0E7F | 0x2000..=0x206F | 0x2E80..=0x2FFF | 0x3000..=0x9FFF
+        | 0xA000..=0xA4CF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0x20000..=0x3FFFF)
 }
 
 /// Folds a query typed by a user. Unlike [`fold`], a trailing white space run is kept as one
@@ -151,6 +161,34 @@ mod tests {
         assert_eq!(fold("caf\u{e9}"), fold("cafe\u{301}"));
         assert_eq!(fold("\u{212B}ngstr\u{f6}m"), fold("A\u{30a}ngstro\u{308}m"));
         assert_eq!(fold("async\t\nRU"), "async ru");
+    }
+
+    #[test]
+    fn fold_is_full_case_folding_where_lowercase_falls_short() {
+        for (a, b) in [
+            ("ﬁle", "FILE"),
+            ("ﬃx", "ffix"),
+            ("Maſs", "mass"),
+            ("µs", "μs"),
+            ("ϐ ϑ ϕ ϖ ϰ ϱ ϵ", "β θ φ π κ ρ ε"),
+            ("ẞ", "ss"),
+            ("ŉ", "\u{2bc}n"),
+            ("ᾳ", "αι"),
+            ("ǅ", "ǆ"),
+            ("\u{13a0}\u{13a1}", "\u{ab70}\u{ab71}"),
+        ] {
+            assert_eq!(fold(a), fold(b), "{a:?} and {b:?}");
+        }
+        assert_eq!(fold("ﬁle"), "file");
+    }
+
+    #[test]
+    fn characters_without_case_fold_to_themselves_as_the_table_says() {
+        let mut buf = [0u8; 4];
+        for c in (0..=0x10FFFF).filter_map(char::from_u32).filter(|&c| is_uncased(c)) {
+            let s = &*c.encode_utf8(&mut buf);
+            assert_eq!(unicase::UniCase::unicode(s).to_folded_case(), s, "U+{:04X}", c as u32);
+        }
     }
 
     #[test]
