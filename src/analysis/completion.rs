@@ -220,20 +220,32 @@ fn in_address(line: &str) -> bool {
 
 /// Whether a line that starts after `before` is inside a fenced code block (```` ``` ```` or
 /// `~~~`, indented or not, closed by a run of the same character at least as long): code is not
-/// prose, and terms offered there are noise. Scans the lines before the cursor, at memchr speed.
+/// prose, and terms offered there are noise. Only runs of three backticks or tildes are visited,
+/// found with memchr's substring search, so prose costs about a memory scan.
 fn in_code_fence(before: &str) -> bool {
-    let mut open: Option<(u8, usize)> = None;
+    use memchr::memmem::find_iter;
     let bytes = before.as_bytes();
-    let mut start = 0;
-    while start < bytes.len() {
-        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
-        let line = before[start..end].trim_start().as_bytes();
-        start = end + 1;
-        let Some(&c @ (b'`' | b'~')) = line.first() else { continue };
-        let run = line.iter().take_while(|&&b| b == c).count();
-        if run < 3 {
+    let mut ticks = find_iter(bytes, b"```").peekable();
+    let mut tildes = find_iter(bytes, b"~~~").peekable();
+    let mut open: Option<(u8, usize)> = None;
+    loop {
+        let at = match (ticks.peek(), tildes.peek()) {
+            (Some(&t), Some(&n)) if t < n => ticks.next(),
+            (Some(_), None) => ticks.next(),
+            (_, Some(_)) => tildes.next(),
+            (None, None) => break,
+        };
+        let Some(at) = at else { break };
+        let c = bytes[at];
+        // The start of its run, and the first thing on its line.
+        let indent = bytes[..at].iter().rev().take_while(|&&b| b == b' ' || b == b'\t').count();
+        let line_start = at.checked_sub(indent + 1).is_none_or(|i| bytes[i] == b'\n');
+        if !line_start || at > 0 && bytes[at - 1] == c {
             continue;
         }
+        let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i);
+        let line = &bytes[at..end];
+        let run = line.iter().take_while(|&&b| b == c).count();
         open = match open {
             None if c == b'~' || !line[run..].contains(&b'`') => Some((c, run)),
             Some((o, n)) if o == c && run >= n && line[run..].iter().all(u8::is_ascii_whitespace) => None,
