@@ -152,9 +152,12 @@ fn path_order(a: &Path, b: &Path) -> std::cmp::Ordering {
 /// definitions stay on disk ([`Definitions::OnDisk`]): the graph reads them again to show them.
 pub fn load_file(path: &Path) -> KgFile {
     let mut file = load_file_keeping_definitions(path);
-    if file.kind == SourceKind::Markdown && file.concepts.iter().any(|c| !c.definition().is_empty()) {
+    // Also when every definition is empty: the file may get one later, which a hover shows.
+    if file.kind == SourceKind::Markdown && !file.concepts.is_empty() {
         let hash = definition_hash(file.concepts.iter().map(|c| c.definition()));
-        file.concepts = file.concepts.without_definitions();
+        if file.concepts.iter().any(|c| !c.definition().is_empty()) {
+            file.concepts = file.concepts.without_definitions();
+        }
         file.definitions = Definitions::OnDisk { hash };
     }
     file
@@ -279,6 +282,7 @@ fn describe_missing(e: &std::io::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kg::Graph;
 
     #[test]
     fn missing_paths_invalid_utf8_and_binary_files_are_problems() {
@@ -357,7 +361,7 @@ mod tests {
         let file = load_file(&path);
         assert!(matches!(file.definitions, Definitions::OnDisk { .. }), "{file:?}");
         assert_eq!(file.concepts.get(0).synonyms().collect::<Vec<_>>(), ["tokio rt"]);
-        let graph = super::super::Graph::from_files(&[file]);
+        let graph = Graph::from_files(&[file]);
         let tokio = graph.concept(super::super::ConceptId(0));
         let def = tokio.definition().unwrap();
         assert_eq!((def.text.trim(), def.as_built), ("An async runtime.", true));
@@ -367,9 +371,13 @@ mod tests {
         std::fs::remove_file(&path).unwrap();
         let problem = tokio.definition().unwrap_err();
         assert!(problem.to_string().ends_with("tokio.md: path does not exist"), "{problem}");
-        // A file without a definition, like an unsaved buffer, keeps what it has.
+        // A file without a definition is read again too: it may get one. An unsaved buffer,
+        // parsed from its text, keeps what it has.
         std::fs::write(&path, "# Tokio\n").unwrap();
-        assert_eq!(load_file(&path).definitions, Definitions::Kept);
+        let empty = Graph::from_files(&[load_file(&path)]);
+        std::fs::write(&path, "# Tokio\n\nNow defined.\n").unwrap();
+        let def = empty.concept(super::super::ConceptId(0)).definition().unwrap();
+        assert_eq!((def.text.trim(), def.as_built), ("Now defined.", false));
         assert_eq!(parse(&path, SourceKind::Markdown, "# Tokio\nText.\n").definitions, Definitions::Kept);
     }
 }
