@@ -100,7 +100,7 @@ where
 
 /// `fut`, with a panic turned into an internal-error response to request `id` (nothing for a
 /// notification) and a log line.
-fn guard<E: 'static>(method: String, id: Option<Id>, fut: CompletionFuture<E>) -> CompletionFuture<E> {
+fn guard<E: 'static>(method: String, id: Option<Id>, fut: ResponseFuture<E>) -> ResponseFuture<E> {
     Box::pin(async move {
         match CatchUnwind(fut).await {
             Ok(result) => result,
@@ -142,7 +142,7 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 impl<S> SyncService<S> {
     /// Answers a completion request around tower-lsp, unless tower-lsp must answer it: before
     /// `initialize`, after `shutdown`, or with malformed params (an error response).
-    fn answer_completion<E: 'static>(&self, req: &Request) -> Option<CompletionFuture<E>> {
+    fn answer_completion<E: 'static>(&self, req: &Request) -> Option<ResponseFuture<E>> {
         if req.method() != "textDocument/completion" || !self.session.is_initialized() || self.session.is_shut_down() {
             return None;
         }
@@ -185,7 +185,8 @@ impl<S> SyncService<S> {
     }
 }
 
-type CompletionFuture<E> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Option<Response>, E>> + Send>>;
+/// What handling one message comes to: maybe a response for tower-lsp to write.
+type ResponseFuture<E> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Option<Response>, E>> + Send>>;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -265,7 +266,7 @@ mod tests {
 
     #[test]
     fn a_panicking_handler_answers_with_an_internal_error_and_nothing_else_stops() {
-        let boom = || -> CompletionFuture<()> { Box::pin(async { panic!("boom at {}", 42) }) };
+        let boom = || -> ResponseFuture<()> { Box::pin(async { panic!("boom at {}", 42) }) };
         let r = run(guard("textDocument/hover".into(), Some(Id::Number(7)), boom())).unwrap().unwrap();
         assert_eq!(r.id(), &Id::Number(7));
         let e = r.error().expect("an error response");
@@ -273,7 +274,7 @@ mod tests {
         // A notification has no one to answer.
         assert!(run(guard("initialized".into(), None, boom())).unwrap().is_none());
         // Everything else passes through untouched, also across an await.
-        let fine: CompletionFuture<()> = Box::pin(async {
+        let fine: ResponseFuture<()> = Box::pin(async {
             tokio::task::yield_now().await;
             Ok(Some(Response::from_ok(Id::Number(8), serde_json::json!(1))))
         });
