@@ -9,6 +9,7 @@
 //! - [`analysis`]: completion, hover, definition and symbols on an immutable snapshot.
 //! - [`workspace`]: the mutable host: configuration, sources, open documents.
 //! - [`cache`]: cache directory, atomic writes, checksummed files.
+//! - [`par`]: work over many items on every core, for the loaders.
 //! - [`synth`]: synthetic knowledge graphs and workspaces for tests and benchmarks.
 //! - [`perf`]: the performance monitor: latency histograms, process figures, alerts.
 //! - [`query`]: the `kg-ls query` command, printing what an editor would show.
@@ -23,6 +24,7 @@ pub mod cache;
 pub mod index;
 pub mod kg;
 pub mod lsp;
+pub mod par;
 pub mod perf;
 pub mod query;
 pub mod render;

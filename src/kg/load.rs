@@ -26,40 +26,19 @@ pub struct KgSource {
 /// path within a source) and the problems that concern no single parsed file (missing paths,
 /// unreadable folders).
 pub fn load_sources(sources: &[KgSource], progress: &mut dyn FnMut(usize, usize)) -> (Vec<KgFile>, Vec<Problem>) {
-    use std::sync::atomic::{AtomicUsize, Ordering};
     let (paths, problems) = list_source_files(sources);
     let total = paths.len();
-    let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    let work = |report: &mut dyn FnMut(usize)| {
-        let mut parsed = Vec::new();
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(path) = paths.get(i) else { break };
-            parsed.push((i, load_file(path)));
-            report(done.fetch_add(1, Ordering::Relaxed) + 1);
-        }
-        parsed
-    };
-    // A single thesaurus does not start a second thread.
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8).min(total.max(1));
-    let parts: Vec<Vec<(usize, KgFile)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (1..workers).map(|_| scope.spawn(|| work(&mut |_| {}))).collect();
-        // This thread works too, and reports the progress of all.
-        let mut last = 0;
-        let mut all = vec![work(&mut |d| {
-            if d > last {
-                last = d;
-                progress(d, total);
-            }
-        })];
-        all.extend(handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))));
-        if last < total {
-            progress(total, total);
-        }
-        all
-    });
-    let mut files: Vec<(usize, KgFile)> = parts.into_iter().flatten().collect();
+    let parts = crate::par::for_each_index(
+        total,
+        1,
+        Vec::new,
+        |parsed: &mut Vec<(usize, KgFile)>, i| parsed.push((i, load_file(&paths[i]))),
+        &mut |done| progress(done, total),
+    );
+    // A parser that panicked is a bug, and the graph would silently lack its files: it stops
+    // the load, as it would have on this thread.
+    let mut files: Vec<(usize, KgFile)> =
+        parts.into_iter().flat_map(|part| part.unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect();
     files.sort_unstable_by_key(|(i, _)| *i);
     (files.into_iter().map(|(_, f)| f).collect(), problems)
 }

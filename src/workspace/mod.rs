@@ -606,7 +606,6 @@ pub fn scan_documents(
     terms: Option<&TermIndex>,
     progress: &mut dyn FnMut(usize, usize),
 ) -> (Vec<DocHeadings>, Vec<u64>) {
-    use std::sync::atomic::{AtomicUsize, Ordering};
     let mut paths = Vec::new();
     for root in roots {
         let sources: Vec<PathBuf> = sources.iter().map(|s| s.path.clone()).collect();
@@ -619,47 +618,27 @@ pub fn scan_documents(
     }
     paths.sort();
     let total = paths.len();
-    let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    // Each worker takes the next file; results are put back in path order afterwards.
-    let work = |report: &mut dyn FnMut(usize)| {
-        let mut docs = Vec::new();
-        let mut counts = Vec::new();
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(path) = paths.get(i) else { break };
+    type Scanned = (Vec<(usize, DocHeadings)>, Vec<u64>);
+    let results = crate::par::for_each_index(
+        total,
+        64,
+        Scanned::default,
+        |(docs, counts): &mut Scanned, i| {
             let visit = &mut |text: &str| {
                 if let Some(terms) = terms {
-                    count_terms(terms, text, &mut counts);
+                    count_terms(terms, text, counts);
                 }
             };
-            if let Some(d) = read_doc_with(path, visit) {
+            if let Some(d) = read_doc_with(&paths[i], visit) {
                 docs.push((i, d));
             }
-            report(done.fetch_add(1, Ordering::Relaxed) + 1);
-        }
-        (docs, counts)
-    };
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
-    type Scanned = (Vec<(usize, DocHeadings)>, Vec<u64>);
-    let results: Vec<Scanned> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (1..workers).map(|_| scope.spawn(|| work(&mut |_| {}))).collect();
-        // This thread works too, and reports progress.
-        let mut last = 0;
-        let mut all = vec![work(&mut |d| {
-            if d >= last + 64 {
-                last = d;
-                progress(d, total);
-            }
-        })];
-        // A worker that panicked loses its files' headings, not the load.
-        all.extend(handles.into_iter().filter_map(|h| h.join().ok()));
-        all
-    });
-    progress(total, total);
+        },
+        &mut |done| progress(done, total),
+    );
     let mut docs: Vec<(usize, DocHeadings)> = Vec::with_capacity(total);
     let mut counts: Vec<u64> = Vec::new();
-    for (d, c) in results {
+    // A worker that panicked loses its files' headings, not the load.
+    for (d, c) in results.into_iter().flatten() {
         docs.extend(d);
         if counts.len() < c.len() {
             counts.resize(c.len(), 0);
