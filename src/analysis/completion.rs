@@ -82,9 +82,7 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
     let before = &text[from..offset];
     // Inside `[[…` the link's whole text is the phrase, and the link is closed if it is not yet.
     let wiki = before.rfind("[[").filter(|&at| !before[at..].contains("]]")).map(|at| at + 2);
-    let rest = &text[offset..text[offset..].find(['\n', '\r']).map_or(text.len(), |i| offset + i)];
-    let closed = rest.find("]]").is_some_and(|c| rest.find("[[").is_none_or(|o| c < o));
-    let close = if wiki.is_some() && !closed { "]]" } else { "" };
+    let close = if wiki.is_some() && !link_closed_after(&text[offset..]) { "]]" } else { "" };
     let index = &*a.completion;
     let feedback = a.feedback.snapshot();
     let boost = boost_fn(index, &feedback);
@@ -204,6 +202,13 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
         });
     }
     out
+}
+
+/// Whether the rest of the line `after` the cursor closes the wiki link it is in: a `]]` before
+/// any new `[[`.
+fn link_closed_after(after: &str) -> bool {
+    let rest = &after[..after.find(['\n', '\r']).unwrap_or(after.len())];
+    rest.find("]]").is_some_and(|c| rest.find("[[").is_none_or(|o| c < o))
 }
 
 /// Whether the text before the cursor on its line ends inside an address: a URL
