@@ -1,4 +1,5 @@
 //! The `kg-ls` binary: command line, logging to stderr, the tokio runtime.
+//! Must not hold protocol logic: that is [`kg_ls::lsp`].
 //!
 //! `kg-ls` (or `kg-ls --stdio`) serves LSP on stdin/stdout; `kg-ls query …` answers from the
 //! shell. Logs never go to stdout, which carries the protocol.
@@ -14,7 +15,8 @@ usage:
   kg-ls --version        print the version
   kg-ls --help           print this help
 
-Logging goes to stderr; set RUST_LOG (e.g. RUST_LOG=kg_ls=debug) to change its level.
+Logging goes to stderr (warnings and errors while serving LSP); set RUST_LOG
+(e.g. RUST_LOG=kg_ls=debug) to change its level.
 ";
 
 fn main() -> ExitCode {
@@ -22,7 +24,10 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         None | Some("--stdio") => {
             kg_ls::perf::process::tune_allocator();
-            init_logging();
+            // Editors show every stderr line as an error (VS Code's output channel, Neovim's
+            // lsp.log): only warnings and errors go there; progress and summaries reach the
+            // editor as window/logMessage.
+            init_logging("kg_ls=warn");
             let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
                 Ok(r) => r,
                 Err(e) => {
@@ -45,7 +50,7 @@ fn main() -> ExitCode {
         }
         Some("query") => {
             kg_ls::perf::process::tune_allocator();
-            init_logging();
+            init_logging("kg_ls=info");
             match kg_ls::query::run(&args[1..], &mut |w| eprintln!("{w}")) {
                 Ok(out) => {
                     print!("{out}");
@@ -64,8 +69,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging() {
+fn init_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("kg_ls=info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).with_ansi(false).try_init();
 }

@@ -114,8 +114,8 @@ fn completion_list_defaults_the_common_edit_range_for_clients_that_take_it() {
         items.iter().filter(|i| i.get("textEdit").is_none()).map(|i| i["label"].as_str().unwrap()).collect();
     assert_eq!(defaulted, ["rust", "runtime", "rustlang"], "{r}");
 
-    // At the start of a sentence the typed capital stays: the default range would insert the
-    // label ("runtime"), so every item carries its own edit.
+    // At the start of a sentence the typed capital stays: the label is what is inserted, so
+    // the default range still serves every item.
     c.notify(
         "textDocument/didChange",
         json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": "We use it. Ru"}]}),
@@ -127,7 +127,7 @@ fn completion_list_defaults_the_common_edit_range_for_clients_that_take_it() {
         .iter()
         .map(|i| (i["label"].as_str().unwrap(), i["textEdit"]["newText"].as_str().unwrap_or("(default)")))
         .collect();
-    assert_eq!(edits, [("rust", "Rust"), ("runtime", "Runtime"), ("rustlang", "Rustlang")], "{r}");
+    assert_eq!(edits, [("Rust", "(default)"), ("Runtime", "(default)"), ("Rustlang", "(default)")], "{r}");
 }
 
 #[test]

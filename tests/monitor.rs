@@ -26,6 +26,9 @@ fn stats_report_methods_process_figures_and_the_workspace() {
         c.request("textDocument/completion", Client::position_params(&uri, 0, 2));
     }
     c.request("textDocument/hover", Client::position_params(&uri, 0, 0));
+    let tokio = c.open(&ws.path("b.md"), "tokio");
+    let hover = c.request("textDocument/hover", Client::position_params(&tokio, 0, 1));
+    assert!(hover["contents"]["value"].as_str().unwrap().contains("A runtime."), "{hover}");
     // Process figures arrive with the first sample after the load.
     let mut s = stats(&mut c);
     for _ in 0..200 {
@@ -45,10 +48,17 @@ fn stats_report_methods_process_figures_and_the_workspace() {
     assert!(s["process"]["cpu_percent"].is_number(), "{s:#}");
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     assert!(s["process"]["heap_in_use_bytes"].as_u64().unwrap() > 100_000, "{s:#}");
-    assert_eq!(s["background"], json!({"loading": false, "rebuilding": false}), "{s:#}");
+    assert_eq!((&s["background"]["loading"], &s["background"]["rebuilding"]), (&json!(false), &json!(false)), "{s:#}");
+    // Every cache level reports its figures: the hover above missed the render cache once.
+    let caches = &s["caches"];
+    assert_eq!(caches["render"]["hovers"]["misses"], 1, "{s:#}");
+    assert!(caches["render"]["blocks"]["hitRate"].is_number(), "{s:#}");
+    for level in ["l1", "l2", "l3"] {
+        assert!(caches["search"]["cache"][level]["hits"].is_number(), "{level}: {s:#}");
+    }
     assert_eq!(s["workspace"]["concepts"], 2);
     assert!(s["gauges"].as_array().unwrap().iter().any(|g| g[0] == "index.completion_fst_bytes"));
-    assert!(s["requests"].as_u64().unwrap() >= 32);
+    assert!(s["requests"].as_u64().unwrap() >= 33);
     assert_eq!(c.shutdown_and_exit().code(), Some(0));
 }
 

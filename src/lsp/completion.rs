@@ -1,52 +1,41 @@
-//! `textDocument/completion`, answered without tower-lsp's `serde_json::Value` round trip.
+//! `textDocument/completion`: the list's shape, serialized once from borrowed data.
 //!
-//! tower-lsp-server turns every handler's result into a `serde_json::Value` (a `BTreeMap` per
-//! object, eight per item) and serializes that again for the wire. In the end-to-end typing
-//! storm this cost more than the completion itself: 45% of the server's CPU went to building,
-//! writing and freeing those values, 14% to the engine. So the text-sync wrapper hands
-//! completion requests to [`reply`], which serializes borrowed data once, straight into the
-//! response frame.
-//!
-//! The reply also carries `itemDefaults.editRange` (LSP 3.17, which `ls_types::CompletionList`
+//! The reply carries `itemDefaults.editRange` (LSP 3.17, which `ls_types::CompletionList`
 //! cannot express) when the client supports it: items that replace the common span then need
 //! no text edit of their own. In the middle of a word, clients with `insertReplaceSupport` get an
 //! insert range (up to the cursor) and a replace range (through the word) on every item.
+//! `labelDetails` go only to clients that declare `labelDetailsSupport`.
 //!
 //! Owns the shape of completion items; must not compute completions (one call to
-//! [`Analysis::completions`](crate::analysis::Analysis::completions)) nor hold the workspace
-//! lock while it serializes.
+//! [`Analysis::completions`](crate::analysis::Analysis::completions)).
 
 use std::borrow::Cow;
 use std::ops::Range as Span;
 
+use ls_types::{CompletionItemKind, CompletionParams, Range};
 use serde::Serialize;
-use tower_lsp_server::jsonrpc::Id;
-use tower_lsp_server::ls_types::{CompletionItemKind, CompletionParams, Range};
 
+use super::caps::ACCEPT_COMMAND;
 use super::convert;
-use super::server::{ACCEPT_COMMAND, Session};
+use super::handlers::{Answer, Snapshot, json};
 use crate::index::MatchKind;
-use crate::workspace;
+use crate::search::Cancel;
 
-/// The whole response message for the completion request `id`, without its header.
-pub async fn reply(session: &Session, id: &Id, params: CompletionParams) -> Vec<u8> {
+/// The JSON text of the completion list for `params`.
+pub fn reply(snap: &Snapshot, params: CompletionParams, _: &Cancel) -> Answer {
     let tdp = params.text_document_position;
-    let (a, doc) = session.completion_snapshot(&tdp.text_document.uri).await;
-    let mut out = Vec::with_capacity(8 * 1024);
-    let Some(doc) = doc else {
-        write_message(&mut out, id, &None::<()>);
-        return out;
-    };
-    let enc = session.encoding();
-    let limit = session.workspace().config.as_ref().map_or(workspace::DEFAULT_COMPLETION_LIMIT, |c| c.completion_limit);
+    let Some(doc) = &snap.doc else { return json(&None::<()>) };
+    let a = &snap.analysis;
+    let client = &snap.client;
+    let enc = client.encoding;
     let offset = convert::offset(&doc.text, &doc.line_index, tdp.position, enc);
-    let result = a.completions(&doc.text, offset, limit);
+    let result = a.completions(&doc.text, offset, snap.completion_limit);
 
     // In the middle of a word (`tok|io`), clients that take them get insert-or-replace edits:
     // the editor's setting decides whether the rest of the word goes.
-    let word_tail = (session.completion_insert_replace() && result.word_end > offset).then_some(result.word_end);
+    let word_tail = (client.completion_insert_replace && result.word_end > offset).then_some(result.word_end);
     // The span most items replace becomes the list's default, when the client takes one.
-    let common = (session.completion_edit_range_default() && word_tail.is_none())
+    let common = (client.completion_edit_range_default && word_tail.is_none())
         .then(|| most_common(result.items.iter().map(|i| &i.replace)));
     let common = common.flatten();
     let range = |span: &Span<usize>| convert::range(&doc.text, &doc.line_index, span.clone(), enc);
@@ -69,8 +58,11 @@ pub async fn reply(session: &Session, id: &Id, params: CompletionParams) -> Vec<
         .map(|(i, (item, path))| {
             let (term, canonical) = (&*item.term, &*item.canonical);
             Item {
-                label: term,
-                label_details: (term != canonical).then_some(LabelDetails { description: canonical }),
+                // The label is what is inserted, in the case the user typed: clients that
+                // filter by the label case-sensitively (Emacs) keep `Middleware` for `Midd`.
+                label: &item.insert,
+                label_details: (client.completion_label_details && term != canonical)
+                    .then_some(LabelDetails { description: canonical }),
                 kind: CompletionItemKind::TEXT,
                 detail: canonical,
                 sort_text: SortText(i),
@@ -79,14 +71,13 @@ pub async fn reply(session: &Session, id: &Id, params: CompletionParams) -> Vec<
                 // the typed text itself, so the server's ranking is what the user sees.
                 filter_text: (!matches!(item.kind, MatchKind::Exact | MatchKind::Prefix))
                     .then(|| &doc.text[item.replace.clone()]),
-                // The list's default range inserts the label, which may differ in case.
                 text_edit: match word_tail {
                     Some(end) => Some(Edit::InsertReplace {
                         new_text: &item.insert,
                         insert: range(&item.replace),
                         replace: range(&(item.replace.start..end)),
                     }),
-                    None => (common.as_ref() != Some(&item.replace) || *item.insert != *term)
+                    None => (common.as_ref() != Some(&item.replace))
                         .then(|| Edit::Text { range: range(&item.replace), new_text: &item.insert }),
                 },
                 command: Command { title: "", command: ACCEPT_COMMAND, arguments: [term, canonical] },
@@ -100,8 +91,7 @@ pub async fn reply(session: &Session, id: &Id, params: CompletionParams) -> Vec<
         item_defaults: common.map(|span| ItemDefaults { edit_range: range(&span) }),
         items,
     };
-    write_message(&mut out, id, &Some(list));
-    out
+    json(&list)
 }
 
 /// The span that occurs most often (the first of equals), if any.
@@ -115,24 +105,6 @@ fn most_common<'a>(spans: impl Iterator<Item = &'a Span<usize>>) -> Option<Span<
     }
     let best = counts.iter().map(|(_, n)| *n).max()?;
     counts.into_iter().find(|(_, n)| *n == best).map(|(s, _)| s.clone())
-}
-
-/// Frames a message's `body` as the protocol's base layer does: a `Content-Length` header and the body.
-pub fn frame(body: &[u8]) -> Vec<u8> {
-    let mut framed = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
-    framed.extend_from_slice(body);
-    framed
-}
-
-fn write_message<T: Serialize>(out: &mut Vec<u8>, id: &Id, result: &T) {
-    #[derive(Serialize)]
-    struct Message<'a, T> {
-        jsonrpc: &'static str,
-        result: &'a T,
-        id: &'a Id,
-    }
-    serde_json::to_writer(out, &Message { jsonrpc: "2.0", result, id })
-        .expect("completion items serialize: plain strings and numbers");
 }
 
 #[derive(Serialize)]
@@ -213,15 +185,5 @@ mod tests {
         let spans = [0..5, 3..5];
         assert_eq!(most_common(spans.iter()), Some(0..5));
         assert_eq!(most_common([].iter()), None);
-    }
-
-    #[test]
-    fn a_message_is_one_json_object_behind_its_length() {
-        let mut body = Vec::new();
-        write_message(&mut body, &Id::Number(7), &None::<()>);
-        assert_eq!(
-            String::from_utf8(frame(&body)).unwrap(),
-            "Content-Length: 38\r\n\r\n{\"jsonrpc\":\"2.0\",\"result\":null,\"id\":7}"
-        );
     }
 }

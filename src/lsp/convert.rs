@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use tower_lsp_server::ls_types::{Location, Position, Range, Uri};
+use ls_types::{Location, Position, Range, Uri};
 
 use crate::text::{Encoding, LineCol, LineIndex};
 

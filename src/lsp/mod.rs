@@ -1,49 +1,84 @@
-//! The protocol layer: the only module that knows tokio, `tower-lsp-server` and LSP types.
+//! The protocol layer: the only module that knows tokio, LSP types and JSON-RPC.
 //!
-//! [`run_stdio`] wires the server to stdin/stdout (each on its own thread, see [`stdio`]) with a
-//! raised concurrency level (so slow requests cannot keep `$/cancelRequest` from being read) and
-//! the wire-order text-sync wrapper, which also answers completion (see [`completion`]).
+//! [`run_stdio`] starts one thread that reads and decodes frames from stdin, one that writes
+//! stdout, and the [`main_loop`] between them, which owns all state. The transport is our own
+//! ([`transport`]): the frameworks we tried (tower-lsp-server, async-lsp, lsp-server) end
+//! their read loop on the first malformed frame, where the protocol wants an error answer and
+//! the next frame.
 
+mod caps;
 mod completion;
 mod convert;
+mod handlers;
+mod main_loop;
 mod search;
-mod server;
-mod stdio;
-mod sync;
+pub mod transport;
 
-use std::sync::Arc;
+use std::io::Write;
+use std::time::Duration;
 
-use tower_lsp_server::{LspService, Server};
+use tokio::sync::mpsc;
 
-pub use server::Session;
+use main_loop::{Event, MainLoop, Out};
+use transport::Frame;
 
-/// How many requests may run at once; well above tower-lsp's default of 4.
-const CONCURRENCY: usize = 64;
+/// Bytes asked of stdin per read.
+const READ_BUFFER: usize = 64 * 1024;
+/// How long the last answers may take to be written once the loop has ended.
+const FLUSH_AT_EXIT: Duration = Duration::from_millis(500);
 
 /// Serves LSP on stdin/stdout until `exit` or the end of input. Returns the process exit code:
 /// 0 after a `shutdown` request, 1 otherwise, as the specification says.
 pub async fn run_stdio() -> i32 {
-    let session = Arc::new(Session::default());
-    let s = session.clone();
-    let (service, socket) = LspService::build(move |client| server::Server::new(client, s))
-        .custom_method("kg-ls/searchStats", server::Server::search_stats)
-        .finish();
-    let (input, (output, written)) = match stdio::input().and_then(|i| Ok((i, stdio::output()?))) {
-        Ok(io) => io,
-        Err(e) => {
-            eprintln!("kg-ls: cannot start the threads for standard input and output: {e}");
-            return 1;
+    let (events, rx) = mpsc::unbounded_channel();
+    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Vec<u8>>();
+    let (written_tx, written) = std::sync::mpsc::channel::<()>();
+    let reader = {
+        let events = events.clone();
+        std::thread::Builder::new().name("kg-ls stdin".into()).spawn(move || {
+            let mut stdin = std::io::BufReader::with_capacity(READ_BUFFER, std::io::stdin().lock());
+            loop {
+                let event = match transport::read_frame(&mut stdin) {
+                    Ok(Frame::Body(body)) => Event::Message(transport::decode(&body)),
+                    Ok(Frame::Broken(why)) => Event::Message(transport::Incoming::Invalid {
+                        id: None,
+                        code: transport::code::PARSE_ERROR,
+                        message: format!("a broken frame: {why}"),
+                    }),
+                    Ok(Frame::End) => break,
+                    Err(e) => {
+                        tracing::error!("cannot read standard input: {e}");
+                        break;
+                    }
+                };
+                if events.send(event).is_err() {
+                    return; // The loop has ended.
+                }
+            }
+            let _ = events.send(Event::InputClosed);
+        })
+    };
+    let writer = std::thread::Builder::new().name("kg-ls stdout".into()).spawn(move || {
+        let mut stdout = std::io::stdout().lock();
+        while let Some(bytes) = out_rx.blocking_recv() {
+            // Whatever is already queued goes out in the same write.
+            let mut batch = bytes;
+            while let Ok(more) = out_rx.try_recv() {
+                batch.extend_from_slice(&more);
+            }
+            if stdout.write_all(&batch).and_then(|()| stdout.flush()).is_err() {
+                break; // The client is gone.
+            }
         }
-    };
-    let service = sync::SyncService {
-        inner: service,
-        session: session.clone(),
-        replies: output.replies(),
-        running: Arc::default(),
-    };
-    Server::new(input, output, socket).concurrency_level(CONCURRENCY).serve(service).await;
-    // The output is dropped with the server: wait until the last answers are written.
-    written.wait(std::time::Duration::from_secs(5));
-    session.stop();
-    if session.is_shut_down() { 0 } else { 1 }
+        let _ = written_tx.send(());
+    });
+    if let Err(e) = reader.and(writer) {
+        eprintln!("kg-ls: cannot start the threads for standard input and output: {e}");
+        return 1;
+    }
+    let code = MainLoop::new(Out(out_tx), events).run(rx).await;
+    // The loop dropped its sender; the writer ends after writing what was queued. The reader
+    // may stay blocked in `read`: the process exits without it.
+    let _ = written.recv_timeout(FLUSH_AT_EXIT);
+    code
 }

@@ -1,30 +1,26 @@
-//! `workspace/symbol` in the protocol layer: the cache, the coordinator run on a blocking
-//! thread, cancellation, streaming partial results, and the idle-time warmer.
+//! `workspace/symbol` in the protocol layer: the cache, the coordinator, streamed partial
+//! results and the idle-time warmer, all run on a worker of the main loop.
 //!
-//! Cancellation: each request owns a `tokio_util` [`CancellationToken`] whose drop guard lives
-//! in the handler's future, so when tower-lsp drops the future for `$/cancelRequest` (and
-//! answers -32800) the token fires and a small watcher sets the core [`Cancel`] flag that every
-//! service checks; the blocking search then joins all its threads. A `didChange` of a workspace
-//! file marks running searches as modified and cancels them: they answer -32801. Partial
-//! results go out as `$/progress` with the client's `partialResultToken`, and the final answer
-//! is then empty. No feature logic lives here: matching and ranking are in [`crate::search`].
+//! Cancellation is the request's core [`Cancel`], which every service checks; the main loop
+//! sets it on `$/cancelRequest`, and on a `didChange` of a workspace file (the answer would be
+//! stale: the main loop answers -32801). Partial results go out as `$/progress` with the
+//! client's `partialResultToken` through the main loop, before the final answer, which is then
+//! empty. No feature logic lives here: matching and ranking are in [`crate::search`].
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-use dashmap::DashMap;
+use ls_types::*;
 use parking_lot::Mutex;
-use serde::{Deserialize, Serialize};
-use tokio_util::sync::CancellationToken;
-use tower_lsp_server::Client;
-use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
-use tower_lsp_server::ls_types::notification::Notification;
-use tower_lsp_server::ls_types::*;
+use serde::Serialize;
 
 use super::convert;
+use super::handlers::{Answer, ResponseError, json};
+use super::main_loop::Notifier;
+use super::transport::code;
 use crate::analysis::Analysis;
 use crate::cache::{CacheSnapshot, TieredCache, TieredConfig, stable_hash};
 use crate::search::warmer::{QueryLog, warm};
@@ -37,7 +33,7 @@ use crate::workspace::SearchConfig;
 /// Queries the warmer computes after each idle pause.
 const WARM_QUERIES: usize = 16;
 /// How long the server must be idle before the warmer starts.
-const IDLE: Duration = Duration::from_millis(30);
+pub const IDLE: Duration = Duration::from_millis(30);
 
 /// What a search needs from the workspace, taken under its lock.
 pub struct Snapshot {
@@ -50,17 +46,10 @@ pub struct Snapshot {
 }
 
 /// `$/progress` carrying partial results: ls_types only types work-done progress.
-enum PartialResults {}
-
-#[derive(Serialize, Deserialize)]
-struct PartialParams {
-    token: ProgressToken,
+#[derive(Serialize)]
+struct PartialParams<'a> {
+    token: &'a ProgressToken,
     value: Vec<WorkspaceSymbol>,
-}
-
-impl Notification for PartialResults {
-    type Params = PartialParams;
-    const METHOD: &'static str = "$/progress";
 }
 
 /// Counters reported by `kg-ls/searchStats`.
@@ -72,11 +61,17 @@ struct Counters {
     content_modified: AtomicU64,
     warmed: AtomicU64,
     work: AtomicU64,
+    /// Searches whose work has not ended yet (a cancelled one until its loops see the flag).
+    running: AtomicU64,
 }
 
-struct Running {
-    cancel: Cancel,
-    modified: Arc<AtomicBool>,
+/// Counts a search as running until it is dropped, however it ends.
+struct Running<'a>(&'a AtomicU64);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Relaxed);
+    }
 }
 
 /// The engine of one configuration: cache and per-generation index.
@@ -169,16 +164,22 @@ impl Engine {
 #[derive(Default)]
 pub struct SearchHost {
     engine: Mutex<Option<Arc<Engine>>>,
-    running: DashMap<u64, Running>,
-    next: AtomicU64,
     log: Arc<QueryLog>,
-    warmer: Mutex<Option<(Cancel, tokio::task::JoinHandle<()>)>>,
+    /// What the warmer computes at the next idle pause, set by the last search.
+    plan: Mutex<Option<WarmPlan>>,
     counters: Counters,
+}
+
+/// The likeliest next queries after a search, and what computing them needs.
+struct WarmPlan {
+    engine: Arc<Engine>,
+    snap: Arc<Snapshot>,
+    queries: Vec<String>,
 }
 
 impl std::fmt::Debug for SearchHost {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SearchHost").field("running", &self.running.len()).finish()
+        f.debug_struct("SearchHost").finish_non_exhaustive()
     }
 }
 
@@ -200,20 +201,27 @@ impl SearchHost {
         self.engine(&snap.config, &snap.roots).index(&snap.analysis);
     }
 
-    /// A workspace file changed: running searches depend on it, so they stop with -32801.
-    pub fn content_modified(&self) {
-        for r in self.running.iter() {
-            r.modified.store(true, Relaxed);
-            r.cancel.cancel();
-        }
-        self.stop_warmer();
+    /// A search was cancelled, or stopped because a document changed (-32801).
+    pub fn count_stopped(&self, modified: bool) {
+        let c = if modified { &self.counters.content_modified } else { &self.counters.cancelled };
+        c.fetch_add(1, Relaxed);
     }
 
-    /// Stops the warmer and waits for nothing: its blocking work checks the flag.
-    pub fn stop_warmer(&self) {
-        if let Some((cancel, _)) = self.warmer.lock().take() {
-            cancel.cancel();
-        }
+    /// Computes the likeliest next queries into the cache, unless `cancel` fires first (the
+    /// next request). Returns how many were computed.
+    pub fn warm(&self, cancel: &Cancel) -> usize {
+        let Some(WarmPlan { engine: e, snap: s, queries }) = self.plan.lock().take() else { return 0 };
+        let limit = s.limit;
+        let cached = |q: &str| e.cache.contains(&e.key(&Query::new(q, limit)), s.generation);
+        let mut compute = |q: &str| e.compute(&s, &Query::new(q, limit), cancel, &mut |_| {}).map(|_| ());
+        let n = warm(&queries, cancel, &cached, &mut compute).unwrap_or(0);
+        self.counters.warmed.fetch_add(n as u64, Relaxed);
+        n
+    }
+
+    /// Whether the last search left queries to warm.
+    pub fn has_warm_plan(&self) -> bool {
+        self.plan.lock().is_some()
     }
 
     /// Waits until queued cache writes are on disk (at shutdown).
@@ -225,7 +233,8 @@ impl SearchHost {
 
     pub fn stats(&self) -> serde_json::Value {
         let c = &self.counters;
-        let cache: Option<CacheSnapshot> = self.engine.lock().as_ref().map(|e| e.cache.metrics());
+        // Before the first search engine exists every level is empty, not missing.
+        let cache: CacheSnapshot = self.engine.lock().as_ref().map(|e| e.cache.metrics()).unwrap_or_default();
         serde_json::json!({
             "searches": c.searches.load(Relaxed),
             "cached": c.cached.load(Relaxed),
@@ -233,31 +242,38 @@ impl SearchHost {
             "contentModified": c.content_modified.load(Relaxed),
             "warmed": c.warmed.load(Relaxed),
             "work": c.work.load(Relaxed),
-            "running": self.running.len(),
-            "cacheHitRate": cache.map(|m| m.hit_rate()),
+            "running": c.running.load(Relaxed),
+            "cacheHitRate": cache.hit_rate(),
             "cache": cache,
         })
     }
 }
 
-/// Handles `workspace/symbol`.
-pub async fn workspace_symbol(
-    client: &Client,
-    host: &Arc<SearchHost>,
+/// Answers `workspace/symbol` from `snap`, on a worker.
+pub fn workspace_symbol(
+    host: &SearchHost,
     snap: Snapshot,
     params: WorkspaceSymbolParams,
-) -> Result<Option<WorkspaceSymbolResponse>> {
-    host.stop_warmer();
+    cancel: &Cancel,
+    notify: &Notifier,
+) -> Answer {
     host.counters.searches.fetch_add(1, Relaxed);
+    host.counters.running.fetch_add(1, Relaxed);
+    let _running = Running(&host.counters.running);
     let snap = Arc::new(snap);
     let engine = host.engine(&snap.config, &snap.roots);
     let query = Query::new(&params.query, snap.limit);
     host.log.record(&query.text);
     let partial = params.partial_result_params.partial_result_token;
-    let progress = match params.work_done_progress_params.work_done_token {
-        Some(token) => Some(client.progress(token, "kg-ls: searching").with_message(query.text.clone()).begin().await),
-        None => None,
-    };
+    let progress = params.work_done_progress_params.work_done_token;
+    if let Some(token) = &progress {
+        let begin = WorkDoneProgressBegin {
+            title: "kg-ls: searching".to_string(),
+            message: Some(query.text.clone()),
+            ..Default::default()
+        };
+        notify.progress(token, WorkDoneProgress::Begin(begin));
+    }
     engine.cache.set_generation(snap.generation);
 
     let (hits, streamed) = match engine.cache.get(&engine.key(&query), snap.generation) {
@@ -265,149 +281,47 @@ pub async fn workspace_symbol(
             host.counters.cached.fetch_add(1, Relaxed);
             (hits, false)
         }
-        None => run(client, host, &engine, &snap, &query, partial.as_ref()).await?,
-    };
-    let notified = progress.is_some() || partial.is_some();
-    if let Some(p) = progress {
-        p.finish_with_message(format!("{} results", hits.len())).await;
-    }
-    schedule_warmer(host, &engine, &snap, &hits);
-    let mut symbols: Vec<WorkspaceSymbol> = if streamed { Vec::new() } else { to_symbols(&hits) };
-    if let Some(token) = partial.filter(|_| !streamed && !symbols.is_empty()) {
-        let value = std::mem::take(&mut symbols);
-        client.send_notification::<PartialResults>(PartialParams { token, value }).await;
-    }
-    if notified {
-        settle().await;
-    }
-    Ok(Some(WorkspaceSymbolResponse::Nested(symbols)))
-}
-
-/// Runs an uncached search on a blocking thread, streaming batches when `partial` is given.
-async fn run(
-    client: &Client,
-    host: &Arc<SearchHost>,
-    engine: &Arc<Engine>,
-    snap: &Arc<Snapshot>,
-    query: &Query,
-    partial: Option<&ProgressToken>,
-) -> Result<(Arc<Vec<Hit>>, bool)> {
-    let cancel = Cancel::new();
-    let modified = Arc::new(AtomicBool::new(false));
-    let id = host.next.fetch_add(1, Relaxed);
-    host.running.insert(id, Running { cancel: cancel.clone(), modified: modified.clone() });
-    // Dropping this future (a `$/cancelRequest`) drops the guard, which fires the token; the
-    // watcher turns that into the core flag. The guard also fires when the search ends, which
-    // ends the watcher.
-    let token = CancellationToken::new();
-    let _guard = token.clone().drop_guard();
-    let watcher = {
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            token.cancelled().await;
-            cancel.cancel();
-        })
-    };
-    drop(watcher);
-    let mut unregister = Unregister { host: host.clone(), id, finished: false };
-
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Vec<Hit>>();
-    let stream = partial.is_some();
-    let job = {
-        let (engine, snap, query, cancel) = (engine.clone(), snap.clone(), query.clone(), cancel.clone());
-        tokio::task::spawn_blocking(move || {
-            let mut on_batch = |hits: Vec<Hit>| {
-                if stream {
-                    let _ = tx.send(hits);
+        None => {
+            let mut on_batch = |batch: Vec<Hit>| {
+                if let Some(token) = &partial {
+                    notify.notification("$/progress", &PartialParams { token, value: to_symbols(&batch) });
                 }
             };
-            engine.compute(&snap, &query, &cancel, &mut on_batch)
-        })
-    };
-    if let Some(token) = partial {
-        while let Some(batch) = rx.recv().await {
-            let value = to_symbols(&batch);
-            client.send_notification::<PartialResults>(PartialParams { token: token.clone(), value }).await;
-        }
-    }
-    let result = job.await.map_err(|e| {
-        tracing::error!("search failed: {e}");
-        Error::internal_error()
-    })?;
-    unregister.finished = result.is_ok();
-    match result {
-        Ok((hits, work)) => {
-            host.counters.work.fetch_add(work, Relaxed);
-            Ok((hits, stream))
-        }
-        Err(Cancelled) if modified.load(Relaxed) => {
-            host.counters.content_modified.fetch_add(1, Relaxed);
-            Err(Error {
-                code: ErrorCode::ContentModified,
-                message: "a document changed during the search".into(),
-                data: None,
-            })
-        }
-        // Counted by `Unregister`.
-        Err(Cancelled) => Err(Error::request_cancelled()),
-    }
-}
-
-/// Removes a search from the running set however its future ends (also when dropped).
-struct Unregister {
-    host: Arc<SearchHost>,
-    id: u64,
-    /// Whether the search ran to its end; otherwise it was cancelled.
-    finished: bool,
-}
-
-impl Drop for Unregister {
-    fn drop(&mut self) {
-        if let Some((_, r)) = self.host.running.remove(&self.id) {
-            if !self.finished && !r.modified.load(Relaxed) {
-                self.host.counters.cancelled.fetch_add(1, Relaxed);
+            match engine.compute(&snap, &query, cancel, &mut on_batch) {
+                Ok((hits, work)) => {
+                    host.counters.work.fetch_add(work, Relaxed);
+                    (hits, partial.is_some())
+                }
+                Err(Cancelled) => return Err(ResponseError::cancelled()),
             }
         }
+    };
+    if let Some(token) = &progress {
+        let end = WorkDoneProgressEnd { message: Some(format!("{} results", hits.len())) };
+        notify.progress(token, WorkDoneProgress::End(end));
     }
+    plan_warmer(host, &engine, &snap, &hits);
+    let mut symbols: Vec<WorkspaceSymbol> = if streamed { Vec::new() } else { to_symbols(&hits) };
+    if let Some(token) = partial.as_ref().filter(|_| !streamed && !symbols.is_empty()) {
+        let value = std::mem::take(&mut symbols);
+        notify.notification("$/progress", &PartialParams { token, value });
+    }
+    json(&symbols)
 }
 
-/// After an idle pause, computes the likeliest next queries into the cache, at low priority:
-/// the next request cancels it.
-fn schedule_warmer(host: &Arc<SearchHost>, engine: &Arc<Engine>, snap: &Arc<Snapshot>, hits: &[Hit]) {
+/// Leaves the likeliest next queries for the warmer.
+fn plan_warmer(host: &SearchHost, engine: &Arc<Engine>, snap: &Arc<Snapshot>, hits: &[Hit]) {
     if !engine.config.warm {
         return;
     }
     let names: Vec<&str> = hits.iter().take(32).map(|h| h.name.as_str()).collect();
     let queries = host.log.predict(WARM_QUERIES, &names);
-    let cancel = Cancel::new();
-    let (h, e, s, c) = (host.clone(), engine.clone(), snap.clone(), cancel.clone());
-    let task = tokio::spawn(async move {
-        tokio::time::sleep(IDLE).await;
-        if c.is_cancelled() {
-            return;
-        }
-        let job = tokio::task::spawn_blocking(move || {
-            let limit = s.limit;
-            let cached = |q: &str| e.cache.contains(&e.key(&Query::new(q, limit)), s.generation);
-            let mut compute = |q: &str| e.compute(&s, &Query::new(q, limit), &c, &mut |_| {}).map(|_| ());
-            warm(&queries, &c, &cached, &mut compute)
-        });
-        if let Ok(Ok(n)) = job.await {
-            h.counters.warmed.fetch_add(n as u64, Relaxed);
-        }
-    });
-    if let Some((old, _)) = host.warmer.lock().replace((cancel, task)) {
-        old.cancel();
-    }
+    *host.plan.lock() = Some(WarmPlan { engine: engine.clone(), snap: snap.clone(), queries });
 }
 
-/// Gives the output task a chance to write queued partial results before the response:
-/// tower-lsp-server merges notifications and responses without ordering them.
-async fn settle() {
-    for _ in 0..4 {
-        tokio::task::yield_now().await;
-    }
-    tokio::time::sleep(Duration::from_millis(1)).await;
+/// The answer of a search stopped because a document it reads changed.
+pub fn content_modified() -> ResponseError {
+    ResponseError::new(code::CONTENT_MODIFIED, "a document changed during the search")
 }
 
 fn to_symbols(hits: &[Hit]) -> Vec<WorkspaceSymbol> {

@@ -247,22 +247,32 @@ impl Workspace {
         self.kg_generation
     }
 
-    /// Replaces a file's on-disk state (after a save, a close or a change on disk).
+    /// Replaces a file's on-disk state (after a save, a close or a change on disk), reading
+    /// it now. The main loop reads with [`read_from_disk`] on a worker and applies the result
+    /// with [`Workspace::apply_disk_read`] instead.
     pub fn reload_from_disk(&mut self, path: &Path) -> Vec<Problem> {
+        let read = read_from_disk(path, self.is_kg_path(path), self.is_doc_path(path));
+        self.apply_disk_read(path, read)
+    }
+
+    /// Applies what [`read_from_disk`] found at `path`; returns the file's problems.
+    pub fn apply_disk_read(&mut self, path: &Path, read: DiskRead) -> Vec<Problem> {
         self.bump();
         let mut problems = Vec::new();
-        if self.is_kg_path(path) {
-            if path.exists() {
-                let file = crate::kg::load_file(path);
-                problems.extend(file.problems.iter().cloned());
-                self.kg_files.replace(ByPath(Arc::new(file)));
-            } else {
-                self.kg_files.remove(path);
+        if let Some(kg) = read.kg.filter(|_| self.is_kg_path(path)) {
+            match kg {
+                Some(file) => {
+                    problems.extend(file.problems.iter().cloned());
+                    self.kg_files.replace(ByPath(Arc::new(file)));
+                }
+                None => {
+                    self.kg_files.remove(path);
+                }
             }
             self.kg_changed(path);
         }
-        if self.is_doc_path(path) {
-            match read_doc(path) {
+        if let Some(doc) = read.doc.filter(|_| self.is_doc_path(path)) {
+            match doc {
                 Some(d) => {
                     self.doc_headings.insert(path.to_path_buf(), d);
                 }
@@ -649,6 +659,45 @@ pub fn scan_documents(
     }
     docs.sort_unstable_by_key(|(i, _)| *i);
     (docs.into_iter().map(|(_, d)| d).collect(), counts)
+}
+
+/// A file as the disk has it now, read for [`Workspace::apply_disk_read`]: `kg` when it is a
+/// knowledge-graph source, `doc` when it is a document (`Some(None)`: gone or unreadable).
+#[derive(Debug, Default)]
+pub struct DiskRead {
+    kg: Option<Option<KgFile>>,
+    doc: Option<Option<DocHeadings>>,
+}
+
+/// Reads `path` as a knowledge-graph source (`kg`) and/or as a document (`doc`).
+pub fn read_from_disk(path: &Path, kg: bool, doc: bool) -> DiskRead {
+    DiskRead { kg: kg.then(|| path.exists().then(|| crate::kg::load_file(path))), doc: doc.then(|| read_doc(path)) }
+}
+
+/// Settings from a client (initialization options or `didChangeConfiguration`): keys
+/// kg-ls does not know are ignored (clients send their own), and an empty list or null means
+/// "not set".
+pub fn settings_from_json(v: &serde_json::Value) -> (Settings, Vec<String>) {
+    fn prune(v: &mut serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::Null => false,
+            serde_json::Value::Array(a) => !a.is_empty(),
+            serde_json::Value::Object(o) => {
+                o.retain(|_, v| prune(v));
+                true
+            }
+            _ => true,
+        }
+    }
+    let mut v = v.clone();
+    prune(&mut v);
+    if let Some(obj) = v.as_object_mut() {
+        obj.retain(|k, _| matches!(k.as_str(), "kg" | "completion" | "symbols" | "hover" | "monitor" | "search"));
+    }
+    match serde_json::from_value(v) {
+        Ok(s) => (s, Vec::new()),
+        Err(e) => (Settings::default(), vec![e.to_string()]),
+    }
 }
 
 fn read_doc(path: &Path) -> Option<DocHeadings> {

@@ -269,7 +269,11 @@ pub fn editor_capabilities() -> Value {
     json!({
         "textDocument": {
             "hover": {"contentFormat": ["markdown", "plaintext"]},
-            "completion": {"completionItem": {"snippetSupport": false}},
+            "completion": {"completionItem": {
+                "snippetSupport": false,
+                "labelDetailsSupport": true,
+                "documentationFormat": ["markdown", "plaintext"]
+            }},
             "synchronization": {"didSave": true}
         },
         "window": {"workDoneProgress": true},

@@ -1,0 +1,151 @@
+//! `initialize`: what the client can take ([`ClientInfo`]) and what the server offers.
+//!
+//! Owns the reading of client capabilities and the server's capability list; decides nothing
+//! about features beyond which shape of an answer a client understands.
+
+use std::path::PathBuf;
+
+use ls_types::*;
+
+use super::convert;
+use crate::text::Encoding;
+use crate::workspace::Settings;
+
+/// The command a completion item carries, so that accepting it feeds the ranking.
+pub const ACCEPT_COMMAND: &str = "kg-ls.completionAccepted";
+/// The command that returns the performance monitor's figures as JSON.
+pub const STATS_COMMAND: &str = "kg-ls.stats";
+
+/// What the client told us in `initialize`.
+#[derive(Clone, Debug, Default)]
+pub struct ClientInfo {
+    pub roots: Vec<PathBuf>,
+    pub settings: Option<Settings>,
+    /// Problems with the initialization options, shown once the server is initialized.
+    pub settings_problems: Vec<String>,
+    pub encoding: Encoding,
+    /// Hover contents as markdown; `None`: the client declared no format at all (an old
+    /// client that expects a plain string).
+    pub hover_markdown: Option<bool>,
+    /// Completion documentation as markdown; `None`: no format declared (a plain string).
+    pub completion_markdown: Option<bool>,
+    /// The client takes `itemDefaults.editRange` on completion lists.
+    pub completion_edit_range_default: bool,
+    /// The client takes insert-or-replace edits on completion items.
+    pub completion_insert_replace: bool,
+    /// The client shows `labelDetails` on completion items.
+    pub completion_label_details: bool,
+    pub work_done_progress: bool,
+    /// The client can register file watchers at run time.
+    pub dynamic_watchers: bool,
+    /// The client's process, watched so that the server ends with it.
+    pub process_id: Option<u32>,
+}
+
+impl ClientInfo {
+    /// Reads `params`; `settings` is what the core made of the initialization options.
+    pub fn new(params: &InitializeParams, settings: Option<Settings>, settings_problems: Vec<String>) -> ClientInfo {
+        let caps = &params.capabilities;
+        let utf8 = caps
+            .general
+            .as_ref()
+            .and_then(|g| g.position_encodings.as_ref())
+            .is_some_and(|encs| encs.contains(&PositionEncodingKind::UTF8));
+        let hover_markdown = caps
+            .text_document
+            .as_ref()
+            .and_then(|t| t.hover.as_ref())
+            .and_then(|h| h.content_format.as_ref())
+            .map(|f| f.first() == Some(&MarkupKind::Markdown) || f.contains(&MarkupKind::Markdown));
+        let completion = caps.text_document.as_ref().and_then(|t| t.completion.as_ref());
+        let item = completion.and_then(|c| c.completion_item.as_ref());
+        let completion_markdown =
+            item.and_then(|i| i.documentation_format.as_ref()).map(|f| f.contains(&MarkupKind::Markdown));
+        let completion_edit_range_default = completion
+            .and_then(|c| c.completion_list.as_ref())
+            .and_then(|l| l.item_defaults.as_ref())
+            .is_some_and(|d| d.iter().any(|p| p == "editRange"));
+        let completion_insert_replace = item.and_then(|i| i.insert_replace_support).unwrap_or(false);
+        let completion_label_details = item.and_then(|i| i.label_details_support).unwrap_or(false);
+        let work_done_progress = caps.window.as_ref().and_then(|w| w.work_done_progress).unwrap_or(false);
+        let dynamic_watchers = caps
+            .workspace
+            .as_ref()
+            .and_then(|w| w.did_change_watched_files.as_ref())
+            .and_then(|d| d.dynamic_registration)
+            .unwrap_or(false);
+
+        let mut roots: Vec<PathBuf> =
+            params.workspace_folders.iter().flatten().filter_map(|f| convert::path(&f.uri)).collect();
+        #[allow(deprecated)]
+        if roots.is_empty() {
+            roots.extend(params.root_uri.as_ref().and_then(convert::path));
+            if roots.is_empty() {
+                roots.extend(params.root_path.as_ref().map(PathBuf::from));
+            }
+        }
+        ClientInfo {
+            roots,
+            settings,
+            settings_problems,
+            encoding: if utf8 { Encoding::Utf8 } else { Encoding::Utf16 },
+            hover_markdown,
+            completion_markdown,
+            completion_edit_range_default,
+            completion_insert_replace,
+            completion_label_details,
+            work_done_progress,
+            dynamic_watchers,
+            process_id: params.process_id,
+        }
+    }
+}
+
+/// The answer to `initialize`.
+pub fn initialize_result(client: &ClientInfo) -> InitializeResult {
+    let capabilities = ServerCapabilities {
+        position_encoding: Some(match client.encoding {
+            Encoding::Utf8 => PositionEncodingKind::UTF8,
+            Encoding::Utf16 => PositionEncodingKind::UTF16,
+        }),
+        text_document_sync: Some(TextDocumentSyncCapability::Options(TextDocumentSyncOptions {
+            open_close: Some(true),
+            change: Some(TextDocumentSyncKind::INCREMENTAL),
+            save: Some(TextDocumentSyncSaveOptions::Supported(true)),
+            ..Default::default()
+        })),
+        completion_provider: Some(CompletionOptions { resolve_provider: Some(true), ..Default::default() }),
+        hover_provider: Some(HoverProviderCapability::Simple(true)),
+        definition_provider: Some(OneOf::Left(true)),
+        workspace_symbol_provider: Some(OneOf::Left(true)),
+        execute_command_provider: Some(ExecuteCommandOptions {
+            commands: vec![ACCEPT_COMMAND.to_string(), STATS_COMMAND.to_string()],
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    InitializeResult {
+        capabilities,
+        server_info: Some(ServerInfo {
+            name: "kg-ls".to_string(),
+            version: Some(env!("CARGO_PKG_VERSION").to_string()),
+        }),
+        offset_encoding: None,
+    }
+}
+
+/// The registration of file watchers for knowledge-graph files, documents and the
+/// configuration file.
+pub fn watchers() -> RegistrationParams {
+    let options = serde_json::json!({"watchers": [
+        {"globPattern": "**/*.{md,markdown,json}"},
+        {"globPattern": "**/.kg-ls.toml"},
+    ]});
+    RegistrationParams {
+        registrations: vec![Registration {
+            id: "kg-ls-watchers".to_string(),
+            method: "workspace/didChangeWatchedFiles".to_string(),
+            register_options: Some(options),
+        }],
+    }
+}
