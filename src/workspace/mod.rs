@@ -33,7 +33,8 @@ const MAX_DOC_BYTES: u64 = 4 << 20;
 #[derive(Debug, Default)]
 pub struct Workspace {
     pub config: Option<Config>,
-    kg_files: BTreeSet<ByPath>,
+    /// Shared with a rebuild job while it runs, so taking one costs no copy of the set.
+    kg_files: Arc<BTreeSet<ByPath>>,
     doc_headings: BTreeMap<PathBuf, DocHeadings>,
     pub documents: Documents,
     /// The last full build: graph, term indexes and completion index agree.
@@ -101,7 +102,9 @@ impl std::borrow::Borrow<Path> for ByPath {
 
 /// Inputs of a full rebuild, taken under the lock and run without it.
 pub struct RebuildJob {
-    files: Vec<Arc<KgFile>>,
+    files: Arc<BTreeSet<ByPath>>,
+    /// Open buffers of knowledge-graph files: they win over the disk.
+    overlays: Vec<(PathBuf, Arc<String>)>,
     renderer: Arc<Renderer>,
     occurrences: Arc<HashMap<String, u64>>,
     feedback: Arc<Feedback>,
@@ -117,7 +120,14 @@ pub struct Rebuilt {
 
 impl RebuildJob {
     pub fn run(self) -> Rebuilt {
-        let graph = Graph::build(&self.files);
+        let mut files: BTreeMap<&Path, Arc<KgFile>> = self.files.iter().map(|f| (&*f.0.path, f.0.clone())).collect();
+        for (path, text) in &self.overlays {
+            if let Some(kind) = kind_of(path) {
+                files.insert(path, Arc::new(parse(path, kind, text)));
+            }
+        }
+        let files: Vec<Arc<KgFile>> = files.into_values().collect();
+        let graph = Graph::build(&files);
         let analysis = Analysis::with_ranking(Arc::new(graph), self.headings, &self.occurrences, self.feedback)
             .with_renderer(self.renderer);
         Rebuilt { analysis, generation: self.generation }
@@ -162,7 +172,7 @@ impl Workspace {
             self.renderer = Arc::new(Renderer::new(render));
         }
         self.config = Some(config);
-        self.kg_files = loaded.kg_files.into_iter().map(ByPath).collect();
+        self.kg_files = Arc::new(loaded.kg_files.into_iter().map(ByPath).collect());
         self.doc_headings = loaded.docs.into_iter().map(|d| (d.path.clone(), d)).collect();
         self.occurrences = Arc::new(loaded.occurrences);
         self.needs_full = true;
@@ -200,7 +210,7 @@ impl Workspace {
     fn fingerprint(&self) -> u64 {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        for ByPath(file) in &self.kg_files {
+        for ByPath(file) in self.kg_files.iter() {
             file.path.hash(&mut h);
             file.concepts.hash(&mut h);
             file.definitions.hash(&mut h);
@@ -263,10 +273,10 @@ impl Workspace {
             match kg {
                 Some(file) => {
                     problems.extend(file.problems.iter().cloned());
-                    self.kg_files.replace(ByPath(Arc::new(file)));
+                    Arc::make_mut(&mut self.kg_files).replace(ByPath(Arc::new(file)));
                 }
                 None => {
-                    self.kg_files.remove(path);
+                    Arc::make_mut(&mut self.kg_files).remove(path);
                 }
             }
             self.kg_changed(path);
@@ -385,17 +395,17 @@ impl Workspace {
     }
 
     /// What a full rebuild needs, taken now; run it anywhere, then [`Workspace::install`] it.
+    /// Taking it is cheap (shared pointers and the open knowledge-graph buffers' texts): the
+    /// job parses those buffers and merges them when it runs.
     pub fn rebuild_job(&self) -> RebuildJob {
-        let mut files: BTreeMap<&Path, Arc<KgFile>> = self.kg_files.iter().map(|f| (&*f.0.path, f.0.clone())).collect();
-        for (_, d) in self.documents.iter() {
-            if let Some(path) = d.path.as_deref().filter(|p| self.is_kg_path(p)) {
-                if let Some(f) = self.current_file(path) {
-                    files.insert(path, f);
-                }
-            }
-        }
+        let overlays = self
+            .documents
+            .iter()
+            .filter_map(|(_, d)| d.path.as_ref().filter(|p| self.is_kg_path(p)).map(|p| (p.clone(), d.text.clone())))
+            .collect();
         RebuildJob {
-            files: files.into_values().collect(),
+            files: self.kg_files.clone(),
+            overlays,
             renderer: self.renderer.clone(),
             occurrences: self.occurrences.clone(),
             feedback: self.feedback.clone(),
