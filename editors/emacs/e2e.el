@@ -240,7 +240,8 @@ the exit notification, which eglot 1.9 does."
     (let ((proc (jsonrpc--process server)))
       (ignore-errors (eglot-shutdown server nil nil t))
       (e2e-wait 3 (lambda () (not (process-live-p proc))))
-      (e2e-check (format "%s exits without a panic" (jsonrpc-name server))
+      (e2e-check (format "the server for %s exits without a panic"
+                         (abbreviate-file-name (project-root (eglot--project server))))
                  (not (eql (process-exit-status proc) 101))
                  (format "status %s" (process-exit-status proc))))))
 
