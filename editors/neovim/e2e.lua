@@ -7,7 +7,8 @@
 -- non-zero when any failed.
 --
 -- Environment (set by e2e.sh): KG_E2E_ADDR (the editor's socket), KG_E2E_WS (the workspace,
--- a copy of examples/demo) and KG_E2E_NAME (what this run is, for the output).
+-- a copy of examples/demo), KG_E2E_NAME (what this run is, for the output) and KG_E2E_MODE
+-- (`optout`: only check that the opt-outs leave the buffer alone).
 local addr = assert(os.getenv('KG_E2E_ADDR'), 'KG_E2E_ADDR')
 local ws = assert(os.getenv('KG_E2E_WS'), 'KG_E2E_WS')
 local name = os.getenv('KG_E2E_NAME') or 'neovim'
@@ -130,6 +131,9 @@ if not check('kg_ls attached to the markdown buffer', client ~= nil, lua('return
   say(rpc('nvim_exec', 'messages', true))
   return
 end
+
+local filetype = rpc('nvim_exec', 'filetype', true)
+check('filetype plugins are on, as for a new user', filetype:find('plugin:ON', 1, true) ~= nil, filetype)
 
 if os.getenv('KG_E2E_MODE') == 'optout' then
   local o = lua([[return { vim.bo.omnifunc, vim.bo.tagfunc, vim.fn.maparg("K", "n", false, true).desc or "",
