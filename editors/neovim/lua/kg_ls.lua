@@ -1,5 +1,5 @@
---- kg-ls for Neovim's built-in LSP client: completion, hover, workspace symbols and go to
---- definition from a knowledge graph.
+--- kg-ls for Neovim's built-in LSP client (0.7 and later): completion, hover, workspace symbols
+--- and go to definition from a knowledge graph. See `:help kg_ls` (doc/kg_ls.txt).
 ---
 --- ```lua
 --- require('kg_ls').setup({
@@ -7,15 +7,24 @@
 ---   cmd = { 'kg-ls' },
 ---   filetypes = { 'markdown', 'text' },
 ---   root_markers = { '.kg-ls.toml', '.git' },
----   init_options = {},   -- e.g. { kg = { paths = { 'kg' } }, completion = { limit = 20 } }
+---   init_options = {},  -- empty: the workspace's .kg-ls.toml decides what is loaded
+---   omnifunc = true,    -- set 'omnifunc' for <C-x><C-o>, over any ftplugin's
+---   tagfunc = true,     -- set 'tagfunc' so that <C-]> and :tag go to a concept's file
+---   keymaps = true,     -- buffer-local K (hover) and gd (definition)
 --- })
 --- ```
 ---
 --- On Neovim 0.11+ this is `vim.lsp.config('kg_ls', opts)` and `vim.lsp.enable('kg_ls')`.
 --- On 0.7 to 0.10 a FileType autocommand starts one client per root (the nearest folder with
 --- a root marker, else the file's folder) through `vim.lsp.start_client` and attaches buffers
---- to it, with `omnifunc` set for `<C-x><C-o>` completion. `on_attach`, `capabilities` and
---- any other client option are passed through.
+--- to it. In both cases `on_attach` below sets the buffer up; the user's `on_attach` runs after
+--- it, and `capabilities` and any other client option are passed through.
+---
+--- The module's omnifunc exists because Vim's completion popup starts every candidate at one
+--- column, while kg-ls answers `async r` with multi-word terms that replace `async r` and
+--- single words that replace `r`: Neovim 0.7's `vim.lsp.omnifunc` then falls back to the
+--- keyword start and drops every multi-word term, and 0.11's keeps only the first word of each.
+--- Here every candidate starts at the leftmost edit and carries the text in between.
 local M = {}
 
 --- The defaults that `setup` merges the user's options into.
@@ -24,9 +33,19 @@ M.defaults = {
   filetypes = { 'markdown', 'text' },
   root_markers = { '.kg-ls.toml', '.git' },
   init_options = {},
+  omnifunc = true,
+  tagfunc = true,
+  keymaps = true,
 }
 
+--- The options that are the module's, not the LSP client's.
+local own_options = { 'filetypes', 'root_markers', 'omnifunc', 'tagfunc', 'keymaps' }
+
 local uv = vim.uv or vim.loop
+local has_011 = vim.fn.has('nvim-0.11') == 1
+
+--- The options of the last `setup` (or the defaults, for lsp/kg_ls.lua without `setup`).
+local current = vim.deepcopy(M.defaults)
 
 --- The nearest folder at or above `path` that holds one of `markers`, or nil.
 local function find_root(path, markers)
@@ -56,6 +75,211 @@ local function with_defaults(opts)
   return config
 end
 
+local function client_call(client, method, ...)
+  if has_011 then
+    return client[method](client, ...)
+  end
+  return client[method](...)
+end
+
+local function kg_clients(bufnr)
+  if vim.lsp.get_clients then
+    return vim.lsp.get_clients({ bufnr = bufnr, name = 'kg_ls' })
+  end
+  local found = {}
+  local all = bufnr and vim.lsp.buf_get_clients(bufnr) or vim.lsp.get_active_clients()
+  for _, c in pairs(all) do
+    if c.name == 'kg_ls' then
+      table.insert(found, c)
+    end
+  end
+  return found
+end
+
+--- The byte offset in `line` of the LSP `character` in `encoding`.
+local function byte_index(line, character, encoding)
+  if encoding == 'utf-8' then
+    return math.min(character, #line)
+  end
+  local ok, index
+  if has_011 then
+    ok, index = pcall(vim.str_byteindex, line, encoding, character, false)
+  else
+    ok, index = pcall(vim.str_byteindex, line, character, encoding == 'utf-16')
+  end
+  return ok and index or #line
+end
+
+--- The item's edit: its own textEdit, else the list's default edit range (LSP 3.17
+--- `itemDefaults.editRange`, with `textEditText` or the label as the new text).
+local function item_edit(item, defaults)
+  if item.textEdit then
+    return item.textEdit
+  end
+  local range = defaults and defaults.editRange
+  if range then
+    return { range = range.start and range or range.replace, newText = item.textEditText or item.label }
+  end
+  return nil
+end
+
+local function item_text(item, edit)
+  if edit and edit.newText then
+    return edit.newText
+  end
+  if item.insertText and item.insertText ~= '' then
+    return item.insertText
+  end
+  return item.label
+end
+
+--- Turns a completion answer into Vim complete-items that all start at one column: the
+--- leftmost start of the items' edits on the cursor's line (else the keyword before the
+--- cursor). An item whose edit starts further right gets the text in between as its head, so
+--- that accepting it leaves the line as its edit would. Returns the 0-based start byte and the
+--- items in the server's order, one per word.
+function M.complete_items(result, line, row, col, encoding, client_id)
+  local items = result and (result.items or result) or {}
+  local defaults = result and result.itemDefaults
+  local keyword = vim.fn.match(line:sub(1, col), '\\k*$')
+  local starts, edits = {}, {}
+  local start = keyword
+  for i, item in ipairs(items) do
+    local edit = item_edit(item, defaults)
+    edits[i] = edit
+    local range = edit and (edit.range or edit.replace)
+    local s = keyword
+    if range and range.start.line == row then
+      s = math.min(byte_index(line, range.start.character, encoding), col)
+    end
+    starts[i] = s
+    start = math.min(start, s)
+  end
+  local out = {}
+  for i, item in ipairs(items) do
+    local doc = item.documentation
+    if type(doc) == 'table' then
+      doc = doc.value
+    end
+    table.insert(out, {
+      word = line:sub(start + 1, starts[i]) .. item_text(item, edits[i]),
+      abbr = item.label,
+      kind = vim.lsp.protocol.CompletionItemKind[item.kind] or '',
+      menu = item.detail or '',
+      info = (type(doc) == 'string' and doc ~= '') and doc or ' ',
+      icase = 1,
+      dup = 1,
+      empty = 1,
+      user_data = { kg_ls = { client_id = client_id, command = item.command, sort = item.sortText or item.label } },
+    })
+  end
+  table.sort(out, function(a, b)
+    return a.user_data.kg_ls.sort < b.user_data.kg_ls.sort
+  end)
+  -- A single word after a multi-word prefix can come out as a term that is already there
+  -- (`runtime` after `async r` is `async runtime`): keep the first of each.
+  local seen, unique = {}, {}
+  for _, item in ipairs(out) do
+    if not seen[item.word] then
+      seen[item.word] = true
+      table.insert(unique, item)
+    end
+  end
+  return start, unique
+end
+
+--- An 'omnifunc' for kg-ls buffers: asks the buffer's kg_ls client and shows every candidate,
+--- multi-word ones included (see the module comment). Set by `on_attach`.
+function M.omnifunc(findstart, _)
+  if findstart == 0 then
+    -- The candidates come through complete() once the answer is in.
+    return {}
+  end
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client = kg_clients(bufnr)[1]
+  if not client then
+    return -3
+  end
+  local win = vim.api.nvim_get_current_win()
+  local cursor = vim.api.nvim_win_get_cursor(win)
+  local encoding = client.offset_encoding or 'utf-16'
+  local params = vim.lsp.util.make_position_params(win, encoding)
+  client_call(client, 'request', 'textDocument/completion', params, function(err, result)
+    local now = vim.api.nvim_win_get_cursor(win)
+    if err or not result or vim.fn.mode() ~= 'i' or now[1] ~= cursor[1] or now[2] ~= cursor[2] then
+      return
+    end
+    local line = vim.api.nvim_get_current_line()
+    local start, items = M.complete_items(result, line, cursor[1] - 1, cursor[2], encoding, client.id)
+    vim.fn.complete(start + 1, items)
+  end, bufnr)
+  -- -2: stay in completion mode without a popup until complete() brings the candidates.
+  return -2
+end
+
+--- Runs the server's command of an accepted candidate (kg-ls learns which terms are used).
+local function on_complete_done()
+  local item = vim.v.completed_item
+  local data = type(item) == 'table' and type(item.user_data) == 'table' and item.user_data.kg_ls
+  if not data or not data.command then
+    return
+  end
+  local client = vim.lsp.get_client_by_id(data.client_id)
+  if client then
+    local command = data.command
+    client_call(client, 'request', 'workspace/executeCommand', { command = command.command, arguments = command.arguments }, function() end)
+  end
+end
+
+local function set_buffer(bufnr, opts)
+  if opts.omnifunc then
+    vim.bo[bufnr].omnifunc = "v:lua.require'kg_ls'.omnifunc"
+  end
+  if opts.tagfunc then
+    vim.bo[bufnr].tagfunc = 'v:lua.vim.lsp.tagfunc'
+  end
+  if opts.keymaps then
+    vim.keymap.set('n', 'K', vim.lsp.buf.hover, { buffer = bufnr, desc = 'kg-ls: hover' })
+    vim.keymap.set('n', 'gd', vim.lsp.buf.definition, { buffer = bufnr, desc = 'kg-ls: go to definition' })
+  end
+end
+
+--- Sets a buffer kg-ls attached to up for its keys ('omnifunc', 'tagfunc', K, gd, as the options
+--- of the last `setup` say), and again whenever its filetype plugins run anew.
+function M.on_attach(_, bufnr)
+  local opts = current
+  set_buffer(bufnr, opts)
+  local group = vim.api.nvim_create_augroup('kg_ls_buffer_' .. bufnr, { clear = true })
+  vim.api.nvim_create_autocmd('FileType', {
+    group = group,
+    buffer = bufnr,
+    callback = function()
+      if kg_clients(bufnr)[1] then
+        set_buffer(bufnr, opts)
+      end
+    end,
+  })
+  if opts.omnifunc then
+    vim.api.nvim_create_autocmd('CompleteDone', { group = group, buffer = bufnr, callback = on_complete_done })
+  end
+end
+
+--- The client options for `config`: without the module's own, with `on_attach` chained.
+local function client_options(config)
+  local options = vim.deepcopy(config)
+  for _, key in ipairs(own_options) do
+    options[key] = nil
+  end
+  local user_on_attach = config.on_attach
+  options.on_attach = function(client, bufnr)
+    M.on_attach(client, bufnr)
+    if user_on_attach then
+      user_on_attach(client, bufnr)
+    end
+  end
+  return options
+end
+
 --- Clients started by the fallback, by root folder.
 local clients = {}
 
@@ -69,24 +293,14 @@ local function attach(bufnr, config)
   local id = clients[root]
   local client = id and vim.lsp.get_client_by_id(id)
   if not client or client.is_stopped() then
-    local client_config = vim.tbl_extend('force', config, {
+    local client_config = vim.tbl_extend('force', client_options(config), {
       name = 'kg_ls',
       root_dir = root,
       workspace_folders = { { uri = vim.uri_from_fname(root), name = vim.fn.fnamemodify(root, ':t') } },
-      on_attach = function(client_, buf)
-        if vim.bo[buf].omnifunc == '' then
-          vim.bo[buf].omnifunc = 'v:lua.vim.lsp.omnifunc'
-        end
-        if config.on_attach then
-          config.on_attach(client_, buf)
-        end
-      end,
     })
-    client_config.filetypes = nil
-    client_config.root_markers = nil
     id = vim.lsp.start_client(client_config)
     if not id then
-      vim.notify('kg-ls: could not start ' .. tostring(config.cmd[1]) .. '; see :help kg_ls or the kg-ls README', vim.log.levels.ERROR)
+      vim.notify('kg-ls: could not start ' .. tostring(config.cmd[1]) .. '; see :help kg_ls', vim.log.levels.ERROR)
       return
     end
     clients[root] = id
@@ -94,17 +308,29 @@ local function attach(bufnr, config)
   vim.lsp.buf_attach_client(bufnr, id)
 end
 
+local function attach_open_buffers(config)
+  for _, buf in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_is_loaded(buf) and vim.tbl_contains(config.filetypes, vim.bo[buf].filetype) then
+      attach(buf, config)
+    end
+  end
+end
+
 --- Sets kg-ls up for `opts.filetypes`; see the module comment.
 function M.setup(opts)
   local config = with_defaults(opts)
+  current = config
   if vim.fn.executable(config.cmd[1]) ~= 1 then
     vim.notify(
-      ('kg-ls: `%s` is not executable; install it with `cargo install --path .` in a kg-ls checkout, or set cmd'):format(config.cmd[1]),
+      ('kg-ls: `%s` is not executable; install kg-ls (see :help kg_ls) or set cmd'):format(config.cmd[1]),
       vim.log.levels.WARN
     )
   end
   if vim.lsp.config and vim.lsp.enable then
-    vim.lsp.config('kg_ls', config)
+    local options = client_options(config)
+    options.filetypes = config.filetypes
+    options.root_markers = config.root_markers
+    vim.lsp.config('kg_ls', options)
     vim.lsp.enable('kg_ls')
     return
   end
@@ -117,11 +343,36 @@ function M.setup(opts)
     end,
   })
   -- Buffers already open when setup runs.
-  for _, buf in ipairs(vim.api.nvim_list_bufs()) do
-    if vim.api.nvim_buf_is_loaded(buf) and vim.tbl_contains(config.filetypes, vim.bo[buf].filetype) then
-      attach(buf, config)
+  attach_open_buffers(config)
+end
+
+--- Stops every kg-ls client and starts them again for the open buffers, so that a changed
+--- .kg-ls.toml (or a rebuilt binary) takes effect: `:KgLsRestart`.
+function M.restart()
+  local old = kg_clients(nil)
+  for _, client in ipairs(old) do
+    client_call(client, 'stop')
+  end
+  local stopped = vim.wait(5000, function()
+    for _, client in ipairs(old) do
+      if not client_call(client, 'is_stopped') then
+        return false
+      end
+    end
+    return true
+  end, 20)
+  if not stopped then
+    for _, client in ipairs(old) do
+      client_call(client, 'stop', true)
     end
   end
+  if vim.lsp.config and vim.lsp.enable then
+    vim.cmd('doautoall nvim.lsp.enable FileType')
+  else
+    clients = {}
+    attach_open_buffers(current)
+  end
+  vim.notify(('kg-ls: restarted %d client(s)'):format(#old), vim.log.levels.INFO)
 end
 
 return M

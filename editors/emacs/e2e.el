@@ -1,0 +1,255 @@
+;;; e2e.el --- Emacs + eglot against the real kg-ls, driven by keys  -*- lexical-binding: t -*-
+
+;;; Commentary:
+
+;; Run by editors/emacs/e2e.sh after the README's init.el, in batch mode:
+;;   emacs --batch -l ~/.emacs.d/init.el -l editors/emacs/e2e.el
+;; Every action is keys, run through the command loop with `execute-kbd-macro' (C-x C-f,
+;; typing, C-M-i, C-x o/TAB/RET in *Completions*, M-x eldoc, C-h ., M-., C-M-.); only the
+;; checks read state back.  Every wait has a timeout.  Exits non-zero when a check fails.
+;;
+;; Environment (set by e2e.sh): KG_E2E_DEMO (a copy of examples/demo, no .git anywhere
+;; above it), KG_E2E_NESTED (another copy, inside a folder that has a .git) and KG_E2E_TERRAPHIM
+;; (a workspace of the Terraphim concept files, where `middleware' is claimed by two concepts).
+
+;;; Code:
+
+(require 'cl-lib)
+
+(defvar e2e-failures 0)
+
+(defun e2e-check (what ok &optional detail)
+  "Report WHAT as passed when OK, else as failed, with DETAIL."
+  (message "%s emacs: %s%s" (if ok "ok  " "FAIL") what
+           (if detail (format " (%s)" detail) ""))
+  (unless ok (cl-incf e2e-failures))
+  ok)
+
+(defun e2e-idle ()
+  "Run the idle timers, as Emacs does when the user stops typing.
+Batch mode never becomes idle, and eglot (sending changes to the server) and eldoc
+(showing documentation at point) work from idle timers."
+  (dolist (timer (copy-sequence timer-idle-list))
+    (when (memq timer timer-idle-list)
+      (timer-event-handler timer))))
+
+(defun e2e-wait (secs pred)
+  "Wait up to SECS seconds, serving processes and idle timers, until PRED is non-nil.
+Returns PRED's last value."
+  (let ((end (+ (float-time) secs)) value)
+    (while (and (not (setq value (funcall pred))) (< (float-time) end))
+      (accept-process-output nil 0.05)
+      (e2e-idle))
+    value))
+
+(defun e2e-keys (keys)
+  "Press KEYS (`kbd' syntax) in the selected window."
+  (execute-kbd-macro (kbd keys)))
+
+(defun e2e-type (text)
+  "Type TEXT, one key per character."
+  (execute-kbd-macro (string-to-vector text)))
+
+(defun e2e-line ()
+  (buffer-substring-no-properties (line-beginning-position) (line-end-position)))
+
+(defun e2e-open (file)
+  "Open FILE with C-x C-f and wait until eglot manages it; return the server or nil."
+  (e2e-keys (concat "C-x C-f " file " RET"))
+  (e2e-wait 20 (lambda () (and (bound-and-true-p eglot--managed-mode)
+                               (eglot-current-server)))))
+
+(defun e2e-completions ()
+  "The candidates the *Completions* window shows, or nil when it shows none."
+  (let ((win (get-buffer-window "*Completions*")))
+    (when win
+      (with-current-buffer (window-buffer win)
+        (save-excursion
+          (goto-char (point-min))
+          (let (items (pos (point)))
+            (while (setq pos (next-single-property-change pos 'mouse-face))
+              (when (get-text-property pos 'mouse-face)
+                (push (buffer-substring-no-properties
+                       pos (or (next-single-property-change pos 'mouse-face) (point-max)))
+                      items)))
+            (nreverse items)))))))
+
+(defun e2e-complete (text)
+  "Type TEXT on a new line and press C-M-i; return the candidates shown.
+When C-M-i completes the text without showing candidates (one candidate, or a common
+prefix), it is pressed again, as a user would to see the rest; when there is still no
+list, the result is the line."
+  (e2e-keys "M-> RET")
+  (e2e-type text)
+  (e2e-wait 1 (lambda () nil))
+  (e2e-keys "C-M-i")
+  (or (e2e-wait 3 #'e2e-completions)
+      (unless (equal (e2e-line) text)
+        ;; Pressed again right after, C-M-i lists what is left ("Complete, but not
+        ;; unique" when it follows another command): one macro keeps `last-command'.
+        (e2e-keys "C-M-i C-M-i")
+        (e2e-wait 3 #'e2e-completions))
+      (list (e2e-line))))
+
+(defun e2e-close-completions ()
+  (let ((win (get-buffer-window "*Completions*")))
+    (when win (delete-window win))))
+
+(defun e2e-pick (candidate)
+  "Choose CANDIDATE in *Completions* with keys: C-x o, TAB until it, RET."
+  (e2e-keys "C-x o")
+  (when (equal (buffer-name) "*Completions*")
+    (let ((n 0) found)
+      (while (and (not found) (< n 200))
+        (e2e-keys "TAB")
+        (cl-incf n)
+        (setq found (equal candidate
+                           (buffer-substring-no-properties
+                            (point) (or (next-single-property-change (point) 'mouse-face)
+                                        (point-max))))))
+      (when found (e2e-keys "RET"))
+      found)))
+
+(defun e2e-short (list)
+  (mapconcat #'identity (seq-take list 8) ", "))
+
+(defun e2e-root ()
+  (expand-file-name (project-root (eglot--project (eglot-current-server)))))
+
+(defun e2e-main ()
+  (let ((demo (file-name-as-directory (getenv "KG_E2E_DEMO")))
+        (nested (file-name-as-directory (getenv "KG_E2E_NESTED")))
+        (terraphim (file-name-as-directory (getenv "KG_E2E_TERRAPHIM")))
+        words)
+    (message "-- emacs: %s, eglot %s" emacs-version
+             (locate-library "eglot"))
+
+    ;; The example, opened from a folder under it, with no .git anywhere above.
+    (e2e-check "eglot starts kg-ls for docs/notes.md" (e2e-open (concat demo "docs/notes.md"))
+               (format "%s" major-mode))
+    (unless (eglot-current-server) (error "no server; see *EGLOT events*"))
+    (e2e-check "without .git the project root is the folder with .kg-ls.toml"
+               (equal (e2e-root) demo) (e2e-root))
+
+    ;; Completion: C-M-i after `async r' lists the multi-word terms.
+    (setq words (e2e-complete "Configure tokio before you pick an async r"))
+    (e2e-check "C-M-i after \"async r\" lists \"async rust\" and \"async runtime\""
+               (and (member "async rust" words) (member "async runtime" words)) (e2e-short words))
+    (e2e-close-completions)
+    (setq words (e2e-complete "Pick an async ru"))
+    (e2e-check "C-M-i after \"async ru\" lists \"async runtime\"" (member "async runtime" words)
+               (e2e-short words))
+    (e2e-pick "async runtime")
+    (e2e-check "choosing it writes \"Pick an async runtime\"" (equal (e2e-line) "Pick an async runtime")
+               (format "%s in %s" (e2e-line) (buffer-name)))
+    (e2e-close-completions)
+
+    ;; Hover: with point on `tokio', eldoc shows its definition; C-h . shows the buffer.
+    (e2e-keys "M-< C-s tokio RET M-b")
+    (let ((doc (e2e-wait 10 (lambda ()
+                              (let ((b (get-buffer " *eldoc*")))
+                                (and b (with-current-buffer b
+                                         (and (string-match-p "asynchronous runtime" (buffer-string))
+                                              (buffer-string)))))))))
+      (e2e-check "eldoc on \"tokio\" shows its definition" doc
+                 (and doc (substring doc 0 (min 60 (length doc))))))
+    (e2e-keys "C-h .")
+    (let ((win (and (buffer-live-p eldoc--doc-buffer) (get-buffer-window eldoc--doc-buffer))))
+      (e2e-check "C-h . shows the eldoc buffer" win)
+      (when win (delete-window win)))
+
+    ;; Go to definition: M-. on `tokio' opens kg/runtime/tokio.md at its first line.
+    (let ((from (current-buffer)))
+      (e2e-keys "M-.")
+      (let ((file (e2e-wait 10 (lambda () (and buffer-file-name
+                                               (string-suffix-p "/kg/runtime/tokio.md" buffer-file-name)
+                                               buffer-file-name)))))
+        (e2e-check "M-. on \"tokio\" goes to kg/runtime/tokio.md line 1"
+                   (and file (= (line-number-at-pos) 1))
+                   (format "%s:%d" buffer-file-name (line-number-at-pos))))
+      (e2e-keys "M-,")
+      (e2e-check "M-, comes back" (eq (current-buffer) from) (buffer-name)))
+
+    ;; Workspace symbols: C-M-. (xref-find-apropos) `tkrt'.
+    (e2e-keys "C-M-. tkrt RET")
+    (let ((hit (e2e-wait 10 (lambda ()
+                              (or (and buffer-file-name
+                                       (string-suffix-p "tokio runtime.md" buffer-file-name)
+                                       buffer-file-name)
+                                  (let ((b (get-buffer "*xref*")))
+                                    (and b (with-current-buffer b
+                                             (string-match-p "tokio runtime" (buffer-string))
+                                             "*xref* lists it"))))))))
+      (e2e-check "C-M-. tkrt finds the tokio runtime concept" hit
+                 (or hit (let ((b (get-buffer "*xref*"))) (and b (with-current-buffer b (buffer-string)))))))
+    (when (equal (buffer-name) "*xref*") (e2e-keys "q"))
+    (e2e-keys "C-x b notes.md RET")
+    (delete-other-windows)
+
+    ;; After .kg-ls.toml changes, M-x eglot-reconnect loads the new graph.
+    (make-directory (concat demo "extra") t)
+    (with-temp-file (concat demo "extra/zebra crossing.md")
+      (insert "# zebra crossing\n\nA marked pedestrian crossing.\n\nsynonyms:: zebra stripes\n"))
+    (with-temp-file (concat demo ".kg-ls.toml")
+      (insert "[kg]\npaths = [\"kg\", \"glossary.json\", \"extra\"]\n"))
+    (let ((old (eglot-current-server)))
+      (e2e-keys "M-x eglot-reconnect RET")
+      (e2e-check "M-x eglot-reconnect starts a new server"
+                 (e2e-wait 20 (lambda () (let ((s (eglot-current-server)))
+                                           (and s (not (eq s old)) (jsonrpc-running-p s)))))))
+    (setq words (e2e-complete "Cross at the zebra s"))
+    (e2e-check "after it, \"zebra s\" lists \"zebra stripes\" from the new path"
+               (or (member "zebra stripes" words) (equal words '("Cross at the zebra stripes")))
+               (e2e-short words))
+    (e2e-close-completions)
+
+    ;; A .git above the workspace: the nearer .kg-ls.toml is still the root.
+    (e2e-check "eglot starts kg-ls in a workspace inside a git repository"
+               (e2e-open (concat nested "docs/notes.md")))
+    (when (eglot-current-server)
+      (e2e-check "with .git above, the project root is the nearer folder with .kg-ls.toml"
+                 (equal (e2e-root) nested) (e2e-root))
+      (setq words (e2e-complete "Pick an async ru"))
+      (e2e-check "and completion there lists \"async runtime\"" (member "async runtime" words)
+                 (e2e-short words))
+      (e2e-close-completions))
+
+    ;; A term two concepts claim is one candidate; a capitalised prefix keeps its case.
+    (e2e-check "eglot starts kg-ls on the Terraphim concepts"
+               (e2e-open (concat terraphim "notes.md")))
+    (when (eglot-current-server)
+      (setq words (e2e-complete "Tower midd"))
+      (e2e-check "\"midd\" lists \"middleware\" once"
+                 (= 1 (cl-count "middleware" words :test #'equal)) (e2e-short words))
+      (e2e-close-completions)
+      (let ((completion-ignore-case nil))
+        (setq words (e2e-complete "Tower Midd")))
+      (e2e-check "\"Midd\" offers \"Middleware\" (completion-ignore-case nil)"
+                 (or (member "Middleware" words)
+                     (equal words '("Tower Middleware")))
+                 (e2e-short words))
+      (e2e-close-completions))))
+
+(defun e2e-shutdown ()
+  "Shut every server down as M-x eglot-shutdown does.
+A server that exits with status 101 panicked (Rust's exit status for a panic); eglot
+reports it as \"Server exited with status 101\".  Status 9 is eglot killing it after
+the exit notification, which eglot 1.9 does."
+  (dolist (server (cl-loop for servers being the hash-values of eglot--servers-by-project
+                           append servers))
+    (let ((proc (jsonrpc--process server)))
+      (ignore-errors (eglot-shutdown server nil nil t))
+      (e2e-wait 3 (lambda () (not (process-live-p proc))))
+      (e2e-check (format "the server for %s exits without a panic"
+                         (abbreviate-file-name (project-root (eglot--project server))))
+                 (not (eql (process-exit-status proc) 101))
+                 (format "status %s" (process-exit-status proc))))))
+
+(condition-case err
+    (progn (e2e-main) (e2e-shutdown))
+  (error (e2e-check "the test ran to the end" nil (error-message-string err))))
+(message (if (zerop e2e-failures) "-- emacs: all passed" "-- emacs: %d failed") e2e-failures)
+(let ((kill-emacs-hook nil))
+  (kill-emacs (if (zerop e2e-failures) 0 1)))
+
+;;; e2e.el ends here

@@ -1,0 +1,317 @@
+-- The driver of editors/neovim/e2e.sh: it runs in its own headless Neovim and drives another
+-- Neovim (the editor under test, started by e2e.sh with the README's init.lua and filetype
+-- plugins on) over its RPC socket, as a user at the keyboard would: every action is keys sent
+-- with nvim_input (insert mode, typing, <C-x><C-o>, <C-y>, K, gd, <C-]>, :commands); only the
+-- checks read state back (complete_info(), floating windows, the cursor's file and line).
+-- Every wait has a timeout; a failed check is reported and counted, and the driver exits
+-- non-zero when any failed.
+--
+-- Environment (set by e2e.sh): KG_E2E_ADDR (the editor's socket), KG_E2E_WS (the workspace,
+-- a copy of examples/demo), KG_E2E_NAME (what this run is, for the output) and KG_E2E_MODE
+-- (`optout`: only check that the opt-outs leave the buffer alone).
+local addr = assert(os.getenv('KG_E2E_ADDR'), 'KG_E2E_ADDR')
+local ws = assert(os.getenv('KG_E2E_WS'), 'KG_E2E_WS')
+local name = os.getenv('KG_E2E_NAME') or 'neovim'
+local failures = 0
+
+local function say(text)
+  io.stdout:write(text .. '\n')
+  io.stdout:flush()
+end
+
+local function check(what, ok, detail)
+  say(('%s %s: %s%s'):format(ok and 'ok  ' or 'FAIL', name, what, detail and (' (' .. detail .. ')') or ''))
+  if not ok then
+    failures = failures + 1
+  end
+  return ok
+end
+
+local ch
+for _ = 1, 100 do
+  local ok, id = pcall(vim.fn.sockconnect, 'pipe', addr, { rpc = true })
+  if ok and id > 0 then
+    ch = id
+    break
+  end
+  vim.wait(100)
+end
+if not ch then
+  say('FAIL ' .. name .. ': could not connect to the editor at ' .. addr)
+  vim.cmd('cquit!')
+end
+
+local function rpc(method, ...)
+  local value = vim.rpcrequest(ch, method, ...)
+  if value == vim.NIL then
+    return nil
+  end
+  return value
+end
+-- Runs Lua in the editor under test (state reads only; actions are keys).
+local function lua(code, ...)
+  return rpc('nvim_exec_lua', code, { ... })
+end
+local function keys(k)
+  rpc('nvim_input', k)
+end
+-- Polls `probe` until it returns a truthy value or `ms` pass; returns its last value.
+local function wait_for(ms, probe)
+  local value
+  vim.wait(ms, function()
+    value = probe()
+    return value and true or false
+  end, 50)
+  return value
+end
+-- Waits until the editor is idle in `mode` (keys sent with nvim_input are processed in order).
+local function wait_mode(mode)
+  return wait_for(5000, function()
+    local m = rpc('nvim_get_mode')
+    return not m.blocking and m.mode == mode
+  end)
+end
+
+local CLIENT = [[
+  local buf = vim.api.nvim_get_current_buf()
+  local list = vim.lsp.get_clients and vim.lsp.get_clients({ bufnr = buf }) or vim.lsp.buf_get_clients(buf)
+  for _, c in pairs(list) do
+    local stopped
+    if vim.fn.has('nvim-0.11') == 1 then stopped = c:is_stopped() else stopped = c.is_stopped() end
+    if c.name == 'kg_ls' and not stopped and (c.initialized or (c.server_capabilities and next(c.server_capabilities))) then
+      return c.id
+    end
+  end
+  return nil
+]]
+
+-- The completion popup's words, once it shows (nil after the timeout).
+local function popup_words()
+  return wait_for(10000, function()
+    local info = rpc('nvim_call_function', 'complete_info', { { 'pum_visible', 'items' } })
+    if info.pum_visible == 1 and #info.items > 0 then
+      local words = {}
+      for _, item in ipairs(info.items) do
+        table.insert(words, item.word)
+      end
+      return words
+    end
+    return nil
+  end)
+end
+
+local function current_line()
+  return rpc('nvim_get_current_line')
+end
+
+local function buffer_file()
+  return rpc('nvim_buf_get_name', 0)
+end
+
+-- Types `text` on a new line at the end of the buffer, in insert mode.
+local function type_line(text)
+  keys('<Esc>Go' .. text)
+  return wait_for(5000, function()
+    return current_line() == text and rpc('nvim_get_mode').mode == 'i'
+  end)
+end
+
+local function has(list, word)
+  return vim.tbl_contains(list or {}, word)
+end
+
+local function main()
+say('-- ' .. name .. ': ' .. rpc('nvim_exec', 'version', true):match('NVIM v[^\n]*'))
+
+-- The file a user opens: a new markdown file in the example.
+local client = wait_for(20000, function()
+  return lua(CLIENT)
+end)
+if not check('kg_ls attached to the markdown buffer', client ~= nil, lua('return vim.bo.filetype')) then
+  say(rpc('nvim_exec', 'messages', true))
+  return
+end
+
+local filetype = rpc('nvim_exec', 'filetype', true)
+check('filetype plugins are on, as for a new user', filetype:find('plugin:ON', 1, true) ~= nil, filetype)
+
+if os.getenv('KG_E2E_MODE') == 'optout' then
+  local o = lua([[return { vim.bo.omnifunc, vim.bo.tagfunc, vim.fn.maparg("K", "n", false, true).desc or "",
+    vim.fn.maparg("gd", "n", false, true).buffer or 0 }]])
+  -- 0.7's markdown ftplugin sets htmlcomplete; 0.11's sets none, and Neovim sets its own.
+  check('omnifunc = false leaves omnifunc alone', o[1]:find('kg_ls') == nil
+    and (vim.fn.has('nvim-0.11') == 1 or o[1] == 'htmlcomplete#CompleteTags'), o[1])
+  check('tagfunc = false leaves tagfunc to Neovim', o[2]:find('kg_ls') == nil and (vim.fn.has('nvim-0.10') == 1 or o[2] == ''), o[2])
+  check('keymaps = false maps no K', not o[3]:find('kg%-ls'), o[3])
+  check('keymaps = false maps no gd', o[4] ~= 1, tostring(o[4]))
+  return
+end
+
+local opts = lua('return { vim.bo.omnifunc, vim.bo.tagfunc, vim.fn.maparg("K", "n", false, true).buffer, vim.fn.maparg("gd", "n", false, true).buffer }')
+check('omnifunc is the module\'s, not the ftplugin\'s', opts[1] == "v:lua.require'kg_ls'.omnifunc", opts[1])
+check('tagfunc is the LSP one', opts[2] == 'v:lua.vim.lsp.tagfunc', opts[2])
+check('K is buffer-local', opts[3] == 1, tostring(opts[3]))
+check('gd is buffer-local', opts[4] == 1, tostring(opts[4]))
+
+-- Completion: `async r` offers the multi-word terms.
+type_line('Configure tokio before you pick an async r')
+keys('<C-x><C-o>')
+local words = popup_words()
+check('<C-x><C-o> after "async r" offers "async rust" and "async runtime"',
+  has(words, 'async rust') and has(words, 'async runtime'), words and table.concat(words, ', ', 1, math.min(#words, 8)) or 'no popup')
+keys('<C-e><Esc>')
+wait_mode('n')
+
+-- Accepting the first candidate for `async ru` leaves `async runtime` in the line.
+type_line('Pick an async ru')
+keys('<C-x><C-o>')
+words = popup_words()
+check('the first candidate for "async ru" is "async runtime"', words and words[1] == 'async runtime', words and words[1] or 'no popup')
+if words then
+  -- The first candidate is inserted as soon as the popup shows; <C-y> accepts it.
+  wait_for(3000, function()
+    return current_line() == 'Pick an async runtime'
+  end)
+  keys('<C-y>')
+end
+keys('<Esc>')
+wait_mode('n')
+check('accepting it writes "async runtime"', current_line() == 'Pick an async runtime', current_line())
+
+-- A capitalised prefix (a sentence's first word): `Toki` offers `Tokio`, in the case typed.
+type_line('Toki')
+keys('<C-x><C-o>')
+words = popup_words()
+check('"Toki" offers "Tokio"', has(words, 'Tokio'), words and table.concat(words, ', ', 1, math.min(#words, 8)) or 'no popup')
+keys('<C-e><Esc>')
+wait_mode('n')
+
+-- Hover: K on `tokio` opens a float with its definition.
+keys('gg0/tokio<CR>')
+wait_mode('n')
+keys('K')
+local float_text = wait_for(10000, function()
+  return lua([[
+    for _, w in ipairs(vim.api.nvim_list_wins()) do
+      if vim.api.nvim_win_get_config(w).relative ~= '' then
+        return table.concat(vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(w), 0, -1, false), '\n')
+      end
+    end
+    return nil
+  ]])
+end)
+check('K on "tokio" shows its definition in a float',
+  float_text ~= nil and float_text:find('tokio', 1, true) ~= nil and float_text:find('asynchronous runtime', 1, true) ~= nil,
+  float_text and float_text:sub(1, 60):gsub('\n', ' ') or 'no float')
+-- Moving the cursor closes the hover float.
+keys('l')
+wait_mode('n')
+keys('h')
+wait_for(3000, function()
+  return lua('for _, w in ipairs(vim.api.nvim_list_wins()) do if vim.api.nvim_win_get_config(w).relative ~= "" then return nil end end return true')
+end)
+
+-- Go to definition: gd on `tokio` opens kg/runtime/tokio.md at its heading.
+local start_file = buffer_file()
+local function jumped()
+  return wait_for(10000, function()
+    local file = buffer_file()
+    if file:find('/kg/runtime/tokio%.md$') then
+      return file
+    end
+    return nil
+  end)
+end
+keys('gd')
+local file = jumped()
+local row = rpc('nvim_win_get_cursor', 0)[1]
+check('gd on "tokio" goes to kg/runtime/tokio.md line 1', file ~= nil and row == 1, (file or buffer_file()) .. ':' .. row)
+
+-- Back, and the same through the tag stack: <C-]> uses tagfunc.
+keys(':edit ' .. vim.fn.fnameescape(start_file) .. '<CR>')
+wait_for(5000, function()
+  return buffer_file() == start_file
+end)
+keys('gg0/tokio<CR>')
+wait_mode('n')
+keys('<C-]>')
+file = jumped()
+row = rpc('nvim_win_get_cursor', 0)[1]
+check('<C-]> on "tokio" goes to kg/runtime/tokio.md line 1', file ~= nil and row == 1, (file or buffer_file()) .. ':' .. row)
+keys('<C-t>')
+wait_for(5000, function()
+  return buffer_file() == start_file
+end)
+check('<C-t> comes back', buffer_file() == start_file, buffer_file())
+
+-- Workspace symbols: the README's command fills the quickfix list.
+keys(':lua vim.lsp.buf.workspace_symbol("tkrt")<CR>')
+local symbol = wait_for(10000, function()
+  return lua([[
+    for _, e in ipairs(vim.fn.getqflist()) do
+      local f = vim.api.nvim_buf_get_name(e.bufnr)
+      if f:find('tokio runtime%.md$') then return f end
+    end
+    return nil
+  ]])
+end)
+check('workspace_symbol("tkrt") lists kg/runtime/tokio runtime.md', symbol ~= nil,
+  symbol or tostring(#rpc('nvim_call_function', 'getqflist', {})) .. ' quickfix entries')
+keys('<Esc>:cclose<CR>')
+wait_for(5000, function()
+  return buffer_file() == start_file
+end)
+
+-- :help kg_ls opens the help file.
+keys(':help kg_ls<CR>')
+local help = wait_for(5000, function()
+  local f = buffer_file()
+  return f:find('doc/kg_ls%.txt$') and f or nil
+end)
+check(':help kg_ls opens doc/kg_ls.txt', help ~= nil, buffer_file())
+keys(':close<CR>')
+wait_for(5000, function()
+  return buffer_file() == start_file
+end)
+
+-- Fixing .kg-ls.toml and running :KgLsRestart loads the new graph.
+local extra = ws .. '/extra'
+vim.fn.mkdir(extra, 'p')
+local f = assert(io.open(extra .. '/zebra crossing.md', 'w'))
+f:write('# zebra crossing\n\nA marked pedestrian crossing.\n\nsynonyms:: zebra stripes\n')
+f:close()
+f = assert(io.open(ws .. '/.kg-ls.toml', 'w'))
+f:write('[kg]\npaths = ["kg", "glossary.json", "extra"]\n')
+f:close()
+keys(':KgLsRestart<CR>')
+local new_client = wait_for(20000, function()
+  local id = lua(CLIENT)
+  return id ~= nil and id ~= client and id or nil
+end)
+check(':KgLsRestart starts a new client for the buffer', new_client ~= nil, tostring(new_client))
+type_line('Cross at the zebra s')
+keys('<C-x><C-o>')
+words = popup_words()
+check('after the restart "zebra s" offers "zebra stripes" from the new path', has(words, 'zebra stripes'),
+  words and table.concat(words, ', ') or 'no popup')
+keys('<C-e><Esc>')
+wait_mode('n')
+
+local errors = lua([[
+  local out = {}
+  for _, line in ipairs(vim.split(vim.api.nvim_exec('messages', true), '\n')) do
+    if line:find('E%d+:') or line:find('Error') then table.insert(out, line) end
+  end
+  return table.concat(out, ' | ')
+]])
+check('no errors in :messages', errors == '', errors)
+
+end
+
+local ok, err = xpcall(main, debug.traceback)
+if not ok then
+  check('the driver ran to the end', false, err)
+end
+say(failures == 0 and ('-- ' .. name .. ': all passed') or ('-- ' .. name .. ': ' .. failures .. ' failed'))
+pcall(rpc, 'nvim_command', 'qall!')
+vim.cmd(failures == 0 and 'qall!' or 'cquit!')
