@@ -41,7 +41,9 @@ impl Client {
 
     /// Starts `kg-ls` with `args` and the cache directory `cache`.
     pub fn spawn_with_cache(args: &[&str], cache: &Path) -> Client {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kg-ls"))
+        // Benchmarks may run another build beside this one (a baseline in the same run).
+        let bin = std::env::var_os("KG_LS_BENCH_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_kg-ls").into());
+        let mut child = Command::new(bin)
             .args(args)
             .env("KG_LS_CACHE_DIR", cache)
             .env("RUST_LOG", "kg_ls=debug")
