@@ -1,13 +1,17 @@
 // The kg-ls extension: starts the kg-ls language server for markdown and plain text (and the
 // languages in `kg-ls.languages`), passes the `kg-ls` settings as initialization options,
-// and offers commands to restart the server and show its statistics.
+// shows the server's log in the `kg-ls` output with the lines' own levels, and offers commands
+// to restart the server and show its statistics.
 //
-// kg-ls reads its settings once, at `initialize`. The client also sends them through
-// `workspace/didChangeConfiguration` (the `synchronize` option below), and restarts the server
-// when one of them changes so that the new value takes effect today.
+// kg-ls reads its settings at `initialize`. The client also sends them through
+// `workspace/didChangeConfiguration` (the `synchronize` option below), only the values the user
+// set, as at `initialize`; and it restarts the server when one of them changes, so that a value
+// the user removes is gone too.
 
+import * as readline from 'readline';
 import * as vscode from 'vscode';
 import {
+  DidChangeConfigurationNotification,
   ExecuteCommandRequest,
   LanguageClient,
   LanguageClientOptions,
@@ -16,21 +20,23 @@ import {
   State,
 } from 'vscode-languageclient/node';
 
-import { initializationOptions, KgLsSettings, resolveServer } from './settings';
+import { configurationSettings, initializationOptions, KgLsSettings, resolveServer } from './settings';
+import { serverLogLine } from './serverlog';
+import { TraceChannel } from './trace';
 
 /** The server command that answers with statistics, in kg-ls versions that have it. */
 const STATS_COMMAND = 'kg-ls.stats';
 
 let client: LanguageClient | undefined;
 let output: vscode.LogOutputChannel;
-let trace: vscode.LogOutputChannel;
+let trace: TraceChannel;
 let statsChannel: vscode.OutputChannel | undefined;
 let extensionUri: vscode.Uri;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   extensionUri = context.extensionUri;
   output = vscode.window.createOutputChannel('kg-ls', { log: true });
-  trace = vscode.window.createOutputChannel('kg-ls trace', { log: true });
+  trace = new TraceChannel('kg-ls trace');
   context.subscriptions.push(
     output,
     trace,
@@ -92,10 +98,29 @@ async function start(): Promise<void> {
       configurationSection: 'kg-ls',
       fileEvents: vscode.workspace.createFileSystemWatcher('**/{*.md,*.json,.kg-ls.toml}'),
     },
+    middleware: {
+      workspace: {
+        // Instead of the whole section with its defaults: only what the user set.
+        didChangeConfiguration: () =>
+          started.sendNotification(DidChangeConfigurationNotification.type, {
+            settings: configurationSettings(settings()),
+          }),
+      },
+    },
     outputChannel: output,
     traceOutputChannel: trace,
+    // The server's log lines keep their level (the default would make every stderr line an error).
+    stdioOptions: {
+      stdout: (input, channel) => lines(input, (line) => channel.info(line)),
+      stderr: (input, channel) =>
+        lines(input, (line) => {
+          const { level, text } = serverLogLine(line);
+          channel[level](text);
+        }),
+    },
   };
-  client = new LanguageClient('kg-ls', 'kg-ls', serverOptions, clientOptions);
+  const started = new LanguageClient('kg-ls', 'kg-ls', serverOptions, clientOptions);
+  client = started;
   try {
     await client.start();
     const info = client.initializeResult?.serverInfo;
@@ -107,6 +132,10 @@ async function start(): Promise<void> {
     await failed.dispose().catch(() => undefined);
     await missingBinary(server.command, String(e));
   }
+}
+
+function lines(input: NodeJS.ReadableStream, each: (line: string) => void): void {
+  readline.createInterface({ input, crlfDelay: Infinity, terminal: false, historySize: 0 }).on('line', each);
 }
 
 async function stop(): Promise<void> {

@@ -33,6 +33,22 @@ export function initializationOptions(s: KgLsSettings): Record<string, unknown> 
   return options;
 }
 
+/**
+ * The `settings` of `workspace/didChangeConfiguration`: the same values as
+ * `initializationOptions`, under the section's name. vscode-languageclient's own
+ * `synchronize.configurationSection` would send the whole section with its defaults
+ * (`"kg": {"paths": []}`, `"limit": null`), which a server takes as set values that override
+ * `.kg-ls.toml`; an unset value must not reach the server at all.
+ */
+export function configurationSettings(s: KgLsSettings): { 'kg-ls': Record<string, unknown> } {
+  return { 'kg-ls': initializationOptions(s) };
+}
+
+/** Whether a `kg-ls.trace.server` value asks for a trace of the protocol. */
+export function tracing(value: unknown): boolean {
+  return value === 'messages' || value === 'compact' || value === 'verbose';
+}
+
 /** The outcome of looking for the server binary. */
 export type Resolved = { ok: true; command: string } | { ok: false; tried: string };
 

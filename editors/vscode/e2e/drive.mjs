@@ -1,0 +1,442 @@
+// The kg-ls extension in the real VS Code (code-server in headless Chromium), driven with the
+// keys a user presses: completion, hover, go to definition, workspace symbols and the
+// statistics command on a copy of examples/demo, with default settings (only `kg-ls.path`).
+//
+// run.sh installs the tools, starts code-server and runs this file; it is not meant to be run
+// by hand. Environment: KG_E2E_URL (the workbench URL with ?folder=), KG_E2E_SETTINGS (the
+// profile's settings.json), KG_E2E_LOGS (code-server's logs folder), KG_E2E_ARTIFACTS (where
+// screenshots go), KG_E2E_PLAYWRIGHT (the playwright-core package folder), KG_E2E_PROFILE
+// (Chromium's fresh user data folder).
+//
+// Every check is a step in CHECKS below; a failed step is reported with a screenshot and the
+// next steps still run, so one run shows everything that is broken. Every wait has a timeout.
+// Exit status: 0 when all checks pass, 1 otherwise.
+
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set (run e2e/run.sh)`);
+  return v;
+};
+const url = env('KG_E2E_URL');
+const logs = env('KG_E2E_LOGS');
+const artifacts = env('KG_E2E_ARTIFACTS');
+const settingsFile = env('KG_E2E_SETTINGS');
+const { chromium } = await import(pathToFileURL(path.join(env('KG_E2E_PLAYWRIGHT'), 'index.mjs')).href);
+
+/** The longest a single wait may take; the whole run is bounded by run.sh's timeout too. */
+const WAIT = 30_000;
+/** The longest the first completion may wait for the server to finish loading the graph. */
+const FIRST_LOAD = 60_000;
+
+const browser = await chromium.launchPersistentContext(env('KG_E2E_PROFILE'), {
+  executablePath: process.env.KG_E2E_CHROMIUM ?? '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+  viewport: { width: 1400, height: 900 },
+  timeout: WAIT,
+});
+browser.setDefaultTimeout(WAIT);
+const page = browser.pages()[0] ?? (await browser.newPage());
+
+// Every notification the workbench shows, also the ones that time out before a check looks.
+await page.addInitScript(() => {
+  const seen = new Set();
+  window.__kgNotifications = seen;
+  setInterval(() => {
+    for (const el of document.querySelectorAll('.notification-list-item-message')) {
+      const text = el.textContent?.trim();
+      if (text) seen.add(text);
+    }
+  }, 200);
+});
+page.on('pageerror', (e) => console.log(`   (page error: ${e.message})`));
+
+/** The text of the rendered line the cursor is on (the focused editor's current line). */
+async function cursorLine(editor) {
+  return editor.evaluate((root) => {
+    const current = root.querySelector('.view-overlays .current-line');
+    const top = current?.parentElement?.style.top;
+    const line = [...root.querySelectorAll('.view-lines .view-line')].find((l) => l.style.top === top);
+    return line ? line.textContent.replace(/\u00a0/g, ' ') : null;
+  });
+}
+
+/** Where `word` is on screen in the first rendered line of `editor` that contains `context`. */
+async function wordBox(editor, context, word) {
+  return editor.evaluate(
+    (root, [context, word]) => {
+      for (const line of root.querySelectorAll('.view-lines .view-line')) {
+        const text = line.textContent.replace(/\u00a0/g, ' ');
+        const at = text.indexOf(context);
+        if (at < 0) continue;
+        let offset = at + context.indexOf(word);
+        const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+          if (offset < node.length) {
+            const range = document.createRange();
+            range.setStart(node, offset);
+            range.setEnd(node, Math.min(node.length, offset + word.length));
+            const r = range.getClientRects()[0];
+            return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
+          }
+          offset -= node.length;
+        }
+      }
+      return null;
+    },
+    [context, word],
+  );
+}
+
+const activeEditor = () => page.locator('.part.editor .editor-instance .monaco-editor').filter({ visible: true }).first();
+const activeTab = () => page.locator('.part.editor .tab.active .label-name').first();
+const quickInput = () => page.locator('.quick-input-widget').filter({ visible: true });
+const quickRows = () => quickInput().locator('.monaco-list-row');
+
+/**
+ * Presses `key` until the quick input (Ctrl+P, Ctrl+T, F1) shows: right after the workbench
+ * appears, its keybindings may not be in place yet, and a user would press the key again.
+ */
+async function openQuickInput(key) {
+  const input = quickInput().locator('input');
+  const deadline = Date.now() + WAIT;
+  for (;;) {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press(key);
+    if (await input.waitFor({ timeout: 3000 }).then(() => true, () => false)) return;
+    if (Date.now() > deadline) fail(`${key} shows no quick input`);
+  }
+}
+
+/** Waits up to `ms` for the active editor tab to be `name`; says whether it is. */
+const tabIs = (name, ms) =>
+  page
+    .waitForFunction((n) => document.querySelector('.part.editor .tab.active .label-name')?.textContent === n, name, { timeout: ms })
+    .then(() => true, () => false);
+
+/**
+ * Opens a file as a user does: Ctrl+P, its name, Enter; again if something took the focus
+ * meanwhile (VS Code opens its welcome pages while the workbench starts).
+ */
+async function quickOpen(name) {
+  const deadline = Date.now() + WAIT;
+  for (;;) {
+    await openQuickInput('Control+p');
+    await page.keyboard.type(name, { delay: 20 });
+    const row = quickRows().filter({ hasText: name }).first();
+    if (await row.waitFor({ timeout: 5000 }).then(() => true, () => false)) {
+      await page.keyboard.press('Enter');
+      if (await tabIs(name, 5000)) break;
+    }
+    if (Date.now() > deadline) fail(`Ctrl+P "${name}" does not open it`);
+  }
+  await activeEditor().locator('textarea').focus();
+}
+
+/** Makes `name` the active editor, with the keyboard focus in it. */
+async function showFile(name) {
+  await page.keyboard.press('Escape');
+  if (await tabIs(name, 100)) await activeEditor().locator('textarea').focus();
+  else await quickOpen(name);
+}
+
+/** Runs a command by its title from the command palette (F1). */
+async function palette(title) {
+  await openQuickInput('F1');
+  await page.keyboard.type(title, { delay: 20 });
+  await quickRows().filter({ hasText: title }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
+/** All files under `dir` (code-server's logs), with their text. */
+function logFiles(dir) {
+  const out = [];
+  const walk = (d) => {
+    for (const name of readdirSync(d)) {
+      const p = path.join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.push({ path: p, text: readFileSync(p, 'utf8') });
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** The lines of the log files whose name ends with `suffix`. */
+const logLines = (suffix) =>
+  logFiles(logs)
+    .filter((f) => f.path.endsWith(suffix))
+    .flatMap((f) => f.text.split('\n').map((line) => ({ file: path.relative(logs, f.path), line })));
+
+const fail = (message) => {
+  throw new Error(message);
+};
+
+// The checks, in the order a new user tries the features; `needs` names a check whose
+// failure makes this one meaningless (it is then reported as not run).
+const CHECKS = [
+  {
+    name: 'workbench opens the folder and docs/runtime-guide.md (Ctrl+P)',
+    fatal: true,
+    async run() {
+      await page.goto(url, { timeout: WAIT });
+      await page.locator('.monaco-workbench').waitFor();
+      await page.locator('.explorer-folders-view .monaco-list-row').filter({ hasText: 'docs' }).first().waitFor();
+      // The welcome page opens as the workbench starts; a file opened before it loses the focus.
+      await page.locator('.part.editor .tab').first().waitFor({ timeout: 15_000 }).catch(() => undefined);
+      await quickOpen('runtime-guide.md');
+      await activeEditor().locator('.view-line').filter({ hasText: 'Runtime guide' }).first().waitFor();
+    },
+  },
+  {
+    name: 'completion: `async ru` + Ctrl+Space offers `async runtime` from kg-ls',
+    async run() {
+      await showFile('runtime-guide.md');
+      await page.keyboard.press('Control+End');
+      await page.keyboard.press('Enter');
+      await page.keyboard.type('async ru', { delay: 30 });
+      const widget = page.locator('.editor-widget.suggest-widget.visible');
+      const row = widget.locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: /^async runtime$/ }) });
+      // The server may still be loading the graph: a user who sees only words asks again.
+      const deadline = Date.now() + FIRST_LOAD;
+      let labels = [];
+      for (;;) {
+        await page.keyboard.press('Control+Space');
+        await widget.waitFor().catch(() => undefined);
+        if (await row.first().isVisible().catch(() => false)) break;
+        labels = await widget.locator('.monaco-list-row .label-name').allTextContents().catch(() => []);
+        if (Date.now() > deadline) {
+          fail(`the suggestion widget offers ${JSON.stringify(labels)}, not \`async runtime\``);
+        }
+        await page.keyboard.press('Escape');
+        await page.waitForTimeout(1000);
+      }
+      labels = await widget.locator('.monaco-list-row .label-name').allTextContents();
+      console.log(`   suggestions: ${JSON.stringify(labels.slice(0, 8))}`);
+      // VS Code's word suggestions are single words: a label with a space is the server's.
+      // It must come first, and its documentation (completionItem/resolve) is the concept's.
+      const focused = widget.locator('.monaco-list-row.focused .label-name');
+      const first = (await focused.textContent())?.trim();
+      if (first !== 'async runtime') fail(`the first suggestion is ${JSON.stringify(first)}, not \`async runtime\``);
+      // Once the item is resolved (it can expand), Ctrl+Space again shows its details.
+      await widget.locator('.monaco-list-row.focused .right.can-expand-details').waitFor();
+      await page.keyboard.press('Control+Space');
+      const details = page.locator('.suggest-details-container .suggest-details').filter({ visible: true });
+      await details.filter({ hasText: 'An async runtime is the library' }).waitFor();
+    },
+  },
+  {
+    name: 'completion: Enter inserts `async runtime`',
+    needs: 'completion: `async ru` + Ctrl+Space offers `async runtime` from kg-ls',
+    async run() {
+      await page.keyboard.press('Enter');
+      await page.locator('.editor-widget.suggest-widget.visible').waitFor({ state: 'hidden' });
+      const line = await cursorLine(activeEditor());
+      if (line !== 'async runtime') fail(`the line reads ${JSON.stringify(line)}, not "async runtime"`);
+    },
+  },
+  {
+    name: 'hover: the mouse over `tokio` shows its definition',
+    async run() {
+      await showFile('runtime-guide.md');
+      await page.keyboard.press('Control+Home');
+      const at = await wordBox(activeEditor(), 'configure tokio for', 'tokio');
+      if (!at) fail('`configure tokio for` is not on screen');
+      await page.mouse.move(at.x - 40, at.y + 200);
+      await page.mouse.move(at.x, at.y, { steps: 5 });
+      const hover = page.locator('.monaco-hover').filter({ visible: true });
+      try {
+        await hover.filter({ hasText: 'Tokio is the most widely used asynchronous runtime for Rust' }).waitFor();
+      } catch {
+        const shown = await hover.allTextContents().catch(() => []);
+        fail(`no hover with tokio's definition; hover widgets show ${JSON.stringify(shown)}`);
+      }
+      console.log(`   hover: ${(await hover.first().textContent())?.slice(0, 160)}`);
+    },
+  },
+  {
+    name: 'definition: F12 on `tokio` opens kg/runtime/tokio.md',
+    async run() {
+      const at = await wordBox(activeEditor(), 'configure tokio for', 'tokio');
+      if (!at) fail('`configure tokio for` is not on screen');
+      await page.mouse.click(at.x, at.y);
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('F12');
+      try {
+        await page.waitForFunction(() => document.querySelector('.part.editor .tab.active .label-name')?.textContent === 'tokio.md', null, {
+          timeout: WAIT,
+        });
+      } catch {
+        fail(`the active editor is ${JSON.stringify(await activeTab().textContent())}, not tokio.md`);
+      }
+      await activeEditor().locator('.view-line').filter({ hasText: 'Tokio is the most widely used' }).first().waitFor();
+      // The breadcrumbs above the editor name the file's folders.
+      const crumbs = await page
+        .locator('.part.editor .editor-group-container.active .breadcrumbs-control .monaco-breadcrumb-item .label-name')
+        .allTextContents();
+      if (crumbs.slice(0, 3).join('/') !== 'kg/runtime/tokio.md') {
+        fail(`the breadcrumbs read ${JSON.stringify(crumbs)}, not kg › runtime › tokio.md`);
+      }
+    },
+  },
+  {
+    name: 'workspace symbols: Ctrl+T `tkrt` finds the concept `tokio runtime`',
+    async run() {
+      await activeEditor().locator('textarea').focus();
+      await openQuickInput('Control+t');
+      await page.keyboard.type('tkrt', { delay: 30 });
+      // kg-ls gives concepts the symbol kind Key, headings String: the heading `# tokio
+      // runtime` of the concept's file is there even when the graph is empty.
+      const rows = async () =>
+        quickRows().evaluateAll((rs) =>
+          rs.map((r) => `${r.textContent} [${r.querySelector('.quick-input-list-icon')?.className.match(/codicon-symbol-\w+/)?.[0]}]`),
+        );
+      const hit = quickRows().filter({ hasText: 'tokio runtime', has: page.locator('.quick-input-list-icon.codicon-symbol-key') });
+      try {
+        await hit.first().waitFor();
+      } catch {
+        const value = await quickInput().locator('input').inputValue().catch(() => '?');
+        fail(`Ctrl+T "${value}" lists ${JSON.stringify(await rows().catch(() => []))}, no concept \`tokio runtime\``);
+      }
+      console.log(`   symbols: ${JSON.stringify((await rows()).slice(0, 5))}`);
+      await page.keyboard.press('Escape');
+    },
+  },
+  {
+    name: 'command palette: "kg-ls: Show Server Statistics" shows the statistics',
+    async run() {
+      await palette('kg-ls: Show Server Statistics');
+      const panel = page.locator('.part.panel').filter({ visible: true });
+      const text = panel.locator('.monaco-editor .view-lines');
+      try {
+        await text.filter({ hasText: /"[a-z_.]+":/ }).first().waitFor();
+      } catch {
+        const toasts = await page.evaluate(() => [...window.__kgNotifications]);
+        fail(`no statistics JSON in the panel; notifications: ${JSON.stringify(toasts)}`);
+      }
+      const channel = await panel.locator('select.monaco-select-box').first().inputValue().catch(() => null);
+      if (channel !== null && !/statistics/.test(channel)) fail(`the output shown is ${JSON.stringify(channel)}`);
+      // The whole answer is in the channel's log file: it is JSON, about the loaded graph.
+      const answer = logLines('kg-ls statistics.log').map((l) => l.line).join('\n');
+      let stats;
+      try {
+        stats = JSON.parse(answer);
+      } catch (e) {
+        fail(`the "kg-ls statistics" output is not JSON (${e.message}): ${answer.slice(0, 300)}`);
+      }
+      console.log(`   statistics: workspace ${JSON.stringify(stats.workspace)}`);
+      if (!(stats.workspace?.concepts > 0)) fail(`the statistics count no concepts: ${JSON.stringify(stats.workspace)}`);
+    },
+  },
+  {
+    name: 'trace: "kg-ls.trace.server": "messages" in settings.json alone traces to "kg-ls trace"',
+    async run() {
+      // As a user does: open the settings file, paste the line, save. (VS Code does not see a
+      // change written to the file behind its back.)
+      await palette('Preferences: Open User Settings (JSON)');
+      await page.waitForFunction(() => document.querySelector('.part.editor .tab.active .label-name')?.textContent === 'settings.json', null, {
+        timeout: WAIT,
+      });
+      await activeEditor().locator('textarea').focus();
+      await page.keyboard.press('Control+Home');
+      await page.keyboard.press('End');
+      await page.keyboard.press('Enter');
+      await page.keyboard.insertText('"kg-ls.trace.server": "messages",');
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('Control+s');
+      const deadline = Date.now() + WAIT;
+      while (!readFileSync(settingsFile, 'utf8').includes('"kg-ls.trace.server": "messages"')) {
+        if (Date.now() > deadline) fail(`settings.json was not saved with the trace setting: ${readFileSync(settingsFile, 'utf8')}`);
+        await page.waitForTimeout(200);
+      }
+      const traced = () => logLines('kg-ls trace.log').filter((l) => l.line.includes("Sending request 'workspace/symbol"));
+      // The setting reaches the extension host a moment after the save: search again until
+      // the request shows in the trace.
+      const traceDeadline = Date.now() + WAIT;
+      while (traced().length === 0) {
+        if (Date.now() > traceDeadline) {
+          fail(`no workspace/symbol request in the "kg-ls trace" log: ${JSON.stringify(logLines('kg-ls trace.log').slice(0, 5))}`);
+        }
+        await openQuickInput('Control+t');
+        await page.keyboard.type('tkrt', { delay: 30 });
+        await quickRows().first().waitFor().catch(() => undefined);
+        await page.keyboard.press('Escape');
+        await page.waitForTimeout(500);
+      }
+      console.log(`   trace: ${traced()[0].line}`);
+    },
+  },
+  {
+    name: 'kg-ls output: no [error] lines (the server logs INFO lines, not errors)',
+    async run() {
+      const errors = logLines('kg-ls.log').filter((l) => l.line.includes('[error]') && !l.file.includes('trace'));
+      if (errors.length > 0) fail(errors.map((l) => `${l.file}: ${l.line}`).join('\n'));
+    },
+  },
+  {
+    name: 'no notification says the knowledge graph is empty (or any kg-ls warning or error)',
+    async run() {
+      const seen = await page.evaluate(() => [...window.__kgNotifications]);
+      console.log(`   notifications: ${JSON.stringify(seen)}`);
+      const bad = seen.filter((t) => /kg-ls|knowledge graph/i.test(t));
+      if (bad.length > 0) fail(`notifications: ${JSON.stringify(bad)}`);
+    },
+  },
+  {
+    name: 'logs: no "Progress handler for token kg-ls/indexing already registered"',
+    async run() {
+      const hits = logFiles(logs).flatMap((f) =>
+        f.text
+          .split('\n')
+          .filter((l) => l.includes('already registered'))
+          .map((l) => `${path.relative(logs, f.path)}: ${l}`),
+      );
+      if (hits.length > 0) fail(hits.join('\n'));
+    },
+  },
+];
+
+const results = new Map();
+let shot = 0;
+for (const check of CHECKS) {
+  if (check.needs && results.get(check.needs) !== 'pass') {
+    results.set(check.name, 'not run');
+    console.log(`-- NOT RUN ${check.name} (needs: ${check.needs})`);
+    continue;
+  }
+  try {
+    await check.run();
+    results.set(check.name, 'pass');
+    console.log(`ok   ${check.name}`);
+  } catch (e) {
+    results.set(check.name, 'FAIL');
+    const file = path.join(artifacts, `${String(++shot).padStart(2, '0')}-failed.png`);
+    await page.screenshot({ path: file, timeout: WAIT }).catch(() => undefined);
+    console.log(`FAIL ${check.name}\n     ${String(e.message ?? e).split('\n').join('\n     ')}\n     screenshot: ${file}`);
+    if (check.fatal) break;
+  }
+}
+
+// The server's side of the story, for whoever reads a failure: the kg-ls output channel.
+for (const f of logFiles(logs).filter((f) => f.path.endsWith('kg-ls.log'))) {
+  console.log(`== ${path.relative(logs, f.path)}`);
+  console.log(f.text.trimEnd().split('\n').slice(0, 60).join('\n'));
+}
+await browser.close().catch(() => undefined);
+
+const failed = [...results.values()].filter((r) => r !== 'pass').length + (CHECKS.length - results.size);
+console.log(`${CHECKS.length - failed}/${CHECKS.length} checks passed`);
+process.exit(failed === 0 ? 0 : 1);
