@@ -10,6 +10,8 @@
 //! workspace search whose documents change answers -32801. A panicking handler answers
 //! -32603 and leaves the state intact.
 //!
+//! Background work (rebuilds, search dictionaries, the warmer, saving the index) runs one job
+//! at a time on a thread of its own at a lower priority, so that requests get the cores first.
 //! Timers (debounced rebuilds, the sampler, the idle warmer, timeouts of the server's own
 //! requests, the client-process watch) are deadlines checked by the same loop; nothing runs
 //! that is not joined or cancellable.
@@ -72,6 +74,8 @@ pub enum Event {
     },
     Load(u64, LoadEvent),
     Rebuilt(workspace::Rebuilt),
+    /// A rebuild panicked (a bug): the last full build stays.
+    RebuildFailed(String),
     /// A file that changed on disk, read by a worker.
     Reread {
         path: PathBuf,
@@ -193,7 +197,65 @@ struct Load {
     last_report: Option<(String, u32)>,
 }
 
+/// Background work (rebuilds, search dictionaries, the warmer, saving the index): one job at
+/// a time, on a thread of its own at a lower priority, so requests get the cores first.
+struct Background {
+    tx: Option<std::sync::mpsc::Sender<handlers::Job>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Background {
+    fn new() -> Background {
+        let (tx, rx) = std::sync::mpsc::channel::<handlers::Job>();
+        let thread = std::thread::Builder::new()
+            .name("kg-ls background".into())
+            .spawn(move || {
+                lower_priority();
+                while let Ok(job) = rx.recv() {
+                    if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)) {
+                        tracing::error!("kg-ls failed on background work: {}", panic_message(&*panic));
+                    }
+                }
+            })
+            .map_err(|e| tracing::error!("cannot start the background thread: {e}"))
+            .ok();
+        Background { tx: thread.is_some().then_some(tx), thread }
+    }
+
+    fn run(&self, job: impl FnOnce() + Send + 'static) {
+        match &self.tx {
+            Some(tx) => {
+                let _ = tx.send(Box::new(job));
+            }
+            None => job(),
+        }
+    }
+
+    /// Ends the thread after its current job, waiting until `until` at most.
+    fn stop(&mut self, until: Instant) {
+        self.tx = None;
+        if let Some(t) = self.thread.take() {
+            while !t.is_finished() && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            if t.is_finished() {
+                let _ = t.join();
+            }
+        }
+    }
+}
+
+/// Makes the calling thread yield the CPU to the others (a nice value of 10).
+fn lower_priority() {
+    // SAFETY: setpriority only reads its arguments; on Linux, `who = 0` is the calling thread.
+    #[cfg(target_os = "linux")]
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+    }
+}
+
 pub struct MainLoop {
+    background: Background,
     out: Out,
     tx: UnboundedSender<Event>,
     phase: Phase,
@@ -233,6 +295,7 @@ struct Sampler {
 impl MainLoop {
     pub fn new(out: Out, tx: UnboundedSender<Event>) -> MainLoop {
         MainLoop {
+            background: Background::new(),
             out,
             tx,
             phase: Phase::Uninitialized,
@@ -313,6 +376,7 @@ impl MainLoop {
             w.cancel();
         }
         self.load.generation += 1;
+        self.background.stop(Instant::now() + JOIN_AT_EXIT);
         let until = tokio::time::Instant::now() + JOIN_AT_EXIT;
         while !self.tasks.is_empty() {
             if tokio::time::timeout_at(until, self.tasks.join_next()).await.is_err() {
@@ -351,6 +415,14 @@ impl MainLoop {
                 } else if self.ws.has_pending_changes() {
                     self.rebuild_due = Some(Instant::now() + REBUILD_DEBOUNCE);
                 }
+            }
+            Event::RebuildFailed(message) => {
+                self.rebuilding = false;
+                tracing::error!("kg-ls failed rebuilding the knowledge graph: {message}");
+                self.show_message(
+                    MessageType::ERROR,
+                    format!("kg-ls: rebuilding the knowledge graph failed: {message}"),
+                );
             }
             Event::Reread { path, seq, read } => {
                 // Two reads of one file may end in either order: the last one asked wins.
@@ -975,7 +1047,7 @@ impl MainLoop {
                 self.monitor.set_gauge("index.headings", stats.headings as f64);
                 self.monitor.set_gauge("index.completion_fst_bytes", index.fst_bytes() as f64);
                 if let Some(file) = index_file {
-                    self.tasks.spawn_blocking(move || {
+                    self.background.run(move || {
                         if let Err(e) = workspace::save_persisted(&index, &file) {
                             tracing::warn!("cannot save the completion index: {e}");
                         }
@@ -1063,7 +1135,7 @@ impl MainLoop {
         // workspace/symbol).
         let snap = self.search_snapshot(false);
         let host = self.search.clone();
-        self.tasks.spawn_blocking(move || {
+        self.background.run(move || {
             host.prepare(&snap);
             drop(snap);
             crate::perf::process::release_free_memory();
@@ -1096,8 +1168,12 @@ impl MainLoop {
                 self.rebuilding = true;
                 let job = self.ws.rebuild_job();
                 let tx = self.tx.clone();
-                self.tasks.spawn_blocking(move || {
-                    let _ = tx.send(Event::Rebuilt(job.run()));
+                self.background.run(move || {
+                    let rebuilt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run()));
+                    let _ = tx.send(match rebuilt {
+                        Ok(r) => Event::Rebuilt(r),
+                        Err(panic) => Event::RebuildFailed(panic_message(&*panic)),
+                    });
                 });
             }
         }
@@ -1107,7 +1183,7 @@ impl MainLoop {
                 let cancel = Cancel::new();
                 self.warmer = Some(cancel.clone());
                 let (host, tx) = (self.search.clone(), self.tx.clone());
-                self.tasks.spawn_blocking(move || {
+                self.background.run(move || {
                     host.warm(&cancel);
                     let _ = tx.send(Event::Warmed);
                 });
@@ -1172,7 +1248,7 @@ impl MainLoop {
                 .is_none_or(|(at, base)| at.elapsed() >= TRIM_EVERY && rss > base + (base / 20).max(8 << 20));
             if due {
                 self.sampler.trimmed = Some((now, rss));
-                self.tasks.spawn_blocking(crate::perf::process::release_free_memory);
+                self.background.run(crate::perf::process::release_free_memory);
             }
         }
         self.monitor.add_sample(sample);
