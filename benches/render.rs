@@ -1,17 +1,15 @@
 //! Render benchmarks: a cold 10 KB definition, a cached hover, and a stream of 10,000 small
 //! chunks, printed as percentiles beside the targets.
 //!
-//! Measures with `criterion` for the cold and cached renders (its report gives confidence
-//! intervals), and with its own timer loop for percentiles and per-chunk streaming cost,
-//! which criterion does not report. Run with `cargo bench --bench render`.
+//! Measures with its own timer loop: percentiles of each render and the per-chunk streaming
+//! cost, which a sampling harness's mean would not show. Run with `cargo bench --bench render`.
 
 use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use criterion::Criterion;
 use kg_ls::kg::{ConceptId, Graph, parse_concept_file};
-use kg_ls::render::{Budget, Env, Format, NoLinks, RenderConfig, Renderer, Stream, render_markdown};
+use kg_ls::render::{Budget, Env, Format, NoLinks, RenderConfig, Renderer, Stream};
 
 /// About 10 KB of varied definition markdown.
 fn definition_10k() -> String {
@@ -39,19 +37,9 @@ fn main() {
     let graph = Graph::from_files(&[parse_concept_file(Path::new("/kg/tokio.md"), &file)]);
     let unlimited = RenderConfig { max_length: usize::MAX };
 
-    // Criterion: cold (a fresh renderer each time, so nothing is cached) and cached hovers.
-    let mut c = Criterion::default().configure_from_args().sample_size(50);
-    c.bench_function("cold render 10 KB definition", |b| {
-        b.iter(|| render_markdown(black_box(&def), Path::new("/kg/tokio.md"), Format::Markdown, &NoLinks))
-    });
+    // Percentiles: cold (a fresh renderer each time, so nothing is cached) and cached hovers.
     let warm = Renderer::new(unlimited);
     warm.render_concepts(&graph, &[ConceptId(0)], Format::Markdown, &NoLinks, Budget::unlimited());
-    c.bench_function("cached hover 10 KB definition", |b| {
-        b.iter(|| warm.render_concepts(&graph, &[ConceptId(0)], Format::Markdown, &NoLinks, Budget::unlimited()))
-    });
-    c.final_summary();
-
-    // Percentiles.
     let cold: Vec<Duration> = (0..500)
         .map(|_| {
             let r = Renderer::new(unlimited);

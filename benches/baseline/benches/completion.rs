@@ -1,21 +1,17 @@
-//! The completion benchmark and quality report (issue 3), kg-ls beside `terraphim_automata`.
+//! The completion engine beside `terraphim_automata` 2.1.0, on the same generated terms.
 //!
 //! ```sh
-//! cargo bench --bench completion                               # 10k, 150k and 1M terms
-//! KG_LS_BENCH_QUICK=1 cargo bench --bench completion           # 10k and 150k, fewer queries
-//! KG_LS_BENCH_SIZES=10000,150000 cargo bench --bench completion
-//! KG_LS_BENCH_SERVER=0 (no server start-ups) or =only (only the start-ups, at the largest size)
-//! KG_LS_BENCH_LAYOUTS=files,glossary (which start-ups; default thesaurus,files,glossary)
+//! cargo bench -p kg-ls-baseline --bench completion                            # 10k, 150k and 1M terms
+//! KG_LS_BENCH_QUICK=1 cargo bench -p kg-ls-baseline --bench completion        # 10k and 150k, fewer queries
+//! KG_LS_BENCH_SIZES=10000,150000 cargo bench -p kg-ls-baseline --bench completion
 //! ```
 //!
 //! For each size it generates one synthetic graph ([`kg_ls::synth`]), weights terms by the
 //! generator's Zipf frequencies, and measures on that same data, for kg-ls and for
-//! `terraphim_automata` 2.1.0: index build time, bytes per term, opening the persisted index,
+//! `terraphim_automata`: index build time, bytes per term, opening the persisted index,
 //! per-query latency percentiles of prefix and fuzzy completion, typo recall and keystroke
-//! savings. The largest size is then served by the real `kg-ls` binary over stdio (as one
-//! thesaurus, as concept files of 1.6 terms and as concept files of 13 terms), cold (no
-//! persisted index) and warm, to time the first completion after `initialize` and read the
-//! server's resident memory. Every table is printed as markdown, ready for the README.
+//! savings. Every table is printed as markdown, ready for `docs/performance.md`. The real
+//! server's start-up on the same kind of graph is kg-ls's own bench, `benches/startup.rs`.
 //!
 //! Latencies are wall-clock times of single calls measured with `Instant` (criterion's
 //! sampling gives means, not the tail percentiles the targets are about). Terraphim's fuzzy
@@ -24,20 +20,18 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hint::black_box;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+#[path = "../../common/fmt.rs"]
+mod fmt;
 
-use common::{Client, file_uri};
+use fmt::{fmt_ms, human};
 use kg_ls::analysis::{Analysis, build_completion_index};
 use kg_ls::index::{CompletionIndex, LayeredIndex, persist};
 use kg_ls::kg::Graph;
 use kg_ls::synth::{GenConfig, GenGraph, Rng, generate};
 use kg_ls::text::fold;
-use serde_json::json;
 use terraphim_automata::{
     autocomplete_search, build_autocomplete_index, deserialize_autocomplete_index, fuzzy_autocomplete_search,
     load_thesaurus_from_json, serialize_autocomplete_index,
@@ -86,28 +80,12 @@ fn main() {
         Err(_) if quick => vec![10_000, 150_000],
         Err(_) => vec![10_000, 150_000, 1_000_000],
     };
-    let server = std::env::var("KG_LS_BENCH_SERVER").unwrap_or_default();
-    let only_server = server == "only";
-    let server = server != "0";
     println!("# kg-ls completion benchmark ({} mode, sizes {sizes:?})\n", if quick { "quick" } else { "full" });
-    if !only_server {
-        let mut quality = Vec::new();
-        for &n in &sizes {
-            quality.extend(bench_size(n, &plan));
-        }
-        print_quality(&quality);
+    let mut quality = Vec::new();
+    for &n in &sizes {
+        quality.extend(bench_size(n, &plan));
     }
-    if server && let Some(&largest) = sizes.iter().max() {
-        let layouts = std::env::var("KG_LS_BENCH_LAYOUTS").unwrap_or_else(|_| "thesaurus,files,glossary".into());
-        for name in layouts.split(',').map(str::trim) {
-            match name {
-                "thesaurus" => bench_server(largest, Layout::Thesaurus),
-                "files" => bench_server(largest, Layout::ConceptFiles),
-                "glossary" => bench_server(largest, Layout::GlossaryFiles),
-                other => panic!("KG_LS_BENCH_LAYOUTS: unknown layout {other:?} (thesaurus, files, glossary)"),
-            }
-        }
-    }
+    print_quality(&quality);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -616,192 +594,6 @@ fn print_table(rows: &[Row]) {
     }
 }
 
-fn fmt_ms(ms: f64) -> String {
-    if ms >= 100.0 { format!("{ms:.0} ms") } else { format!("{ms:.1} ms") }
-}
-
 fn fmt_us(us: f64) -> String {
     if us >= 100.0 { format!("{us:.0}") } else { format!("{us:.1}") }
-}
-
-fn human(n: usize) -> String {
-    match n {
-        n if n >= 1_000_000 && n % 1_000_000 == 0 => format!("{}M", n / 1_000_000),
-        n if n >= 1_000 && n % 1_000 == 0 => format!("{}k", n / 1_000),
-        n => n.to_string(),
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// Start-up through the real server.
-
-/// How the generated graph is stored.
-#[derive(Clone, Copy, PartialEq)]
-enum Layout {
-    /// One Terraphim thesaurus JSON file.
-    Thesaurus,
-    /// One markdown file per concept, 1.6 terms a concept (the generator's default): the most
-    /// files for the terms.
-    ConceptFiles,
-    /// One markdown file per concept, 13 terms a concept, as Terraphim's own concept files
-    /// have (12.7 on average in the fixtures).
-    GlossaryFiles,
-}
-
-/// Serves `n` generated terms with the real binary, cold then warm.
-fn bench_server(n: usize, layout: Layout) {
-    let what = match layout {
-        Layout::Thesaurus => "one thesaurus JSON file",
-        Layout::ConceptFiles => "markdown concept files (1.6 terms each)",
-        Layout::GlossaryFiles => "markdown concept files (13 terms each, as Terraphim's own)",
-    };
-    println!("## Start-up of the real server, {} terms in {what}\n", human(n));
-    let terms_per_concept = (layout == Layout::GlossaryFiles).then_some(13);
-    let g = generate(&GenConfig { terms_per_concept, ..GenConfig::new(n) });
-    let ws = tempfile::tempdir().expect("temp dir");
-    let cache = tempfile::tempdir().expect("temp dir");
-    let t = Instant::now();
-    let sources = match layout {
-        Layout::Thesaurus => {
-            g.write_thesaurus(&ws.path().join("kg.json")).expect("write the thesaurus");
-            format!("1 thesaurus file ({} concepts)", g.concepts.len())
-        }
-        Layout::ConceptFiles | Layout::GlossaryFiles => {
-            g.write_concept_files(&ws.path().join("kg")).expect("write the concept files");
-            format!("{} markdown concept files", g.concepts.len())
-        }
-    };
-    let paths = if layout == Layout::Thesaurus { "kg.json" } else { "kg" };
-    std::fs::write(ws.path().join(".kg-ls.toml"), format!("[kg]\npaths = [\"{paths}\"]\n")).expect("write the config");
-    eprintln!("[{}] wrote {sources} in {:.1} s", human(n), t.elapsed().as_secs_f64());
-    let root = ws.path().canonicalize().expect("workspace path");
-    let mut rng = Rng::new(7);
-    let word = g.terms[g.frequency_sampler()(&mut rng)].text.chars().take(3).collect::<String>();
-    drop(g);
-
-    let cold = Startup::run(&root, cache.path(), &word, true);
-    let warm = Startup::run(&root, cache.path(), &word, false);
-    let persisted = std::fs::read_dir(cache.path())
-        .map(|d| d.filter_map(Result::ok).filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum::<u64>())
-        .unwrap_or(0);
-    let ms = |d: Option<Duration>| d.map_or("–".into(), |d| fmt_ms(d.as_secs_f64() * 1e3));
-    let mb = |kb: Option<u64>| kb.map_or("–".into(), |kb| format!("{:.0} MB", kb as f64 / 1024.0));
-    println!("| measure | cold (no persisted index) | warm (persisted index) | target | met? |");
-    println!("|---|---|---|---|---|");
-    println!("| spawn → `initialize` answered | {} | {} | – | – |", ms(cold.initialized), ms(warm.initialized));
-    let met = |d: Option<Duration>| if d.is_some_and(|d| d <= Duration::from_millis(300)) { "yes" } else { "**no**" };
-    println!(
-        "| `initialize` sent → first completion answered | {} | {} | ≤ 300 ms (warm) | {} |",
-        ms(cold.first_completion),
-        ms(warm.first_completion),
-        met(warm.first_completion)
-    );
-    println!("| items in that first completion | {} | {} | – | – |", cold.items, warm.items);
-    println!(
-        "| peak RSS when the first completion is answered | {} | {} | – | – |",
-        mb(cold.hwm_first),
-        mb(warm.hwm_first)
-    );
-    println!("| `initialize` sent → indexing done | {} | {} | – | – |", ms(cold.loaded), ms(warm.loaded));
-    let rss_met = warm.rss_loaded.is_some_and(|kb| kb <= 150 * 1024);
-    println!(
-        "| RSS with all terms loaded (peak) | {} ({}) | {} ({}) | ≤ 150 MB | {} |",
-        mb(cold.rss_loaded),
-        mb(cold.hwm_loaded),
-        mb(warm.rss_loaded),
-        mb(warm.hwm_loaded),
-        if rss_met { "yes" } else { "**no**" }
-    );
-    println!(
-        "\nThe release binary with `KG_LS_CACHE_DIR` in a fresh temporary directory, a workspace holding \
-         {sources}; the client sends `initialize`, then `initialized`, `didOpen` and a \
-         completion of `{word}` in one write. Cold: no persisted index (the server reads the files and builds \
-         everything, then saves the index: {:.1} MB). Warm: the next start, which answers from the persisted \
-         index while it reloads the sources in the background. RSS is the server's VmRSS and VmHWM; \
-         \"loaded\" is read once `kg-ls.stats` reports no background work (search dictionaries built, free \
-         memory returned).\n",
-        persisted as f64 / 1e6
-    );
-}
-
-#[derive(Default)]
-struct Startup {
-    initialized: Option<Duration>,
-    first_completion: Option<Duration>,
-    items: usize,
-    hwm_first: Option<u64>,
-    loaded: Option<Duration>,
-    rss_loaded: Option<u64>,
-    hwm_loaded: Option<u64>,
-}
-
-impl Startup {
-    fn run(root: &Path, cache: &Path, word: &str, cold: bool) -> Startup {
-        let mut out = Startup::default();
-        let start = Instant::now();
-        let mut c = Client::spawn_with_cache(&[], cache);
-        c.timeout = Duration::from_secs(300);
-        let uri = file_uri(root);
-        c.request(
-            "initialize",
-            json!({
-                "processId": null,
-                "rootUri": uri,
-                "capabilities": {
-                    "textDocument": {"completion": {"completionItem": {"snippetSupport": false}}},
-                    "window": {"workDoneProgress": true},
-                    "general": {"positionEncodings": ["utf-16"]}
-                },
-                "workspaceFolders": [{"uri": uri, "name": "ws"}],
-            }),
-        );
-        out.initialized = Some(start.elapsed());
-        let doc = file_uri(&root.join("notes.md"));
-        let text = format!("See {word}");
-        // initialized, didOpen and the first completion in one write, as an editor's burst.
-        c.send_all(&[
-            json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}),
-            json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument":
-                {"uri": doc, "languageId": "markdown", "version": 1, "text": text}}}),
-            json!({"jsonrpc": "2.0", "id": "first", "method": "textDocument/completion", "params": {
-                "textDocument": {"uri": doc}, "position": {"line": 0, "character": text.chars().count()}}}),
-        ]);
-        let resp = c.response(&json!("first"));
-        out.first_completion = Some(start.elapsed());
-        out.hwm_first = proc_status(c.pid(), "VmHWM");
-        out.items = resp["result"]["items"].as_array().map_or(0, Vec::len);
-        c.wait_for("$/progress", |p| p["value"]["kind"] == "end");
-        out.loaded = Some(start.elapsed());
-        if cold {
-            // The persisted index is saved after indexing ends: wait for it.
-            let deadline = Instant::now() + c.timeout;
-            while Instant::now() < deadline
-                && !std::fs::read_dir(cache)
-                    .is_ok_and(|d| d.filter_map(Result::ok).any(|e| e.path().extension().is_some_and(|x| x == "idx")))
-            {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
-        // "Loaded" is when the server is idle again: the load task ends after the search
-        // dictionaries are prepared and free memory is given back, after indexing's progress.
-        let settle = Instant::now();
-        while settle.elapsed() < c.timeout {
-            let stats = c.request("workspace/executeCommand", json!({"command": "kg-ls.stats"}));
-            if stats["background"] == json!({"loading": false, "rebuilding": false}) {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        out.rss_loaded = proc_status(c.pid(), "VmRSS");
-        out.hwm_loaded = proc_status(c.pid(), "VmHWM");
-        c.shutdown_and_exit();
-        out
-    }
-}
-
-/// A `/proc/<pid>/status` figure in kB.
-fn proc_status(pid: u32, key: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with(key))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }
