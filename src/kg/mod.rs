@@ -150,6 +150,18 @@ impl std::fmt::Display for Problem {
     }
 }
 
+/// The longest prefix of `s` of at most `max` bytes that ends at a character boundary.
+pub fn cut_at_char(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 /// Everything one source file contributed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KgFile {
