@@ -15,7 +15,8 @@ use std::sync::Arc;
 
 pub use config::{
     CONFIG_FILE, Config, DEFAULT_COMPLETION_LIMIT, DEFAULT_HOVER_MAX_LENGTH, DEFAULT_SYMBOL_LIMIT, HoverSettings,
-    KgSettings, LimitSettings, MonitorSettings, SearchConfig, SearchSettings, Settings, parse_settings, resolve,
+    KgSettings, LimitSettings, MonitorSettings, SearchConfig, SearchSettings, Settings, parse_settings, read_settings,
+    resolve, settings_from_json,
 };
 pub use documents::{Document, Documents};
 
