@@ -19,7 +19,7 @@
 //! | `hover.max_length`         | whole number     | 4000                 | 200–100000             |
 //! | `monitor.memory_limit_mb`  | whole number     | 100                  | 1–1048576              |
 //! | `monitor.interval_ms`      | whole number     | 1000                 | 10–3600000             |
-//! | `monitor.budgets_ms.<m>`   | whole number     | built in             | 1–600000               |
+//! | `monitor.budgets_ms.<m>`   | whole number     | built in             | 0–600000 (0: warn always) |
 //! | `search.deadline_ms`       | whole number     | 200                  | 1–10000                |
 //! | `search.full_text`         | true or false    | true                 |                        |
 //! | `search.cache_entries`     | whole number     | 1024                 | 1–16384                |
@@ -50,7 +50,7 @@ pub const CONFIG_FILE: &str = ".kg-ls.toml";
 pub const DEFAULT_COMPLETION_LIMIT: usize = 50;
 /// Default number of workspace symbols.
 pub const DEFAULT_SYMBOL_LIMIT: usize = 128;
-/// Default length after which a hover's definition is cut.
+/// Default length of a hover or a completion's documentation, in bytes.
 pub const DEFAULT_HOVER_MAX_LENGTH: usize = crate::render::DEFAULT_MAX_LENGTH;
 
 /// The range and default of one numeric setting.
@@ -78,7 +78,7 @@ pub const HOVER_MAX_LENGTH: Limit =
 pub const MONITOR_MEMORY_LIMIT_MB: Limit = Limit { key: "monitor.memory_limit_mb", min: 1, max: 1 << 20, default: 100 };
 pub const MONITOR_INTERVAL_MS: Limit = Limit { key: "monitor.interval_ms", min: 10, max: 3_600_000, default: 1000 };
 /// Each entry of `monitor.budgets_ms`; the default is the method's built-in budget.
-pub const METHOD_BUDGET_MS: Limit = Limit { key: "monitor.budgets_ms", min: 1, max: 600_000, default: 0 };
+pub const METHOD_BUDGET_MS: Limit = Limit { key: "monitor.budgets_ms", min: 0, max: 600_000, default: 0 };
 pub const SEARCH_DEADLINE_MS: Limit = Limit { key: "search.deadline_ms", min: 1, max: 10_000, default: 200 };
 pub const SEARCH_CACHE_ENTRIES: Limit = Limit { key: "search.cache_entries", min: 1, max: 16_384, default: 1024 };
 pub const SEARCH_CACHE_MEMORY_KIB: Limit =
@@ -135,7 +135,7 @@ pub struct MonitorSettings {
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct HoverSettings {
-    /// A definition is cut at the first block boundary after this many bytes of output.
+    /// The most bytes a hover or a completion's documentation shows (see [`crate::render::RenderConfig`]).
     pub max_length: Option<usize>,
 }
 
@@ -554,17 +554,17 @@ mod tests {
     #[test]
     fn values_outside_their_range_are_clamped() {
         check_toml(
-            "[search]\ncache_entries = 9007199254740992\ncache_memory_kib = -1\ndeadline_ms = 99999999999999999999999999999999999999999\n[completion]\nlimit = 0\n[monitor]\ninterval_ms = 1\nbudgets_ms = { \"textDocument/hover\" = 0, \"textDocument/completion\" = 10 }\n",
+            "[search]\ncache_entries = 9007199254740992\ncache_memory_kib = -1\ndeadline_ms = 99999999999999999999999999999999999999999\n[completion]\nlimit = 0\n[monitor]\ninterval_ms = 1\nbudgets_ms = { \"textDocument/hover\" = 700000, \"textDocument/completion\" = 10 }\n",
             expect![[r#"
                 completion.limit = Some(1)
-                monitor = MonitorSettings { memory_limit_mb: None, interval_ms: Some(10), budgets_ms: {"textDocument/completion": 10, "textDocument/hover": 1} }
+                monitor = MonitorSettings { memory_limit_mb: None, interval_ms: Some(10), budgets_ms: {"textDocument/completion": 10, "textDocument/hover": 600000} }
                 search = SearchSettings { deadline_ms: None, full_text: None, cache_entries: Some(16384), cache_memory_kib: Some(0), cache_disk_mib: None, cache_dir: None, warm: None }
                 problem: /ws/.kg-ls.toml:2: column 17: search.cache_entries: 9007199254740992 is more than the most allowed, 16384; 16384 is used
                 problem: /ws/.kg-ls.toml:3: column 20: search.cache_memory_kib: -1 is less than the least allowed, 0; 0 is used
                 problem: /ws/.kg-ls.toml:4: column 15: search.deadline_ms: expected a whole number from 1 to 10000, got a number too large; the default 200 is used
                 problem: /ws/.kg-ls.toml:6: column 9: completion.limit: 0 is less than the least allowed, 1; 1 is used
                 problem: /ws/.kg-ls.toml:8: column 15: monitor.interval_ms: 1 is less than the least allowed, 10; 10 is used
-                problem: /ws/.kg-ls.toml:9: column 39: monitor.budgets_ms.textDocument/hover: 0 is less than the least allowed, 1; 1 is used
+                problem: /ws/.kg-ls.toml:9: column 39: monitor.budgets_ms.textDocument/hover: 700000 is more than the most allowed, 600000; 600000 is used
             "#]],
         );
     }
