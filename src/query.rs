@@ -106,7 +106,7 @@ fn answer(
             }
             let width = c.items.iter().map(|i| i.term.chars().count()).max().unwrap_or(0);
             for item in &c.items {
-                let canonical = &item.canonical;
+                let canonical = item.canonicals.join(", ");
                 let with = if item.insert != item.term { format!(" with {:?}", item.insert) } else { String::new() };
                 let _ = writeln!(
                     out,

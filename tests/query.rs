@@ -51,6 +51,28 @@ fn demo_completion_hover_symbols_and_definition() {
     assert!(stdout.starts_with("hover on \"work-stealing scheduler\":\n\nwork stealing\n"), "{stdout}");
 }
 
+/// Two of Terraphim's thesauri both claim `middleware` (for "search-pipeline" and for
+/// "service"): one completion names both, instead of the same text twice.
+#[test]
+fn a_term_two_concepts_claim_is_one_completion() {
+    check(
+        &[
+            "query",
+            "--workspace",
+            "tests/fixtures/terraphim",
+            "--kg",
+            ".terraphim/thesaurus-taiarch.json",
+            "--kg",
+            "docs/src/thesaurus.json",
+            "complete",
+            "Midd",
+        ],
+        expect![[r#"
+            middleware  (search-pipeline, service)  replaces "Midd" with "Middleware"
+        "#]],
+    );
+}
+
 #[test]
 fn the_tour_prints_all_three_features() {
     let (code, stdout, stderr) = kg_ls(&["query", "--workspace", "examples/demo"]);
