@@ -51,16 +51,9 @@ fn main() -> ExitCode {
         Some("query") => {
             kg_ls::perf::process::tune_allocator();
             init_logging("kg_ls=info");
-            match kg_ls::query::run(&args[1..], &mut |w| eprintln!("{w}")) {
-                Ok(out) => {
-                    print!("{out}");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("kg-ls query: {e}");
-                    ExitCode::from(2)
-                }
-            }
+            let outcome = kg_ls::query::run(&args[1..], &mut |w| eprintln!("{w}"));
+            print!("{}", outcome.stdout);
+            ExitCode::from(outcome.code)
         }
         Some(other) => {
             eprintln!("kg-ls: unknown argument {other:?}\n\n{HELP}");

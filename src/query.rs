@@ -1,14 +1,30 @@
 //! `kg-ls query`: the main features run from the shell, printing what an editor would show.
 //!
 //! It loads a workspace exactly as the server does (same configuration rules, same loaders)
-//! and answers one question, or a short tour when none is given. It owns argument parsing for
-//! its subcommand and plain-text output; it must not know about protocol types.
+//! and answers one question, or gives a short tour of a term of the workspace's own graph when
+//! none is given. It owns argument parsing for its subcommand, plain-text output and its exit
+//! codes ([`exit`]: problems in the configuration, a wrong command line and an empty graph are
+//! each non-zero); it must not know about protocol types.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::render::Format;
 use crate::workspace::{self, KgSettings, Settings, Workspace};
+
+/// Exit codes of `kg-ls query`, as its help lists them.
+pub mod exit {
+    /// The answer was printed; nothing was wrong with the configuration.
+    pub const OK: u8 = 0;
+    /// The configuration has problems (a bad `.kg-ls.toml` key or value, a knowledge-graph path
+    /// that does not exist): they are printed, and the answer from what did load.
+    pub const PROBLEMS: u8 = 1;
+    /// The command line is wrong: an unknown option or command, a missing argument, a workspace
+    /// folder that does not exist.
+    pub const USAGE: u8 = 2;
+    /// The knowledge graph is empty: no concept was loaded, so there is nothing to answer from.
+    pub const EMPTY: u8 = 3;
+}
 
 /// The help text of `kg-ls query`.
 pub const USAGE: &str = "\
@@ -22,18 +38,42 @@ commands:
   definition TEXT where the term in TEXT is defined
   symbols QUERY   workspace symbols matching QUERY (prefix or subsequence, e.g. tkrt)
   stats           what the workspace holds
-  (none)          a short tour: stats, complete \"async ru\", hover tokio, symbols tkrt
+  (none)          a short tour: stats, then complete, hover and symbols for a term of the graph
 
 options:
   --workspace DIR  the workspace root (default: the current directory)
   --kg PATH        a knowledge-graph folder or thesaurus file, instead of the configured ones
-  --limit N        the most completions or symbols to print
+  --limit N        the most completions or symbols to print (1 to 5000)
   --plain          plain-text hovers instead of markdown
+
+exit codes:
+  0  the answer was printed
+  1  the configuration has problems (a bad .kg-ls.toml key or value, a path that does not
+     exist); they are printed with their file, line and key, and the answer from what loaded
+  2  the command line is wrong (unknown option or command, missing argument or workspace)
+  3  the knowledge graph is empty: no concepts were loaded
 ";
 
-/// Runs `kg-ls query` with the arguments after `query`; returns the text to print on stdout,
-/// or an error message for stderr. Problems found while loading go to `warn`.
-pub fn run(args: &[String], warn: &mut dyn FnMut(&str)) -> Result<String, String> {
+/// The commands `kg-ls query` knows.
+const COMMANDS: [&str; 5] = ["complete", "hover", "definition", "symbols", "stats"];
+
+/// What `kg-ls query` prints on stdout, and its exit code ([`exit`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub stdout: String,
+    pub code: u8,
+}
+
+impl Outcome {
+    fn usage(message: String, warn: &mut dyn FnMut(&str)) -> Outcome {
+        warn(&format!("kg-ls query: {message}\n\n{USAGE}"));
+        Outcome { stdout: String::new(), code: exit::USAGE }
+    }
+}
+
+/// Runs `kg-ls query` with the arguments after `query`. Problems and errors go to `warn` (for
+/// stderr), each naming where it is; the answer is in the outcome.
+pub fn run(args: &[String], warn: &mut dyn FnMut(&str)) -> Outcome {
     let mut root = PathBuf::from(".");
     let mut kg: Vec<String> = Vec::new();
     let mut limit: Option<usize> = None;
@@ -41,47 +81,133 @@ pub fn run(args: &[String], warn: &mut dyn FnMut(&str)) -> Result<String, String
     let mut rest: Vec<&str> = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        let mut value = |name: &str| it.next().cloned().ok_or_else(|| format!("{name} needs a value\n\n{USAGE}"));
-        match a.as_str() {
-            "--workspace" | "-w" => root = PathBuf::from(value("--workspace")?),
-            "--kg" => kg.push(value("--kg")?),
-            "--limit" => limit = Some(value("--limit")?.parse().map_err(|_| "--limit takes a number".to_string())?),
-            "--plain" => format = Format::PlainText,
-            "-h" | "--help" => return Ok(USAGE.to_string()),
-            s if s.starts_with("--") => return Err(format!("unknown option {s}\n\n{USAGE}")),
-            s => rest.push(s),
+        let mut value = |name: &str| it.next().cloned().ok_or_else(|| format!("{name} needs a value"));
+        let parsed = match a.as_str() {
+            "--workspace" | "-w" => value("--workspace").map(|v| root = PathBuf::from(v)),
+            "--kg" => value("--kg").map(|v| kg.push(v)),
+            "--limit" => value("--limit").and_then(|v| match v.parse::<usize>() {
+                Ok(n) if (1..=5000).contains(&n) => {
+                    limit = Some(n);
+                    Ok(())
+                }
+                _ => Err(format!("--limit takes a whole number from 1 to 5000, got {v:?}")),
+            }),
+            "--plain" => {
+                format = Format::PlainText;
+                Ok(())
+            }
+            "-h" | "--help" => return Outcome { stdout: USAGE.to_string(), code: exit::OK },
+            s if s.starts_with('-') && s.len() > 1 => Err(format!("unknown option {s}")),
+            s => {
+                rest.push(s);
+                Ok(())
+            }
+        };
+        if let Err(message) = parsed {
+            return Outcome::usage(message, warn);
         }
     }
-    let root = std::fs::canonicalize(&root).map_err(|e| format!("workspace {}: {e}", root.display()))?;
-    let client = (!kg.is_empty()).then(|| Settings { kg: KgSettings { paths: Some(kg) }, ..Default::default() });
-    let (config, loaded) = workspace::load(std::slice::from_ref(&root), client.as_ref(), &mut |_, _, _| {});
-    for p in &loaded.problems {
-        warn(&format!("warning: {}", relative(&p.to_string(), &root)));
+    let command = rest.first().copied();
+    let arg = rest.get(1..).map(|r| r.join(" ")).unwrap_or_default();
+    if let Some(cmd) = command {
+        if !COMMANDS.contains(&cmd) {
+            let near = COMMANDS.iter().find(|c| c.starts_with(cmd) || cmd.starts_with(**c));
+            let hint = near.map(|c| format!(" (did you mean `{c}`?)")).unwrap_or_default();
+            return Outcome::usage(
+                format!("unknown command `{cmd}`{hint}; the commands are {}", COMMANDS.join(", ")),
+                warn,
+            );
+        }
+        if arg.is_empty() && cmd != "stats" {
+            return Outcome::usage(format!("`{cmd}` needs an argument, e.g. kg-ls query {cmd} tokio"), warn);
+        }
     }
+    let root = match std::fs::canonicalize(&root) {
+        Ok(r) if r.is_dir() => r,
+        Ok(r) => return Outcome::usage(format!("workspace {}: not a folder", r.display()), warn),
+        Err(e) => return Outcome::usage(format!("workspace {}: {e}", root.display()), warn),
+    };
+    let roots = std::slice::from_ref(&root);
+    let client = (!kg.is_empty()).then(|| Settings { kg: KgSettings { paths: Some(kg) }, ..Default::default() });
+
+    // The configuration's own problems (the file's keys and values, paths that are missing)
+    // decide the exit code; problems inside knowledge-graph files are warnings.
+    let (files, mut config_problems) = workspace::load_config_file(roots);
+    let (resolved, more) = workspace::resolve(roots, client.as_ref(), &files, &|p| p.exists());
+    config_problems.extend(more);
+    let missing: Vec<&Path> = resolved.sources.iter().map(|s| s.path.as_path()).filter(|p| !p.exists()).collect();
+    let (config, loaded) = workspace::load(roots, client.as_ref(), &mut |_, _, _| {});
+    for p in &loaded.problems {
+        let shown = relative(&p.to_string(), &root);
+        let is_config = config_problems.contains(p) || missing.iter().any(|m| p.path == *m);
+        warn(&format!("{}: {shown}", if is_config { "error" } else { "warning" }));
+    }
+    let mut code = if config_problems.is_empty() && missing.is_empty() { exit::OK } else { exit::PROBLEMS };
     let mut ws = Workspace::new(config, loaded);
     let completion_limit = limit.unwrap_or(ws.config.as_ref().map_or(50, |c| c.completion_limit));
     let symbol_limit = limit.unwrap_or(ws.config.as_ref().map_or(128, |c| c.symbol_limit));
 
     let mut out = String::new();
-    let arg = rest.get(1..).map(|r| r.join(" ")).unwrap_or_default();
-    match rest.first().copied() {
-        None => {
-            stats(&mut ws, &root, &mut out);
-            for (title, cmd, text) in
-                [("complete", "complete", "async ru"), ("hover", "hover", "tokio"), ("symbols", "symbols", "tkrt")]
-            {
-                let _ = writeln!(out, "\n$ kg-ls query --workspace {} {title} {text:?}", root.display());
-                answer(&mut ws, &root, cmd, text, completion_limit.min(10), symbol_limit.min(10), format, &mut out)?;
-            }
-        }
-        Some(cmd) => {
-            if arg.is_empty() && cmd != "stats" {
-                return Err(format!("`{cmd}` needs an argument\n\n{USAGE}"));
-            }
-            answer(&mut ws, &root, cmd, &arg, completion_limit, symbol_limit, format, &mut out)?;
+    if ws.stats().concepts == 0 {
+        let sources: Vec<String> =
+            resolved.sources.iter().map(|s| relative(&s.path.display().to_string(), &root)).collect();
+        let from = if sources.is_empty() {
+            "no knowledge graph is configured".to_string()
+        } else {
+            format!("read from {}", sources.join(", "))
+        };
+        warn(&format!(
+            "kg-ls query: the knowledge graph of {} is empty: no concepts were loaded ({from})",
+            root.display()
+        ));
+        if command != Some("stats") {
+            return Outcome { stdout: out, code: exit::EMPTY };
         }
     }
-    Ok(out)
+    match command {
+        None => {
+            stats(&mut ws, &root, &mut out);
+            let a = ws.analysis(false);
+            let tour = tour_queries(&a.graph);
+            drop(a);
+            for (cmd, text) in tour {
+                let _ = writeln!(out, "\n$ kg-ls query --workspace {} {cmd} {text:?}", root.display());
+                answer(&mut ws, &root, cmd, &text, completion_limit.min(10), symbol_limit.min(10), format, &mut out);
+            }
+        }
+        Some(cmd) => answer(&mut ws, &root, cmd, &arg, completion_limit, symbol_limit, format, &mut out),
+    }
+    if ws.stats().concepts == 0 {
+        code = exit::EMPTY;
+    }
+    Outcome { stdout: out, code }
+}
+
+/// The tour's questions, asked of a term of this graph (never a fixed one, which other graphs
+/// do not have): the concept with the most terms and relations, its first multi-word term typed
+/// in part, its name hovered, and a subsequence of its name as a symbol query.
+fn tour_queries(graph: &crate::kg::Graph) -> Vec<(&'static str, String)> {
+    let Some((_, c)) = graph.concepts().max_by(|(_, a), (_, b)| {
+        let weight = |c: &crate::kg::Concept<'_>| c.terms().count() + c.related().len() + c.related_by().len();
+        weight(a).cmp(&weight(b)).then_with(|| b.name().cmp(a.name()))
+    }) else {
+        return Vec::new();
+    };
+    let name = c.name().to_string();
+    // "async runtime" is typed as "async ru"; a one-word term as its first three characters.
+    let term = c.terms().find(|t| t.split_whitespace().count() > 1).unwrap_or(c.name());
+    let mut words = term.split_whitespace();
+    let first = words.next().unwrap_or_default();
+    let typed = match words.next() {
+        Some(second) => format!("{first} {}", second.chars().take(2).collect::<String>()),
+        None => first.chars().take(3).collect(),
+    };
+    // "tokio runtime" is searched as "tort": the first two characters of its first two words.
+    let mut symbols: String = name.split_whitespace().take(2).flat_map(|w| w.chars().take(2)).collect();
+    if !name.contains(char::is_whitespace) {
+        symbols = name.chars().step_by(2).take(4).collect();
+    }
+    vec![("complete", typed), ("hover", name), ("symbols", symbols)]
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -94,7 +220,7 @@ fn answer(
     symbol_limit: usize,
     format: Format,
     out: &mut String,
-) -> Result<(), String> {
+) {
     let a = ws.analysis(cmd == "symbols");
     match cmd {
         "stats" => stats(ws, root, out),
@@ -106,7 +232,7 @@ fn answer(
             }
             let width = c.items.iter().map(|i| i.term.chars().count()).max().unwrap_or(0);
             for item in &c.items {
-                let canonical = &item.canonical;
+                let canonical = item.canonicals.join(", ");
                 let with = if item.insert != item.term { format!(" with {:?}", item.insert) } else { String::new() };
                 let _ = writeln!(
                     out,
@@ -163,9 +289,11 @@ fn answer(
                 );
             }
         }
-        other => return Err(format!("unknown command {other:?}\n\n{USAGE}")),
+        // Refused before loading: not reached.
+        other => {
+            let _ = writeln!(out, "unknown command `{other}`");
+        }
     }
-    Ok(())
 }
 
 fn stats(ws: &mut Workspace, root: &Path, out: &mut String) {

@@ -157,13 +157,14 @@ fn completion_resolve_fills_documentation_with_the_same_renderer() {
 fn hover_max_length_is_configurable_and_plain_text_is_plain() {
     let para = "A paragraph about the runtime.\n\n".repeat(40);
     let ws = Workspace::new(&[
-        (".kg-ls.toml", b"[hover]\nmax_length = 100\n" as &[u8]),
+        (".kg-ls.toml", b"[hover]\nmax_length = 200\n" as &[u8]),
         ("kg/long.md", format!("# long\n\n{para}").as_bytes()),
     ]);
     let mut c = Client::start(&ws.root(), Value::Null);
     let uri = c.open(&ws.path("notes.md"), "long");
     let md = hover_text(&mut c, &uri, 0, 1);
-    assert_eq!(md.matches("A paragraph").count(), 4, "{md}");
+    // The blocks that fit in 200 bytes with the heading: six of 32 bytes.
+    assert_eq!(md.matches("A paragraph").count(), 6, "{md}");
     assert!(md.ends_with(&format!("[… the rest is in long.md]({}#L1)\n", file_uri(&ws.path("kg/long.md")))), "{md}");
 
     let mut c = Client::spawn(&[]);

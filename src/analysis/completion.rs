@@ -12,8 +12,11 @@
 //! Where the cursor is matters too: nothing is offered inside a URL, a link target or a fenced
 //! code block; inside `[[…` the link's text is the one phrase and the link gets closed; a term
 //! written all in lowercase is inserted in the case the user typed ([`infer_case`]).
+//!
+//! One item per inserted text: a term that several concepts claim is one item, and
+//! [`CompletionItem::canonicals`] names every one of them.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -34,7 +37,9 @@ const FEW: usize = 1;
 /// prefix matches.
 const LONG_PHRASE_CHARS: usize = 8;
 /// The most bytes back from the cursor a phrase may start.
-const MAX_PHRASE_BYTES: usize = 200;
+pub const MAX_PHRASE_BYTES: usize = 200;
+/// The most concept names one item lists in [`CompletionItem::canonicals`].
+pub const MAX_CANONICALS: usize = 32;
 
 /// One completion: a term of a concept, and the text it replaces.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,6 +49,10 @@ pub struct CompletionItem {
     pub concept: ConceptId,
     /// The concept's canonical name.
     pub canonical: Arc<str>,
+    /// The canonical names of every concept that claims the inserted text, best ranked first
+    /// (so `canonicals[0] == canonical`), each once, at most [`MAX_CANONICALS`]: a term that
+    /// several concepts claim is one item, and its detail names them all.
+    pub canonicals: Vec<Arc<str>>,
     /// The typed span the term replaces (byte offsets into the document).
     pub replace: Range<usize>,
     /// What replaces it: the term, in the case the user typed when the term has none of its
@@ -174,28 +183,54 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
             _ => a.2.cmp(&b.2).then(b.3.total_cmp(&a.3)),
         })
     });
-    let mut seen = HashSet::new();
+    // One item per inserted text: the best ranked hit makes it, and every concept that claims
+    // the same text (under the same key, so also those the hits left out) is named on it.
+    let mut inserted: HashMap<Arc<str>, usize> = HashMap::new();
     for (_, _, kind, _, entry, replace) in ranked {
-        let (term, concept): (Arc<str>, u32) = (index.with_text(entry, |t| Arc::from(t)), index.concept(entry));
-        if !seen.insert((term.clone(), concept)) {
+        let term: Arc<str> = index.with_text(entry, |t| Arc::from(t));
+        let typed = &text[replace.clone()];
+        let insert = match (infer_case(typed, &term), close) {
+            (None, "") => term.clone(),
+            (cased, close) => Arc::from(cased.as_deref().unwrap_or(&term).to_string() + close),
+        };
+        // Whether another term inserts the same text here.
+        let inserts_the_same = |t: &str| {
+            let cased = infer_case(typed, t);
+            let t = cased.as_deref().unwrap_or(t);
+            t.len() + close.len() == insert.len() && insert.starts_with(t) && insert.ends_with(close)
+        };
+        if inserted.contains_key(&insert) {
             continue;
         }
         if out.items.len() == limit {
             out.incomplete = true;
             break;
         }
+        let concept = index.concept(entry);
         // Most items are names: their canonical name is the term just decoded.
         let canonical =
             if index.names_its_concept(entry) { term.clone() } else { Arc::from(index.concept_name(concept)) };
-        let insert = match (infer_case(&text[replace.clone()], &term), close) {
-            (None, "") => term.clone(),
-            (cased, close) => Arc::from(cased.as_deref().unwrap_or(&term).to_string() + close),
-        };
+        let mut canonicals = vec![canonical.clone()];
+        for other in index.exact(&fold(&term)) {
+            if canonicals.len() == MAX_CANONICALS {
+                break;
+            }
+            if other == entry || index.concept(other) == concept {
+                continue;
+            }
+            let same = index.with_text(other, inserts_the_same);
+            let name = index.concept_name(index.concept(other));
+            if same && !canonicals.iter().any(|c| **c == *name) {
+                canonicals.push(Arc::from(name));
+            }
+        }
+        inserted.insert(insert.clone(), out.items.len());
         out.items.push(CompletionItem {
             insert,
             term,
             concept: ConceptId(concept),
             canonical,
+            canonicals,
             exact: kind == MatchKind::Exact,
             replace,
             kind,
@@ -338,7 +373,8 @@ synonyms:: tokio
         let c = a.completions(&text, offset, limit);
         let mut out = String::new();
         for item in &c.items {
-            let canonical = &item.canonical;
+            assert_eq!(item.canonicals[0], item.canonical);
+            let canonical = item.canonicals.join(", ");
             out += &format!(
                 "{} ({canonical}) replaces {:?}{}{}\n",
                 item.term,
@@ -379,13 +415,12 @@ synonyms:: tokio
     }
 
     #[test]
-    fn exact_first_then_by_weight_and_shared_terms_for_each_concept() {
+    fn exact_first_then_by_weight_and_a_shared_term_is_one_item_naming_every_concept() {
         check(
             "(Tokio$0",
             50,
             expect![[r#"
-                tokio (tokio) replaces "Tokio" exact with "Tokio"
-                tokio (other) replaces "Tokio" exact with "Tokio"
+                tokio (tokio, other) replaces "Tokio" exact with "Tokio"
                 tokio runtime (tokio runtime) replaces "Tokio" with "Tokio runtime"
                 tokio rt (tokio) replaces "Tokio" with "Tokio rt"
             "#]],
@@ -467,7 +502,7 @@ synonyms:: tokio
             "see [[tok$0io]]",
             1,
             expect![[r#"
-                tokio (tokio) replaces "tok"
+                tokio (tokio, other) replaces "tok"
                 incomplete
             "#]],
         );
@@ -475,7 +510,7 @@ synonyms:: tokio
             "see [[tok$0 and [[x]]",
             1,
             expect![[r#"
-                tokio (tokio) replaces "tok" with "tokio]]"
+                tokio (tokio, other) replaces "tok" with "tokio]]"
                 incomplete
             "#]],
         );
@@ -483,7 +518,7 @@ synonyms:: tokio
             "see [[ Tok$0]] and [[x]]",
             2,
             expect![[r#"
-                tokio (tokio) replaces "Tok" with "Tokio"
+                tokio (tokio, other) replaces "Tok" with "Tokio"
                 tokio runtime (tokio runtime) replaces "Tok" with "Tokio runtime"
                 incomplete
             "#]],
@@ -516,7 +551,7 @@ synonyms:: tokio
             "see\u{3000}tok$0",
             1,
             expect![[r#"
-                tokio (tokio) replaces "tok"
+                tokio (tokio, other) replaces "tok"
                 incomplete
             "#]],
         );
@@ -597,5 +632,49 @@ synonyms:: tokio
         );
         check("x, $0", 50, expect![[""]]);
         check("$0", 50, expect![[""]]);
+    }
+
+    /// Emacs showed `middleware` twice (from "middleware" and from "service", as in
+    /// examples/demo), told apart only by `detail`: one inserted text is one item, naming every
+    /// concept, even those the ranked hits left out (a limit of 1).
+    #[test]
+    fn one_item_per_inserted_text() {
+        let a = analysis(
+            "//- kg/middleware.md\n//- kg/service.md\nsynonyms:: middleware\n//- kg/API.md\n//- kg/api gateway.md\nsynonyms:: api\n",
+        );
+        let items = |input: &str, limit: usize| {
+            let (text, offset) = cursor(input);
+            let c = a.completions(&text, offset, limit);
+            c.items.iter().map(|i| format!("{} ({})", i.insert, i.canonicals.join(", "))).collect::<Vec<_>>()
+        };
+        expect![[r#"
+            [
+                [
+                    "middleware (middleware, service)",
+                ],
+                [
+                    "Middleware (middleware, service)",
+                ],
+                [
+                    "middleware]] (middleware, service)",
+                ],
+                [
+                    "API (API)",
+                    "api gateway (api gateway)",
+                    "api (api gateway)",
+                ],
+                [
+                    "API (API, api gateway)",
+                    "API GATEWAY (api gateway)",
+                ],
+            ]
+        "#]]
+        .assert_debug_eq(&[
+            items("midd$0", 1),
+            items("Midd$0", 5),
+            items("[[midd$0", 5),
+            items("ap$0", 5),
+            items("AP$0", 5),
+        ]);
     }
 }

@@ -51,6 +51,18 @@ impl Default for TieredConfig {
     }
 }
 
+/// The most entries L1 holds, whatever the configuration says.
+pub const MAX_L1_ENTRIES: usize = 1 << 20;
+
+/// An empty L1 that holds up to `entries` values (clamped to 1..=[`MAX_L1_ENTRIES`]). Nothing is
+/// allocated for them up front: `LruCache::new` would reserve a table for every entry at once,
+/// which for a huge configured size aborts the process or overflows the table's capacity.
+fn l1_with_room_for<V>(entries: usize) -> LruCache<String, V> {
+    let mut l1 = LruCache::unbounded();
+    l1.resize(NonZeroUsize::new(entries.clamp(1, MAX_L1_ENTRIES)).expect("at least one"));
+    l1
+}
+
 /// The cache. `V` is stored live in L1 and serialized in L2 and L3.
 pub struct TieredCache<V> {
     l1: Mutex<LruCache<String, (u64, Arc<V>)>>,
@@ -103,7 +115,7 @@ impl<V: Serialize + DeserializeOwned> TieredCache<V> {
         let metrics = Arc::new(Metrics::default());
         let l3 = config.l3_dir.as_ref().map(|dir| Disk::open(dir.clone(), config.l3_bytes, metrics.clone()));
         TieredCache {
-            l1: Mutex::new(LruCache::new(NonZeroUsize::new(config.l1_entries.max(1)).expect("at least one"))),
+            l1: Mutex::new(l1_with_room_for(config.l1_entries)),
             l2: Mutex::new(Compressed { map: LruCache::unbounded(), bytes: 0, cap: config.l2_bytes }),
             l3,
             generation: AtomicU64::new(0),
@@ -573,5 +585,22 @@ mod tests {
                 L1 1h 1m 4e 36ev | L2 0h 1m 13e 27ev | L3 0h 1m 19e 21ev | hit rate 0.50, 0 invalidated
             "#]],
         );
+    }
+
+    /// Sizes a fuzzer sent through client settings: 2^53 entries aborted the process on the
+    /// allocation, 2^63 made every insert fail with a capacity overflow.
+    #[test]
+    fn huge_configured_sizes_allocate_nothing_up_front() {
+        for entries in [1usize << 53, 1 << 63, usize::MAX] {
+            check(
+                TieredConfig { l1_entries: entries, l2_bytes: usize::MAX, l3_dir: None, l3_bytes: u64::MAX },
+                "put a 0\nput b 0\nget a 0\nget b 0\nstats",
+                expect![[r#"
+                    get a 0: L1 Some("a@0")
+                    get b 0: L1 Some("b@0")
+                    L1 2h 0m 2e 0ev | L2 0h 0m 2e 0ev | L3 0h 0m 0e 0ev | hit rate 1.00, 0 invalidated
+                "#]],
+            );
+        }
     }
 }

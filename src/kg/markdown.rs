@@ -5,10 +5,14 @@
 //! other `key:: value` lines are properties, and the rest is the definition. Parsing never
 //! fails: odd lines become [`Problem`]s. It does no I/O.
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{ConceptData, Definitions, KgFile, Problem, SourceKind};
+use super::{
+    ConceptData, Definitions, KgFile, MAX_LINE_BYTES, MAX_PROPERTIES, MAX_PROPERTY_BYTES, MAX_RELATED, MAX_TERM_BYTES,
+    Problem, SourceKind, TermAdder, TermNote, cut_at_char, cut_message,
+};
 use crate::text::fold;
 
 /// Parses the text of the concept file at `path` (the path only names the concept).
@@ -20,6 +24,11 @@ pub fn parse_concept_file(path: &Path, text: &str) -> KgFile {
     let mut fence: Option<(char, usize)> = None;
     let mut seen_heading = false;
 
+    let mut terms = TermAdder::new(&concept);
+    let mut related_seen: HashSet<String> = HashSet::new();
+    let mut properties = 0usize;
+    // Each "more than" is reported once, at the first line it drops something.
+    let (mut related_full, mut properties_full) = (false, false);
     for (i, line) in text.lines().enumerate() {
         let i = i as u32;
         let trimmed = line.trim_start();
@@ -40,31 +49,94 @@ pub fn parse_concept_file(path: &Path, text: &str) -> KgFile {
                 seen_heading = true;
                 concept.line = i;
                 if concept.name.is_empty() {
-                    concept.name = h.to_string();
-                } else {
-                    concept.add_term(h);
+                    concept.name = cut_at_char(h, MAX_TERM_BYTES).trim_end().to_string();
+                    terms = TermAdder::new(&concept);
+                    if concept.name.len() < h.len() {
+                        problems.push(problem(path, i, &cut_message("the heading", h.len(), MAX_TERM_BYTES)));
+                    }
+                } else if let Some(m) = terms.add(&mut concept, h).and_then(|n| TermNote::message(&[n])) {
+                    problems.push(problem(path, i, &m));
                 }
                 continue;
             }
         }
         if let Some((key, value)) = property(trimmed) {
             let k = key.to_ascii_lowercase();
+            let list = matches!(k.as_str(), "synonyms" | "synonym" | "related");
+            let value = if trimmed.len() > MAX_LINE_BYTES {
+                problems.push(problem(path, i, &cut_message("a line", trimmed.len(), MAX_LINE_BYTES)));
+                let keep = MAX_LINE_BYTES.saturating_sub(trimmed.len() - value.len());
+                let cut = cut_at_char(value, keep);
+                // A list loses its last, partial item; a property keeps its cut value.
+                if list { cut.rfind(',').map_or(cut, |at| &cut[..at]) } else { cut }
+            } else {
+                value
+            };
             let items = || value.split(',').map(str::trim).filter(|s| !s.is_empty());
             match k.as_str() {
                 "synonyms" | "synonym" => {
                     if items().next().is_none() {
                         problems.push(problem(path, i, "`synonyms::` line lists no synonym"));
                     }
-                    items().for_each(|s| concept.add_term(s));
+                    let notes: Vec<TermNote> = items().filter_map(|s| terms.add(&mut concept, s)).collect();
+                    if let Some(m) = TermNote::message(&notes) {
+                        problems.push(problem(path, i, &m));
+                    }
                 }
                 "related" => {
+                    let mut cut = Vec::new();
                     for r in items() {
-                        if !concept.related.iter().any(|x| fold(x) == fold(r)) {
-                            concept.related.push(r.to_string());
+                        let kept = cut_at_char(r, MAX_TERM_BYTES).trim_end();
+                        if concept.related.len() == MAX_RELATED {
+                            if !std::mem::replace(&mut related_full, true) {
+                                let m = format!("more than {MAX_RELATED} related names; the rest are ignored");
+                                problems.push(problem(path, i, &m));
+                            }
+                            break;
+                        }
+                        if related_seen.insert(fold(kept)) {
+                            if kept.len() < r.len() {
+                                cut.push(r.len());
+                            }
+                            concept.related.push(kept.to_string());
+                        }
+                    }
+                    match cut.as_slice() {
+                        [] => {}
+                        [len] => problems.push(problem(path, i, &cut_message("a related name", *len, MAX_TERM_BYTES))),
+                        many => {
+                            let m = format!(
+                                "{} related names are longer than {MAX_TERM_BYTES} bytes; each keeps only its first {MAX_TERM_BYTES} bytes",
+                                many.len()
+                            );
+                            problems.push(problem(path, i, &m));
                         }
                     }
                 }
-                _ => concept.properties.push(key, value.trim()),
+                _ => {
+                    let v = value.trim();
+                    if properties == MAX_PROPERTIES {
+                        if !std::mem::replace(&mut properties_full, true) {
+                            let m = format!("more than {MAX_PROPERTIES} properties; the rest are ignored");
+                            problems.push(problem(path, i, &m));
+                        }
+                    } else {
+                        properties += 1;
+                        let name = cut_at_char(key, MAX_TERM_BYTES);
+                        if name.len() < key.len() {
+                            problems.push(problem(path, i, &cut_message("a property name", key.len(), MAX_TERM_BYTES)));
+                        }
+                        let kept = cut_at_char(v, MAX_PROPERTY_BYTES);
+                        if kept.len() < v.len() {
+                            problems.push(problem(
+                                path,
+                                i,
+                                &cut_message("a property value", v.len(), MAX_PROPERTY_BYTES),
+                            ));
+                        }
+                        concept.properties.push(name, kept);
+                    }
+                }
             }
             continue;
         }
@@ -227,5 +299,54 @@ mod tests {
                 problem: kg/empty syn.md: a code fence is never closed
             "#]],
         );
+    }
+
+    /// A concept file rewritten with a synonym line of megabytes stalled every request for
+    /// seconds and made a hover of megabytes: every term, list and value is cut at load, with
+    /// its line, and the cost stays linear.
+    #[test]
+    fn over_long_terms_lines_and_values_are_cut_and_reported() {
+        let long = "é".repeat(600);
+        let synonyms: Vec<String> = (0..200_000).map(|i| format!("syn{i}")).collect();
+        let related: Vec<String> = (0..2_000).map(|i| format!("rel{i}")).collect();
+        let text = format!(
+            "# huge {long}\nsynonyms:: {long}, {long}x, short\nsynonyms:: {}\nrelated:: {}, {long}\nnote:: {}\n{}:: value\n",
+            synonyms.join(", "),
+            related.join(", "),
+            "v".repeat(10_000),
+            "k".repeat(300),
+        );
+        let file = parse_concept_file(Path::new("kg/huge.md"), &text);
+        let c = file.concepts.iter().next().unwrap().to_data();
+        let longest = |v: &[String]| v.iter().map(String::len).max().unwrap_or(0);
+        let mut out = format!(
+            "{} synonyms of at most {} bytes, the first {:?}\n{} related of at most {} bytes\n",
+            c.synonyms.len(),
+            longest(&c.synonyms),
+            c.synonyms[0].chars().take(8).collect::<String>(),
+            c.related.len(),
+            longest(&c.related),
+        );
+        for (k, v) in &c.properties {
+            out += &format!("property of {} bytes = {} bytes\n", k.len(), v.len());
+        }
+        for p in &file.problems {
+            out += &format!("problem: {p}\n");
+        }
+        expect![[r#"
+            4095 synonyms of at most 256 bytes, the first "huge ééé"
+            1024 related of at most 7 bytes
+            property of 4 bytes = 4096 bytes
+            property of 256 bytes = 5 bytes
+            problem: kg/huge.md:1: a term of 1205 bytes is longer than 256; only its first 256 bytes are kept
+            problem: kg/huge.md:2: a term of 1200 bytes is longer than 256; only its first 256 bytes are kept
+            problem: kg/huge.md:3: a line of 2088899 bytes is longer than 65536; only its first 65536 bytes are kept
+            problem: kg/huge.md:3: more than 4096 terms for one concept; the rest are ignored
+            problem: kg/huge.md:4: more than 1024 related names; the rest are ignored
+            problem: kg/huge.md:5: a property value of 10000 bytes is longer than 4096; only its first 4096 bytes are kept
+            problem: kg/huge.md:6: a property name of 300 bytes is longer than 256; only its first 256 bytes are kept
+        "#]]
+        .assert_eq(&out);
+        assert!(c.synonyms.iter().chain(&c.related).all(|t| t.len() <= MAX_TERM_BYTES));
     }
 }

@@ -10,7 +10,7 @@ mod load;
 mod markdown;
 mod thesaurus;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -148,6 +148,110 @@ impl std::fmt::Display for Problem {
             None => write!(f, "{}: {}", self.path.display(), self.message),
         }
     }
+}
+
+/// The longest term (name, synonym, thesaurus key, related name) kept, in bytes; a longer one
+/// is cut at a character boundary and reported.
+///
+/// These caps on what a source may state are far above any real glossary (the largest
+/// Terraphim thesaurus we know has 98 terms for one concept and keys of at most 136 bytes).
+/// They keep a broken or hostile file from stalling the server for seconds or filling a hover
+/// with megabytes; docs/settings.md lists them for users.
+pub const MAX_TERM_BYTES: usize = 256;
+/// The most terms one concept keeps; later ones are reported once and ignored.
+pub const MAX_TERMS: usize = 4096;
+/// The most related names one concept keeps.
+pub const MAX_RELATED: usize = 1024;
+/// The longest `key:: value` line of a concept file read for synonyms, related names and
+/// properties; the rest of a longer line is reported and ignored.
+pub const MAX_LINE_BYTES: usize = 64 << 10;
+/// The longest property value kept, in bytes.
+pub const MAX_PROPERTY_BYTES: usize = 4096;
+/// The most properties one concept keeps.
+pub const MAX_PROPERTIES: usize = 256;
+
+/// Adds terms to one concept under [`MAX_TERM_BYTES`] and [`MAX_TERMS`], skipping
+/// case-insensitive duplicates in constant time each (a list compared term by term made a line
+/// of 100,000 synonyms take minutes).
+#[derive(Debug, Default)]
+pub struct TermAdder {
+    seen: HashSet<String>,
+    full: bool,
+}
+
+impl TermAdder {
+    /// Starts from the terms `c` already has.
+    pub fn new(c: &ConceptData) -> TermAdder {
+        let seen = std::iter::once(&c.name).chain(&c.synonyms).map(|t| fold(t)).collect();
+        TermAdder { seen, full: false }
+    }
+
+    /// Adds `term` to `c`, cut to [`MAX_TERM_BYTES`]; returns what to report, if anything.
+    pub fn add(&mut self, c: &mut ConceptData, term: &str) -> Option<TermNote> {
+        let term = term.trim();
+        let kept = cut_at_char(term, MAX_TERM_BYTES).trim_end();
+        let folded = fold(kept);
+        if folded.is_empty() || self.seen.contains(&folded) {
+            return None;
+        }
+        if c.synonyms.len() + 1 >= MAX_TERMS {
+            let first = !std::mem::replace(&mut self.full, true);
+            return first.then_some(TermNote::Full);
+        }
+        self.seen.insert(folded);
+        c.synonyms.push(kept.to_string());
+        (kept.len() < term.len()).then_some(TermNote::Cut(term.len()))
+    }
+}
+
+/// What [`TermAdder::add`] has to report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TermNote {
+    /// The term, of this many bytes, was cut to [`MAX_TERM_BYTES`].
+    Cut(usize),
+    /// The concept already has [`MAX_TERMS`] terms: this one and the rest are ignored (said
+    /// once per concept).
+    Full,
+}
+
+impl TermNote {
+    /// The message for one line's notes: how many terms were cut (the longest named) and
+    /// whether the concept is full. One problem per line, however many terms it holds.
+    pub fn message(notes: &[TermNote]) -> Option<String> {
+        let cut: Vec<usize> =
+            notes.iter().filter_map(|n| if let TermNote::Cut(len) = n { Some(*len) } else { None }).collect();
+        let mut parts = Vec::new();
+        match cut.as_slice() {
+            [] => {}
+            [len] => parts.push(cut_message("a term", *len, MAX_TERM_BYTES)),
+            many => parts.push(format!(
+                "{} terms are longer than {MAX_TERM_BYTES} bytes (the longest has {}); each keeps only its first {MAX_TERM_BYTES} bytes",
+                many.len(),
+                many.iter().max().expect("not empty")
+            )),
+        }
+        if notes.contains(&TermNote::Full) {
+            parts.push(format!("more than {MAX_TERMS} terms for one concept; the rest are ignored"));
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
+}
+
+/// "a term of 2000000 bytes is cut to its first 256".
+pub(crate) fn cut_message(what: &str, len: usize, max: usize) -> String {
+    format!("{what} of {len} bytes is longer than {max}; only its first {max} bytes are kept")
+}
+
+/// The longest prefix of `s` of at most `max` bytes that ends at a character boundary.
+pub fn cut_at_char(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }
 
 /// Everything one source file contributed.

@@ -12,7 +12,10 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{ConceptData, ConceptsBuilder, Definitions, KgFile, Problem, SourceKind};
+use super::{
+    ConceptData, ConceptsBuilder, Definitions, KgFile, MAX_PROPERTY_BYTES, MAX_TERM_BYTES, MAX_TERMS, Problem,
+    SourceKind, TermAdder, cut_at_char, cut_message,
+};
 
 /// A well-formed thesaurus, read straight into borrowed strings (no `Value` tree: a
 /// million-term file would need gigabytes for one), its entries in file order.
@@ -147,20 +150,41 @@ fn group_entries<'e>(
     // Group terms by id, keeping the ids in first-seen order of their smallest term.
     let mut by_id: HashMap<String, usize> = HashMap::new();
     let mut groups: Vec<(String, Group<'e>)> = Vec::new();
+    // Over-long strings are cut (and reported) before anything else, messages included.
+    let cap = |problems: &mut Vec<Problem>, line, s: &'e str, what: &str, max: usize| {
+        let kept = cut_at_char(s, max);
+        if kept.len() < s.len() {
+            problems.push(problem(line, cut_message(what, s.len(), max)));
+        }
+        kept
+    };
     for (term, id, nterm, url, line) in entries {
+        let term = cap(&mut problems, line, term, "a term", MAX_TERM_BYTES);
         let Some(id) = id else {
             problems.push(problem(line, format!("entry {term:?} has no numeric `id`; skipped")));
             continue;
         };
+        let id = cut_at_char(&id, MAX_TERM_BYTES).to_string();
         let Some(nterm) = nterm.filter(|s| !s.trim().is_empty()) else {
             problems.push(problem(line, format!("entry {term:?} has no `nterm`; skipped")));
             continue;
         };
+        let nterm = cap(&mut problems, line, nterm, "an nterm", MAX_TERM_BYTES);
+        let url = url.map(|u| cap(&mut problems, line, u, "a url", MAX_PROPERTY_BYTES));
         let i = *by_id.entry(id.clone()).or_insert_with(|| {
             groups.push((id, Group::default()));
             groups.len() - 1
         });
         let g = &mut groups[i].1;
+        if g.terms.len() == MAX_TERMS {
+            if !std::mem::replace(&mut g.full, true) {
+                problems.push(problem(
+                    line,
+                    format!("more than {MAX_TERMS} terms for id {}; the rest are ignored", groups[i].0),
+                ));
+            }
+            continue;
+        }
         g.terms.push(term);
         // A handful per group at most: a list, not a map (a million maps would be the peak).
         match g.nterms.iter_mut().find(|(n, _)| *n == nterm) {
@@ -179,8 +203,10 @@ fn group_entries<'e>(
         // The nterm most entries agree on; ties go to the smallest.
         let (name, _) = g.nterms.iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0))).expect("group has a term");
         let mut c = ConceptData { name: name.to_string(), line: name_line(name).unwrap_or(0), ..Default::default() };
+        let mut terms = TermAdder::new(&c);
         for t in &g.terms {
-            c.add_term(t);
+            // Terms were cut and counted above: nothing is left to report.
+            let _ = terms.add(&mut c, t);
         }
         if let Some(url) = g.url {
             c.properties.push("url", url);
@@ -196,6 +222,8 @@ struct Group<'e> {
     terms: Vec<&'e str>,
     nterms: Vec<(&'e str, usize)>,
     url: Option<&'e str>,
+    /// Whether terms were dropped for [`MAX_TERMS`] (reported once).
+    full: bool,
 }
 
 /// Calls `visit(key, depth, line)` for every object key of a JSON text, in order: the key
@@ -352,5 +380,31 @@ mod tests {
             problem: t.json: no `data` object: not a Terraphim thesaurus
         "#]],
         );
+    }
+
+    #[test]
+    fn over_long_terms_and_urls_are_cut_and_reported() {
+        let long = "x".repeat(2_000_000);
+        let text = format!(
+            r#"{{"data": {{"{long}": {{"id": 1, "nterm": "{long}", "url": "https://x.test/{long}"}}, "ok": {{"id": 1, "nterm": "ok"}}}}}}"#
+        );
+        let file = parse_thesaurus(Path::new("t.json"), &text);
+        let mut out = String::new();
+        for c in file.concepts.iter().map(|c| c.to_data()) {
+            let lens = |v: &[String]| v.iter().map(String::len).collect::<Vec<_>>();
+            let props: Vec<(&str, usize)> = c.properties.iter().map(|(k, v)| (k, v.len())).collect();
+            out +=
+                &format!("{} bytes: synonyms of {:?} bytes, properties {props:?}\n", c.name.len(), lens(&c.synonyms));
+        }
+        for p in &file.problems {
+            out += &format!("problem: {p}\n");
+        }
+        expect![[r#"
+            2 bytes: synonyms of [256] bytes, properties [("url", 4096), ("id", 1)]
+            problem: t.json:1: a term of 2000000 bytes is longer than 256; only its first 256 bytes are kept
+            problem: t.json:1: an nterm of 2000000 bytes is longer than 256; only its first 256 bytes are kept
+            problem: t.json:1: a url of 2000015 bytes is longer than 4096; only its first 4096 bytes are kept
+        "#]]
+        .assert_eq(&out);
     }
 }

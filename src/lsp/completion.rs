@@ -50,21 +50,25 @@ pub fn reply(snap: &Snapshot, params: CompletionParams, _: &Cancel) -> Answer {
             known.then(|| a.graph.concept(item.concept).path().to_string_lossy())
         })
         .collect();
+    // A term several concepts claim is one item that names them all.
+    let details: Vec<String> = result.items.iter().map(|item| item.canonicals.join(", ")).collect();
     let items: Vec<Item<'_>> = result
         .items
         .iter()
         .zip(&paths)
+        .zip(&details)
         .enumerate()
-        .map(|(i, (item, path))| {
+        .map(|(i, ((item, path), detail))| {
             let (term, canonical) = (&*item.term, &*item.canonical);
+            let detail = if detail.is_empty() { canonical } else { detail.as_str() };
             Item {
                 // The label is what is inserted, in the case the user typed: clients that
                 // filter by the label case-sensitively (Emacs) keep `Middleware` for `Midd`.
                 label: &item.insert,
-                label_details: (client.completion_label_details && term != canonical)
-                    .then_some(LabelDetails { description: canonical }),
+                label_details: (client.completion_label_details && (term != canonical || item.canonicals.len() > 1))
+                    .then_some(LabelDetails { description: detail }),
                 kind: CompletionItemKind::TEXT,
-                detail: canonical,
+                detail,
                 sort_text: SortText(i),
                 // A typo or an abbreviation does not match the typed text the way clients
                 // filter (VS Code drops "photosynthesis" for "photosinthesis"): filter it by

@@ -842,8 +842,7 @@ impl MainLoop {
             None | Some(serde_json::Value::Null) => (None, Vec::new()),
             Some(v) => {
                 let (s, problems) = workspace::settings_from_json(v);
-                let problems: Vec<String> =
-                    problems.into_iter().map(|p| format!("initializationOptions: {p}")).collect();
+                let problems: Vec<String> = problems.into_iter().map(|p| p.to_string()).collect();
                 (Some(s), problems)
             }
         };
@@ -867,7 +866,7 @@ impl MainLoop {
         }
         let (settings, problems) = workspace::settings_from_json(&value);
         for p in problems {
-            self.show_message(MessageType::WARNING, format!("kg-ls: settings: {p}"));
+            self.show_message(MessageType::WARNING, format!("kg-ls: {p}"));
         }
         if Some(&settings) != self.settings().as_ref() {
             tracing::info!("settings changed; reloading the knowledge graph");

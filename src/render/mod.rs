@@ -12,8 +12,8 @@
 //! cached by content hash and whole hovers by concept and content hash ([`cache`]), so when a
 //! concept file changes only its changed blocks are rendered again. [`Stream`] renders text that
 //! arrives in chunks, parsing only from the last stable block boundary, within a [`Budget`].
-//! Long definitions are cut at a block boundary after [`RenderConfig::max_length`] characters,
-//! with a link to the file for the rest.
+//! A whole rendering keeps to [`RenderConfig::max_length`] bytes: long lists end in "… and N
+//! more", and long definitions are cut at a block boundary, with a link to the file for the rest.
 //!
 //! ```
 //! use std::path::Path;
@@ -80,9 +80,23 @@ impl Links for NoLinks {
 /// Renderer settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct RenderConfig {
-    /// A definition is cut at the first block boundary after this many bytes of output.
+    /// The most bytes of a hover or of a completion's documentation. The name, synonyms,
+    /// related concepts and properties take at most half of it (a list that does not fit ends
+    /// in "… and N more"); the definition is cut after the last block that fits the rest (a first
+    /// block too long alone is cut at a line inside it). Several concepts share it, and those
+    /// that do not fit are counted in one line. Only a concept's name (at most
+    /// [`crate::kg::MAX_TERM_BYTES`]), the short notes that say what was left out and a link to
+    /// the rest of each cut definition can go beyond it ([`MAX_OVERRUN`] in all, plus the
+    /// links).
     pub max_length: usize,
 }
+
+/// The most a rendering goes beyond [`RenderConfig::max_length`], besides the links to the rest
+/// of cut definitions: one name and the notes of what was left out.
+pub const MAX_OVERRUN: usize = 1024;
+
+/// Below this many bytes left, the next concept of a hover is not rendered but counted.
+const MIN_CONCEPT_BYTES: usize = 200;
 
 impl Default for RenderConfig {
     fn default() -> Self {
@@ -119,6 +133,10 @@ impl Renderer {
 
     /// Renders the concepts, separated by a rule. Blocks are rendered until `budget` runs out;
     /// a rendering cut short says so, is not cached, and is finished by calling again.
+    ///
+    /// The whole text keeps to [`RenderConfig::max_length`]: each concept gets what the ones
+    /// before it left, and once too little is left the rest are named in one line. See
+    /// [`RenderConfig::max_length`] for the exact bound.
     pub fn render_concepts(
         &self,
         graph: &Graph,
@@ -127,19 +145,28 @@ impl Renderer {
         links: &dyn Links,
         budget: Budget,
     ) -> Rendered {
-        let mut complete = true;
-        let parts: Vec<String> = ids
-            .iter()
-            .map(|&id| {
-                let r = self.render_concept(graph, id, format, links, budget);
-                complete &= r.complete;
-                r.text
-            })
-            .collect();
         let sep = match format {
             Format::Markdown => "\n---\n\n",
             Format::PlainText => "\n----\n\n",
         };
+        let mut complete = true;
+        let mut left = self.config.max_length;
+        let mut parts: Vec<String> = Vec::new();
+        for (i, &id) in ids.iter().enumerate() {
+            if i > 0 && left < MIN_CONCEPT_BYTES.min(self.config.max_length) {
+                let more = ids.len() - i;
+                let s = if more == 1 { "" } else { "s" };
+                parts.push(match format {
+                    Format::Markdown => format!("*… and {more} more concept{s} with this term.*\n"),
+                    Format::PlainText => format!("… and {more} more concept{s} with this term.\n"),
+                });
+                break;
+            }
+            let r = self.render_concept_within(graph, id, format, links, budget, left);
+            complete &= r.complete;
+            left = left.saturating_sub(r.text.len() + sep.len());
+            parts.push(r.text);
+        }
         Rendered { text: parts.join(sep), complete }
     }
 
@@ -152,6 +179,19 @@ impl Renderer {
         links: &dyn Links,
         budget: Budget,
     ) -> Rendered {
+        self.render_concept_within(graph, id, format, links, budget, self.config.max_length)
+    }
+
+    /// [`Renderer::render_concept`] within `max_length` bytes instead of the configured length.
+    fn render_concept_within(
+        &self,
+        graph: &Graph,
+        id: ConceptId,
+        format: Format,
+        links: &dyn Links,
+        budget: Budget,
+        max_length: usize,
+    ) -> Rendered {
         let c = graph.concept(id);
         let related: Vec<(&str, &Path, u32)> = c
             .related()
@@ -163,19 +203,20 @@ impl Renderer {
             .collect();
         let d = c.data();
         let on_disk = c.definition_on_disk();
-        let key = hash_of(&(d, on_disk, (&**c.path(), &related, format, self.config)));
+        let key = hash_of(&(d, on_disk, (&**c.path(), &related, format, max_length)));
         let current =
             |h: &CachedHover| h.deps.iter().all(|d| matches!(d, Dep::Wiki(n, uri) if links.concept_uri(n) == *uri));
         if let Some(text) = self.caches.hover(key, current) {
             return Rendered { text: text.to_string(), complete: true };
         }
-        let mut out = header(graph, id, format);
+        let mut out = header(graph, id, format, max_length / 2);
+        let limit = max_length.saturating_sub(out.len());
         // A definition left on disk is read again; one that changed there since the graph
         // was built is shown (it is what the file says), and cached only under the file's
         // stamp, which the key holds: the next change to the file misses this entry.
         let (def, as_built) = match c.definition() {
             Ok(found) => {
-                (self.render_definition(&found.text, c.path(), d.line(), format, links, budget), found.as_built)
+                (self.render_definition(&found.text, c.path(), d.line(), format, links, budget, limit), found.as_built)
             }
             Err(problem) => {
                 let note = format!("The definition could not be read: {problem}");
@@ -197,8 +238,8 @@ impl Renderer {
     }
 
     /// Renders a definition from `file` (whose concept starts at zero-based `line`), cut after
-    /// [`RenderConfig::max_length`] at a block boundary. Only as much text as the cut needs is
-    /// parsed.
+    /// `limit` bytes at a block boundary. Only as much text as the cut needs is parsed.
+    #[allow(clippy::too_many_arguments)]
     fn render_definition(
         &self,
         def: &str,
@@ -207,8 +248,8 @@ impl Renderer {
         format: Format,
         links: &dyn Links,
         budget: Budget,
+        limit: usize,
     ) -> Definition {
-        let limit = self.config.max_length;
         let env = Env { links, cache: Some(&self.caches) };
         let mut s = Stream::new(file, format);
         let def = def.trim();
@@ -227,7 +268,8 @@ impl Renderer {
                     Format::Markdown => "*… the rest of the definition is still rendering; hover again to see it.*",
                     Format::PlainText => "… the rest of the definition is still rendering; hover again to see it.",
                 };
-                return Definition { text: stream::join(s.stable(), note), complete: false, deps: Vec::new() };
+                let ready = &s.stable()[..fitting(s.done(), limit)];
+                return Definition { text: stream::join(ready, note), complete: false, deps: Vec::new() };
             }
             if s.stable().len() >= limit || fed == def.len() {
                 break;
@@ -236,41 +278,51 @@ impl Renderer {
         }
         let deps: Vec<Dep> = s.deps().cloned().collect();
         let done = s.done();
-        let Some(i) = done.iter().position(|d| d.out.end >= limit) else {
-            return Definition { text: s.output(), complete: true, deps };
-        };
-        let too_long = done[i].out.len() > limit.saturating_mul(2);
-        if i + 1 == done.len() && !s.has_more() && !too_long {
+        let fit = fitting(done, limit);
+        if !s.has_more() && done.last().is_none_or(|d| d.out.end <= limit) {
             return Definition { text: s.output(), complete: true, deps };
         }
-        // Cut after block `i`, or before it when it alone is far too long; a first block that
-        // is far too long is cut at a line inside it (open fences and lists are closed).
-        let mut text = if !too_long {
-            s.stable()[..done[i].out.end].to_string()
-        } else if i > 0 && done[i - 1].out.end > 0 {
-            s.stable()[..done[i - 1].out.end].to_string()
+        // Cut after the last block that fits; a first block that alone is too long is cut at a
+        // line inside it (open fences and lists are closed), shorter until its rendering fits.
+        let mut text = if fit > 0 {
+            s.stable()[..fit].to_string()
         } else {
-            let src = &s.text()[done[i].src.clone()];
-            let mut cut = limit.min(src.len());
-            while !src.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            let cut = src[..cut].rfind('\n').filter(|&n| n > 0).unwrap_or(cut);
+            let first = &done[0];
+            let src = &s.text()[first.src.clone()];
             let refs = RefMap::new();
             let env = BlockEnv { file, format, links, refs: &refs };
-            render_block(&src[..cut], done[i].kind, false, &env).text
+            let mut cut = limit.min(src.len());
+            loop {
+                while !src.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                let at = src[..cut].rfind('\n').filter(|&n| n > 0).unwrap_or(cut);
+                let text = if at == 0 { String::new() } else { render_block(&src[..at], first.kind, false, &env).text };
+                if text.len() <= limit {
+                    break text;
+                }
+                // Rendering made it longer (absolute links, escapes): try a shorter piece.
+                cut = (at * limit / text.len()).min(at * 3 / 4);
+            }
         };
         let name = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let gap = if text.is_empty() { "" } else { "\n\n" };
         match format {
             Format::Markdown => {
-                let _ = write!(text, "\n\n[… the rest is in {}]({})", escape_inline(&name), file_uri(file, line));
+                let _ = write!(text, "{gap}[… the rest is in {}]({})", escape_inline(&name), file_uri(file, line));
             }
             Format::PlainText => {
-                let _ = write!(text, "\n\n… the rest is in {}", file.display());
+                let _ = write!(text, "{gap}… the rest is in {}", file.display());
             }
         }
         Definition { text, complete: true, deps }
     }
+}
+
+/// The end, in the stream's stable output, of the last finished block that ends within `limit`
+/// bytes (0 when even the first does not).
+fn fitting(done: &[stream::DoneBlock], limit: usize) -> usize {
+    done.iter().take_while(|d| d.out.end <= limit).last().map_or(0, |d| d.out.end)
 }
 
 struct Definition {
@@ -288,8 +340,9 @@ pub fn render_markdown(text: &str, file: &Path, format: Format, links: &dyn Link
     s.output()
 }
 
-/// The name, synonyms, related concepts and properties.
-fn header(graph: &Graph, id: ConceptId, format: Format) -> String {
+/// The name, synonyms, related concepts and properties, in at most about `max` bytes: each
+/// list ends in "… and N more" where the room runs out (a name alone may exceed it).
+fn header(graph: &Graph, id: ConceptId, format: Format, max: usize) -> String {
     let c = graph.concept(id);
     let d = c.data();
     let md = format == Format::Markdown;
@@ -302,8 +355,9 @@ fn header(graph: &Graph, id: ConceptId, format: Format) -> String {
         let _ = write!(out, "{}\n\n", d.name());
     }
     if d.synonyms().len() > 0 {
-        let syn: Vec<String> = d.synonyms().map(text).collect();
-        let _ = write!(out, "{}{}\n\n", label("Synonyms"), syn.join(", "));
+        let room = max.saturating_sub(out.len());
+        let syn = joined(d.synonyms().len(), d.synonyms().map(text), room, md);
+        let _ = write!(out, "{}{syn}\n\n", label("Synonyms"));
     }
     let mut related: Vec<String> = c
         .related()
@@ -318,27 +372,59 @@ fn header(graph: &Graph, id: ConceptId, format: Format) -> String {
         })
         .collect();
     // Related names that resolve to no concept are still shown, unlinked.
+    let resolved: std::collections::HashSet<String> =
+        c.related().iter().flat_map(|&r| graph.concept(r).terms().map(crate::text::fold)).collect();
     for name in d.related() {
-        let folded = crate::text::fold(name);
-        if !c.related().iter().any(|&r| graph.concept(r).terms().any(|t| crate::text::fold(t) == folded)) {
+        if !resolved.contains(&crate::text::fold(name)) {
             related.push(text(name));
         }
     }
     if !related.is_empty() {
-        let _ = write!(out, "{}{}\n\n", label("Related"), related.join(", "));
+        let room = max.saturating_sub(out.len());
+        let n = related.len();
+        let _ = write!(out, "{}{}\n\n", label("Related"), joined(n, related.into_iter(), room, md));
     }
     if d.properties().next().is_some() {
+        let total = d.properties().count();
+        let mut shown = 0;
         if md {
             out += "| property | value |\n|---|---|\n";
-            for (k, v) in d.properties() {
-                let _ = writeln!(out, "| {} | {} |", escape_cell(k), escape_cell(v));
+        }
+        for (k, v) in d.properties() {
+            let row = if md { format!("| {} | {} |\n", escape_cell(k), escape_cell(v)) } else { format!("{k}: {v}\n") };
+            if out.len() + row.len() > max {
+                break;
             }
-        } else {
-            for (k, v) in d.properties() {
-                let _ = writeln!(out, "{k}: {v}");
-            }
+            out += &row;
+            shown += 1;
+        }
+        if shown < total {
+            let more = format!("… and {} more", total - shown);
+            let _ = writeln!(out, "{}", if md { format!("| {more} | |") } else { more });
         }
         out += "\n";
+    }
+    out
+}
+
+/// `items` (of which there are `total`) joined by commas while they fit in `room` bytes; the
+/// rest are counted.
+fn joined(total: usize, items: impl Iterator<Item = String>, room: usize, md: bool) -> String {
+    let mut out = String::new();
+    let mut shown = 0;
+    for item in items {
+        let sep = if shown > 0 { ", " } else { "" };
+        if out.len() + sep.len() + item.len() > room {
+            break;
+        }
+        out += sep;
+        out += &item;
+        shown += 1;
+    }
+    if shown < total {
+        let more = format!("… and {} more", total - shown);
+        let sep = if shown > 0 { ", " } else { "" };
+        let _ = write!(out, "{sep}{}", if md { format!("*{more}*") } else { more });
     }
     out
 }

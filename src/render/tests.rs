@@ -205,8 +205,6 @@ fn a_one_megabyte_definition_is_cut_at_a_block_boundary() {
 
         A paragraph of text that goes on about the runtime, with *emphasis* and `code`.
 
-        A paragraph of text that goes on about the runtime, with *emphasis* and `code`.
-
         [… the rest is in big.md](file:///kg/big.md#L1)
     "#]]
     .assert_eq(&out);
@@ -395,4 +393,79 @@ fn a_definition_on_disk_is_read_at_hover_and_a_missing_file_says_so() {
     let text = hover(&r).text;
     assert!(text.starts_with("### tokio\n\n**Synonyms:** tokio rt\n\n*The definition could not be read: "), "{text}");
     assert!(text.trim_end().ends_with("tokio.md: path does not exist*"), "{text}");
+}
+
+/// A concept file with a synonym line of two megabytes made a hover of megabytes whatever
+/// `hover.max_length` said. Every part of a rendering now keeps to it: the header's lists, the
+/// properties, the definition, and the concepts that share a term.
+#[test]
+fn a_rendering_keeps_to_max_length_whatever_the_concept_holds() {
+    let synonyms: Vec<String> = (0..200_000).map(|i| format!("synonym {i}")).collect();
+    let related: Vec<String> = (0..2_000).map(|i| format!("related {i}")).collect();
+    let props: String = (0..300).map(|i| format!("key{i}:: {}\n", "v".repeat(4000))).collect();
+    let para = "A paragraph about the runtime, with *emphasis*, `code` and a [link](other.md).\n\n";
+    let huge = format!(
+        "# huge\nsynonyms:: {}\nrelated:: {}\n{props}\n{}",
+        synonyms.join(", "),
+        related.join(", "),
+        para.repeat(20_000)
+    );
+    let one_block = format!("# block\n\n```\n{}", "let x = [link](a.md);\n".repeat(50_000));
+    let files =
+        [("/kg/huge.md", huge.as_str()), ("/kg/block.md", one_block.as_str()), ("/kg/small.md", "# small\n\nSmall.\n")];
+    let files: Vec<_> = files.iter().map(|(p, t)| parse_concept_file(Path::new(p), t)).collect();
+    let g = Graph::from_files(&files);
+    let ids = [ConceptId(0), ConceptId(1), ConceptId(2)];
+    let mut lengths = String::new();
+    for max_length in [200, 1000, 4000, 100_000] {
+        let r = Renderer::new(RenderConfig { max_length });
+        for format in [Format::Markdown, Format::PlainText] {
+            for ids in [&ids[..1], &ids[1..2], &ids[..]] {
+                let text = r.render_concepts(&g, ids, format, &NoLinks, Budget::unlimited()).text;
+                // The links to the rest of cut definitions are the only other overrun.
+                let links: usize = text.lines().filter(|l| l.contains("the rest is in")).map(str::len).sum();
+                assert!(text.len() <= max_length + MAX_OVERRUN + links, "{max_length} {format:?}: {}", text.len());
+                if format == Format::Markdown {
+                    let names: Vec<&str> = ids.iter().map(|&id| g.concept(id).name()).collect();
+                    lengths += &format!("{max_length}, {}: {} bytes\n", names.join(" + "), text.len());
+                }
+            }
+        }
+    }
+    expect![[r#"
+        200, huge: 274 bytes
+        200, block: 250 bytes
+        200, huge + block + small: 322 bytes
+        1000, huge: 1032 bytes
+        1000, block: 1042 bytes
+        1000, huge + block + small: 1080 bytes
+        4000, huge: 3989 bytes
+        4000, block: 4056 bytes
+        4000, huge + block + small: 4037 bytes
+        100000, huge: 100043 bytes
+        100000, block: 100042 bytes
+        100000, huge + block + small: 100091 bytes
+    "#]]
+    .assert_eq(&lengths);
+    let text = Renderer::new(RenderConfig { max_length: 200 })
+        .render_concepts(&g, &ids, Format::Markdown, &NoLinks, Budget::unlimited())
+        .text;
+    expect![[r#"
+        ### huge
+
+        **Synonyms:** synonym 0, synonym 1, synonym 2, synonym 3, synonym 4, synonym 5, synonym 6, synonym 7, *… and 4087 more*
+
+        **Related:** *… and 1024 more*
+
+        | property | value |
+        |---|---|
+        | … and 256 more | |
+
+        [… the rest is in huge.md](file:///kg/huge.md#L1)
+
+        ---
+
+        *… and 2 more concepts with this term.*
+    "#]]
+    .assert_eq(&text);
 }

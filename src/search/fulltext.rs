@@ -21,6 +21,8 @@ use super::{Control, Hit, HitKind, Quality, Query, SearchService, Stop};
 const MAX_FILE_BYTES: u64 = 1 << 20;
 /// Queries shorter than this (in bytes) would match nearly every line.
 const MIN_QUERY_BYTES: usize = 3;
+/// Queries up to this long are searched with a DFA, longer ones with an NFA.
+const DFA_QUERY_BYTES: usize = 64;
 /// Batches go out at this many hits, or after this long.
 const BATCH_HITS: usize = 32;
 const BATCH_TIME: Duration = Duration::from_millis(20);
@@ -54,7 +56,12 @@ impl SearchService for FullTextService {
         if query.text.len() < MIN_QUERY_BYTES {
             return Ok(());
         }
-        let Ok(matcher) = AhoCorasick::builder().ascii_case_insensitive(true).build([query.text.as_str()]) else {
+        // The default for one pattern, a DFA, is the fastest to search with but took seconds to
+        // build for a query of thousands of bytes, and a build cannot be cancelled; the
+        // contiguous NFA builds in time linear in the query.
+        let kind = (query.text.len() > DFA_QUERY_BYTES).then_some(aho_corasick::AhoCorasickKind::ContiguousNFA);
+        let Ok(matcher) = AhoCorasick::builder().ascii_case_insensitive(true).kind(kind).build([query.text.as_str()])
+        else {
             return Ok(());
         };
         let mut batch = Vec::new();
@@ -148,4 +155,63 @@ fn scan(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use super::*;
+    use crate::search::{Cancel, MAX_QUERY_BYTES};
+
+    /// Text files under a temporary root: `files` files of `lines` lines that each hold `line`.
+    fn workspace(files: usize, lines: usize, line: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for f in 0..files {
+            std::fs::write(dir.path().join(format!("notes {f}.md")), format!("{line}\n").repeat(lines)).unwrap();
+        }
+        dir
+    }
+
+    /// What a search finds: its result, hits, batches and work.
+    fn run(service: &FullTextService, query: &Query, cancel: &Cancel, cancel_at_first_batch: bool) -> String {
+        let (mut hits, mut batches) = (0, 0);
+        let mut emit = |b: Vec<Hit>| {
+            hits += b.len();
+            batches += 1;
+            if cancel_at_first_batch {
+                cancel.cancel();
+            }
+        };
+        let mut ctl = Control::new(cancel, None, &mut emit);
+        let result = service.search(query, &mut ctl);
+        let work = ctl.work();
+        format!("{result:?}: {hits} hits in {batches} batches after {work} items of work")
+    }
+
+    /// The longest query (past the size where the matcher is an NFA) still finds its lines, and
+    /// a cancelled search stops at its next check.
+    #[test]
+    fn a_long_query_finds_its_lines_and_a_cancel_stops_the_walk() {
+        let line = "tokio ".repeat(MAX_QUERY_BYTES / 6 + 10);
+        let dir = workspace(20, 50, &line);
+        let service = FullTextService::new(vec![dir.path().to_path_buf()], HashMap::new());
+        let query = Query::new(&"tokio ".repeat(5_000), 10_000);
+        assert!(query.cut && query.text.len() > DFA_QUERY_BYTES);
+        let cancelled = Cancel::new();
+        cancelled.cancel();
+        let out = [
+            format!("whole: {}", run(&service, &query, &Cancel::new(), false)),
+            format!("cancelled before: {}", run(&service, &query, &cancelled, false)),
+            format!("cancelled at the first batch: {}", run(&service, &query, &Cancel::new(), true)),
+        ];
+        expect![[r#"
+            [
+                "whole: Ok(()): 1000 hits in 20 batches after 1000 items of work",
+                "cancelled before: Err(Cancelled): 0 hits in 0 batches after 0 items of work",
+                "cancelled at the first batch: Err(Cancelled): 50 hits in 1 batches after 50 items of work",
+            ]
+        "#]]
+        .assert_debug_eq(&out);
+    }
 }

@@ -90,20 +90,31 @@ pub struct Hit {
     pub key_len: u32,
 }
 
+/// The longest query searched, in bytes: a longer one is cut (at a character boundary) before
+/// any work. No name or heading is this long, and the cost of a search grows with the query.
+pub const MAX_QUERY_BYTES: usize = 1024;
+
 /// A query as services see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Query {
-    /// As the user typed it, trimmed.
+    /// As the user typed it, trimmed, and cut to [`MAX_QUERY_BYTES`].
     pub text: String,
     /// Folded (lowercase, single spaces), for the dictionaries.
     pub folded: String,
     /// The most hits wanted.
     pub limit: usize,
+    /// Whether the text was cut to [`MAX_QUERY_BYTES`].
+    pub cut: bool,
 }
 
 impl Query {
     pub fn new(text: &str, limit: usize) -> Query {
-        Query { text: text.trim().to_string(), folded: fold(text.trim()), limit: limit.max(1) }
+        let trimmed = text.trim();
+        let text = crate::kg::cut_at_char(trimmed, MAX_QUERY_BYTES).trim_end();
+        // Folding can lengthen a text (a few characters have longer lowercase forms).
+        let folded = fold(text);
+        let folded = crate::kg::cut_at_char(&folded, MAX_QUERY_BYTES).trim_end().to_string();
+        Query { text: text.to_string(), folded, limit: limit.max(1), cut: text.len() < trimmed.len() }
     }
 }
 
@@ -143,5 +154,38 @@ impl SearchIndex {
             }
         }
         agg.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use super::*;
+
+    /// `workspace/symbol` queries of 10,000 characters took 2 s and `"tokio "` × 5,000 took 15 s
+    /// (most of it building an automaton that cannot be cancelled): a query is cut to
+    /// [`MAX_QUERY_BYTES`] before any work, at a character boundary.
+    #[test]
+    fn long_queries_are_cut_before_any_work() {
+        let mut out = String::new();
+        for (name, text) in [
+            ("x × 10,000", "x".repeat(10_000)),
+            ("\"tokio \" × 5,000", "tokio ".repeat(5_000)),
+            ("\"é\" × 3,000", "é".repeat(3_000)),
+            ("a padded short one", format!("  tokio rt{}", " ".repeat(5_000))),
+        ] {
+            let q = Query::new(&text, 10);
+            assert!(q.text.len() <= MAX_QUERY_BYTES && q.folded.len() <= MAX_QUERY_BYTES);
+            let end: String = q.text.chars().rev().take(6).collect::<Vec<_>>().into_iter().rev().collect();
+            out += &format!("{name}: {} bytes, cut: {}, ends {end:?}\n", q.text.len(), q.cut);
+        }
+        expect![[r#"
+            x × 10,000: 1024 bytes, cut: true, ends "xxxxxx"
+            "tokio " × 5,000: 1024 bytes, cut: true, ends "o toki"
+            "é" × 3,000: 1024 bytes, cut: true, ends "éééééé"
+            a padded short one: 8 bytes, cut: false, ends "kio rt"
+        "#]]
+        .assert_eq(&out);
     }
 }

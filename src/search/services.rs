@@ -196,4 +196,50 @@ synonyms:: Rust language
             "#]],
         );
     }
+
+    /// A cancelled search stops within [`crate::search::CHECK_EVERY`] items of work, and walks
+    /// that find nothing for a long stretch stop too (the automaton is guarded).
+    #[test]
+    fn a_cancelled_search_stops_within_one_check() {
+        use crate::search::{CHECK_EVERY, Cancel, Control, SearchService};
+        let mut ws = String::new();
+        for i in 0..5_000 {
+            ws += &format!("//- kg/term {i} tokio.md\n");
+        }
+        ws += "//- docs/guide.md\n";
+        for i in 0..5_000 {
+            ws += &format!("## tokio heading {i}\n");
+        }
+        let index = SearchIndex::new(&analysis(&ws));
+        let mut out = String::new();
+        for service in [index.concepts.clone() as std::sync::Arc<dyn SearchService>, index.headings.clone()] {
+            // "t" matches every key; "tqqqq" none, after walking every key that starts with t.
+            for query in ["t", "tqqqq", &"tokio ".repeat(5_000)] {
+                let query = Query::new(query, 100);
+                let run = |cancel: &Cancel| {
+                    let mut emit = |_| {};
+                    let mut ctl = Control::new(cancel, None, &mut emit);
+                    let result = service.search(&query, &mut ctl);
+                    (result, ctl.work())
+                };
+                let (whole, work) = run(&Cancel::new());
+                let cancel = Cancel::new();
+                cancel.cancel();
+                let (stopped, stopped_work) = run(&cancel);
+                assert!(stopped_work <= CHECK_EVERY, "{stopped_work}");
+                let name = service.name();
+                let q = &query.text[..query.text.len().min(8)];
+                out += &format!("{name} {q:?}: {whole:?} after {work}; cancelled: {stopped:?} after {stopped_work}\n");
+            }
+        }
+        expect![[r#"
+            concepts "t": Ok(()) after 5200; cancelled: Err(Cancelled) after 145
+            concepts "tqqqq": Ok(()) after 0; cancelled: Err(Cancelled) after 0
+            concepts "tokio to": Ok(()) after 0; cancelled: Err(Cancelled) after 0
+            headings "t": Ok(()) after 5200; cancelled: Err(Cancelled) after 256
+            headings "tqqqq": Ok(()) after 0; cancelled: Err(Cancelled) after 0
+            headings "tokio to": Ok(()) after 0; cancelled: Err(Cancelled) after 0
+        "#]]
+        .assert_eq(&out);
+    }
 }

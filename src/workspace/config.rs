@@ -1,14 +1,47 @@
 //! Which knowledge-graph paths, limits and hover length a workspace uses.
 //!
-//! Precedence: the client's initialization options, then `.kg-ls.toml` at a workspace root,
-//! then the conventional `kg/` and `.terraphim/kg/` folders. Reading the file is the caller's
-//! job (see [`super::load_config_file`]); resolution itself is pure.
+//! Precedence: the client's settings, then `.kg-ls.toml` at a workspace root, then the
+//! conventional `kg/` and `.terraphim/kg/` folders. Reading the file is the caller's job (see
+//! [`super::load_config_file`]); reading its text ([`read_settings`]) or a client's JSON
+//! ([`settings_from_json`]) and resolving ([`resolve`]) are pure.
+//!
+//! Settings are read key by key: a bad key or value is a [`Problem`] that says where it is
+//! (file, line, column and key, or the key path of client settings), and everything valid still
+//! loads. A null, an empty string or an empty list from a client means "not set". Every value
+//! has a range; one outside it is reported and clamped, never trusted, and [`resolve`] clamps
+//! again whatever built the [`Settings`]:
+//!
+//! | key                        | type             | default              | range                  |
+//! |----------------------------|------------------|----------------------|------------------------|
+//! | `kg.paths`                 | list of strings  | `kg/`, `.terraphim/kg/` | 1–1024 paths of 1–4096 bytes |
+//! | `completion.limit`         | whole number     | 50                   | 1–1000                 |
+//! | `symbols.limit`            | whole number     | 128                  | 1–5000                 |
+//! | `hover.max_length`         | whole number     | 4000                 | 200–100000             |
+//! | `monitor.memory_limit_mb`  | whole number     | 100                  | 1–1048576              |
+//! | `monitor.interval_ms`      | whole number     | 1000                 | 10–3600000             |
+//! | `monitor.budgets_ms.<m>`   | whole number     | built in             | 0–600000 (0: warn always) |
+//! | `search.deadline_ms`       | whole number     | 200                  | 1–10000                |
+//! | `search.full_text`         | true or false    | true                 |                        |
+//! | `search.cache_entries`     | whole number     | 1024                 | 1–16384                |
+//! | `search.cache_memory_kib`  | whole number     | 32768                | 0–1048576              |
+//! | `search.cache_disk_mib`    | whole number     | 256                  | 0–16384                |
+//! | `search.cache_dir`         | string           | the user cache folder | 1–4096 bytes          |
+//! | `search.warm`              | true or false    | true                 |                        |
+//!
+//! A number outside its range is clamped to the nearest end; a value of the wrong type, an
+//! over-long string or path, or an unknown key is reported and ignored (the default applies).
+//! docs/settings.md has the same table for users, and the caps on input lengths.
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use crate::kg::{KgSource, Problem};
+
+mod walk;
+
+/// What client settings' problems name as their path.
+pub const CLIENT_SETTINGS: &str = "client settings";
 
 /// The name of the per-workspace configuration file.
 pub const CONFIG_FILE: &str = ".kg-ls.toml";
@@ -17,10 +50,53 @@ pub const CONFIG_FILE: &str = ".kg-ls.toml";
 pub const DEFAULT_COMPLETION_LIMIT: usize = 50;
 /// Default number of workspace symbols.
 pub const DEFAULT_SYMBOL_LIMIT: usize = 128;
-/// Default length after which a hover's definition is cut.
+/// Default length of a hover or a completion's documentation, in bytes.
 pub const DEFAULT_HOVER_MAX_LENGTH: usize = crate::render::DEFAULT_MAX_LENGTH;
 
-/// Settings as a user writes them, in `.kg-ls.toml` or as initialization options.
+/// The range and default of one numeric setting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limit {
+    /// The key path, as problems name it.
+    pub key: &'static str,
+    pub min: u64,
+    pub max: u64,
+    pub default: u64,
+}
+
+impl Limit {
+    /// `n`, clamped into the range.
+    pub fn clamp(&self, n: u64) -> u64 {
+        n.clamp(self.min, self.max)
+    }
+}
+
+pub const COMPLETION_LIMIT: Limit =
+    Limit { key: "completion.limit", min: 1, max: 1000, default: DEFAULT_COMPLETION_LIMIT as u64 };
+pub const SYMBOL_LIMIT: Limit = Limit { key: "symbols.limit", min: 1, max: 5000, default: DEFAULT_SYMBOL_LIMIT as u64 };
+pub const HOVER_MAX_LENGTH: Limit =
+    Limit { key: "hover.max_length", min: 200, max: 100_000, default: DEFAULT_HOVER_MAX_LENGTH as u64 };
+pub const MONITOR_MEMORY_LIMIT_MB: Limit = Limit { key: "monitor.memory_limit_mb", min: 1, max: 1 << 20, default: 100 };
+pub const MONITOR_INTERVAL_MS: Limit = Limit { key: "monitor.interval_ms", min: 10, max: 3_600_000, default: 1000 };
+/// Each entry of `monitor.budgets_ms`; the default is the method's built-in budget.
+pub const METHOD_BUDGET_MS: Limit = Limit { key: "monitor.budgets_ms", min: 0, max: 600_000, default: 0 };
+pub const SEARCH_DEADLINE_MS: Limit = Limit { key: "search.deadline_ms", min: 1, max: 10_000, default: 200 };
+pub const SEARCH_CACHE_ENTRIES: Limit = Limit { key: "search.cache_entries", min: 1, max: 16_384, default: 1024 };
+pub const SEARCH_CACHE_MEMORY_KIB: Limit =
+    Limit { key: "search.cache_memory_kib", min: 0, max: 1 << 20, default: 32 << 10 };
+pub const SEARCH_CACHE_DISK_MIB: Limit = Limit { key: "search.cache_disk_mib", min: 0, max: 16_384, default: 256 };
+/// The most paths `kg.paths` may list.
+pub const KG_PATHS: usize = 1024;
+/// The longest path in `kg.paths`, in bytes.
+pub const KG_PATH_BYTES: usize = 4096;
+/// The longest `search.cache_dir`, in bytes.
+pub const CACHE_DIR_BYTES: usize = 4096;
+/// The longest method name in `monitor.budgets_ms`, in bytes.
+pub const METHOD_NAME_BYTES: usize = 256;
+
+/// Settings as a user writes them, in `.kg-ls.toml` or as client settings.
+///
+/// Read them with [`read_settings`] or [`settings_from_json`], which check every value; the
+/// `Deserialize` impl checks nothing and is kept only for older callers.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
@@ -30,6 +106,18 @@ pub struct Settings {
     pub monitor: MonitorSettings,
     pub hover: HoverSettings,
     pub search: SearchSettings,
+    /// What [`parse_settings`] found wrong in the file these settings come from (each bad key
+    /// was left out); [`resolve`] reports them with its own. Empty from [`settings_from_json`],
+    /// which returns its problems instead.
+    #[serde(skip)]
+    pub problems: Vec<Problem>,
+}
+
+impl Settings {
+    /// [`settings_from_json`], reachable as `workspace::Settings::from_json`.
+    pub fn from_json(value: &serde_json::Value) -> (Settings, Vec<Problem>) {
+        settings_from_json(value)
+    }
 }
 
 /// `[monitor]`: the performance monitor's limits.
@@ -47,7 +135,7 @@ pub struct MonitorSettings {
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct HoverSettings {
-    /// A definition is cut at the first block boundary after this many bytes of output.
+    /// The most bytes a hover or a completion's documentation shows (see [`crate::render::RenderConfig`]).
     pub max_length: Option<usize>,
 }
 
@@ -123,32 +211,56 @@ pub struct Config {
     pub search: SearchConfig,
 }
 
-/// Parses `.kg-ls.toml` text.
-pub fn parse_settings(path: &Path, text: &str) -> Result<Settings, Problem> {
-    toml::from_str(text).map_err(|e| Problem {
-        path: path.to_path_buf(),
-        line: None,
-        message: format!("invalid configuration: {}", e.message()),
-    })
+/// Reads `.kg-ls.toml` text key by key: everything valid, and a problem with its line, column
+/// and key for everything else (syntax errors included: the parser recovers and goes on).
+pub fn read_settings(path: &Path, text: &str) -> (Settings, Vec<Problem>) {
+    walk::from_toml_text(path, text)
 }
 
-/// Resolves the configuration. `client` are the initialization options; `files` holds each
-/// root's parsed `.kg-ls.toml` where one exists; `exists` tells whether a path exists.
+/// [`read_settings`] with the problems kept in [`Settings::problems`], for [`resolve`] to
+/// report. It is always `Ok`: nothing in a file can make the rest of it unreadable.
+pub fn parse_settings(path: &Path, text: &str) -> Result<Settings, Problem> {
+    let (mut settings, problems) = read_settings(path, text);
+    settings.problems = problems;
+    Ok(settings)
+}
+
+/// Reads the settings a client sends, as initialization options or through
+/// `workspace/didChangeConfiguration`: the object of settings or `{"kg-ls": {…}}`.
+///
+/// Keys kg-ls does not know are ignored (clients send their own) and logged at debug level.
+/// A null, an empty string or an empty list is "not set" (VS Code sends `"kg": {"paths": []}`
+/// for a setting left unset), so it never replaces `.kg-ls.toml`. A bad value is a problem
+/// named by its key path, whose `path` is [`CLIENT_SETTINGS`] and `line` is `None`, e.g.
+/// `completion.limit: expected a whole number from 1 to 1000, got "ten"; the default 50 is
+/// used`; a number outside its range is clamped.
+pub fn settings_from_json(value: &serde_json::Value) -> (Settings, Vec<Problem>) {
+    walk::from_json(value)
+}
+
+/// Resolves the configuration. `client` are the client's settings; `files` holds each root's
+/// parsed `.kg-ls.toml` where one exists; `exists` tells whether a path exists.
+///
+/// The problems returned are those the files' settings carry ([`Settings::problems`]), then
+/// values that had to be clamped here, then a missing knowledge graph.
 pub fn resolve(
     roots: &[PathBuf],
     client: Option<&Settings>,
     files: &[(PathBuf, Settings)],
     exists: &dyn Fn(&Path) -> bool,
 ) -> (Config, Vec<Problem>) {
-    let mut problems = Vec::new();
+    let mut problems: Vec<Problem> = files.iter().flat_map(|(_, s)| s.problems.iter().cloned()).collect();
     let mut sources = Vec::new();
     let base = roots.first().cloned().unwrap_or_default();
-    let client_paths = client.and_then(|s| s.kg.paths.as_ref());
-    if let Some(paths) = client_paths {
-        sources.extend(paths.iter().map(|p| KgSource { path: source_path(&base, p) }));
-    } else if files.iter().any(|(_, s)| s.kg.paths.is_some()) {
+    // An empty list is "not set", wherever it comes from.
+    fn paths_of(s: &Settings) -> Option<&Vec<String>> {
+        s.kg.paths.as_ref().filter(|p| p.iter().any(|p| !p.trim().is_empty()))
+    }
+    if let Some(paths) = client.and_then(paths_of) {
+        sources.extend(paths.iter().filter(|p| !p.trim().is_empty()).map(|p| KgSource { path: source_path(&base, p) }));
+    } else if files.iter().any(|(_, s)| paths_of(s).is_some()) {
         for (root, s) in files {
-            for p in s.kg.paths.iter().flatten() {
+            for p in paths_of(s).into_iter().flatten().filter(|p| !p.trim().is_empty()) {
                 sources.push(KgSource { path: source_path(root, p) });
             }
         }
@@ -162,36 +274,73 @@ pub fn resolve(
             }
         }
         if sources.is_empty() {
-            problems.push(Problem {
-                path: base.clone(),
-                line: None,
-                message: format!(
+            let message = match files.first() {
+                Some((root, s)) => {
+                    let file = root.join(CONFIG_FILE);
+                    let why = if s.problems.is_empty() { "" } else { " (see the problems reported for it)" };
+                    format!(
+                        "no knowledge graph configured: {} sets no usable `[kg] paths`{why}, and there is no kg/ folder",
+                        file.display()
+                    )
+                }
+                None => format!(
                     "no knowledge graph configured: add `[kg] paths = [...]` to {CONFIG_FILE}, pass `kg.paths` as initialization options, or create a kg/ folder"
                 ),
-            });
+            };
+            problems.push(Problem { path: base.clone(), line: None, message });
         }
     }
     // `kg` and `./kg/` are one source: loading it twice would only cost time.
     let mut seen = std::collections::HashSet::new();
     sources.retain(|s| seen.insert(s.path.clone()));
-    let pick = |f: &dyn Fn(&Settings) -> Option<usize>, default: usize| {
-        client.and_then(f).or_else(|| files.iter().find_map(|(_, s)| f(s))).unwrap_or(default).max(1)
+    let mut clamp = Clamp { base: &base, problems: &mut problems };
+    let pick =
+        |f: &dyn Fn(&Settings) -> Option<usize>| client.and_then(f).or_else(|| files.iter().find_map(|(_, s)| f(s)));
+    let completion_limit = clamp.usize(pick(&|s| s.completion.limit), COMPLETION_LIMIT);
+    let symbol_limit = clamp.usize(pick(&|s| s.symbols.limit), SYMBOL_LIMIT);
+    let hover_max_length = clamp.usize(pick(&|s| s.hover.max_length), HOVER_MAX_LENGTH);
+    let monitor = client
+        .map(|s| &s.monitor)
+        .filter(|m| **m != MonitorSettings::default())
+        .or_else(|| files.iter().map(|(_, s)| &s.monitor).find(|m| **m != MonitorSettings::default()))
+        .cloned()
+        .unwrap_or_default();
+    let monitor = MonitorSettings {
+        memory_limit_mb: monitor.memory_limit_mb.map(|n| clamp.u64(Some(n), MONITOR_MEMORY_LIMIT_MB)),
+        interval_ms: monitor.interval_ms.map(|n| clamp.u64(Some(n), MONITOR_INTERVAL_MS)),
+        budgets_ms: monitor.budgets_ms.into_iter().map(|(m, n)| (m, clamp.u64(Some(n), METHOD_BUDGET_MS))).collect(),
     };
-    let config = Config {
-        roots: roots.to_vec(),
-        sources,
-        completion_limit: pick(&|s| s.completion.limit, DEFAULT_COMPLETION_LIMIT),
-        symbol_limit: pick(&|s| s.symbols.limit, DEFAULT_SYMBOL_LIMIT),
-        monitor: client
-            .map(|s| &s.monitor)
-            .filter(|m| **m != MonitorSettings::default())
-            .or_else(|| files.iter().map(|(_, s)| &s.monitor).find(|m| **m != MonitorSettings::default()))
-            .cloned()
-            .unwrap_or_default(),
-        hover_max_length: pick(&|s| s.hover.max_length, DEFAULT_HOVER_MAX_LENGTH),
-        search: resolve_search(&base, client, files),
-    };
+    let search = resolve_search(&base, client, files, &mut clamp);
+    let config =
+        Config { roots: roots.to_vec(), sources, completion_limit, symbol_limit, monitor, hover_max_length, search };
     (config, problems)
+}
+
+/// Clamps resolved values into their ranges, reporting each value that was outside (which only
+/// settings built without [`read_settings`] or [`settings_from_json`] can hold).
+struct Clamp<'a> {
+    base: &'a Path,
+    problems: &'a mut Vec<Problem>,
+}
+
+impl Clamp<'_> {
+    fn u64(&mut self, n: Option<u64>, limit: Limit) -> u64 {
+        let Some(n) = n else { return limit.default };
+        let used = limit.clamp(n);
+        if used != n {
+            self.problems.push(Problem {
+                path: self.base.to_path_buf(),
+                line: None,
+                message: format!("{}: {n} is outside {}–{}; {used} is used", limit.key, limit.min, limit.max),
+            });
+        }
+        used
+    }
+
+    fn usize(&mut self, n: Option<usize>, limit: Limit) -> usize {
+        let n = n.map(|n| u64::try_from(n).unwrap_or(u64::MAX));
+        usize::try_from(self.u64(n, limit)).unwrap_or(usize::MAX)
+    }
 }
 
 /// A configured source path as the user means it, and as locations should show it: relative to
@@ -221,8 +370,13 @@ fn source_path(base: &Path, configured: impl AsRef<Path>) -> PathBuf {
     clean
 }
 
-/// `[search]` from the client's options, else the first file that sets each value.
-fn resolve_search(base: &Path, client: Option<&Settings>, files: &[(PathBuf, Settings)]) -> SearchConfig {
+/// `[search]` from the client's settings, else the first file that sets each value.
+fn resolve_search(
+    base: &Path,
+    client: Option<&Settings>,
+    files: &[(PathBuf, Settings)],
+    clamp: &mut Clamp<'_>,
+) -> SearchConfig {
     fn pick<T: Clone>(
         client: Option<&Settings>,
         files: &[(PathBuf, Settings)],
@@ -235,14 +389,15 @@ fn resolve_search(base: &Path, client: Option<&Settings>, files: &[(PathBuf, Set
     }
     let d = SearchConfig::default();
     let v = |f: &dyn Fn(&SearchSettings) -> Option<u64>| pick(client, files, f).map(|(v, _)| v);
+    let kib = clamp.u64(v(&|s| s.cache_memory_kib.map(|n| n as u64)), SEARCH_CACHE_MEMORY_KIB);
+    let mib = clamp.u64(v(&|s| s.cache_disk_mib), SEARCH_CACHE_DISK_MIB);
     SearchConfig {
-        deadline_ms: v(&|s| s.deadline_ms).unwrap_or(d.deadline_ms).max(1),
+        deadline_ms: clamp.u64(v(&|s| s.deadline_ms), SEARCH_DEADLINE_MS),
         full_text: pick(client, files, |s| s.full_text).map_or(d.full_text, |(v, _)| v),
-        cache_entries: v(&|s| s.cache_entries.map(|n| n as u64)).map_or(d.cache_entries, |n| n as usize).max(1),
-        cache_memory_bytes: v(&|s| s.cache_memory_kib.map(|n| n as u64))
-            .map_or(d.cache_memory_bytes, |k| k as usize * 1024),
-        cache_disk_bytes: v(&|s| s.cache_disk_mib).map_or(d.cache_disk_bytes, |m| m << 20),
-        cache_dir: pick(client, files, |s| s.cache_dir.clone())
+        cache_entries: clamp.usize(pick(client, files, |s| s.cache_entries).map(|(v, _)| v), SEARCH_CACHE_ENTRIES),
+        cache_memory_bytes: usize::try_from(kib << 10).unwrap_or(d.cache_memory_bytes),
+        cache_disk_bytes: mib << 20,
+        cache_dir: pick(client, files, |s| s.cache_dir.clone().filter(|d| !d.is_empty()))
             .map(|(dir, root)| root.unwrap_or_else(|| base.to_path_buf()).join(dir)),
         warm: pick(client, files, |s| s.warm).map_or(d.warm, |(v, _)| v),
     }
@@ -250,6 +405,8 @@ fn resolve_search(base: &Path, client: Option<&Settings>, files: &[(PathBuf, Set
 
 #[cfg(test)]
 mod tests {
+    use expect_test::expect;
+
     use super::*;
 
     fn settings(text: &str) -> Settings {
@@ -332,9 +489,152 @@ mod tests {
         assert_eq!((c.search.deadline_ms, c.search.full_text), (9, false));
     }
 
+    /// The settings a text gives (only what is set), then its problems.
+    fn check_toml(text: &str, expect: expect_test::Expect) {
+        let (s, problems) = read_settings(Path::new("/ws/.kg-ls.toml"), text);
+        expect.assert_eq(&shown(&s, &problems));
+    }
+
+    fn check_json(json: &str, expect: expect_test::Expect) {
+        let (s, problems) = settings_from_json(&serde_json::from_str(json).unwrap());
+        expect.assert_eq(&shown(&s, &problems));
+    }
+
+    fn shown(s: &Settings, problems: &[Problem]) -> String {
+        let mut out = String::new();
+        let d = Settings::default();
+        let mut field = |name: &str, set: bool, value: String| {
+            if set {
+                out += &format!("{name} = {value}\n");
+            }
+        };
+        field("kg.paths", s.kg != d.kg, format!("{:?}", s.kg.paths));
+        field("completion.limit", s.completion != d.completion, format!("{:?}", s.completion.limit));
+        field("symbols.limit", s.symbols != d.symbols, format!("{:?}", s.symbols.limit));
+        field("hover", s.hover != d.hover, format!("{:?}", s.hover));
+        field("monitor", s.monitor != d.monitor, format!("{:?}", s.monitor));
+        field("search", s.search != d.search, format!("{:?}", s.search));
+        for p in problems {
+            out += &format!("problem: {p}\n");
+        }
+        out
+    }
+
     #[test]
-    fn bad_configuration_is_a_problem() {
-        let e = parse_settings(Path::new(CONFIG_FILE), "[kg]\npath = 3\n").unwrap_err();
-        assert!(e.message.contains("unknown field `path`"), "{}", e.message);
+    fn a_bad_key_or_value_costs_only_itself() {
+        check_toml(
+            "[kg]\npaths = [\"kg\", \"glossary.json\"]\n\n[completions]\nlimit = 10\n\n[symbols]\nlimit = \"ten\"\n",
+            expect![[r#"
+                kg.paths = Some(["kg", "glossary.json"])
+                problem: /ws/.kg-ls.toml:4: column 2: unknown section `[completions]` (did you mean `completion`?); it is ignored
+                problem: /ws/.kg-ls.toml:8: column 9: symbols.limit: expected a whole number from 1 to 5000, got "ten"; the default 128 is used
+            "#]],
+        );
+        check_toml(
+            "[kg]\npath = 3\npaths = \"notes\"\n[hover]\nmax_lenght = 100\n[search]\nwarm = 1\nfull_text = false\n",
+            expect![[r#"
+                kg.paths = Some(["notes"])
+                search = SearchSettings { deadline_ms: None, full_text: Some(false), cache_entries: None, cache_memory_kib: None, cache_disk_mib: None, cache_dir: None, warm: None }
+                problem: /ws/.kg-ls.toml:2: column 1: unknown key `kg.path` (did you mean `paths`?); it is ignored
+                problem: /ws/.kg-ls.toml:5: column 1: unknown key `hover.max_lenght` (did you mean `max_length`?); it is ignored
+                problem: /ws/.kg-ls.toml:7: column 8: search.warm: expected true or false, got 1; it is ignored
+            "#]],
+        );
+        // A syntax error loses only what it breaks.
+        check_toml(
+            "[completion]\nlimit = 7\n[hover\nmax_length = 300\n[symbols]\nlimit = 9\n",
+            expect![[r#"
+                completion.limit = Some(7)
+                symbols.limit = Some(9)
+                problem: /ws/.kg-ls.toml:3: column 7: invalid TOML: unclosed table, expected `]`; the rest of the file is used
+            "#]],
+        );
+    }
+
+    #[test]
+    fn values_outside_their_range_are_clamped() {
+        check_toml(
+            "[search]\ncache_entries = 9007199254740992\ncache_memory_kib = -1\ndeadline_ms = 99999999999999999999999999999999999999999\n[completion]\nlimit = 0\n[monitor]\ninterval_ms = 1\nbudgets_ms = { \"textDocument/hover\" = 700000, \"textDocument/completion\" = 10 }\n",
+            expect![[r#"
+                completion.limit = Some(1)
+                monitor = MonitorSettings { memory_limit_mb: None, interval_ms: Some(10), budgets_ms: {"textDocument/completion": 10, "textDocument/hover": 600000} }
+                search = SearchSettings { deadline_ms: None, full_text: None, cache_entries: Some(16384), cache_memory_kib: Some(0), cache_disk_mib: None, cache_dir: None, warm: None }
+                problem: /ws/.kg-ls.toml:2: column 17: search.cache_entries: 9007199254740992 is more than the most allowed, 16384; 16384 is used
+                problem: /ws/.kg-ls.toml:3: column 20: search.cache_memory_kib: -1 is less than the least allowed, 0; 0 is used
+                problem: /ws/.kg-ls.toml:4: column 15: search.deadline_ms: expected a whole number from 1 to 10000, got a number too large; the default 200 is used
+                problem: /ws/.kg-ls.toml:6: column 9: completion.limit: 0 is less than the least allowed, 1; 1 is used
+                problem: /ws/.kg-ls.toml:8: column 15: monitor.interval_ms: 1 is less than the least allowed, 10; 10 is used
+                problem: /ws/.kg-ls.toml:9: column 39: monitor.budgets_ms.textDocument/hover: 700000 is more than the most allowed, 600000; 600000 is used
+            "#]],
+        );
+    }
+
+    #[test]
+    fn client_settings_ignore_foreign_keys_and_treat_empty_as_unset() {
+        // What VS Code sends with only `kg-ls.path` set.
+        check_json(
+            r#"{"kg-ls": {"path": "/usr/bin/kg-ls", "kg": {"paths": []}, "completion": {"limit": null}, "languages": ["markdown"], "trace": {"server": "off"}}}"#,
+            expect![""],
+        );
+        check_json(
+            r#"{"kg": {"paths": ["kg", "", 3]}, "completion": {"limit": "ten", "extra": 1}, "search": {"cache_entries": 9223372036854775808, "cache_dir": ""}, "hover": 5}"#,
+            expect![[r#"
+                kg.paths = Some(["kg"])
+                search = SearchSettings { deadline_ms: None, full_text: None, cache_entries: Some(16384), cache_memory_kib: None, cache_disk_mib: None, cache_dir: None, warm: None }
+                problem: client settings: completion.limit: expected a whole number from 1 to 1000, got "ten"; the default 50 is used
+                problem: client settings: hover: expected a table (`[hover]`), got 5; the section is ignored
+                problem: client settings: kg.paths[1]: is empty; it is ignored
+                problem: client settings: kg.paths[2]: expected a string, got 3; it is ignored
+                problem: client settings: search.cache_entries: 9223372036854775808 is more than the most allowed, 16384; 16384 is used
+            "#]],
+        );
+        check_json("null", expect![""]);
+        check_json(
+            "[1]",
+            expect![[r#"
+            problem: client settings: expected an object of settings, got a list
+        "#]],
+        );
+    }
+
+    #[test]
+    fn resolve_clamps_whatever_built_the_settings() {
+        let roots = [PathBuf::from("/ws")];
+        let client = Settings {
+            kg: KgSettings { paths: Some(Vec::new()) },
+            search: SearchSettings {
+                cache_entries: Some(1 << 63),
+                cache_disk_mib: Some(u64::MAX),
+                ..Default::default()
+            },
+            monitor: MonitorSettings { memory_limit_mb: Some(u64::MAX), ..Default::default() },
+            ..Default::default()
+        };
+        let file = vec![(PathBuf::from("/ws"), settings("[kg]\npaths = [\"kg\"]\n[completions]\n"))];
+        let (c, p) = resolve(&roots, Some(&client), &file, &|_: &Path| true);
+        // An empty list from the client does not replace the file's paths.
+        assert_eq!(c.sources, [KgSource { path: "/ws/kg".into() }]);
+        assert_eq!((c.search.cache_entries, c.search.cache_disk_bytes), (16_384, 16_384 << 20));
+        assert_eq!(c.monitor.memory_limit_mb, Some(1 << 20));
+        let p: Vec<String> = p.iter().map(|p| p.to_string()).collect();
+        expect![[r#"
+            [
+                ".kg-ls.toml:3: column 2: unknown section `[completions]` (did you mean `completion`?); it is ignored",
+                "/ws: monitor.memory_limit_mb: 18446744073709551615 is outside 1–1048576; 1048576 is used",
+                "/ws: search.cache_disk_mib: 18446744073709551615 is outside 0–16384; 16384 is used",
+                "/ws: search.cache_entries: 9223372036854775808 is outside 1–16384; 16384 is used",
+            ]
+        "#]]
+        .assert_debug_eq(&p);
+        // A file whose paths are unusable says so, not "add `[kg] paths`".
+        let file = vec![(PathBuf::from("/ws"), settings("[kg]\npaths = 3\n"))];
+        let (_, p) = resolve(&roots, None, &file, &|_: &Path| false);
+        expect![[r#"
+            [
+                ".kg-ls.toml:2: column 9: kg.paths: expected a list of paths, e.g. [\"kg\"], got 3; it is ignored",
+                "/ws: no knowledge graph configured: /ws/.kg-ls.toml sets no usable `[kg] paths` (see the problems reported for it), and there is no kg/ folder",
+            ]
+        "#]]
+        .assert_debug_eq(&p.iter().map(|p| p.to_string()).collect::<Vec<_>>());
     }
 }

@@ -15,7 +15,8 @@ use std::sync::Arc;
 
 pub use config::{
     CONFIG_FILE, Config, DEFAULT_COMPLETION_LIMIT, DEFAULT_HOVER_MAX_LENGTH, DEFAULT_SYMBOL_LIMIT, HoverSettings,
-    KgSettings, LimitSettings, MonitorSettings, SearchConfig, SearchSettings, Settings, parse_settings, resolve,
+    KgSettings, LimitSettings, MonitorSettings, SearchConfig, SearchSettings, Settings, parse_settings, read_settings,
+    resolve, settings_from_json,
 };
 pub use documents::{Document, Documents};
 
@@ -682,32 +683,6 @@ pub struct DiskRead {
 /// Reads `path` as a knowledge-graph source (`kg`) and/or as a document (`doc`).
 pub fn read_from_disk(path: &Path, kg: bool, doc: bool) -> DiskRead {
     DiskRead { kg: kg.then(|| path.exists().then(|| crate::kg::load_file(path))), doc: doc.then(|| read_doc(path)) }
-}
-
-/// Settings from a client (initialization options or `didChangeConfiguration`): keys
-/// kg-ls does not know are ignored (clients send their own), and an empty list or null means
-/// "not set".
-pub fn settings_from_json(v: &serde_json::Value) -> (Settings, Vec<String>) {
-    fn prune(v: &mut serde_json::Value) -> bool {
-        match v {
-            serde_json::Value::Null => false,
-            serde_json::Value::Array(a) => !a.is_empty(),
-            serde_json::Value::Object(o) => {
-                o.retain(|_, v| prune(v));
-                true
-            }
-            _ => true,
-        }
-    }
-    let mut v = v.clone();
-    prune(&mut v);
-    if let Some(obj) = v.as_object_mut() {
-        obj.retain(|k, _| matches!(k.as_str(), "kg" | "completion" | "symbols" | "hover" | "monitor" | "search"));
-    }
-    match serde_json::from_value(v) {
-        Ok(s) => (s, Vec::new()),
-        Err(e) => (Settings::default(), vec![e.to_string()]),
-    }
 }
 
 fn read_doc(path: &Path) -> Option<DocHeadings> {
