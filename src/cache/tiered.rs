@@ -154,31 +154,31 @@ impl<V: Serialize + DeserializeOwned> TieredCache<V> {
             m.misses.fetch_add(1, Relaxed);
             return None;
         }
-        if let Some((eg, v)) = self.l1.lock().get(key) {
-            if *eg == g {
-                m.l1.hit();
-                m.hits.fetch_add(1, Relaxed);
-                return Some(v.clone());
-            }
+        if let Some((eg, v)) = self.l1.lock().get(key)
+            && *eg == g
+        {
+            m.l1.hit();
+            m.hits.fetch_add(1, Relaxed);
+            return Some(v.clone());
         }
         m.l1.miss();
         let l2 = self.l2.lock().map.get(key).filter(|(eg, _)| *eg == g).map(|(_, b)| b.clone());
-        if let Some(bytes) = l2 {
-            if let Some(v) = decode::<V>(&bytes) {
-                m.l2.hit();
-                m.hits.fetch_add(1, Relaxed);
-                return Some(self.put_l1(key, g, v));
-            }
+        if let Some(bytes) = l2
+            && let Some(v) = decode::<V>(&bytes)
+        {
+            m.l2.hit();
+            m.hits.fetch_add(1, Relaxed);
+            return Some(self.put_l1(key, g, v));
         }
         m.l2.miss();
         if let Some(disk) = &self.l3 {
-            if let Some(data) = disk.read(key, g) {
-                if let Some(v) = decode::<V>(&data) {
-                    m.l3.hit();
-                    m.hits.fetch_add(1, Relaxed);
-                    self.put_l2(key, g, data.into());
-                    return Some(self.put_l1(key, g, v));
-                }
+            if let Some(data) = disk.read(key, g)
+                && let Some(v) = decode::<V>(&data)
+            {
+                m.l3.hit();
+                m.hits.fetch_add(1, Relaxed);
+                self.put_l2(key, g, data.into());
+                return Some(self.put_l1(key, g, v));
             }
             m.l3.miss();
         }
@@ -238,10 +238,10 @@ impl<V: Serialize + DeserializeOwned> TieredCache<V> {
     fn put_l1(&self, key: &str, g: u64, value: V) -> Arc<V> {
         let value = Arc::new(value);
         let mut l1 = self.l1.lock();
-        if let Some((k, _)) = l1.push(key.to_string(), (g, value.clone())) {
-            if k != key {
-                self.metrics.l1.evicted(1);
-            }
+        if let Some((k, _)) = l1.push(key.to_string(), (g, value.clone()))
+            && k != key
+        {
+            self.metrics.l1.evicted(1);
         }
         self.metrics.l1.set_size(l1.len() as u64, 0);
         value

@@ -44,21 +44,19 @@ pub fn parse_concept_file(path: &Path, text: &str) -> KgFile {
             definition.push(line);
             continue;
         }
-        if !seen_heading {
-            if let Some(h) = atx_h1(trimmed) {
-                seen_heading = true;
-                concept.line = i;
-                if concept.name.is_empty() {
-                    concept.name = cut_at_char(h, MAX_TERM_BYTES).trim_end().to_string();
-                    terms = TermAdder::new(&concept);
-                    if concept.name.len() < h.len() {
-                        problems.push(problem(path, i, &cut_message("the heading", h.len(), MAX_TERM_BYTES)));
-                    }
-                } else if let Some(m) = terms.add(&mut concept, h).and_then(|n| TermNote::message(&[n])) {
-                    problems.push(problem(path, i, &m));
+        if !seen_heading && let Some(h) = atx_h1(trimmed) {
+            seen_heading = true;
+            concept.line = i;
+            if concept.name.is_empty() {
+                concept.name = cut_at_char(h, MAX_TERM_BYTES).trim_end().to_string();
+                terms = TermAdder::new(&concept);
+                if concept.name.len() < h.len() {
+                    problems.push(problem(path, i, &cut_message("the heading", h.len(), MAX_TERM_BYTES)));
                 }
-                continue;
+            } else if let Some(m) = terms.add(&mut concept, h).and_then(|n| TermNote::message(&[n])) {
+                problems.push(problem(path, i, &m));
             }
+            continue;
         }
         if let Some((key, value)) = property(trimmed) {
             let k = key.to_ascii_lowercase();

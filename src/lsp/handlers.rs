@@ -114,15 +114,15 @@ pub fn resolve(snap: &Snapshot, mut item: CompletionItem, _: &Cancel) -> Answer 
         .data
         .as_ref()
         .and_then(|d| Some((d.get("concept")?.as_str()?.to_string(), d.get("path")?.as_str().map(PathBuf::from))));
-    if let Some((name, path)) = found {
-        if let Some(id) = snap.analysis.concept_at(&name, path.as_deref()) {
-            let markdown = snap.client.completion_markdown.unwrap_or(false);
-            let value = snap.analysis.render_concept(id, format_of(markdown));
-            item.documentation = Some(match snap.client.completion_markdown {
-                Some(_) => Documentation::MarkupContent(markup(markdown, value)),
-                None => Documentation::String(value),
-            });
-        }
+    if let Some((name, path)) = found
+        && let Some(id) = snap.analysis.concept_at(&name, path.as_deref())
+    {
+        let markdown = snap.client.completion_markdown.unwrap_or(false);
+        let value = snap.analysis.render_concept(id, format_of(markdown));
+        item.documentation = Some(match snap.client.completion_markdown {
+            Some(_) => Documentation::MarkupContent(markup(markdown, value)),
+            None => Documentation::String(value),
+        });
     }
     json(&item)
 }

@@ -690,11 +690,11 @@ impl MainLoop {
                 }
             }
             "textDocument/didClose" => {
-                if let Some(p) = self.notification_params::<DidCloseTextDocumentParams>(method, params) {
-                    if let Some(path) = self.ws.documents.close(p.text_document.uri.as_str()).and_then(|d| d.path) {
-                        self.ws.document_changed(&path);
-                        self.document_edited(&path);
-                    }
+                if let Some(p) = self.notification_params::<DidCloseTextDocumentParams>(method, params)
+                    && let Some(path) = self.ws.documents.close(p.text_document.uri.as_str()).and_then(|d| d.path)
+                {
+                    self.ws.document_changed(&path);
+                    self.document_edited(&path);
                 }
             }
             "textDocument/didSave" => {
@@ -982,10 +982,11 @@ impl MainLoop {
                 // Without a persisted index, serve completion as soon as the graph is indexed;
                 // reading the documents (which only refines the ranking) comes after.
                 let mut serve_early = |graph: &Arc<crate::kg::Graph>| {
-                    if first_load && !served_early {
-                        if let Some(early) = workspace::early_analysis(graph, feedback.clone()) {
-                            send(LoadEvent::Early(early));
-                        }
+                    if first_load
+                        && !served_early
+                        && let Some(early) = workspace::early_analysis(graph, feedback.clone())
+                    {
+                        send(LoadEvent::Early(early));
                     }
                 };
                 let (config, mut loaded) =
@@ -1190,11 +1191,11 @@ impl MainLoop {
         }
         if self.parent_check.is_some_and(|t| t <= now) {
             self.parent_check = Some(now + PARENT_CHECK);
-            if let Some(pid) = self.client.process_id {
-                if !process_alive(pid) {
-                    tracing::warn!("the client's process {pid} is gone; exiting");
-                    self.exit = Some(1);
-                }
+            if let Some(pid) = self.client.process_id
+                && !process_alive(pid)
+            {
+                tracing::warn!("the client's process {pid} is gone; exiting");
+                self.exit = Some(1);
             }
         }
         let expired: Vec<Id> = self

@@ -90,10 +90,10 @@ pub(crate) fn split(text: &str, from: usize) -> Split {
         } else {
             depth
         };
-        if depth == 0 {
-            if let Some(b) = blocks.last_mut() {
-                b.range.end = from + line_end(src, content_end);
-            }
+        if depth == 0
+            && let Some(b) = blocks.last_mut()
+        {
+            b.range.end = from + line_end(src, content_end);
         }
     }
     let mut refs: Vec<RefDef> = iter

@@ -192,11 +192,11 @@ impl<A: Automaton> Automaton for Guarded<'_, A> {
         }
         let calls = self.calls.get().wrapping_add(1);
         self.calls.set(calls);
-        if calls.is_multiple_of(1024) {
-            if let Err(stop) = self.probe.check() {
-                self.stopped.set(Some(stop));
-                return false;
-            }
+        if calls.is_multiple_of(1024)
+            && let Err(stop) = self.probe.check()
+        {
+            self.stopped.set(Some(stop));
+            return false;
         }
         self.inner.can_match(state)
     }

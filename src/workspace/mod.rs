@@ -604,14 +604,16 @@ pub fn count_terms(terms: &TermIndex, text: &str, counts: &mut Vec<u64>) {
     let at_boundary = |end: usize| !text[end..].chars().next().is_some_and(crate::text::is_word_char);
     for (i, c) in text.char_indices() {
         let word = crate::text::is_word_char(c);
-        if word && !prev_word && i >= skip_to {
-            if let Some((end, k)) = terms.map.longest_at(text, i, at_boundary) {
-                if counts.len() <= k as usize {
-                    counts.resize(terms.map.len(), 0);
-                }
-                counts[k as usize] += 1;
-                skip_to = end;
+        if word
+            && !prev_word
+            && i >= skip_to
+            && let Some((end, k)) = terms.map.longest_at(text, i, at_boundary)
+        {
+            if counts.len() <= k as usize {
+                counts.resize(terms.map.len(), 0);
             }
+            counts[k as usize] += 1;
+            skip_to = end;
         }
         prev_word = word;
     }
