@@ -478,15 +478,25 @@ impl MainLoop {
                         Err(e) => Err(e),
                     }
                 };
+                let initialized = answer.is_ok() && self.phase == Phase::Running && !self.load.running;
                 self.reply(&id, &method, start, answer);
+                // Loading starts now, not at `initialized`: a request sent in between is
+                // answered once the graph is there, and the load starts sooner.
+                if initialized && !self.load.ready {
+                    self.start_sampler(MonitorSettings::default());
+                    self.start_load();
+                }
             }
             "shutdown" => {
                 let summary = self.monitor.summary();
                 tracing::info!("shutting down: {summary}");
                 self.log_message(MessageType::INFO, format!("kg-ls: {summary}"));
                 self.phase = Phase::ShutDown;
-                for p in self.pending.values() {
-                    p.cancel.cancel();
+                // Nothing is answered after shutdown's answer: what still waits or runs is
+                // cancelled now.
+                let open: Vec<Id> = self.pending.keys().cloned().collect();
+                for id in open {
+                    self.cancel(id);
                 }
                 self.stop_warmer();
                 self.search.flush();
@@ -651,8 +661,11 @@ impl MainLoop {
             return;
         }
         if method == "$/cancelRequest" {
-            if let Ok(p) = parse::<CancelParams>(params.as_deref()) {
-                self.cancel(p.id);
+            // Any id a request may have (not only the i32 that CancelParams takes).
+            let id = params.as_deref().and_then(|p| serde_json::from_str::<serde_json::Value>(p.get()).ok());
+            match id.as_ref().and_then(|p| p.get("id")).and_then(Id::from_value) {
+                Some(id) => self.cancel(id),
+                None => tracing::warn!("ignoring a $/cancelRequest without a valid id"),
             }
             return;
         }
@@ -662,14 +675,12 @@ impl MainLoop {
         }
         match method {
             "initialized" => {
-                self.start_sampler(MonitorSettings::default());
                 if self.client.dynamic_watchers {
                     self.ask(Asked::Watchers, "client/registerCapability", &caps::watchers());
                 }
                 for p in self.client.settings_problems.clone() {
                     self.show_message(MessageType::WARNING, format!("kg-ls: {p}"));
                 }
-                self.start_load();
             }
             "textDocument/didOpen" => {
                 if let Some(p) = self.notification_params::<DidOpenTextDocumentParams>(method, params) {
@@ -786,14 +797,7 @@ impl MainLoop {
         }
     }
 
-    fn cancel(&mut self, id: NumberOrString) {
-        let id = match id {
-            NumberOrString::Number(n) => Id::number(n.into()),
-            NumberOrString::String(s) => match Id::from_value(&serde_json::Value::String(s)) {
-                Some(id) => id,
-                None => return,
-            },
-        };
+    fn cancel(&mut self, id: Id) {
         let Some(p) = self.pending.get(&id) else { return };
         p.cancel.cancel();
         if p.search {
