@@ -852,3 +852,43 @@ fn a_cancelled_long_query_stops_using_the_cpu() {
         "after the answer {r}, kg-ls used {after:?} of CPU in {gap:?} ({used:?} from the request to the answer)"
     );
 }
+
+// ---- found by the protocol fuzzer
+
+/// Sends `initialize` and then `requests` (`initialized` only if `initialized`), and returns
+/// the responses to them, `None` for each one not answered within the timeout.
+fn answers(initialized: bool, requests: &[(&str, Value)]) -> Vec<Option<Value>> {
+    let ws = graph();
+    let mut c = RawClient::spawn();
+    let uri = file_uri(&ws.root());
+    let r = c.request(json!(0), "initialize", json!({"processId": null, "rootUri": uri, "capabilities": {}}));
+    assert!(r["result"].is_object(), "{r}");
+    if initialized {
+        c.notify("initialized", json!({}));
+    }
+    for (i, (method, params)) in requests.iter().enumerate() {
+        c.send(&json!({"jsonrpc": "2.0", "id": i + 1, "method": method, "params": params}));
+    }
+    let deadline = Instant::now() + TIMEOUT;
+    (0..requests.len()).map(|i| c.response(&json!(i + 1), deadline.saturating_duration_since(Instant::now()))).collect()
+}
+
+#[test]
+fn a_request_after_initialize_is_answered_even_before_initialized() {
+    let r = answers(false, &[("workspace/symbol", json!({"query": "tokio"}))]);
+    assert!(r[0].is_some(), "workspace/symbol after initialize (no initialized yet) was not answered in {TIMEOUT:?}");
+}
+
+#[test]
+fn shutdown_answers_the_requests_that_wait_for_the_graph() {
+    let r = answers(
+        false,
+        &[
+            ("workspace/symbol", json!({"query": "tokio"})),
+            ("shutdown", Value::Null),
+            ("textDocument/hover", position("file:///x.md", 0, 0)),
+        ],
+    );
+    assert!(r[1].is_some() && r[2].is_some(), "{r:?}");
+    assert!(r[0].is_some(), "workspace/symbol sent before shutdown was never answered (shutdown: {:?})", r[1]);
+}
