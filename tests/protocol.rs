@@ -892,3 +892,20 @@ fn shutdown_answers_the_requests_that_wait_for_the_graph() {
     assert!(r[1].is_some() && r[2].is_some(), "{r:?}");
     assert!(r[0].is_some(), "workspace/symbol sent before shutdown was never answered (shutdown: {:?})", r[1]);
 }
+
+#[test]
+fn a_request_can_be_cancelled_whatever_its_id() {
+    // JSON-RPC allows any integer or string as an id, and the server accepts them all as
+    // requests: then `$/cancelRequest` must reach them all. The query is long so that it is
+    // still running when the cancel, sent in the same write, is read.
+    let (_ws, mut c) = loaded(json!({}));
+    for id in [json!(5), json!("five"), json!(1u64 << 40), json!(-(1i64 << 40))] {
+        let query = json!({"jsonrpc": "2.0", "id": id, "method": "workspace/symbol", "params": {"query": "tokio ".repeat(3000)}});
+        let cancel = json!({"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": id}});
+        let mut bytes = frame(query.to_string().as_bytes());
+        bytes.extend(frame(cancel.to_string().as_bytes()));
+        assert!(c.write(&bytes));
+        let r = c.response(&id, TIMEOUT);
+        assert!(r.as_ref().is_some_and(|r| r["error"]["code"] == -32800), "request {id}, cancelled at once: {r:?}");
+    }
+}
