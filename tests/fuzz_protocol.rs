@@ -13,8 +13,9 @@
 //! without one).
 //!
 //! The run is bounded by `KG_LS_FUZZ_SECS` (default 20 s; CI sets about 60): cases start
-//! until then, at most 30 for each second. A failure is shrunk (for at most [`SHRINK_TIME`]) and its seed kept in
-//! `proptest-regressions/fuzz_protocol.txt`, which later runs replay first.
+//! until then, at most 30 for each second. A failure is shrunk for at most the budget (and
+//! [`SHRINK_TIME`]), and its seed is kept in `proptest-regressions/fuzz_protocol.txt`, which
+//! later runs replay first.
 //!
 //! Must not assert on features (what a completion contains); only on the protocol.
 
@@ -31,7 +32,7 @@ use serde_json::{Value, json};
 
 /// How long the server has to answer every request of a case once it was sent.
 const TIMEOUT: Duration = Duration::from_secs(5);
-/// The longest a failing case is shrunk.
+/// The longest a failing case is shrunk (and at most the run's own budget).
 const SHRINK_TIME: Duration = Duration::from_secs(60);
 /// The documents messages refer to, by index: two documents, a concept file, a non-file URI.
 const DOCS: [&str; 4] = ["docs/a.md", "docs/b.md", "kg/tokio.md", "untitled:Untitled-1"];
@@ -720,7 +721,7 @@ fn protocol_fuzz() {
             env!("CARGO_MANIFEST_DIR"),
             "/proptest-regressions/fuzz_protocol.txt"
         )))),
-        max_shrink_time: SHRINK_TIME.as_millis() as u32,
+        max_shrink_time: SHRINK_TIME.min(Duration::from_secs(secs)).as_millis() as u32,
         max_shrink_iters: 1000,
         ..Config::default()
     };
