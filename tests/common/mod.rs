@@ -2,7 +2,8 @@
 //! Content-Length framing over its stdio, as an editor does.
 //!
 //! Owns framing, request ids, answering the server's own requests, and collecting
-//! notifications. It asserts nothing about features; the tests do.
+//! notifications. [`RawClient`] writes raw bytes and reads raw frames, for tests of the wire
+//! itself. It asserts nothing about features; the tests do.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Write};
@@ -41,21 +42,7 @@ impl Client {
 
     /// Starts `kg-ls` with `args` and the cache directory `cache`.
     pub fn spawn_with_cache(args: &[&str], cache: &Path) -> Client {
-        // Benchmarks may run another build beside this one (a baseline in the same run).
-        let bin = std::env::var_os("KG_LS_BENCH_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_kg-ls").into());
-        let mut child = Command::new(bin)
-            .args(args)
-            .env("KG_LS_CACHE_DIR", cache)
-            .env("RUST_LOG", "kg_ls=debug")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(if std::env::var_os("KG_LS_TEST_STDERR").or(std::env::var_os("KG_LS_BENCH_STDERR")).is_some() {
-                Stdio::inherit()
-            } else {
-                Stdio::null()
-            })
-            .spawn()
-            .expect("start kg-ls");
+        let mut child = kg_ls_command(args, cache).spawn().expect("start kg-ls");
         let stdout = child.stdout.take().unwrap();
         let stdin = child.stdin.take();
         let (tx, rx) = channel();
@@ -283,7 +270,33 @@ pub fn editor_capabilities() -> Value {
     })
 }
 
+/// The command that starts `kg-ls` with `args` and the cache directory `cache`, with piped
+/// stdio (stderr inherited when `KG_LS_TEST_STDERR` or `KG_LS_BENCH_STDERR` is set).
+fn kg_ls_command(args: &[&str], cache: &Path) -> Command {
+    // Benchmarks may run another build beside this one (a baseline in the same run).
+    let bin = std::env::var_os("KG_LS_BENCH_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_kg-ls").into());
+    let mut cmd = Command::new(bin);
+    cmd.args(args)
+        .env("KG_LS_CACHE_DIR", cache)
+        .env("RUST_LOG", "kg_ls=debug")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(if std::env::var_os("KG_LS_TEST_STDERR").or(std::env::var_os("KG_LS_BENCH_STDERR")).is_some() {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        });
+    cmd
+}
+
 fn read_message(reader: &mut impl BufRead) -> Option<Value> {
+    let body = read_frame(reader)?.ok()?;
+    serde_json::from_slice(&body).ok()
+}
+
+/// Reads one frame's body as the server wrote it; `Err` says what is wrong with its header.
+/// `None` at the end of output.
+fn read_frame(reader: &mut impl BufRead) -> Option<Result<Vec<u8>, String>> {
     let mut len = None;
     loop {
         let mut line = String::new();
@@ -294,13 +307,217 @@ fn read_message(reader: &mut impl BufRead) -> Option<Value> {
         if line.is_empty() {
             break;
         }
-        if let Some(v) = line.strip_prefix("Content-Length:") {
-            len = v.trim().parse().ok();
+        match line.strip_prefix("Content-Length:") {
+            Some(v) => len = v.trim().parse().ok(),
+            None if line.starts_with("Content-Type:") => {}
+            None => return Some(Err(format!("not a header line: {line:?}"))),
         }
     }
-    let mut body = vec![0; len?];
+    let Some(len) = len else { return Some(Err("a frame without a Content-Length".to_string())) };
+    let mut body = vec![0; len];
     reader.read_exact(&mut body).ok()?;
-    serde_json::from_slice(&body).ok()
+    Some(Ok(body))
+}
+
+/// `body` framed with a `Content-Length` header, as the base protocol sends it.
+pub fn frame(body: &[u8]) -> Vec<u8> {
+    let mut framed = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+    framed.extend_from_slice(body);
+    framed
+}
+
+/// A client that writes raw bytes and reads raw frames, for tests of the wire itself: broken
+/// frames, server requests left unanswered, closing stdin at a chosen moment, the process's
+/// CPU time. It answers the server's own requests only when `answer_server_requests` is set.
+pub struct RawClient {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    rx: Receiver<Result<Vec<u8>, String>>,
+    _cache_dir: tempfile::TempDir,
+    /// Whether server requests are answered (with `null`, or `[null]` for
+    /// `workspace/configuration`) as they arrive.
+    pub answer_server_requests: bool,
+    /// Every message received so far, in order (responses, notifications, server requests).
+    pub received: Vec<Value>,
+}
+
+impl RawClient {
+    /// Starts `kg-ls` with no arguments and a fresh cache directory.
+    pub fn spawn() -> RawClient {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = kg_ls_command(&[], dir.path()).spawn().expect("start kg-ls");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            while let Some(frame) = read_frame(&mut reader) {
+                let broken = frame.is_err();
+                if tx.send(frame).is_err() || broken {
+                    break;
+                }
+            }
+        });
+        RawClient {
+            stdin: child.stdin.take(),
+            child,
+            rx,
+            _cache_dir: dir,
+            answer_server_requests: true,
+            received: Vec::new(),
+        }
+    }
+
+    /// Writes `bytes` to the server's stdin in one write; false once stdin is closed or broken.
+    pub fn write(&mut self, bytes: &[u8]) -> bool {
+        let Some(stdin) = self.stdin.as_mut() else { return false };
+        stdin.write_all(bytes).and_then(|()| stdin.flush()).is_ok()
+    }
+
+    /// Frames and writes one message.
+    pub fn send(&mut self, msg: &Value) -> bool {
+        self.write(&frame(serde_json::to_string(msg).unwrap().as_bytes()))
+    }
+
+    /// The next frame the server writes, as bytes; `None` on timeout or the end of output;
+    /// `Some(Err(_))` for a broken header (the reader stops there).
+    pub fn next_frame(&mut self, deadline: Instant) -> Option<Result<Vec<u8>, String>> {
+        self.rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).ok()
+    }
+
+    /// The next message, parsed; answers it if it is a server request and
+    /// `answer_server_requests` is set. Panics on a frame that is not JSON.
+    pub fn next(&mut self, deadline: Instant) -> Option<Value> {
+        let body = match self.next_frame(deadline)? {
+            Ok(body) => body,
+            Err(e) => panic!("the server wrote a broken frame: {e}"),
+        };
+        let msg: Value = serde_json::from_slice(&body).unwrap_or_else(|e| {
+            panic!("the server wrote a body that is not JSON ({e}): {}", String::from_utf8_lossy(&body))
+        });
+        self.received.push(msg.clone());
+        if self.answer_server_requests {
+            self.answer(&msg);
+        }
+        Some(msg)
+    }
+
+    /// Answers `msg` if it is a server request.
+    pub fn answer(&mut self, msg: &Value) {
+        if let (Some(method), Some(id)) = (msg.get("method").and_then(Value::as_str), msg.get("id")) {
+            let result = if method == "workspace/configuration" { json!([null]) } else { Value::Null };
+            self.send(&json!({"jsonrpc": "2.0", "id": id.clone(), "result": result}));
+        }
+    }
+
+    /// Waits for the response to `id` (a message with that id and no method).
+    pub fn response(&mut self, id: &Value, timeout: Duration) -> Option<Value> {
+        self.wait_for(timeout, |m| m.get("method").is_none() && m.get("id") == Some(id))
+    }
+
+    /// Waits until a message satisfying `pred` arrives (or has arrived).
+    pub fn wait_for(&mut self, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Option<Value> {
+        if let Some(m) = self.received.iter().find(|m| pred(m)) {
+            return Some(m.clone());
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            let msg = self.next(deadline)?;
+            if pred(&msg) {
+                return Some(msg);
+            }
+        }
+    }
+
+    /// Sends a request and waits (up to [`TIMEOUT`]) for its response.
+    pub fn request(&mut self, id: Value, method: &str, params: Value) -> Value {
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        match self.response(&id, TIMEOUT) {
+            Some(r) => r,
+            None => panic!("no response to {method} {id} in {TIMEOUT:?}; the process is {}", self.state()),
+        }
+    }
+
+    pub fn notify(&mut self, method: &str, params: Value) -> bool {
+        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}))
+    }
+
+    /// `initialize` (id 0) and `initialized` for workspace `root`.
+    pub fn initialize(&mut self, root: &Path, process_id: Option<u32>, capabilities: Value) -> Value {
+        let uri = file_uri(root);
+        let r = self.request(
+            json!(0),
+            "initialize",
+            json!({
+                "processId": process_id,
+                "rootUri": uri,
+                "capabilities": capabilities,
+                "workspaceFolders": [{"uri": uri, "name": "ws"}],
+            }),
+        );
+        assert!(r.get("result").is_some(), "initialize failed: {r}");
+        self.notify("initialized", json!({}));
+        r
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether the process still runs.
+    pub fn alive(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    /// "running", or how the process ended, for failure messages.
+    pub fn state(&mut self) -> String {
+        match self.child.try_wait().unwrap() {
+            None => "running".to_string(),
+            Some(status) => format!("gone ({status})"),
+        }
+    }
+
+    pub fn close_stdin(&mut self) {
+        self.stdin.take();
+    }
+
+    /// Waits up to `timeout` for the process to end.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// The CPU time (user + system) the process has used so far.
+    pub fn cpu_time(&self) -> Duration {
+        cpu_time(self.pid())
+    }
+}
+
+impl Drop for RawClient {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The CPU time (user + system, all threads) process `pid` has used, from `/proc/<pid>/stat`.
+pub fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("read /proc/<pid>/stat");
+    // The command name (field 2) is in parentheses and may contain spaces: fields count from
+    // the last ')'; utime and stime are fields 14 and 15.
+    let rest = &stat[stat.rfind(')').expect("a stat line") + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    // SAFETY: sysconf only reads a system constant.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    Duration::from_nanos(ticks * 1_000_000_000 / per_second)
 }
 
 /// A `file://` URI as editors send it (spaces and other bytes percent-encoded).
