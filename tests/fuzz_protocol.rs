@@ -628,10 +628,10 @@ fn encode(msg: &Msg, pos: usize, root: &std::path::Path, exp: &mut Expect) -> Ve
 /// requests when the case does.
 fn drain(c: &mut RawClient, exp: &mut Expect, answer: bool, deadline: Instant) -> Result<bool, String> {
     let Some(frame) = c.next_frame(deadline) else { return Ok(false) };
-    if let Some(m) = exp.receive(frame)? {
-        if answer {
-            c.answer(&m);
-        }
+    if let Some(m) = exp.receive(frame)?
+        && answer
+    {
+        c.answer(&m);
     }
     Ok(true)
 }

@@ -20,7 +20,8 @@ const INDEXING: &str = "kg-ls/indexing";
 /// A graph where `tokio` is a concept (with a synonym), plus one document with a heading.
 fn graph() -> Workspace {
     Workspace::new(&[
-        (".kg-ls.toml", b"[kg]\npaths = [\"kg\"]\n"),
+        // No search deadline: 27 servers at once on two cores must not change what a search finds.
+        (".kg-ls.toml", b"[kg]\npaths = [\"kg\"]\n\n[search]\ndeadline_ms = 10000\n"),
         ("kg/tokio.md", b"# tokio\n\nAn async runtime for Rust.\n\nsynonyms:: tokio-rs\n"),
         ("kg/actor model.md", b"# actor model\n\nActors send each other messages.\n"),
         ("docs/guide.md", b"# Guide\n\n## Tuning tokio\n"),

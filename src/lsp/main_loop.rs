@@ -408,8 +408,10 @@ impl MainLoop {
             Event::Load(generation, e) => self.on_load(generation, e),
             Event::Rebuilt(rebuilt) => {
                 self.rebuilding = false;
-                if self.ws.install(rebuilt) {
+                if let Some(old) = self.ws.replace_analysis(rebuilt) {
                     tracing::debug!("background rebuild installed");
+                    // Freeing a large graph takes milliseconds: not on this thread.
+                    self.background.run(move || drop(old));
                     // The search dictionaries still hold the old graph: replace them too.
                     self.prepare_search();
                 } else if self.ws.has_pending_changes() {

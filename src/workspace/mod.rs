@@ -121,13 +121,19 @@ pub struct Rebuilt {
 
 impl RebuildJob {
     pub fn run(self) -> Rebuilt {
-        let mut files: BTreeMap<&Path, Arc<KgFile>> = self.files.iter().map(|f| (&*f.0.path, f.0.clone())).collect();
+        // In path order, as the set is.
+        let mut files: Vec<Arc<KgFile>> = self.files.iter().map(|f| f.0.clone()).collect();
+        // The workspace copies its set when it changes while a job holds it: let go at once.
+        drop(self.files);
         for (path, text) in &self.overlays {
             if let Some(kind) = kind_of(path) {
-                files.insert(path, Arc::new(parse(path, kind, text)));
+                let file = Arc::new(parse(path, kind, text));
+                match files.binary_search_by(|f| (*f.path).cmp(path)) {
+                    Ok(i) => files[i] = file,
+                    Err(i) => files.insert(i, file),
+                }
             }
         }
-        let files: Vec<Arc<KgFile>> = files.into_values().collect();
         let graph = Graph::build(&files);
         let analysis = Analysis::with_ranking(Arc::new(graph), self.headings, &self.occurrences, self.feedback)
             .with_renderer(self.renderer);
@@ -418,14 +424,21 @@ impl Workspace {
     /// Installs a rebuild unless a change arrived since its job was taken; returns whether it
     /// was installed.
     pub fn install(&mut self, rebuilt: Rebuilt) -> bool {
+        self.replace_analysis(rebuilt).is_some()
+    }
+
+    /// [`Workspace::install`], handing back the analysis it replaced, so that the caller can
+    /// free a large graph somewhere else than on its own thread.
+    pub fn replace_analysis(&mut self, rebuilt: Rebuilt) -> Option<Analysis> {
         if rebuilt.generation != self.kg_generation {
-            return false;
+            return None;
         }
-        self.analysis = Analysis { headings: self.analysis.headings.clone(), ..rebuilt.analysis };
+        let new = Analysis { headings: self.analysis.headings.clone(), ..rebuilt.analysis };
+        let old = std::mem::replace(&mut self.analysis, new);
         self.changed.clear();
         self.delta = None;
         self.needs_full = false;
-        true
+        Some(old)
     }
 
     /// Whether edits wait for a background rebuild.
