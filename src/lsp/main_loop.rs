@@ -53,6 +53,8 @@ const PARENT_CHECK: Duration = Duration::from_secs(1);
 const TRIM_EVERY: Duration = Duration::from_secs(10);
 /// How long the loop waits for workers once it ends; they were all cancelled.
 const JOIN_AT_EXIT: Duration = Duration::from_millis(300);
+/// A step of the main loop that takes longer than this is logged (at debug level).
+const SLOW_STEP: Duration = Duration::from_millis(2);
 /// The token of the indexing progress.
 const INDEXING: &str = "kg-ls/indexing";
 
@@ -84,6 +86,29 @@ pub enum Event {
     },
     /// The warmer computed queries into the search cache.
     Warmed,
+    /// A process sample was taken; these alerts were raised.
+    Alerts(Vec<String>),
+}
+
+impl Event {
+    /// What the event is, for the log.
+    fn kind(&self) -> &'static str {
+        match self {
+            Event::Message(Incoming::Request { .. }) => "a request",
+            Event::Message(Incoming::Notification { .. }) => "a notification",
+            Event::Message(Incoming::Response { .. }) => "a response",
+            Event::Message(Incoming::Invalid { .. }) => "an invalid message",
+            Event::InputClosed => "the end of input",
+            Event::Done { .. } => "an answer",
+            Event::Notify { .. } => "a request's notification",
+            Event::Load(..) => "loading",
+            Event::Rebuilt(_) => "a rebuild",
+            Event::RebuildFailed(_) => "a failed rebuild",
+            Event::Reread { .. } => "a file read again",
+            Event::Warmed => "the warmer",
+            Event::Alerts(_) => "a process sample",
+        }
+    }
 }
 
 /// What a load reports.
@@ -285,10 +310,18 @@ pub struct MainLoop {
 
 /// Process figures into the monitor on an interval, and alerts as log messages.
 struct Sampler {
-    sampler: ProcessSampler,
+    state: Arc<parking_lot::Mutex<SamplerState>>,
     interval: Duration,
     budgets: std::collections::BTreeMap<String, u64>,
     next: Instant,
+    /// A sample is being taken on the background thread.
+    busy: bool,
+}
+
+/// What the sampler keeps between samples, on the background thread.
+#[derive(Default)]
+struct SamplerState {
+    sampler: ProcessSampler,
     trimmed: Option<(Instant, u64)>,
 }
 
@@ -316,11 +349,11 @@ impl MainLoop {
             warmer: None,
             monitor: Arc::default(),
             sampler: Sampler {
-                sampler: ProcessSampler::default(),
+                state: Arc::default(),
                 interval: Duration::from_secs(1),
                 budgets: Default::default(),
                 next: Instant::now(),
-                trimmed: None,
+                busy: false,
             },
             parent_check: None,
             exit: None,
@@ -348,6 +381,8 @@ impl MainLoop {
                 }
                 () = tokio::time::sleep_until(deadline.into()) => None,
             };
+            let started = Instant::now();
+            let kind = event.as_ref().map(Event::kind);
             if let Some(event) = event {
                 if matches!(event, Event::InputClosed) {
                     tracing::info!("the input ended");
@@ -359,6 +394,10 @@ impl MainLoop {
                 }
             }
             self.on_timers();
+            let took = started.elapsed();
+            if took >= SLOW_STEP {
+                tracing::debug!("the main loop spent {took:?} on {}", kind.unwrap_or("timers"));
+            }
             if self.exit.is_some() {
                 break;
             }
@@ -439,6 +478,13 @@ impl MainLoop {
                 self.after_kg_edit();
             }
             Event::Warmed => {}
+            Event::Alerts(alerts) => {
+                self.sampler.busy = false;
+                for alert in alerts {
+                    tracing::warn!("{alert}");
+                    self.log_message(MessageType::WARNING, format!("kg-ls: {alert}"));
+                }
+            }
         }
     }
 
@@ -1242,28 +1288,34 @@ impl MainLoop {
         self.sampler.next = Instant::now();
     }
 
+    /// Takes a sample of the process on the background thread (reading /proc and the
+    /// allocator's figures takes milliseconds); alerts come back as [`Event::Alerts`].
     fn sample(&mut self, now: Instant) {
         self.sampler.next = now + self.sampler.interval;
-        let sample = self.sampler.sampler.sample();
-        // Freed memory that the allocator keeps goes back to the system once resident memory
-        // has grown since the last trim (at most every TRIM_EVERY).
-        if let Some(rss) = sample.rss_bytes {
-            let due = self
-                .sampler
-                .trimmed
-                .is_none_or(|(at, base)| at.elapsed() >= TRIM_EVERY && rss > base + (base / 20).max(8 << 20));
-            if due {
-                self.sampler.trimmed = Some((now, rss));
-                self.background.run(crate::perf::process::release_free_memory);
+        if std::mem::replace(&mut self.sampler.busy, true) {
+            return; // The last sample has not been taken yet.
+        }
+        let (state, monitor, tx) = (self.sampler.state.clone(), self.monitor.clone(), self.tx.clone());
+        let budgets = self.sampler.budgets.clone();
+        self.background.run(move || {
+            let mut state = state.lock();
+            let sample = state.sampler.sample();
+            // Freed memory that the allocator keeps goes back to the system once resident
+            // memory has grown since the last trim (at most every TRIM_EVERY).
+            if let Some(rss) = sample.rss_bytes {
+                let due = state
+                    .trimmed
+                    .is_none_or(|(at, base)| at.elapsed() >= TRIM_EVERY && rss > base + (base / 20).max(8 << 20));
+                if due {
+                    crate::perf::process::release_free_memory();
+                    state.trimmed = Some((Instant::now(), state.sampler.sample().rss_bytes.unwrap_or(rss)));
+                }
             }
-        }
-        self.monitor.add_sample(sample);
-        let budgets = &self.sampler.budgets;
-        let budget = |m: &str| budgets.get(m).map(|&ms| Duration::from_millis(ms)).or_else(|| default_budget(m));
-        for alert in self.monitor.check_alerts(&budget) {
-            tracing::warn!("{}", alert.message);
-            self.log_message(MessageType::WARNING, format!("kg-ls: {}", alert.message));
-        }
+            monitor.add_sample(sample);
+            let budget = |m: &str| budgets.get(m).map(|&ms| Duration::from_millis(ms)).or_else(|| default_budget(m));
+            let alerts = monitor.check_alerts(&budget).into_iter().map(|a| a.message).collect();
+            let _ = tx.send(Event::Alerts(alerts));
+        });
     }
 
     // ---- talking to the client
