@@ -13,7 +13,7 @@
 //! - [`synth`]: synthetic knowledge graphs and workspaces for tests and benchmarks.
 //! - [`perf`]: the performance monitor: latency histograms, process figures, alerts.
 //! - [`query`]: the `kg-ls query` command, printing what an editor would show.
-//! - [`lsp`]: the only module that knows tokio, `tower-lsp-server` and protocol types.
+//! - [`lsp`]: the only module that knows tokio, JSON-RPC and protocol types: the main loop.
 //!
 //! Invariants: core modules take byte offsets and plain data; shared data is immutable behind
 //! `Arc` and replaced whole; broken input becomes a reported problem, never a panic or an
