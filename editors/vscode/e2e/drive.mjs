@@ -75,6 +75,17 @@ async function cursorLine(editor) {
 }
 
 /** Where `word` is on screen in the first rendered line of `editor` that contains `context`. */
+// The editor re-renders its lines a moment after a key (Ctrl+Home, a scroll): look again until
+// the word is there or WAIT has passed.
+async function findWord(editor, context, word) {
+  const until = Date.now() + WAIT;
+  for (;;) {
+    const at = await wordBox(editor, context, word);
+    if (at || Date.now() > until) return at;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function wordBox(editor, context, word) {
   return editor.evaluate(
     (root, [context, word]) => {
@@ -253,7 +264,7 @@ const CHECKS = [
     async run() {
       await showFile('runtime-guide.md');
       await page.keyboard.press('Control+Home');
-      const at = await wordBox(activeEditor(), 'configure tokio for', 'tokio');
+      const at = await findWord(activeEditor(), 'configure tokio for', 'tokio');
       if (!at) fail('`configure tokio for` is not on screen');
       await page.mouse.move(at.x - 40, at.y + 200);
       await page.mouse.move(at.x, at.y, { steps: 5 });
@@ -270,7 +281,7 @@ const CHECKS = [
   {
     name: 'definition: F12 on `tokio` opens kg/runtime/tokio.md',
     async run() {
-      const at = await wordBox(activeEditor(), 'configure tokio for', 'tokio');
+      const at = await findWord(activeEditor(), 'configure tokio for', 'tokio');
       if (!at) fail('`configure tokio for` is not on screen');
       await page.mouse.click(at.x, at.y);
       await page.keyboard.press('Escape');
