@@ -48,7 +48,9 @@ enum Wire {
 
 /// A frame whose body is `text` exactly as written (it may hold a lone surrogate escape).
 fn msg(text: &str) -> Step {
-    let ids = serde_json::from_str::<Value>(text)
+    // serde_json refuses lone surrogates, which some tests send: read the id without them.
+    let readable = text.replace("\\ud800", "\\ufffd").replace("\\udfff", "\\ufffd");
+    let ids = serde_json::from_str::<Value>(&readable)
         .ok()
         .filter(|v| v.get("method").is_some())
         .and_then(|v| v.get("id").cloned())
@@ -234,8 +236,8 @@ fn a_lone_surrogate_escape_decodes_as_the_replacement_character() {
               < 1 result {capabilities, serverInfo}
             > {"jsonrpc":"2.0","method":"textDocument/didOpen","params":{"textDocument":{"uri":"$DOC","languageId"…
             > {"jsonrpc":"2.0","id":2,"method":"workspace/symbol","params":{"query":"tok\ud800io"}}
-            > {"jsonrpc":"2.0","id":3,"method":"workspace/symbol","params":{"query":"tokio"}}
               < 2 result [1 items]
+            > {"jsonrpc":"2.0","id":3,"method":"workspace/symbol","params":{"query":"tokio"}}
               < 3 result [3 items]
         "#]],
     );
