@@ -12,11 +12,14 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "common/fmt.rs"]
+mod fmt;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use common::{Client, file_uri};
+use fmt::{ms, pct};
 use kg_ls::synth::{GenConfig, Rng, generate, generate_documents, write_documents};
 use serde_json::{Value, json};
 
@@ -42,17 +45,6 @@ impl Lat {
             Some(_) => *self.errors.entry(method.to_string()).or_default() += 1,
         }
     }
-}
-
-fn pct(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.3}", d.as_secs_f64() * 1e3)
 }
 
 fn proc_field(pid: u32, name: &str) -> Option<u64> {

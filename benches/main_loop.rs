@@ -11,24 +11,16 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "common/fmt.rs"]
+mod fmt;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::Client;
+use fmt::{ms, pct};
 use kg_ls::synth::{GenConfig, Rng, generate, generate_documents, write_documents};
 use serde_json::{Value, json};
-
-fn pct(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.3}", d.as_secs_f64() * 1e3)
-}
 
 /// CPU time of every live thread of `pid`, in nanoseconds (`schedstat`: time on a CPU). A
 /// thread that ends takes its share with it, so differences are clamped at zero.
