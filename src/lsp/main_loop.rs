@@ -84,8 +84,6 @@ pub enum Event {
         seq: u64,
         read: workspace::DiskRead,
     },
-    /// The warmer computed queries into the search cache.
-    Warmed,
     /// A process sample was taken; these alerts were raised.
     Alerts(Vec<String>),
 }
@@ -105,7 +103,6 @@ impl Event {
             Event::Rebuilt(_) => "a rebuild",
             Event::RebuildFailed(_) => "a failed rebuild",
             Event::Reread { .. } => "a file read again",
-            Event::Warmed => "the warmer",
             Event::Alerts(_) => "a process sample",
         }
     }
@@ -477,7 +474,6 @@ impl MainLoop {
                 }
                 self.after_kg_edit();
             }
-            Event::Warmed => {}
             Event::Alerts(alerts) => {
                 self.sampler.busy = false;
                 for alert in alerts {
@@ -622,17 +618,16 @@ impl MainLoop {
         let Some(pending) = self.pending.get(&q.id) else { return }; // Cancelled while queued.
         let cancel = pending.cancel.clone();
         let method = pending.method.clone();
-        let search = pending.search;
-        let analysis = match (q.need, self.load.ready) {
-            _ if search => Analysis::default(),
-            (Need::Completion, false) => self.load.early.clone().unwrap_or_default(),
-            (Need::Completion, true) => self.ws.completion_analysis(),
-            (Need::Graph, _) => self.ws.analysis(false),
+        // A search reads the analysis of its own snapshot (with fresh headings).
+        let search = pending.search.then(|| self.search_snapshot(true));
+        let analysis = match (&search, q.need, self.load.ready) {
+            (Some(s), _, _) => s.analysis.clone(),
+            (None, Need::Completion, false) => self.load.early.clone().unwrap_or_default(),
+            (None, Need::Completion, true) => self.ws.completion_analysis(),
+            (None, Need::Graph, _) => self.ws.analysis(false),
         };
         let completion_limit =
             self.ws.config.as_ref().map_or(workspace::DEFAULT_COMPLETION_LIMIT, |c| c.completion_limit);
-        let search = search.then(|| self.search_snapshot(true));
-        let analysis = search.as_ref().map_or(analysis, |s| s.analysis.clone());
         let later = handlers::Later::default();
         let snap = Snapshot {
             analysis,
@@ -1234,10 +1229,9 @@ impl MainLoop {
             if self.pending.is_empty() && self.search.has_warm_plan() {
                 let cancel = Cancel::new();
                 self.warmer = Some(cancel.clone());
-                let (host, tx) = (self.search.clone(), self.tx.clone());
+                let host = self.search.clone();
                 self.background.run(move || {
                     host.warm(&cancel);
-                    let _ = tx.send(Event::Warmed);
                 });
             }
         }
