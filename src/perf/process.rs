@@ -26,15 +26,31 @@ pub struct ProcessSample {
 pub struct ProcessSampler {
     started: Instant,
     last: Option<(Instant, f64)>,
+    /// The allocator's figures and when they were read: reading them walks every free block
+    /// of every arena under its lock (milliseconds in a large heap, and the request threads
+    /// wait for the lock), so they are read at most every [`HEAP_EVERY`].
+    heap: Option<(Instant, HeapFigures)>,
+    heap_every: std::time::Duration,
 }
+
+/// Bytes in use in the allocator's heaps, free in them, and in mapped blocks.
+type HeapFigures = (Option<u64>, Option<u64>, Option<u64>);
+
+/// How often [`ProcessSampler::sample`] reads the allocator's figures.
+pub const HEAP_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Default for ProcessSampler {
     fn default() -> Self {
-        ProcessSampler { started: Instant::now(), last: None }
+        ProcessSampler { started: Instant::now(), last: None, heap: None, heap_every: HEAP_EVERY }
     }
 }
 
 impl ProcessSampler {
+    /// A sampler that reads the allocator's figures at most every `every`.
+    pub fn with_heap_every(every: std::time::Duration) -> ProcessSampler {
+        ProcessSampler { heap_every: every, ..ProcessSampler::default() }
+    }
+
     pub fn sample(&mut self) -> ProcessSample {
         let now = Instant::now();
         let cpu = cpu_seconds();
@@ -49,7 +65,14 @@ impl ProcessSampler {
             self.last = Some((now, c));
         }
         let (rss, peak) = memory();
-        let (in_use, free, mapped) = heap();
+        let (in_use, free, mapped) = match self.heap {
+            Some((at, figures)) if now.duration_since(at) < self.heap_every => figures,
+            _ => {
+                let figures = heap();
+                self.heap = Some((now, figures));
+                figures
+            }
+        };
         ProcessSample {
             at_secs: now.duration_since(self.started).as_secs_f64(),
             rss_bytes: rss,
@@ -77,7 +100,7 @@ fn memory() -> (Option<u64>, Option<u64>) {
 }
 
 /// The C allocator's bytes in use in its heaps, free in its heaps, and in mapped blocks.
-fn heap() -> (Option<u64>, Option<u64>, Option<u64>) {
+fn heap() -> HeapFigures {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         // SAFETY: mallinfo2 only reads the allocator's statistics.
@@ -110,6 +133,12 @@ fn cpu_seconds() -> Option<f64> {
 ///   in the heaps as holes after it.
 /// - Two arenas instead of eight per core: each thread that allocates during a load (the
 ///   blocking pool's, the document scanners) otherwise keeps its own partly free heap.
+/// - No fast bins (`M_MXFAST` 0). Small freed blocks otherwise wait in fast bins until a
+///   larger request consolidates the whole arena at once; with two arenas shared by every
+///   thread, a request thread then pays for the hundreds of thousands of blocks a background
+///   rebuild freed: completions of 10 to 25 ms while a concept file is saved at 100k files
+///   (`cargo bench --bench main_loop`; `perf` showed `malloc_consolidate` on the loop's and
+///   the workers' threads). `GLIBC_TUNABLES=glibc.malloc.mxfast=…` still overrides it.
 ///
 /// Measured with `cargo bench --bench lsp` (150k terms, 10k documents), resident memory after
 /// the session: 102 MB with four arenas and the default threshold, 93 MB with the threshold,
@@ -122,6 +151,12 @@ pub fn tune_allocator() {
             // SAFETY: mallopt only sets a tuning parameter.
             unsafe {
                 libc::mallopt(libc::M_ARENA_MAX, 2);
+            }
+        }
+        if !std::env::var("GLIBC_TUNABLES").is_ok_and(|t| t.contains("mxfast")) {
+            // SAFETY: as above.
+            unsafe {
+                libc::mallopt(libc::M_MXFAST, 0);
             }
         }
         if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_none() {
@@ -150,7 +185,7 @@ mod tests {
     #[test]
     #[cfg(target_os = "linux")]
     fn samples_read_real_figures_on_linux() {
-        let mut s = ProcessSampler::default();
+        let mut s = ProcessSampler::with_heap_every(std::time::Duration::ZERO);
         let first = s.sample();
         assert!(first.rss_bytes.unwrap() > 1 << 20, "{first:?}");
         assert!(first.peak_rss_bytes.unwrap() >= first.rss_bytes.unwrap());
