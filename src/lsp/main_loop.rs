@@ -267,7 +267,24 @@ impl Background {
     }
 }
 
-/// Makes the calling thread yield the CPU to the others (a nice value of 10).
+/// How long the cache warmer may run per idle period (wall clock, on the background thread
+/// and the search threads it starts): it computes the likeliest next queries, and a full-text
+/// scan of a large workspace would otherwise run to its own deadline.
+const WARM_BUDGET: Duration = Duration::from_millis(25);
+
+/// How many messages [`MainLoop::take_ahead`] looks at past the one being handled.
+const TAKE_AHEAD: usize = 256;
+
+/// The id a `$/cancelRequest` names: any id a request may have (not only the i32 that
+/// `CancelParams` takes).
+fn cancel_target(params: Option<&RawValue>) -> Option<Id> {
+    let params = serde_json::from_str::<serde_json::Value>(params?.get()).ok()?;
+    Id::from_value(params.get("id")?)
+}
+
+/// Makes the calling thread yield the CPU to the others (a nice value of 10). Not
+/// `SCHED_IDLE`: under load from other processes (a build beside the editor) that policy
+/// would all but stop rebuilds, and the graph would stay stale.
 fn lower_priority() {
     // SAFETY: setpriority only reads its arguments; on Linux, `who = 0` is the calling thread.
     #[cfg(target_os = "linux")]
@@ -296,6 +313,8 @@ pub struct MainLoop {
     search: Arc<SearchHost>,
     warm_due: Option<Instant>,
     warmer: Option<Cancel>,
+    /// When the warmer's budget for this idle period runs out: its [`Cancel`] is set then.
+    warm_stop: Option<Instant>,
     pub monitor: Arc<Monitor>,
     sampler: Sampler,
     parent_check: Option<Instant>,
@@ -303,6 +322,8 @@ pub struct MainLoop {
     /// Disk reads asked for, and the last one per file.
     reads: u64,
     last_read: HashMap<PathBuf, u64>,
+    /// Events already taken from the channel, to handle in order (see [`MainLoop::take_ahead`]).
+    inbox: std::collections::VecDeque<Event>,
 }
 
 /// Process figures into the monitor on an interval, and alerts as log messages.
@@ -344,6 +365,7 @@ impl MainLoop {
             search: Arc::default(),
             warm_due: None,
             warmer: None,
+            warm_stop: None,
             monitor: Arc::default(),
             sampler: Sampler {
                 state: Arc::default(),
@@ -356,6 +378,7 @@ impl MainLoop {
             exit: None,
             reads: 0,
             last_read: HashMap::new(),
+            inbox: Default::default(),
         }
     }
 
@@ -364,7 +387,10 @@ impl MainLoop {
     pub async fn run(mut self, mut rx: UnboundedReceiver<Event>) -> i32 {
         loop {
             let deadline = self.next_deadline();
-            let event = tokio::select! {
+            let event = if let Some(e) = self.inbox.pop_front() {
+                Some(e)
+            } else {
+                tokio::select! {
                 biased;
                 event = rx.recv() => match event {
                     Some(e) => Some(e),
@@ -377,8 +403,12 @@ impl MainLoop {
                     None
                 }
                 () = tokio::time::sleep_until(deadline.into()) => None,
+                }
             };
             let started = Instant::now();
+            if matches!(event, Some(Event::Message(_))) {
+                self.take_ahead(&mut rx);
+            }
             let kind = event.as_ref().map(Event::kind);
             if let Some(event) = event {
                 if matches!(event, Event::InputClosed) {
@@ -390,10 +420,15 @@ impl MainLoop {
                     tracing::error!("kg-ls failed on a message: {}", panic_message(&*panic));
                 }
             }
+            let handled = started.elapsed();
             self.on_timers();
             let took = started.elapsed();
             if took >= SLOW_STEP {
-                tracing::debug!("the main loop spent {took:?} on {}", kind.unwrap_or("timers"));
+                let timers = took - handled;
+                tracing::debug!(
+                    "the main loop spent {handled:?} on {} and {timers:?} on timers",
+                    kind.unwrap_or("nothing")
+                );
             }
             if self.exit.is_some() {
                 break;
@@ -704,9 +739,7 @@ impl MainLoop {
             return;
         }
         if method == "$/cancelRequest" {
-            // Any id a request may have (not only the i32 that CancelParams takes).
-            let id = params.as_deref().and_then(|p| serde_json::from_str::<serde_json::Value>(p.get()).ok());
-            match id.as_ref().and_then(|p| p.get("id")).and_then(Id::from_value) {
+            match cancel_target(params.as_deref()) {
                 Some(id) => self.cancel(id),
                 None => tracing::warn!("ignoring a $/cancelRequest without a valid id"),
             }
@@ -837,6 +870,35 @@ impl MainLoop {
     fn after_kg_edit(&mut self) {
         if self.ws.has_pending_changes() && self.rebuild_due.is_none() {
             self.rebuild_due = Some(Instant::now() + REBUILD_DEBOUNCE);
+        }
+    }
+
+    /// Takes the messages that have arrived meanwhile and answers at once each
+    /// `$/cancelRequest` among them whose request is already running, instead of behind the
+    /// requests read before it (a typing storm). Everything else stays in wire order; a
+    /// cancel for a request still in the inbox waits for it.
+    fn take_ahead(&mut self, rx: &mut UnboundedReceiver<Event>) {
+        while self.inbox.len() < TAKE_AHEAD {
+            match rx.try_recv() {
+                Ok(e) => self.inbox.push_back(e),
+                Err(_) => break,
+            }
+        }
+        let mut early = Vec::new();
+        self.inbox.retain(|e| match e {
+            Event::Message(Incoming::Notification { method, params }) if method == "$/cancelRequest" => {
+                match cancel_target(params.as_deref()).filter(|id| self.pending.contains_key(id)) {
+                    Some(id) => {
+                        early.push(id);
+                        false
+                    }
+                    None => true,
+                }
+            }
+            _ => true,
+        });
+        for id in early {
+            self.cancel(id);
         }
     }
 
@@ -1201,6 +1263,7 @@ impl MainLoop {
         };
         at(self.rebuild_due.filter(|_| !self.rebuilding));
         at(self.warm_due);
+        at(self.warm_stop);
         at(self.parent_check);
         at(self.asked.values().map(|(_, t)| *t + CLIENT_REQUEST_TIMEOUT).min());
         at((self.phase == Phase::Running && self.load.ready).then_some(self.sampler.next));
@@ -1229,11 +1292,15 @@ impl MainLoop {
             if self.pending.is_empty() && self.search.has_warm_plan() {
                 let cancel = Cancel::new();
                 self.warmer = Some(cancel.clone());
+                self.warm_stop = Some(now + WARM_BUDGET);
                 let host = self.search.clone();
                 self.background.run(move || {
                     host.warm(&cancel);
                 });
             }
+        }
+        if self.warm_stop.is_some_and(|t| t <= now) {
+            self.stop_warmer();
         }
         if self.parent_check.is_some_and(|t| t <= now) {
             self.parent_check = Some(now + PARENT_CHECK);
@@ -1265,6 +1332,7 @@ impl MainLoop {
 
     fn stop_warmer(&mut self) {
         self.warm_due = None;
+        self.warm_stop = None;
         if let Some(w) = self.warmer.take() {
             w.cancel();
         }
@@ -1292,6 +1360,7 @@ impl MainLoop {
         let (state, monitor, tx) = (self.sampler.state.clone(), self.monitor.clone(), self.tx.clone());
         let budgets = self.sampler.budgets.clone();
         self.background.run(move || {
+            let started = Instant::now();
             let mut state = state.lock();
             let sample = state.sampler.sample();
             // Freed memory that the allocator keeps goes back to the system once resident
@@ -1309,6 +1378,9 @@ impl MainLoop {
             let budget = |m: &str| budgets.get(m).map(|&ms| Duration::from_millis(ms)).or_else(|| default_budget(m));
             let alerts = monitor.check_alerts(&budget).into_iter().map(|a| a.message).collect();
             let _ = tx.send(Event::Alerts(alerts));
+            if started.elapsed() >= SLOW_STEP {
+                tracing::debug!("a process sample took {:?}", started.elapsed());
+            }
         });
     }
 
