@@ -69,8 +69,8 @@ pub fn list_source_files(sources: &[KgSource]) -> (Vec<PathBuf>, Vec<Problem>) {
                         }),
                     }
                 }
-                // Sorted as `Path` sorts, by bytes: comparing 625k paths component by
-                // component took 1.1 s of every start, this takes 0.3 s (the walk 0.6 s).
+                // Sorted as `Path` sorts, but by bytes ([`path_order`]): comparing paths
+                // component by component costs a large folder several times more.
                 found.sort_unstable_by(|a, b| path_order(a, b));
                 paths.extend(found);
             }

@@ -268,8 +268,8 @@ pub struct KgFile {
     pub definitions: Definitions,
 }
 
-// A graph of 625k concept files keeps one of these per file (in an `Arc`, 16 bytes more):
-// 96 bytes would round the allocation up to 128 on glibc.
+// A graph keeps one of these per file (in an `Arc`, 16 bytes more), and a graph may have
+// hundreds of thousands of files: 96 bytes would round the allocation up to 128 on glibc.
 #[cfg(target_pointer_width = "64")]
 const _: () = assert!(std::mem::size_of::<KgFile>() == 80);
 

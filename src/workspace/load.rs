@@ -173,7 +173,8 @@ pub fn count_terms(terms: &TermIndex, text: &str, counts: &mut Vec<u64>) {
 /// Reads the headings of every markdown document under `roots`, honouring `.gitignore`, on
 /// every core; with `terms`, also counts their occurrences ([`count_terms`]) and returns the
 /// counts by key number. Knowledge-graph `sources` are not documents: a source folder is not
-/// walked at all (625k concept files took 30 s and 160 MB to read a second time).
+/// walked at all: its files are read once, as sources, and a large graph's folder read again
+/// as documents would cost a second load's time and memory.
 pub fn scan_documents(
     roots: &[PathBuf],
     sources: &[crate::kg::KgSource],

@@ -92,9 +92,9 @@ impl std::fmt::Debug for HostFs {
 
 /// Graphs with more terms than this are not rebuilt on the request path after an edit: hover
 /// and symbols use the last full build until a background rebuild lands (completion sees the
-/// edit at once through its delta). A full build takes about 7 µs a term on the 2-core
-/// machine: a hover right after a save waited 1.06 s at 150k terms when this was 200k; at
-/// 10k the wait is under 100 ms, once per edit.
+/// edit at once through its delta). A full build costs time in proportion to the terms, so
+/// this bounds what the first hover after an edit waits for to a small fraction of a second,
+/// once per edit; above it, a wait that grows with the graph is not worth a fresher hover.
 pub const INLINE_REBUILD_MAX_TERMS: usize = 10_000;
 
 /// A parsed file, ordered and found by its path: the workspace's set of files holds a pointer
