@@ -54,10 +54,7 @@ pub fn load_config_file(roots: &[PathBuf]) -> (Vec<(PathBuf, Settings)>, Vec<Pro
                 continue;
             }
         };
-        match parse_settings(&path, &text) {
-            Ok(s) => found.push((root.clone(), s)),
-            Err(p) => problems.push(p),
-        }
+        found.push((root.clone(), parse_settings(&path, &text)));
     }
     (found, problems)
 }
