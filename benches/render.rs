@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use kg_ls::kg::{ConceptId, Graph, parse_concept_file};
 use kg_ls::render::{Budget, Env, Format, NoLinks, RenderConfig, Renderer, Stream};
+use kg_ls::vfs::MemFs;
 
 /// About 10 KB of varied definition markdown.
 fn definition_10k() -> String {
@@ -39,12 +40,19 @@ fn main() {
 
     // Percentiles: cold (a fresh renderer each time, so nothing is cached) and cached hovers.
     let warm = Renderer::new(unlimited);
-    warm.render_concepts(&graph, &[ConceptId(0)], Format::Markdown, &NoLinks, Budget::unlimited());
+    warm.render_concepts(&graph, &[ConceptId(0)], Format::Markdown, &NoLinks, &MemFs::default(), Budget::unlimited());
     let cold: Vec<Duration> = (0..500)
         .map(|_| {
             let r = Renderer::new(unlimited);
             let t = Instant::now();
-            black_box(r.render_concepts(&graph, &[ConceptId(0)], Format::Markdown, &NoLinks, Budget::unlimited()));
+            black_box(r.render_concepts(
+                &graph,
+                &[ConceptId(0)],
+                Format::Markdown,
+                &NoLinks,
+                &MemFs::default(),
+                Budget::unlimited(),
+            ));
             t.elapsed()
         })
         .collect();
@@ -53,14 +61,28 @@ fn main() {
         .map(|_| {
             let r = Renderer::new(*cut.config());
             let t = Instant::now();
-            black_box(r.render_concepts(&graph, &[ConceptId(0)], Format::Markdown, &NoLinks, Budget::unlimited()));
+            black_box(r.render_concepts(
+                &graph,
+                &[ConceptId(0)],
+                Format::Markdown,
+                &NoLinks,
+                &MemFs::default(),
+                Budget::unlimited(),
+            ));
             t.elapsed()
         })
         .collect();
     let cached: Vec<Duration> = (0..20_000)
         .map(|_| {
             let t = Instant::now();
-            black_box(warm.render_concepts(&graph, &[ConceptId(0)], Format::Markdown, &NoLinks, Budget::unlimited()));
+            black_box(warm.render_concepts(
+                &graph,
+                &[ConceptId(0)],
+                Format::Markdown,
+                &NoLinks,
+                &MemFs::default(),
+                Budget::unlimited(),
+            ));
             t.elapsed()
         })
         .collect();

@@ -3,6 +3,7 @@
 //!
 //! Map of the crate, from the bottom up:
 //! - [`text`]: term folding and byte-offset/line-column conversion.
+//! - [`vfs`]: the files the core reads, as the host provides them (disk, memory, open buffers).
 //! - [`kg`]: concepts and the loaders for markdown concept files and thesaurus JSON.
 //! - [`index`]: fst dictionaries of terms and headings.
 //! - [`render`]: concept → hover markdown or plain text, sanitized.
@@ -31,4 +32,5 @@ pub mod render;
 pub mod search;
 pub mod synth;
 pub mod text;
+pub mod vfs;
 pub mod workspace;

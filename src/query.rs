@@ -251,7 +251,7 @@ fn answer(
             match a.hover(&text, offset) {
                 Some(hit) => {
                     let _ = writeln!(out, "hover on {:?}:\n", &text[hit.range.clone()]);
-                    out.push_str(&a.render_hover(&hit, format));
+                    out.push_str(&a.render_hover(&hit, format, &*ws.files()));
                 }
                 None => {
                     let _ = writeln!(out, "no term at the cursor in {text:?}");

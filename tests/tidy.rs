@@ -1,9 +1,11 @@
 //! Cheap rules of the codebase, checked on its own source: every Rust file says what it owns
-//! in a leading `//!` comment, and only the protocol layer (`src/lsp/`, `src/main.rs`) names
-//! the async runtime, the LSP types or a JSON-RPC framework.
+//! in a leading `//!` comment; only the protocol layer (`src/lsp/`, `src/main.rs`) names the
+//! async runtime, the LSP types or a JSON-RPC framework; and only the I/O seam (`src/vfs.rs`)
+//! and the loaders behind it reach the file system.
 //!
-//! The layering check reads code, not text: comments, strings and character literals are
-//! blanked first, so a concept called "tokio" in test data does not count.
+//! The layering checks read code, not text: comments, strings and character literals are
+//! blanked first, so a concept called "tokio" in test data does not count, and the file-system
+//! check passes over `#[cfg(test)]` items, whose fixtures may write files.
 
 use std::path::{Path, PathBuf};
 
@@ -196,4 +198,223 @@ use {tokio};
 "####;
     let found: Vec<String> = named_crates(code, PROTOCOL_CRATES).into_iter().map(|(l, n)| format!("{l}:{n}")).collect();
     assert_eq!(found, ["2:tokio", "4:ls_types", "5:tokio", "9:tokio"]);
+}
+
+/// Where code outside the I/O seam may reach the file system (`std::fs`, or the `ignore`
+/// crate's directory walks), and why. Everything else in `src/` takes bytes or a `Vfs`.
+const FILE_SYSTEM_ALLOWED: &[(&str, &str)] = &[
+    ("src/vfs.rs", "the seam itself: RealFs"),
+    ("src/kg/load.rs", "the source loader: walks source folders, stats sources"),
+    ("src/workspace/load.rs", "the workspace loader: walks roots for documents"),
+    ("src/workspace/persist.rs", "the persisted completion index"),
+    ("src/index/persist.rs", "the persisted completion index: its file format"),
+    ("src/cache/", "the cache directory and the on-disk cache level"),
+    ("src/lsp/", "the host"),
+    ("src/main.rs", "the host"),
+    ("src/query.rs", "the `kg-ls query` command, a host of its own"),
+    ("src/perf/process.rs", "process figures from /proc"),
+    ("src/synth/", "writes synthetic workspaces for tests and benchmarks"),
+    // Issue 20 leaves this to the full-text service's owner: its walk and reads should take
+    // the host's Vfs (open buffers are already passed in beside it).
+    ("src/search/fulltext.rs", "the full-text service walks and reads the documents"),
+];
+
+/// Identifier and punctuation tokens of `code` (already blanked), with their line numbers.
+fn tokens(code: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    for (n, line) in code.lines().enumerate() {
+        let b = line.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            let c = b[i];
+            if c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80 {
+                let start = i;
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] >= 0x80) {
+                    i += 1;
+                }
+                out.push((n + 1, &line[start..i]));
+            } else if line[i..].starts_with("::") {
+                out.push((n + 1, "::"));
+                i += 2;
+            } else if c.is_ascii_whitespace() {
+                i += 1;
+            } else {
+                let len = line[i..].chars().next().map_or(1, char::len_utf8);
+                out.push((n + 1, &line[i..i + len]));
+                i += len;
+            }
+        }
+    }
+    out
+}
+
+/// `tokens` without the items under `#[cfg(test)]` (a test module, a test-only function or
+/// import), and the names of test modules declared here whose bodies are files of their own.
+fn without_test_items<'a>(tokens: &[(usize, &'a str)]) -> (Vec<(usize, &'a str)>, Vec<String>) {
+    let mut kept = Vec::new();
+    let mut test_files = Vec::new();
+    let mut i = 0;
+    let is = |i: usize, s: &str| tokens.get(i).is_some_and(|t| t.1 == s);
+    while i < tokens.len() {
+        let cfg_test = ["#", "[", "cfg", "(", "test", ")", "]"].iter().enumerate().all(|(k, s)| is(i + k, s));
+        if !cfg_test {
+            kept.push(tokens[i]);
+            i += 1;
+            continue;
+        }
+        i += 7;
+        if is(i, "mod") && is(i + 2, ";") {
+            test_files.push(tokens[i + 1].1.to_string());
+        } else if is(i, "pub") && is(i + 1, "mod") && is(i + 3, ";") {
+            test_files.push(tokens[i + 2].1.to_string());
+        }
+        // The item ends at its first `;` outside brackets or at the end of its first block.
+        let mut depth = 0usize;
+        while i < tokens.len() {
+            match tokens[i].1 {
+                "{" | "(" | "[" => depth += 1,
+                "}" | ")" | "]" => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 && tokens[i].1 == "}" {
+                        i += 1;
+                        break;
+                    }
+                }
+                ";" if depth == 0 => {
+                    i += 1;
+                    break;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+    }
+    (kept, test_files)
+}
+
+/// Where `code` reaches the file system: a path through `std::fs` (`std::fs::read`,
+/// `use std::fs::File`, `::std::fs`), `fs` imported from a `std::{…}` group, or the `ignore`
+/// crate. Comments, strings and `#[cfg(test)]` items do not count.
+fn file_system_uses(code: &str) -> Vec<(usize, String)> {
+    let blanked = blank_non_code(code);
+    let (t, _) = without_test_items(&tokens(&blanked));
+    let mut found = Vec::new();
+    for i in 0..t.len() {
+        // A path root: not the segment of a longer path (`crate::std`), not part of a name.
+        let root = i == 0 || t[i - 1].1 != "::" || (i >= 2 && !is_ident(t[i - 2].1));
+        if !root || t.get(i + 1).map(|x| x.1) != Some("::") {
+            continue;
+        }
+        match t[i].1 {
+            "std" => match t.get(i + 2).map(|x| x.1) {
+                Some("fs") => found.push((t[i].0, "std::fs".to_string())),
+                Some("{") => {
+                    // The group's items at its top level: `std::{fs, io}`, `std::{fs::File}`.
+                    let mut depth = 0;
+                    let mut item_start = true;
+                    for &(line, tok) in &t[i + 2..] {
+                        match tok {
+                            "{" => {
+                                depth += 1;
+                                item_start = depth == 1;
+                                continue;
+                            }
+                            "}" => {
+                                depth -= 1;
+                                if depth == 0 {
+                                    break;
+                                }
+                            }
+                            "," if depth == 1 => {
+                                item_start = true;
+                                continue;
+                            }
+                            "fs" if item_start && depth == 1 => found.push((line, "std::{fs}".to_string())),
+                            _ => {}
+                        }
+                        item_start = false;
+                    }
+                }
+                _ => {}
+            },
+            "ignore" => found.push((t[i].0, "ignore".to_string())),
+            _ => {}
+        }
+    }
+    found
+}
+
+fn is_ident(s: &str) -> bool {
+    s.chars().next().is_some_and(|c| c.is_alphanumeric() || c == '_')
+}
+
+#[test]
+fn only_the_io_seam_and_the_loaders_behind_it_touch_the_file_system() {
+    let mut files = Vec::new();
+    rust_files(&root().join("src"), &mut files);
+    let rel = |f: &Path| f.strip_prefix(root()).unwrap().to_string_lossy().replace('\\', "/");
+    // Files that are test modules of their parent (`#[cfg(test)] mod tests;`) are test code.
+    let mut test_only = Vec::new();
+    for f in &files {
+        let (_, children) = without_test_items(&tokens(&blank_non_code(&std::fs::read_to_string(f).unwrap())));
+        let dir = match f.file_name().and_then(|n| n.to_str()) {
+            Some("mod.rs" | "lib.rs" | "main.rs") => f.parent().unwrap().to_path_buf(),
+            _ => f.with_extension(""),
+        };
+        for c in children {
+            test_only.push(dir.join(format!("{c}.rs")));
+            test_only.push(dir.join(c).join("mod.rs"));
+        }
+    }
+    let mut offences = Vec::new();
+    for f in files.iter().filter(|f| !test_only.contains(f)) {
+        let name = rel(f);
+        if FILE_SYSTEM_ALLOWED.iter().any(|(p, _)| name == *p || p.ends_with('/') && name.starts_with(p)) {
+            continue;
+        }
+        for (line, what) in file_system_uses(&std::fs::read_to_string(f).unwrap()) {
+            offences.push(format!("{name}:{line}: {what}"));
+        }
+    }
+    assert!(
+        offences.is_empty(),
+        "the file system reached outside the I/O seam (src/vfs.rs) and its loaders; take bytes or a \
+         `&dyn Vfs` instead, or add the file to FILE_SYSTEM_ALLOWED with the reason:\n{}",
+        offences.join("\n")
+    );
+    // Every allowed path still exists, so the list does not outlive the code.
+    for (p, _) in FILE_SYSTEM_ALLOWED {
+        assert!(root().join(p).exists(), "FILE_SYSTEM_ALLOWED names {p}, which is gone");
+    }
+}
+
+#[test]
+fn the_file_system_check_sees_code_and_not_data() {
+    let code = r####"
+use std::fs;
+use std::{io, fs::File};
+use std::{
+    collections::HashMap,
+    fs,
+};
+fn f() { let b = std::fs::read("x"); let s = "std::fs::read"; let r = r#"use std::fs"#; }
+// std::fs::write in a comment
+/* std::fs in a block */
+use std::{io::{self, Write}, path::fs_like};
+let fs = 1; my_std::fs::read(); crate::std::fs::x(); crate::vfs::RealFs; ::std::fs::write();
+ignore::WalkBuilder::new(root); let ignore = 2;
+#[cfg(test)]
+mod tests {
+    use std::fs;
+    fn g() { std::fs::write("a", "b").unwrap(); }
+}
+#[cfg(test)]
+use std::fs::File;
+fn after() { std::fs::remove_file("x"); }
+"####;
+    let found: Vec<String> = file_system_uses(code).into_iter().map(|(l, n)| format!("{l}:{n}")).collect();
+    assert_eq!(
+        found,
+        ["2:std::fs", "3:std::{fs}", "6:std::{fs}", "8:std::fs", "12:std::fs", "13:ignore", "21:std::fs"]
+    );
 }

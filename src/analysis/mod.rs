@@ -2,7 +2,8 @@
 //!
 //! [`Analysis`] is cheap to clone (everything is behind `Arc`) and never changes: a new graph
 //! means a new `Analysis`. Every question takes plain text and byte offsets and returns plain
-//! data; converting positions and building protocol types is the LSP layer's job.
+//! data; converting positions and building protocol types is the LSP layer's job. A file is
+//! read only through the [`Vfs`] the caller passes (a definition left in its concept file).
 
 mod completion;
 mod hover;
@@ -21,6 +22,7 @@ use crate::index::{HeadingIndex, LayeredIndex, TermIndex};
 use crate::kg::{ConceptId, Graph};
 use crate::render::{Budget, Format, HOVER_BUDGET, Links, Rendered, Renderer, file_uri};
 use crate::text::fold;
+use crate::vfs::Vfs;
 
 /// An immutable snapshot of everything the features read.
 #[derive(Clone, Debug, Default)]
@@ -95,19 +97,20 @@ impl Analysis {
         hover::hover_hit(self, text, offset)
     }
 
-    /// The hover text for the concepts of a hit, rendered whole.
-    pub fn render_hover(&self, hit: &HoverHit, format: Format) -> String {
-        self.render_concepts(&hit.concepts, format, Budget::unlimited()).text
+    /// The hover text for the concepts of a hit, rendered whole. Definitions left in their
+    /// files are read from `files` (the host's files, open buffers over the disk).
+    pub fn render_hover(&self, hit: &HoverHit, format: Format, files: &dyn Vfs) -> String {
+        self.render_concepts(&hit.concepts, format, files, Budget::unlimited()).text
     }
 
     /// The hover text within the hover budget: what is ready when it runs out (rendering again
     /// later finishes it, and the caches keep what was done).
-    pub fn render_hover_within(&self, hit: &HoverHit, format: Format) -> Rendered {
-        self.render_concepts(&hit.concepts, format, Budget::within(HOVER_BUDGET))
+    pub fn render_hover_within(&self, hit: &HoverHit, format: Format, files: &dyn Vfs) -> Rendered {
+        self.render_concepts(&hit.concepts, format, files, Budget::within(HOVER_BUDGET))
     }
 
-    fn render_concepts(&self, ids: &[ConceptId], format: Format, budget: Budget) -> Rendered {
-        self.renderer.render_concepts(&self.graph, ids, format, self, budget)
+    fn render_concepts(&self, ids: &[ConceptId], format: Format, files: &dyn Vfs, budget: Budget) -> Rendered {
+        self.renderer.render_concepts(&self.graph, ids, format, self, files, budget)
     }
 
     /// The concept named `name` (canonical name) defined in `path`, if this snapshot has it.
@@ -135,8 +138,8 @@ impl Analysis {
     }
 
     /// The rendered documentation of one concept (for completion items).
-    pub fn render_concept(&self, id: ConceptId, format: Format) -> String {
-        self.render_concepts(&[id], format, Budget::within(HOVER_BUDGET)).text
+    pub fn render_concept(&self, id: ConceptId, format: Format, files: &dyn Vfs) -> String {
+        self.render_concepts(&[id], format, files, Budget::within(HOVER_BUDGET)).text
     }
 }
 

@@ -6,14 +6,17 @@
 //! the byte, so a torn, truncated, stale or foreign file is a miss, never trusted. These
 //! primitives know nothing about what the payload means.
 //!
-//! On top of them, [`TieredCache`] (in `tiered.rs`) is a generic three-level cache (LRU,
-//! compressed, on disk) with per-level [`CacheSnapshot`] metrics (in `metrics.rs`).
+//! On top of them, [`TieredCache`] (in `tiered.rs`, its disk level in `disk.rs`) is a generic
+//! three-level cache (LRU, compressed, on disk) with per-level [`CacheSnapshot`] metrics (in
+//! `metrics.rs`).
 
+mod disk;
 mod metrics;
 mod tiered;
 
+pub use disk::stable_hash;
 pub use metrics::{CacheSnapshot, LevelMetrics, LevelSnapshot};
-pub use tiered::{TieredCache, TieredConfig, stable_hash};
+pub use tiered::{TieredCache, TieredConfig};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

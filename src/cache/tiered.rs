@@ -4,33 +4,25 @@
 //!
 //! Every entry carries the index generation it was computed for; a lookup for another
 //! generation is a miss, and [`TieredCache::set_generation`] drops L1 and L2 whole, so a stale
-//! value is never served. A hit in a lower level is promoted to the levels above it. L3 files
-//! are written by one writer thread that the cache owns and joins when dropped; a corrupt,
-//! truncated, foreign or unreadable file is a miss, never an error. This module knows nothing
-//! about what it caches or about the protocol.
+//! value is never served. A hit in a lower level is promoted to the levels above it.
+//!
+//! This file owns the levels' policy and the two in-memory levels; L3, its files and its
+//! writer thread are [`super::disk`]'s, and nothing here touches the file system. It knows
+//! nothing about what it caches or about the protocol.
 
-use std::collections::{BTreeMap, HashMap};
 use std::marker::PhantomData;
 use std::num::NonZeroUsize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::mpsc;
-use std::thread::JoinHandle;
 
 use lru::LruCache;
 use parking_lot::Mutex;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 
+use super::disk::Disk;
 use super::metrics::{CacheSnapshot, LevelMetrics};
-use super::{seal, unseal, write_atomic};
-
-const MAGIC: &[u8; 8] = b"KGLSTIER";
-/// Bump when what a cached value means changes (2: queries and text fold with full Unicode case
-/// folding, so an older answer may miss matches).
-const VERSION: u32 = 2;
-const EXTENSION: &str = "kgc";
 
 /// Sizes and place of a [`TieredCache`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,7 +69,8 @@ pub struct TieredCache<V> {
 struct Metrics {
     l1: LevelMetrics,
     l2: LevelMetrics,
-    l3: LevelMetrics,
+    /// Shared with the disk level's writer thread.
+    l3: Arc<LevelMetrics>,
     hits: AtomicU64,
     misses: AtomicU64,
     invalidations: AtomicU64,
@@ -89,31 +82,10 @@ struct Compressed {
     cap: usize,
 }
 
-/// What an L3 file holds, inside its sealed envelope.
-#[derive(Serialize, Deserialize)]
-struct DiskEntry {
-    key: String,
-    generation: u64,
-    /// The value as L2 holds it: postcard, then lz4.
-    data: Vec<u8>,
-}
-
-enum Job {
-    Write(PathBuf, Vec<u8>),
-    Remove(PathBuf),
-    Flush(mpsc::Sender<()>),
-}
-
-struct Disk {
-    dir: PathBuf,
-    tx: Mutex<Option<mpsc::Sender<Job>>>,
-    writer: Mutex<Option<JoinHandle<()>>>,
-}
-
 impl<V: Serialize + DeserializeOwned> TieredCache<V> {
     pub fn new(config: &TieredConfig) -> TieredCache<V> {
         let metrics = Arc::new(Metrics::default());
-        let l3 = config.l3_dir.as_ref().map(|dir| Disk::open(dir.clone(), config.l3_bytes, metrics.clone()));
+        let l3 = config.l3_dir.as_ref().map(|dir| Disk::open(dir.clone(), config.l3_bytes, metrics.l3.clone()));
         TieredCache {
             l1: Mutex::new(l1_with_room_for(config.l1_entries)),
             l2: Mutex::new(Compressed { map: LruCache::unbounded(), bytes: 0, cap: config.l2_bytes }),
@@ -201,9 +173,7 @@ impl<V: Serialize + DeserializeOwned> TieredCache<V> {
             return Arc::new(value);
         }
         if let Some(disk) = &self.l3 {
-            let entry = DiskEntry { key: key.to_string(), generation: g, data: data.to_vec() };
-            let payload = postcard::to_stdvec(&entry).expect("serializing to a Vec cannot fail");
-            disk.send(Job::Write(disk.path(key), seal(MAGIC, VERSION, &payload)));
+            disk.write(key, g, &data);
         }
         self.put_l2(key, g, data);
         self.put_l1(key, g, value)
@@ -212,9 +182,7 @@ impl<V: Serialize + DeserializeOwned> TieredCache<V> {
     /// Waits until every L3 write queued so far is on disk.
     pub fn flush(&self) {
         if let Some(disk) = &self.l3 {
-            let (tx, rx) = mpsc::channel();
-            disk.send(Job::Flush(tx));
-            let _ = rx.recv();
+            disk.flush();
         }
     }
 
@@ -268,17 +236,6 @@ impl<V: Serialize + DeserializeOwned> TieredCache<V> {
     }
 }
 
-impl<V> Drop for TieredCache<V> {
-    fn drop(&mut self) {
-        if let Some(disk) = &self.l3 {
-            disk.tx.lock().take();
-            if let Some(h) = disk.writer.lock().take() {
-                let _ = h.join();
-            }
-        }
-    }
-}
-
 fn encode<V: Serialize>(value: &V) -> Vec<u8> {
     let bytes = postcard::to_stdvec(value).expect("serializing to a Vec cannot fail");
     lz4_flex::compress_prepend_size(&bytes)
@@ -287,135 +244,6 @@ fn encode<V: Serialize>(value: &V) -> Vec<u8> {
 fn decode<V: DeserializeOwned>(data: &[u8]) -> Option<V> {
     let bytes = lz4_flex::decompress_size_prepended(data).ok()?;
     postcard::from_bytes(&bytes).ok()
-}
-
-/// A stable 64-bit FNV-1a hash, so file names do not change between builds.
-pub fn stable_hash(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
-}
-
-impl Disk {
-    fn open(dir: PathBuf, cap: u64, metrics: Arc<Metrics>) -> Disk {
-        let (tx, rx) = mpsc::channel();
-        let worker_dir = dir.clone();
-        let writer = std::thread::Builder::new()
-            .name("kg-ls cache writer".into())
-            .spawn(move || write_loop(&worker_dir, cap, &metrics, rx))
-            .map_err(|e| tracing::warn!("no cache writer thread, L3 is read-only: {e}"))
-            .ok();
-        Disk { dir, tx: Mutex::new(Some(tx)), writer: Mutex::new(writer) }
-    }
-
-    fn path(&self, key: &str) -> PathBuf {
-        self.dir.join(format!("{:016x}.{EXTENSION}", stable_hash(key.as_bytes())))
-    }
-
-    fn send(&self, job: Job) {
-        if let Some(tx) = self.tx.lock().as_ref() {
-            let _ = tx.send(job);
-        }
-    }
-
-    /// The stored data of `key` at generation `g`; anything else is a miss.
-    fn read(&self, key: &str, g: u64) -> Option<Vec<u8>> {
-        let path = self.path(key);
-        let bytes = std::fs::read(&path).ok()?;
-        let entry = match unseal(MAGIC, VERSION, &bytes) {
-            Ok(payload) => postcard::from_bytes::<DiskEntry>(payload).ok(),
-            Err(e) => {
-                tracing::debug!("ignoring cache file {}: {e}", path.display());
-                None
-            }
-        };
-        match entry {
-            Some(e) if e.key == key && e.generation == g => Some(e.data),
-            Some(e) if e.key != key => None,
-            _ => {
-                // Stale or damaged: it will never be a hit, so it goes.
-                self.send(Job::Remove(path));
-                None
-            }
-        }
-    }
-}
-
-/// The L3 files the writer knows, oldest first.
-#[derive(Default)]
-struct DiskIndex {
-    files: HashMap<PathBuf, (u64, u64)>,
-    order: BTreeMap<u64, PathBuf>,
-    seq: u64,
-    total: u64,
-}
-
-impl DiskIndex {
-    fn track(&mut self, path: PathBuf, len: u64) {
-        self.forget(&path);
-        self.seq += 1;
-        self.files.insert(path.clone(), (self.seq, len));
-        self.order.insert(self.seq, path);
-        self.total += len;
-    }
-
-    fn forget(&mut self, path: &Path) {
-        if let Some((s, len)) = self.files.remove(path) {
-            self.order.remove(&s);
-            self.total -= len;
-        }
-    }
-
-    /// Removes the oldest files until the total fits `cap`; returns how many went.
-    fn evict(&mut self, cap: u64) -> u64 {
-        let mut n = 0;
-        while self.total > cap {
-            let Some((_, path)) = self.order.pop_first() else { break };
-            if let Some((_, len)) = self.files.remove(&path) {
-                self.total -= len;
-            }
-            let _ = std::fs::remove_file(&path);
-            n += 1;
-        }
-        n
-    }
-}
-
-/// The writer thread: writes and removes L3 files and keeps their total under `cap` bytes,
-/// removing the oldest first. Ends when the cache drops its sender.
-fn write_loop(dir: &Path, cap: u64, metrics: &Metrics, rx: mpsc::Receiver<Job>) {
-    let mut index = DiskIndex::default();
-    let mut found: Vec<(std::time::SystemTime, PathBuf, u64)> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == EXTENSION))
-        .filter_map(|e| {
-            let md = e.metadata().ok()?;
-            Some((md.modified().ok()?, e.path(), md.len()))
-        })
-        .collect();
-    found.sort();
-    for (_, path, len) in found {
-        index.track(path, len);
-    }
-    metrics.l3.evicted(index.evict(cap));
-    metrics.l3.set_size(index.files.len() as u64, index.total);
-    for job in rx {
-        match job {
-            Job::Write(path, bytes) => match write_atomic(&path, &bytes) {
-                Ok(()) => index.track(path, bytes.len() as u64),
-                Err(e) => tracing::debug!("cannot write cache file {}: {e}", path.display()),
-            },
-            Job::Remove(path) => {
-                let _ = std::fs::remove_file(&path);
-                index.forget(&path);
-            }
-            Job::Flush(done) => {
-                let _ = done.send(());
-            }
-        }
-        metrics.l3.evicted(index.evict(cap));
-        metrics.l3.set_size(index.files.len() as u64, index.total);
-    }
 }
 
 #[cfg(test)]

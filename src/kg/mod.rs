@@ -2,8 +2,9 @@
 //!
 //! A [`KgFile`] is what one source file says (markdown concept file or thesaurus JSON), parsed
 //! without failing: problems travel beside the result. A [`Graph`] is the immutable union of
-//! all files, with related names resolved to concepts. Only `load` touches the file system;
-//! nothing here knows about protocol types or positions other than lines and byte offsets.
+//! all files, with related names resolved to concepts. Only `load` touches the file system; a
+//! definition left in its file is read again through the caller's [`Vfs`]. Nothing here knows
+//! about protocol types or positions other than lines and byte offsets.
 
 mod concepts;
 mod load;
@@ -17,12 +18,13 @@ use std::sync::Arc;
 pub use concepts::{ConceptRef, Concepts, ConceptsBuilder};
 pub use load::{
     FileStamp, KgSource, MAX_FILE_BYTES, file_stamp, kind_of, list_source_files, load_file,
-    load_file_keeping_definitions, load_sources, parse, visit_source_files,
+    load_file_keeping_definitions, load_sources, parse, parse_bytes, visit_source_files,
 };
 pub use markdown::parse_concept_file;
 pub use thesaurus::parse_thesaurus;
 
 use crate::text::fold;
+use crate::vfs::{Stamp, Vfs};
 
 /// Where a concept is defined.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -266,8 +268,8 @@ pub struct KgFile {
     pub definitions: Definitions,
 }
 
-// A graph of 625k concept files keeps one of these per file (in an `Arc`, 16 bytes more):
-// 96 bytes would round the allocation up to 128 on glibc.
+// A graph keeps one of these per file (in an `Arc`, 16 bytes more), and a graph may have
+// hundreds of thousands of files: 96 bytes would round the allocation up to 128 on glibc.
 #[cfg(target_pointer_width = "64")]
 const _: () = assert!(std::mem::size_of::<KgFile>() == 80);
 
@@ -335,15 +337,20 @@ impl<'g> Concept<'g> {
         &self.file().file.path
     }
 
-    /// The concept's definition (markdown), read again from its file when the graph left it
-    /// there ([`Definitions::OnDisk`]); a file that cannot be read or parsed back to this
-    /// concept is a problem.
-    pub fn definition(self) -> Result<Definition<'g>, Problem> {
+    /// The concept's definition (markdown). When the graph left it in the file
+    /// ([`Definitions::OnDisk`]), the file is read again from `files` (the host's seam, where an
+    /// open buffer wins over the disk); a file that cannot be read or parsed back to this concept
+    /// is a problem.
+    pub fn definition(self, files: &dyn Vfs) -> Result<Definition<'g>, Problem> {
         let file = self.file();
         match file.file.definitions {
             Definitions::Kept => Ok(Definition { text: self.data().definition().into(), as_built: true }),
             Definitions::OnDisk { hash } => {
-                let reread = load::load_file_keeping_definitions(&file.file.path);
+                let path = &file.file.path;
+                let reread = match files.read(path, MAX_FILE_BYTES) {
+                    Ok(bytes) => load::parse_bytes(path, file.file.kind, bytes),
+                    Err(e) => return Err(Problem { path: path.to_path_buf(), line: None, message: e.to_string() }),
+                };
                 let i = (self.id - file.first) as usize;
                 let found = (i < reread.concepts.len()).then(|| reread.concepts.get(i));
                 match found.filter(|c| c.name() == self.name()) {
@@ -352,7 +359,7 @@ impl<'g> Concept<'g> {
                         Ok(Definition { text: c.definition().to_string().into(), as_built })
                     }
                     None => Err(reread.problems.into_vec().into_iter().next().unwrap_or_else(|| Problem {
-                        path: file.file.path.to_path_buf(),
+                        path: path.to_path_buf(),
                         line: None,
                         message: format!("the file no longer defines {:?}", self.name()),
                     })),
@@ -362,13 +369,13 @@ impl<'g> Concept<'g> {
     }
 
     /// What tells this concept's definition apart when it is not in [`Concept::data`]: the
-    /// hash of its file's definitions as parsed and the file's [`FileStamp`] now (so a change on
-    /// disk that no one announced still shows), or `None` when the data holds them. Costs a
-    /// `stat`, not a read.
-    pub fn definition_on_disk(self) -> Option<(std::num::NonZeroU64, Option<FileStamp>)> {
+    /// hash of its file's definitions as parsed and the file's [`Stamp`] in `files` now (so a
+    /// change on disk that no one announced still shows), or `None` when the data holds them.
+    /// Costs a `stat`, not a read.
+    pub fn definition_on_disk(self, files: &dyn Vfs) -> Option<(std::num::NonZeroU64, Option<Stamp>)> {
         match self.file().file.definitions {
             Definitions::Kept => None,
-            Definitions::OnDisk { hash } => Some((hash, file_stamp(&self.file().file.path))),
+            Definitions::OnDisk { hash } => Some((hash, files.stamp(&self.file().file.path))),
         }
     }
 

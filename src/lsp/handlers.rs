@@ -16,6 +16,7 @@ use super::transport::code;
 use crate::analysis::Analysis;
 use crate::render::Format;
 use crate::search::Cancel;
+use crate::vfs::Vfs;
 use crate::workspace::Document;
 
 /// What a request reads: the analysis and the request's document as they were when it was
@@ -23,6 +24,8 @@ use crate::workspace::Document;
 pub struct Snapshot {
     pub analysis: Analysis,
     pub doc: Option<Document>,
+    /// The files as the request reads them: the open documents over the disk.
+    pub files: Arc<dyn Vfs>,
     pub client: Arc<ClientInfo>,
     pub completion_limit: usize,
     /// What a workspace search reads besides the analysis.
@@ -87,13 +90,13 @@ pub fn hover(snap: &Snapshot, params: HoverParams, _: &Cancel) -> Answer {
     let offset = convert::offset(&doc.text, &doc.line_index, tdp.position, enc);
     let Some(hit) = snap.analysis.hover(&doc.text, offset) else { return json(&None::<()>) };
     let markdown = snap.client.hover_markdown.unwrap_or(false);
-    let rendered = snap.analysis.render_hover_within(&hit, format_of(markdown));
+    let rendered = snap.analysis.render_hover_within(&hit, format_of(markdown), &*snap.files);
     if !rendered.complete {
         // Over the budget: answer with what is ready and finish on this worker after the
         // answer is sent, so the next hover comes from the cache.
-        let (a, hit) = (snap.analysis.clone(), hit.clone());
+        let (a, hit, files) = (snap.analysis.clone(), hit.clone(), snap.files.clone());
         snap.later.push(move || {
-            a.render_hover(&hit, format_of(markdown));
+            a.render_hover(&hit, format_of(markdown), &*files);
         });
     }
     hover_json(snap, doc, &hit.range, rendered.text, markdown)
@@ -118,7 +121,7 @@ pub fn resolve(snap: &Snapshot, mut item: CompletionItem, _: &Cancel) -> Answer 
         && let Some(id) = snap.analysis.concept_at(&name, path.as_deref())
     {
         let markdown = snap.client.completion_markdown.unwrap_or(false);
-        let value = snap.analysis.render_concept(id, format_of(markdown));
+        let value = snap.analysis.render_concept(id, format_of(markdown), &*snap.files);
         item.documentation = Some(match snap.client.completion_markdown {
             Some(_) => Documentation::MarkupContent(markup(markdown, value)),
             None => Documentation::String(value),

@@ -667,6 +667,7 @@ impl MainLoop {
         let snap = Snapshot {
             analysis,
             doc: q.doc,
+            files: self.ws.files(),
             client: self.client.clone(),
             completion_limit,
             search,
@@ -1218,9 +1219,9 @@ impl MainLoop {
         self.reads += 1;
         let seq = self.reads;
         self.last_read.insert(path.clone(), seq);
-        let tx = self.tx.clone();
+        let (tx, fs) = (self.tx.clone(), self.ws.disk());
         self.tasks.spawn_blocking(move || {
-            let read = workspace::read_from_disk(&path, kg, doc);
+            let read = workspace::read_from_disk(&*fs, &path, kg, doc);
             let _ = tx.send(Event::Reread { path, seq, read });
         });
     }

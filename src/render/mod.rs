@@ -26,8 +26,9 @@
 //! assert_eq!(s.output(), "An *async* runtime. [guide](file:///kg/guide.md)\n\n```rust\nasync fn main() {}\n```");
 //! ```
 //!
-//! This module is part of the pure core: no I/O, no protocol types, no async runtime. Its
-//! caches are the only mutable state, behind mutexes, and survive graph snapshots.
+//! This module is part of the pure core: no protocol types, no async runtime, and no I/O but
+//! through the caller's [`Vfs`] (a definition left in its file is read there). Its caches are
+//! the only mutable state, behind mutexes, and survive graph snapshots.
 
 mod blocks;
 mod cache;
@@ -44,6 +45,7 @@ pub use stream::{Budget, Env, Progress, Stream};
 
 use crate::cache::hash_of;
 use crate::kg::{ConceptId, Graph};
+use crate::vfs::Vfs;
 use cache::{CachedHover, Caches};
 use sanitize::Dep;
 use writer::{BlockEnv, RefMap, render_block};
@@ -143,6 +145,7 @@ impl Renderer {
         ids: &[ConceptId],
         format: Format,
         links: &dyn Links,
+        files: &dyn Vfs,
         budget: Budget,
     ) -> Rendered {
         let sep = match format {
@@ -162,7 +165,7 @@ impl Renderer {
                 });
                 break;
             }
-            let r = self.render_concept_within(graph, id, format, links, budget, left);
+            let r = self.render_concept_within(graph, id, format, links, files, budget, left);
             complete &= r.complete;
             left = left.saturating_sub(r.text.len() + sep.len());
             parts.push(r.text);
@@ -177,18 +180,21 @@ impl Renderer {
         id: ConceptId,
         format: Format,
         links: &dyn Links,
+        files: &dyn Vfs,
         budget: Budget,
     ) -> Rendered {
-        self.render_concept_within(graph, id, format, links, budget, self.config.max_length)
+        self.render_concept_within(graph, id, format, links, files, budget, self.config.max_length)
     }
 
     /// [`Renderer::render_concept`] within `max_length` bytes instead of the configured length.
+    #[allow(clippy::too_many_arguments)]
     fn render_concept_within(
         &self,
         graph: &Graph,
         id: ConceptId,
         format: Format,
         links: &dyn Links,
+        files: &dyn Vfs,
         budget: Budget,
         max_length: usize,
     ) -> Rendered {
@@ -202,7 +208,7 @@ impl Renderer {
             })
             .collect();
         let d = c.data();
-        let on_disk = c.definition_on_disk();
+        let on_disk = c.definition_on_disk(files);
         let key = hash_of(&(d, on_disk, (&**c.path(), &related, format, max_length)));
         let current =
             |h: &CachedHover| h.deps.iter().all(|d| matches!(d, Dep::Wiki(n, uri) if links.concept_uri(n) == *uri));
@@ -211,10 +217,11 @@ impl Renderer {
         }
         let mut out = header(graph, id, format, max_length / 2);
         let limit = max_length.saturating_sub(out.len());
-        // A definition left on disk is read again; one that changed there since the graph
-        // was built is shown (it is what the file says), and cached only under the file's
-        // stamp, which the key holds: the next change to the file misses this entry.
-        let (def, as_built) = match c.definition() {
+        // A definition left on disk is read again through `files`; one that changed there since
+        // the graph was built is shown (it is what the file, or its open buffer, says now), and
+        // cached only under the file's stamp, which the key holds: the next change to the file
+        // or the buffer misses this entry.
+        let (def, as_built) = match c.definition(files) {
             Ok(found) => {
                 (self.render_definition(&found.text, c.path(), d.line(), format, links, budget, limit), found.as_built)
             }

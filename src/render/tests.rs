@@ -1,14 +1,24 @@
 //! Snapshot tests of rendered hovers: concept files in, the text a client would show out.
 
+use std::sync::Arc;
+
 use expect_test::{Expect, expect};
 
 use super::*;
 use crate::kg::{Graph, parse_concept_file};
+use crate::vfs::{MemFs, Overlay, Vfs};
 
 fn check(files: &[(&str, &str)], format: Format, expect: Expect) {
     let files: Vec<_> = files.iter().map(|(p, t)| parse_concept_file(Path::new(p), t)).collect();
     let g = Graph::from_files(&files);
-    let r = Renderer::default().render_concepts(&g, &[ConceptId(0)], format, &NoLinks, Budget::unlimited());
+    let r = Renderer::default().render_concepts(
+        &g,
+        &[ConceptId(0)],
+        format,
+        &NoLinks,
+        &MemFs::default(),
+        Budget::unlimited(),
+    );
     assert!(r.complete);
     expect.assert_eq(&r.text);
 }
@@ -195,7 +205,8 @@ fn a_one_megabyte_definition_is_cut_at_a_block_boundary() {
     let file = format!("# big\n\n{big}");
     let g = Graph::from_files(&[parse_concept_file(Path::new("/kg/big.md"), &file)]);
     let r = Renderer::new(RenderConfig { max_length: 300 });
-    let out = r.render_concepts(&g, &[ConceptId(0)], Format::Markdown, &NoLinks, Budget::unlimited()).text;
+    let out =
+        r.render_concepts(&g, &[ConceptId(0)], Format::Markdown, &NoLinks, &MemFs::default(), Budget::unlimited()).text;
     expect![[r#"
         ### big
 
@@ -212,7 +223,8 @@ fn a_one_megabyte_definition_is_cut_at_a_block_boundary() {
     // One block of a megabyte (an unclosed fence) is cut inside, and the fence is closed.
     let file = format!("# fence\n\n```\n{}", "let x = 1;\n".repeat((1 << 20) / 11));
     let g = Graph::from_files(&[parse_concept_file(Path::new("/kg/fence.md"), &file)]);
-    let out = r.render_concepts(&g, &[ConceptId(0)], Format::Markdown, &NoLinks, Budget::unlimited()).text;
+    let out =
+        r.render_concepts(&g, &[ConceptId(0)], Format::Markdown, &NoLinks, &MemFs::default(), Budget::unlimited()).text;
     assert!(out.len() < 600, "{}", out.len());
     assert!(out.ends_with("let x = 1;\n```\n\n[… the rest is in fence.md](file:///kg/fence.md#L1)\n"), "{out}");
 }
@@ -223,7 +235,7 @@ fn a_changed_block_is_the_only_one_rendered_again() {
     let def = |middle: &str| format!("# c\n\nFirst block.\n\n{middle}\n\nThird *block*.\n\n- a list\n");
     let render = |text: &str| {
         let g = Graph::from_files(&[parse_concept_file(Path::new("/kg/c.md"), text)]);
-        r.render_concepts(&g, &[ConceptId(0)], Format::Markdown, &NoLinks, Budget::unlimited()).text
+        r.render_concepts(&g, &[ConceptId(0)], Format::Markdown, &NoLinks, &MemFs::default(), Budget::unlimited()).text
     };
     let first = render(&def("Second."));
     assert_eq!((r.stats().block_misses, r.stats().block_hits, r.stats().hover_misses), (4, 0, 1));
@@ -367,12 +379,14 @@ mod streaming {
 
 #[test]
 fn a_definition_on_disk_is_read_at_hover_and_a_missing_file_says_so() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tokio.md");
-    std::fs::write(&path, "# tokio\nsynonyms:: tokio rt\n\nAn *async* runtime.\n").unwrap();
-    let g = Graph::from_files(&[crate::kg::load_file(&path)]);
+    let path = Path::new("/kg/tokio.md");
+    let fs = MemFs::with([(path, "# tokio\nsynonyms:: tokio rt\n\nAn *async* runtime.\n")]);
+    let g = Graph::from_files(&[crate::kg::load_file(&fs, path)]);
     let r = Renderer::default();
-    let hover = |r: &Renderer| r.render_concepts(&g, &[ConceptId(0)], Format::Markdown, &NoLinks, Budget::unlimited());
+    let hover_in = |r: &Renderer, files: &dyn Vfs| {
+        r.render_concepts(&g, &[ConceptId(0)], Format::Markdown, &NoLinks, files, Budget::unlimited())
+    };
+    let hover = |r: &Renderer| hover_in(r, &fs);
     expect![[r#"
         ### tokio
 
@@ -385,11 +399,20 @@ fn a_definition_on_disk_is_read_at_hover_and_a_missing_file_says_so() {
     assert_eq!(r.stats().hover_hits, 1);
     // Rewritten behind the graph's back: the cached hover is passed over, the new text is
     // shown and cached in turn (under the file's new stamp).
-    std::fs::write(&path, "# tokio\nsynonyms:: tokio rt\n\nA rewritten runtime.\n").unwrap();
+    fs.write(path, "# tokio\nsynonyms:: tokio rt\n\nA rewritten runtime.\n");
     let rewritten = hover(&r).text;
     assert!(rewritten.ends_with("\n\nA rewritten runtime.\n"), "{rewritten}");
-    assert_eq!((hover(&r).text, r.stats().hover_hits), (rewritten, 2), "the rewritten hover was cached");
-    std::fs::remove_file(&path).unwrap();
+    assert_eq!((hover(&r).text, r.stats().hover_hits), (rewritten.clone(), 2), "the rewritten hover was cached");
+    // The file open in the editor and edited there: its buffer wins, and a further edit to
+    // the buffer is not answered from the cache.
+    let base: Arc<dyn Vfs> = Arc::new(MemFs::with([(path, "# tokio\nsynonyms:: tokio rt\n\nA rewritten runtime.\n")]));
+    let open = |text: &str| Overlay::new(base.clone(), [(path.to_path_buf(), Arc::new(text.to_string()))]);
+    let edited = hover_in(&r, &open("# tokio\nsynonyms:: tokio rt\n\nTyped in the buffer.\n")).text;
+    assert!(edited.ends_with("\n\nTyped in the buffer.\n"), "{edited}");
+    let again = hover_in(&r, &open("# tokio\nsynonyms:: tokio rt\n\nTyped in the buffer!\n")).text;
+    assert!(again.ends_with("\n\nTyped in the buffer!\n"), "{again}");
+    assert_eq!(hover(&r).text, rewritten, "the disk's text is still cached under its own stamp");
+    fs.remove(path);
     let text = hover(&r).text;
     assert!(text.starts_with("### tokio\n\n**Synonyms:** tokio rt\n\n*The definition could not be read: "), "{text}");
     assert!(text.trim_end().ends_with("tokio.md: path does not exist*"), "{text}");
@@ -421,7 +444,7 @@ fn a_rendering_keeps_to_max_length_whatever_the_concept_holds() {
         let r = Renderer::new(RenderConfig { max_length });
         for format in [Format::Markdown, Format::PlainText] {
             for ids in [&ids[..1], &ids[1..2], &ids[..]] {
-                let text = r.render_concepts(&g, ids, format, &NoLinks, Budget::unlimited()).text;
+                let text = r.render_concepts(&g, ids, format, &NoLinks, &MemFs::default(), Budget::unlimited()).text;
                 // The links to the rest of cut definitions are the only other overrun.
                 let links: usize = text.lines().filter(|l| l.contains("the rest is in")).map(str::len).sum();
                 assert!(text.len() <= max_length + MAX_OVERRUN + links, "{max_length} {format:?}: {}", text.len());
@@ -448,7 +471,7 @@ fn a_rendering_keeps_to_max_length_whatever_the_concept_holds() {
     "#]]
     .assert_eq(&lengths);
     let text = Renderer::new(RenderConfig { max_length: 200 })
-        .render_concepts(&g, &ids, Format::Markdown, &NoLinks, Budget::unlimited())
+        .render_concepts(&g, &ids, Format::Markdown, &NoLinks, &MemFs::default(), Budget::unlimited())
         .text;
     expect![[r#"
         ### huge

@@ -395,7 +395,7 @@ mod tests {
             crate::kg::load_sources(&[crate::kg::KgSource { path: dir.path().join("kg") }], &mut |_, _| {});
         assert!(problems.is_empty());
         assert_eq!(Graph::from_files(&files).term_count(), 300);
-        let t = crate::kg::load_file(&dir.path().join("t.json"));
+        let t = crate::kg::load_file(&crate::vfs::RealFs, &dir.path().join("t.json"));
         assert!(t.problems.is_empty(), "{:?}", t.problems);
         assert_eq!(Graph::from_files(std::slice::from_ref(&t)).term_count(), 300);
         let docs = generate_documents(&g, 3, 1);

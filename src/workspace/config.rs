@@ -218,11 +218,11 @@ pub fn read_settings(path: &Path, text: &str) -> (Settings, Vec<Problem>) {
 }
 
 /// [`read_settings`] with the problems kept in [`Settings::problems`], for [`resolve`] to
-/// report. It is always `Ok`: nothing in a file can make the rest of it unreadable.
-pub fn parse_settings(path: &Path, text: &str) -> Result<Settings, Problem> {
+/// report. It cannot fail: nothing in a file can make the rest of it unreadable.
+pub fn parse_settings(path: &Path, text: &str) -> Settings {
     let (mut settings, problems) = read_settings(path, text);
     settings.problems = problems;
-    Ok(settings)
+    settings
 }
 
 /// Reads the settings a client sends, as initialization options or through
@@ -410,7 +410,7 @@ mod tests {
     use super::*;
 
     fn settings(text: &str) -> Settings {
-        parse_settings(Path::new(CONFIG_FILE), text).unwrap()
+        parse_settings(Path::new(CONFIG_FILE), text)
     }
 
     #[test]

@@ -2,12 +2,18 @@
 //!
 //! [`Workspace`] keeps what was read from disk (knowledge-graph files, document headings) and
 //! the documents open in the editor, which win over the disk. [`Workspace::analysis`] returns an
-//! immutable [`Analysis`], rebuilt lazily and only for the parts that changed. The functions that
-//! read the disk ([`load`], [`load_config_file`], [`scan_documents`]) are explicit; everything
-//! else is pure. No protocol types, no async runtime.
+//! immutable [`Analysis`], rebuilt lazily and only for the parts that changed, and
+//! [`Workspace::files`] the files a snapshot reads: the open buffers over the host's [`Vfs`].
+//!
+//! This file holds the state and its changes and does no I/O: deciding whether a path is a
+//! source ([`Workspace::is_kg_path`]) looks at the configuration, not the disk. Reading is
+//! [`load`]'s (configuration, sources, documents, a file after a change) and [`persist`]'s (the
+//! saved completion index). No protocol types, no async runtime.
 
 mod config;
 mod documents;
+mod load;
+mod persist;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -19,16 +25,19 @@ pub use config::{
     resolve, settings_from_json,
 };
 pub use documents::{Document, Documents};
+pub use load::{
+    DiskRead, EARLY_SERVE_MIN_TERMS, Loaded, Progress, add_documents, count_terms, early_analysis, load,
+    load_config_file, load_graph, load_graph_and, read_from_disk, scan_documents,
+};
+pub use persist::{IndexFile, Persisted, open_persisted, save_persisted};
 
 use crate::analysis::{Analysis, Feedback, build_completion_index};
 use crate::cache::hash_of;
 use crate::index::LayeredIndex;
-use crate::index::{DocHeadings, HeadingIndex, TermIndex, extract_headings};
-use crate::kg::{Graph, KgFile, MAX_FILE_BYTES, Problem, kind_of, load_sources, parse};
+use crate::index::{DocHeadings, HeadingIndex, extract_headings};
+use crate::kg::{Graph, KgFile, Problem, kind_of, parse};
 use crate::render::{RenderConfig, Renderer};
-
-/// Markdown documents larger than this are not scanned for headings.
-const MAX_DOC_BYTES: u64 = 4 << 20;
+use crate::vfs::{Overlay, RealFs, Vfs};
 
 /// Everything the server knows about one workspace.
 #[derive(Debug, Default)]
@@ -61,13 +70,31 @@ pub struct Workspace {
     indexed_overlays: BTreeMap<PathBuf, DocHeadings>,
     generation: u64,
     changes: u64,
+    /// The host's files, without the open documents ([`Workspace::files`] adds them).
+    fs: HostFs,
+}
+
+/// The host's [`Vfs`]; the disk unless a workspace was made with other files.
+#[derive(Clone)]
+struct HostFs(Arc<dyn Vfs>);
+
+impl Default for HostFs {
+    fn default() -> HostFs {
+        HostFs(Arc::new(RealFs))
+    }
+}
+
+impl std::fmt::Debug for HostFs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HostFs")
+    }
 }
 
 /// Graphs with more terms than this are not rebuilt on the request path after an edit: hover
 /// and symbols use the last full build until a background rebuild lands (completion sees the
-/// edit at once through its delta). A full build takes about 7 µs a term on the 2-core
-/// machine: a hover right after a save waited 1.06 s at 150k terms when this was 200k; at
-/// 10k the wait is under 100 ms, once per edit.
+/// edit at once through its delta). A full build costs time in proportion to the terms, so
+/// this bounds what the first hover after an edit waits for to a small fraction of a second,
+/// once per edit; above it, a wait that grows with the graph is not worth a fresher hover.
 pub const INLINE_REBUILD_MAX_TERMS: usize = 10_000;
 
 /// A parsed file, ordered and found by its path: the workspace's set of files holds a pointer
@@ -151,25 +178,29 @@ pub struct Stats {
     pub headings: usize,
 }
 
-/// What loading found.
-#[derive(Debug, Default)]
-pub struct Loaded {
-    /// Shared with the graph built from them.
-    pub kg_files: Vec<Arc<KgFile>>,
-    pub docs: Vec<DocHeadings>,
-    pub problems: Vec<Problem>,
-    /// Folded term → occurrences in the documents.
-    pub occurrences: HashMap<String, u64>,
-    /// The graph of `kg_files` and its term index, built to count occurrences; the first full
-    /// build reuses them instead of building them again.
-    pub built: Option<(Arc<Graph>, Arc<TermIndex>)>,
-}
-
 impl Workspace {
+    /// A workspace on the disk.
     pub fn new(config: Config, loaded: Loaded) -> Workspace {
-        let mut ws = Workspace::default();
+        Workspace::with_files(Arc::new(RealFs), config, loaded)
+    }
+
+    /// A workspace whose files are `fs` (memory in tests, the disk in the server).
+    pub fn with_files(fs: Arc<dyn Vfs>, config: Config, loaded: Loaded) -> Workspace {
+        let mut ws = Workspace { fs: HostFs(fs), ..Workspace::default() };
         ws.set_loaded(config, loaded);
         ws
+    }
+
+    /// The files as a snapshot taken now reads them: the open documents over the host's files.
+    /// It does not follow later edits; take a new one per request.
+    pub fn files(&self) -> Arc<dyn Vfs> {
+        let open = self.documents.iter().filter_map(|(_, d)| Some((d.path.clone()?, d.text.clone())));
+        Arc::new(Overlay::new(self.fs.0.clone(), open))
+    }
+
+    /// The host's files without the open documents: what the disk says, for [`read_from_disk`].
+    pub fn disk(&self) -> Arc<dyn Vfs> {
+        self.fs.0.clone()
     }
 
     /// Replaces configuration and sources with a fresh load; open documents stay.
@@ -230,11 +261,12 @@ impl Workspace {
     }
 
     /// Whether `path` is a knowledge-graph source: a configured file, or a concept or
-    /// thesaurus file inside a configured folder.
+    /// thesaurus file inside a configured folder. Decided from the configuration alone, without
+    /// a `stat` (it runs on every edit): a path below a configured path can only exist when
+    /// that path is a folder.
     pub fn is_kg_path(&self, path: &Path) -> bool {
         let Some(config) = &self.config else { return false };
-        kind_of(path).is_some()
-            && config.sources.iter().any(|s| path == s.path || path.starts_with(&s.path) && s.path.is_dir())
+        kind_of(path).is_some() && config.sources.iter().any(|s| path.starts_with(&s.path))
     }
 
     /// Whether `path` is a markdown document of a workspace root. Concept files are not: their
@@ -265,10 +297,10 @@ impl Workspace {
     }
 
     /// Replaces a file's on-disk state (after a save, a close or a change on disk), reading
-    /// it now. The main loop reads with [`read_from_disk`] on a worker and applies the result
-    /// with [`Workspace::apply_disk_read`] instead.
+    /// it now from the host's files. The main loop reads with [`read_from_disk`] on a worker
+    /// and applies the result with [`Workspace::apply_disk_read`] instead.
     pub fn reload_from_disk(&mut self, path: &Path) -> Vec<Problem> {
-        let read = read_from_disk(path, self.is_kg_path(path), self.is_doc_path(path));
+        let read = read_from_disk(&*self.fs.0, path, self.is_kg_path(path), self.is_doc_path(path));
         self.apply_disk_read(path, read)
     }
 
@@ -459,262 +491,6 @@ impl Workspace {
     }
 }
 
-/// The cache file of one knowledge graph's completion index.
-#[derive(Clone, Debug)]
-pub struct IndexFile {
-    pub path: PathBuf,
-    /// Names the graph (its configured sources) across changes to its files.
-    pub scope: u64,
-}
-
-/// A persisted completion index found (or not) for the current sources.
-#[derive(Default)]
-pub struct Persisted {
-    /// Where the index of the current sources goes, when there is a cache directory to use.
-    pub file: Option<IndexFile>,
-    pub index: Option<crate::index::CompletionIndex>,
-    /// Why a file that was there was not used.
-    pub refused: Option<String>,
-}
-
-/// Opens the persisted completion index for the sources this configuration names, if one
-/// exists and is intact; reads no source contents (only their sizes and times).
-pub fn open_persisted(roots: &[PathBuf], client: Option<&Settings>) -> Persisted {
-    let Some(dir) = crate::cache::cache_dir() else { return Persisted::default() };
-    let (files, _) = load_config_file(roots);
-    let (config, _) = resolve(roots, client, &files, &|p| p.exists());
-    let fp = crate::index::persist::fingerprint(&config.sources);
-    let scope = hash_of(&config.sources);
-    let path = crate::index::persist::index_path(&dir, scope, fp);
-    let mut p = Persisted { file: Some(IndexFile { path: path.clone(), scope }), ..Default::default() };
-    if path.exists() {
-        match crate::index::persist::open(&path) {
-            Ok(index) => p.index = Some(index),
-            Err(e) => p.refused = Some(format!("{}: {e}", path.display())),
-        }
-    }
-    p
-}
-
-/// Saves the completion index (to the file [`open_persisted`] named) and removes the indexes it
-/// replaces, so the cache directory does not grow with every edit of the graph.
-pub fn save_persisted(index: &crate::index::CompletionIndex, file: &IndexFile) -> std::io::Result<()> {
-    crate::index::persist::save(index, &file.path)?;
-    if let Some(dir) = file.path.parent() {
-        crate::index::persist::remove_stale(dir, &file.path, file.scope);
-    }
-    Ok(())
-}
-
-/// Reads each root's `.kg-ls.toml`, where there is one.
-pub fn load_config_file(roots: &[PathBuf]) -> (Vec<(PathBuf, Settings)>, Vec<Problem>) {
-    let mut found = Vec::new();
-    let mut problems = Vec::new();
-    for root in roots {
-        let path = root.join(CONFIG_FILE);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => match parse_settings(&path, &text) {
-                Ok(s) => found.push((root.clone(), s)),
-                Err(p) => problems.push(p),
-            },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => problems.push(Problem { path, line: None, message: format!("cannot read: {e}") }),
-        }
-    }
-    (found, problems)
-}
-
-/// Progress of a load: a phase name, files done, files in that phase.
-pub type Progress<'a> = &'a mut dyn FnMut(&str, usize, usize);
-
-/// Resolves the configuration and reads every source and document.
-pub fn load(roots: &[PathBuf], client: Option<&Settings>, progress: Progress<'_>) -> (Config, Loaded) {
-    let (config, mut loaded) = load_graph(roots, client, progress);
-    add_documents(&config, &mut loaded, progress);
-    (config, loaded)
-}
-
-/// Resolves the configuration and reads the knowledge graph, building its graph and term
-/// index; documents are read by [`add_documents`].
-pub fn load_graph(roots: &[PathBuf], client: Option<&Settings>, progress: Progress<'_>) -> (Config, Loaded) {
-    load_graph_and(roots, client, progress, &mut |_| {})
-}
-
-/// [`load_graph`], running `alongside` on the graph as soon as it is built, on this thread
-/// while another builds the term index: on two cores, an early completion index
-/// ([`early_analysis`]) is then ready about when the term index is, not after it.
-pub fn load_graph_and(
-    roots: &[PathBuf],
-    client: Option<&Settings>,
-    progress: Progress<'_>,
-    alongside: &mut (dyn FnMut(&Arc<Graph>) + '_),
-) -> (Config, Loaded) {
-    let started = std::time::Instant::now();
-    let (files, mut problems) = load_config_file(roots);
-    let (config, more) = resolve(roots, client, &files, &|p| p.exists());
-    problems.extend(more);
-    let (mut kg_files, more) =
-        load_sources(&config.sources, &mut |done, total| progress("knowledge graph", done, total));
-    problems.extend(more);
-    problems.extend(kg_files.iter().flat_map(|f| f.problems.iter().cloned()));
-    // In path order, one file once: the order a workspace builds its graph in.
-    kg_files.sort_by(|a, b| a.path.cmp(&b.path));
-    kg_files.dedup_by(|a, b| a.path == b.path);
-    let kg_files: Vec<Arc<KgFile>> = kg_files.into_iter().map(Arc::new).collect();
-    let parsed = started.elapsed();
-    let graph = Arc::new(Graph::build(&kg_files));
-    let built = started.elapsed();
-    let terms = std::thread::scope(|s| {
-        let terms = s.spawn(|| TermIndex::build(&graph));
-        alongside(&graph);
-        tracing::debug!("load: beside the term index after {:?}", started.elapsed());
-        terms.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    });
-    tracing::debug!("load: sources read and parsed {parsed:?}, graph built {built:?}, indexed {:?}", started.elapsed());
-    let terms = Arc::new(terms);
-    (config, Loaded { kg_files, problems, built: Some((graph, terms)), ..Default::default() })
-}
-
-/// Reads the headings of the documents under the configuration's roots (not its knowledge-graph
-/// sources) and counts the graph's terms in them (the counts weigh completion).
-pub fn add_documents(config: &Config, loaded: &mut Loaded, progress: Progress<'_>) {
-    let terms = loaded.built.as_ref().map(|(_, t)| t.clone());
-    let (docs, counts) = scan_documents(&config.roots, &config.sources, terms.as_deref(), &mut |done, total| {
-        progress("documents", done, total)
-    });
-    loaded.docs = docs;
-    if let Some(terms) = terms {
-        terms.map.keys(|key, k| {
-            if let Some(&n) = counts.get(k as usize).filter(|&&n| n > 0) {
-                loaded.occurrences.insert(key.to_string(), n);
-            }
-        });
-    }
-}
-
-/// Graphs with fewer terms than this are not served early: their documents are read in
-/// moments, and completion is ranked with them from the first request.
-pub const EARLY_SERVE_MIN_TERMS: usize = 20_000;
-
-/// A completion-only snapshot of a large graph loaded without its documents: ranked by the
-/// graph alone, to answer while the documents are read.
-/// It has no term index: completion does not read one.
-pub fn early_analysis(graph: &Arc<Graph>, feedback: Arc<Feedback>) -> Option<Analysis> {
-    if graph.term_count() < EARLY_SERVE_MIN_TERMS {
-        return None;
-    }
-    Some(Analysis::from_parts(graph.clone(), Arc::default(), Arc::default(), &HashMap::new(), feedback))
-}
-
-/// Adds every longest term occurrence in `text` to `counts`, indexed by key number in
-/// `terms` (grown as needed).
-pub fn count_terms(terms: &TermIndex, text: &str, counts: &mut Vec<u64>) {
-    if terms.map.is_empty() {
-        return;
-    }
-    let mut prev_word = false;
-    let mut skip_to = 0;
-    let at_boundary = |end: usize| !text[end..].chars().next().is_some_and(crate::text::is_word_char);
-    for (i, c) in text.char_indices() {
-        let word = crate::text::is_word_char(c);
-        if word
-            && !prev_word
-            && i >= skip_to
-            && let Some((end, k)) = terms.map.longest_at(text, i, at_boundary)
-        {
-            if counts.len() <= k as usize {
-                counts.resize(terms.map.len(), 0);
-            }
-            counts[k as usize] += 1;
-            skip_to = end;
-        }
-        prev_word = word;
-    }
-}
-
-/// Reads the headings of every markdown document under `roots`, honouring `.gitignore`, on
-/// every core; with `terms`, also counts their occurrences ([`count_terms`]) and returns the
-/// counts by key number. Knowledge-graph `sources` are not documents: a source folder is not
-/// walked at all (625k concept files took 30 s and 160 MB to read a second time).
-pub fn scan_documents(
-    roots: &[PathBuf],
-    sources: &[crate::kg::KgSource],
-    terms: Option<&TermIndex>,
-    progress: &mut dyn FnMut(usize, usize),
-) -> (Vec<DocHeadings>, Vec<u64>) {
-    let mut paths = Vec::new();
-    for root in roots {
-        let sources: Vec<PathBuf> = sources.iter().map(|s| s.path.clone()).collect();
-        let walk = ignore::WalkBuilder::new(root).filter_entry(move |e| !sources.iter().any(|s| e.path() == s)).build();
-        for entry in walk.flatten() {
-            if entry.file_type().is_some_and(|t| t.is_file()) && is_markdown(entry.path()) {
-                paths.push(entry.into_path());
-            }
-        }
-    }
-    paths.sort();
-    let total = paths.len();
-    type Scanned = (Vec<(usize, DocHeadings)>, Vec<u64>);
-    let results = crate::par::for_each_index(
-        total,
-        64,
-        Scanned::default,
-        |(docs, counts): &mut Scanned, i| {
-            let visit = &mut |text: &str| {
-                if let Some(terms) = terms {
-                    count_terms(terms, text, counts);
-                }
-            };
-            if let Some(d) = read_doc_with(&paths[i], visit) {
-                docs.push((i, d));
-            }
-        },
-        &mut |done| progress(done, total),
-    );
-    let mut docs: Vec<(usize, DocHeadings)> = Vec::with_capacity(total);
-    let mut counts: Vec<u64> = Vec::new();
-    // A worker that panicked loses its files' headings, not the load.
-    for (d, c) in results.into_iter().flatten() {
-        docs.extend(d);
-        if counts.len() < c.len() {
-            counts.resize(c.len(), 0);
-        }
-        for (n, x) in counts.iter_mut().zip(c) {
-            *n += x;
-        }
-    }
-    docs.sort_unstable_by_key(|(i, _)| *i);
-    (docs.into_iter().map(|(_, d)| d).collect(), counts)
-}
-
-/// A file as the disk has it now, read for [`Workspace::apply_disk_read`]: `kg` when it is a
-/// knowledge-graph source, `doc` when it is a document (`Some(None)`: gone or unreadable).
-#[derive(Debug, Default)]
-pub struct DiskRead {
-    kg: Option<Option<KgFile>>,
-    doc: Option<Option<DocHeadings>>,
-}
-
-/// Reads `path` as a knowledge-graph source (`kg`) and/or as a document (`doc`).
-pub fn read_from_disk(path: &Path, kg: bool, doc: bool) -> DiskRead {
-    DiskRead { kg: kg.then(|| path.exists().then(|| crate::kg::load_file(path))), doc: doc.then(|| read_doc(path)) }
-}
-
-fn read_doc(path: &Path) -> Option<DocHeadings> {
-    read_doc_with(path, &mut |_| {})
-}
-
-fn read_doc_with(path: &Path, visit: &mut dyn FnMut(&str)) -> Option<DocHeadings> {
-    let len = std::fs::metadata(path).ok()?.len();
-    if len > MAX_DOC_BYTES.min(MAX_FILE_BYTES) {
-        return None;
-    }
-    let bytes = std::fs::read(path).ok()?;
-    let text = String::from_utf8_lossy(&bytes);
-    visit(&text);
-    Some(DocHeadings { path: path.to_path_buf(), headings: extract_headings(&text) })
-}
-
 fn is_markdown(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
@@ -724,7 +500,8 @@ fn is_markdown(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kg::KgSource;
+    use crate::kg::{KgSource, load_sources};
+    use crate::vfs::MemFs;
 
     fn workspace(files: &[(&str, &str)]) -> (tempfile::TempDir, Workspace) {
         let dir = tempfile::tempdir().unwrap();
@@ -777,54 +554,6 @@ mod tests {
     }
 
     #[test]
-    fn documents_count_the_longest_whole_term_at_each_word() {
-        let (dir, _) = workspace(&[
-            ("kg/tokio.md", "# tokio\nsynonyms:: Tokio Runtime\n"),
-            ("docs/a.md", "# Notes\n\nThe TOKIO  runtime and tokio, but not tokiox or xtokio.\n"),
-            ("docs/b.md", "tokio runtime\n"),
-        ]);
-        let root = dir.path().to_path_buf();
-        let (_, loaded) = load(std::slice::from_ref(&root), None, &mut |_, _, _| {});
-        let mut counts: Vec<_> = loaded.occurrences.into_iter().collect();
-        counts.sort();
-        // The concept file is a source, not a document: its own terms do not count for it.
-        assert_eq!(counts, [("tokio".to_string(), 1), ("tokio runtime".to_string(), 2)]);
-        let docs: Vec<_> = loaded.docs.iter().map(|d| d.path.strip_prefix(&root).unwrap().to_path_buf()).collect();
-        assert_eq!(docs, [Path::new("docs/a.md"), Path::new("docs/b.md")]);
-        assert_eq!(loaded.docs.iter().map(|d| d.headings.len()).sum::<usize>(), 1);
-    }
-
-    #[test]
-    fn large_graphs_answer_completion_before_their_documents_are_read() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().to_path_buf();
-        let graph = crate::synth::generate(&crate::synth::GenConfig::new(EARLY_SERVE_MIN_TERMS));
-        graph.write_thesaurus(&root.join("kg.json")).unwrap();
-        std::fs::write(root.join(CONFIG_FILE), "[kg]\npaths = [\"kg.json\"]\n").unwrap();
-        std::fs::write(root.join("notes.md"), format!("{0} {0} {0}\n", graph.terms[7].text)).unwrap();
-        let mut early = None;
-        let (config, mut loaded) = load_graph_and(std::slice::from_ref(&root), None, &mut |_, _, _| {}, &mut |g| {
-            early = early_analysis(g, Arc::default());
-        });
-        assert!(loaded.docs.is_empty() && loaded.occurrences.is_empty());
-        let early = early.expect("a large graph is served early");
-        let term = &graph.terms[7].text;
-        let items = early.completions(term, term.len(), 5).items;
-        assert!(items.iter().any(|i| &*i.term == term), "{items:?}");
-        add_documents(&config, &mut loaded, &mut |_, _, _| {});
-        assert_eq!(loaded.docs.len(), 1);
-        assert_eq!(loaded.occurrences.get(&crate::text::fold(term)), Some(&3));
-        // A small graph waits for its documents.
-        let small = tempfile::tempdir().unwrap();
-        std::fs::write(small.path().join(CONFIG_FILE), "[kg]\npaths = [\"kg.json\"]\n").unwrap();
-        let few = crate::synth::generate(&crate::synth::GenConfig::new(EARLY_SERVE_MIN_TERMS - 1));
-        few.write_thesaurus(&small.path().join("kg.json")).unwrap();
-        let (_, few) = load_graph(&[small.path().to_path_buf()], None, &mut |_, _, _| {});
-        assert_eq!(few.built.as_ref().unwrap().0.term_count(), EARLY_SERVE_MIN_TERMS - 1);
-        assert!(early_analysis(&few.built.unwrap().0, Arc::default()).is_none());
-    }
-
-    #[test]
     fn typing_prose_keeps_the_heading_index_and_a_new_heading_rebuilds_it() {
         let (dir, mut ws) = workspace(&[("kg/tokio.md", "# tokio\n"), ("docs/a.md", "# Notes\n")]);
         let path = dir.path().join("docs/a.md");
@@ -855,5 +584,113 @@ mod tests {
         ws.document_changed(&path);
         assert!(!ws.install(job.run()));
         assert_eq!(labels(&ws.completion_analysis(), "b"), ["b2 (tokio)"]);
+    }
+
+    /// A workspace on files in memory (nothing on disk): `/ws` is its root, `/ws/kg` a source
+    /// folder and `/ws/one.json` a source file.
+    fn in_memory(files: &[(&str, &str)]) -> (Arc<MemFs>, Workspace) {
+        let fs = Arc::new(MemFs::with(files.iter().copied()));
+        let config = Config {
+            roots: vec![PathBuf::from("/ws")],
+            sources: vec![KgSource { path: "/ws/kg".into() }, KgSource { path: "/ws/one.json".into() }],
+            completion_limit: 50,
+            symbol_limit: 50,
+            monitor: Default::default(),
+            hover_max_length: DEFAULT_HOVER_MAX_LENGTH,
+            search: Default::default(),
+        };
+        let kg_files = files
+            .iter()
+            .map(|(p, _)| Path::new(p))
+            .filter(|p| kind_of(p).is_some() && config.sources.iter().any(|s| p.starts_with(&s.path)))
+            .map(|p| Arc::new(crate::kg::load_file(&*fs, p)))
+            .collect();
+        let ws = Workspace::with_files(fs.clone(), config, Loaded { kg_files, ..Default::default() });
+        (fs, ws)
+    }
+
+    #[test]
+    fn sources_and_documents_are_told_apart_by_the_configuration_alone() {
+        // Nothing of this exists on disk: no stat can decide, the configuration does.
+        let (_, ws) = in_memory(&[("/ws/kg/tokio.md", "# tokio\n")]);
+        let kinds: Vec<String> = [
+            "/ws/kg/tokio.md",
+            "/ws/kg/new/deep.json",
+            "/ws/kg/notes.txt",
+            "/ws/kgx/a.md",
+            "/ws/one.json",
+            "/ws/one.json/x.md",
+            "/ws/docs/a.md",
+            "/elsewhere/a.md",
+        ]
+        .iter()
+        .map(|p| {
+            let p = Path::new(p);
+            let kind = match (ws.is_kg_path(p), ws.is_doc_path(p)) {
+                (true, false) => "source",
+                (false, true) => "document",
+                (false, false) => "neither",
+                (true, true) => "both",
+            };
+            format!("{} {kind}", p.display())
+        })
+        .collect();
+        expect_test::expect![[r#"
+            [
+                "/ws/kg/tokio.md source",
+                "/ws/kg/new/deep.json source",
+                "/ws/kg/notes.txt neither",
+                "/ws/kgx/a.md document",
+                "/ws/one.json source",
+                "/ws/one.json/x.md source",
+                "/ws/docs/a.md document",
+                "/elsewhere/a.md neither",
+            ]
+        "#]]
+        .assert_debug_eq(&kinds);
+    }
+
+    #[test]
+    fn a_hover_shows_the_open_buffer_over_the_file_it_was_built_from() {
+        let path = Path::new("/ws/kg/tokio.md");
+        let (_, mut ws) = in_memory(&[("/ws/kg/tokio.md", "# tokio\n\nOn disk.\n")]);
+        let hover = |ws: &mut Workspace| {
+            // The last full build, as a hover on a large graph reads it before its rebuild.
+            let a = ws.completion_analysis();
+            let hit = a.hover("tokio", 0).expect("a term");
+            a.render_hover(&hit, crate::render::Format::PlainText, &*ws.files())
+        };
+        assert!(hover(&mut ws).ends_with("On disk.\n"), "{}", hover(&mut ws));
+        ws.documents.open("u".into(), Document::new("# tokio\n\nIn the buffer.\n".into(), 1, Some(path.into())));
+        ws.document_changed(path);
+        assert!(hover(&mut ws).ends_with("In the buffer.\n"), "{}", hover(&mut ws));
+        ws.documents.get_mut("u").unwrap().edit(None, "# tokio\n\nTyped further.\n");
+        ws.document_changed(path);
+        assert!(hover(&mut ws).ends_with("Typed further.\n"), "{}", hover(&mut ws));
+        ws.documents.close("u");
+        ws.document_changed(path);
+        assert!(hover(&mut ws).ends_with("On disk.\n"), "{}", hover(&mut ws));
+    }
+
+    #[test]
+    fn a_change_on_disk_is_read_through_the_hosts_files() {
+        let path = Path::new("/ws/kg/tokio.md");
+        let (fs, mut ws) = in_memory(&[("/ws/kg/tokio.md", "# tokio\n"), ("/ws/docs/a.md", "# Notes\n")]);
+        assert_eq!(labels(&ws.completion_analysis(), "to"), ["tokio (tokio)"]);
+        fs.write(path, "# tokio\nsynonyms:: tokyo\n");
+        assert!(ws.reload_from_disk(path).is_empty());
+        assert_eq!(labels(&ws.analysis(false), "to"), ["tokio (tokio)", "tokyo (tokio)"]);
+        fs.write("/ws/kg/bad.md", b"# bad\ncaf\xe9\n");
+        let problems = ws.reload_from_disk(Path::new("/ws/kg/bad.md"));
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].to_string().starts_with("/ws/kg/bad.md:2: invalid UTF-8"), "{}", problems[0]);
+        fs.remove(path);
+        ws.reload_from_disk(path);
+        assert_eq!(labels(&ws.analysis(false), "to"), Vec::<String>::new());
+        ws.reload_from_disk(Path::new("/ws/docs/a.md"));
+        assert_eq!(ws.stats().documents, 1);
+        fs.remove(Path::new("/ws/docs/a.md"));
+        ws.reload_from_disk(Path::new("/ws/docs/a.md"));
+        assert_eq!(ws.stats().documents, 0);
     }
 }

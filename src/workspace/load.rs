@@ -1,0 +1,313 @@
+//! Loading a workspace: its configuration files, knowledge-graph sources and documents, and
+//! one file again after a change on disk.
+//!
+//! These are the loaders behind the [`Vfs`] seam: a load walks the roots and source folders on
+//! disk (honouring `.gitignore`) and reads each file; [`read_from_disk`] reads one file through
+//! whatever [`Vfs`] the host gives it. They return plain data ([`Loaded`], [`DiskRead`]) for
+//! [`Workspace`](super::Workspace) to install; they never hold or change a workspace.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::{CONFIG_FILE, Config, Settings, is_markdown, parse_settings, resolve};
+use crate::analysis::{Analysis, Feedback};
+use crate::index::{DocHeadings, TermIndex, extract_headings};
+use crate::kg::{Graph, KgFile, MAX_FILE_BYTES, Problem, load_sources};
+use crate::vfs::{ReadError, RealFs, Vfs};
+
+/// Markdown documents larger than this are not scanned for headings.
+const MAX_DOC_BYTES: u64 = 4 << 20;
+/// A configuration file larger than this is not one.
+const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// What loading found.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Shared with the graph built from them.
+    pub kg_files: Vec<Arc<KgFile>>,
+    pub docs: Vec<DocHeadings>,
+    pub problems: Vec<Problem>,
+    /// Folded term → occurrences in the documents.
+    pub occurrences: HashMap<String, u64>,
+    /// The graph of `kg_files` and its term index, built to count occurrences; the first full
+    /// build reuses them instead of building them again.
+    pub built: Option<(Arc<Graph>, Arc<TermIndex>)>,
+}
+
+/// Reads each root's `.kg-ls.toml`, where there is one.
+pub fn load_config_file(roots: &[PathBuf]) -> (Vec<(PathBuf, Settings)>, Vec<Problem>) {
+    let mut found = Vec::new();
+    let mut problems = Vec::new();
+    for root in roots {
+        let path = root.join(CONFIG_FILE);
+        let text = match RealFs.read(&path, MAX_CONFIG_BYTES).map(String::from_utf8) {
+            Ok(Ok(text)) => text,
+            Err(ReadError::NotFound) => continue,
+            Err(e) => {
+                problems.push(Problem { path, line: None, message: e.to_string() });
+                continue;
+            }
+            Ok(Err(e)) => {
+                let at = e.utf8_error().valid_up_to();
+                problems.push(Problem { path, line: None, message: format!("invalid UTF-8 at byte {at}") });
+                continue;
+            }
+        };
+        found.push((root.clone(), parse_settings(&path, &text)));
+    }
+    (found, problems)
+}
+
+/// Progress of a load: a phase name, files done, files in that phase.
+pub type Progress<'a> = &'a mut dyn FnMut(&str, usize, usize);
+
+/// Resolves the configuration and reads every source and document.
+pub fn load(roots: &[PathBuf], client: Option<&Settings>, progress: Progress<'_>) -> (Config, Loaded) {
+    let (config, mut loaded) = load_graph(roots, client, progress);
+    add_documents(&config, &mut loaded, progress);
+    (config, loaded)
+}
+
+/// Resolves the configuration and reads the knowledge graph, building its graph and term
+/// index; documents are read by [`add_documents`].
+pub fn load_graph(roots: &[PathBuf], client: Option<&Settings>, progress: Progress<'_>) -> (Config, Loaded) {
+    load_graph_and(roots, client, progress, &mut |_| {})
+}
+
+/// [`load_graph`], running `alongside` on the graph as soon as it is built, on this thread
+/// while another builds the term index: on two cores, an early completion index
+/// ([`early_analysis`]) is then ready about when the term index is, not after it.
+pub fn load_graph_and(
+    roots: &[PathBuf],
+    client: Option<&Settings>,
+    progress: Progress<'_>,
+    alongside: &mut (dyn FnMut(&Arc<Graph>) + '_),
+) -> (Config, Loaded) {
+    let started = std::time::Instant::now();
+    let (files, mut problems) = load_config_file(roots);
+    let (config, more) = resolve(roots, client, &files, &|p| p.exists());
+    problems.extend(more);
+    let (mut kg_files, more) =
+        load_sources(&config.sources, &mut |done, total| progress("knowledge graph", done, total));
+    problems.extend(more);
+    problems.extend(kg_files.iter().flat_map(|f| f.problems.iter().cloned()));
+    // In path order, one file once: the order a workspace builds its graph in.
+    kg_files.sort_by(|a, b| a.path.cmp(&b.path));
+    kg_files.dedup_by(|a, b| a.path == b.path);
+    let kg_files: Vec<Arc<KgFile>> = kg_files.into_iter().map(Arc::new).collect();
+    let parsed = started.elapsed();
+    let graph = Arc::new(Graph::build(&kg_files));
+    let built = started.elapsed();
+    let terms = std::thread::scope(|s| {
+        let terms = s.spawn(|| TermIndex::build(&graph));
+        alongside(&graph);
+        tracing::debug!("load: beside the term index after {:?}", started.elapsed());
+        terms.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    });
+    tracing::debug!("load: sources read and parsed {parsed:?}, graph built {built:?}, indexed {:?}", started.elapsed());
+    let terms = Arc::new(terms);
+    (config, Loaded { kg_files, problems, built: Some((graph, terms)), ..Default::default() })
+}
+
+/// Reads the headings of the documents under the configuration's roots (not its knowledge-graph
+/// sources) and counts the graph's terms in them (the counts weigh completion).
+pub fn add_documents(config: &Config, loaded: &mut Loaded, progress: Progress<'_>) {
+    let terms = loaded.built.as_ref().map(|(_, t)| t.clone());
+    let (docs, counts) = scan_documents(&config.roots, &config.sources, terms.as_deref(), &mut |done, total| {
+        progress("documents", done, total)
+    });
+    loaded.docs = docs;
+    if let Some(terms) = terms {
+        terms.map.keys(|key, k| {
+            if let Some(&n) = counts.get(k as usize).filter(|&&n| n > 0) {
+                loaded.occurrences.insert(key.to_string(), n);
+            }
+        });
+    }
+}
+
+/// Graphs with fewer terms than this are not served early: their documents are read in
+/// moments, and completion is ranked with them from the first request.
+pub const EARLY_SERVE_MIN_TERMS: usize = 20_000;
+
+/// A completion-only snapshot of a large graph loaded without its documents: ranked by the
+/// graph alone, to answer while the documents are read.
+/// It has no term index: completion does not read one.
+pub fn early_analysis(graph: &Arc<Graph>, feedback: Arc<Feedback>) -> Option<Analysis> {
+    if graph.term_count() < EARLY_SERVE_MIN_TERMS {
+        return None;
+    }
+    Some(Analysis::from_parts(graph.clone(), Arc::default(), Arc::default(), &HashMap::new(), feedback))
+}
+
+/// Adds every longest term occurrence in `text` to `counts`, indexed by key number in
+/// `terms` (grown as needed).
+pub fn count_terms(terms: &TermIndex, text: &str, counts: &mut Vec<u64>) {
+    if terms.map.is_empty() {
+        return;
+    }
+    let mut prev_word = false;
+    let mut skip_to = 0;
+    let at_boundary = |end: usize| !text[end..].chars().next().is_some_and(crate::text::is_word_char);
+    for (i, c) in text.char_indices() {
+        let word = crate::text::is_word_char(c);
+        if word
+            && !prev_word
+            && i >= skip_to
+            && let Some((end, k)) = terms.map.longest_at(text, i, at_boundary)
+        {
+            if counts.len() <= k as usize {
+                counts.resize(terms.map.len(), 0);
+            }
+            counts[k as usize] += 1;
+            skip_to = end;
+        }
+        prev_word = word;
+    }
+}
+
+/// Reads the headings of every markdown document under `roots`, honouring `.gitignore`, on
+/// every core; with `terms`, also counts their occurrences ([`count_terms`]) and returns the
+/// counts by key number. Knowledge-graph `sources` are not documents: a source folder is not
+/// walked at all: its files are read once, as sources, and a large graph's folder read again
+/// as documents would cost a second load's time and memory.
+pub fn scan_documents(
+    roots: &[PathBuf],
+    sources: &[crate::kg::KgSource],
+    terms: Option<&TermIndex>,
+    progress: &mut dyn FnMut(usize, usize),
+) -> (Vec<DocHeadings>, Vec<u64>) {
+    let mut paths = Vec::new();
+    for root in roots {
+        let sources: Vec<PathBuf> = sources.iter().map(|s| s.path.clone()).collect();
+        let walk = ignore::WalkBuilder::new(root).filter_entry(move |e| !sources.iter().any(|s| e.path() == s)).build();
+        for entry in walk.flatten() {
+            if entry.file_type().is_some_and(|t| t.is_file()) && is_markdown(entry.path()) {
+                paths.push(entry.into_path());
+            }
+        }
+    }
+    paths.sort();
+    let total = paths.len();
+    type Scanned = (Vec<(usize, DocHeadings)>, Vec<u64>);
+    let results = crate::par::for_each_index(
+        total,
+        64,
+        Scanned::default,
+        |(docs, counts): &mut Scanned, i| {
+            let visit = &mut |text: &str| {
+                if let Some(terms) = terms {
+                    count_terms(terms, text, counts);
+                }
+            };
+            if let Some(d) = read_doc(&RealFs, &paths[i], visit) {
+                docs.push((i, d));
+            }
+        },
+        &mut |done| progress(done, total),
+    );
+    let mut docs: Vec<(usize, DocHeadings)> = Vec::with_capacity(total);
+    let mut counts: Vec<u64> = Vec::new();
+    // A worker that panicked loses its files' headings, not the load.
+    for (d, c) in results.into_iter().flatten() {
+        docs.extend(d);
+        if counts.len() < c.len() {
+            counts.resize(c.len(), 0);
+        }
+        for (n, x) in counts.iter_mut().zip(c) {
+            *n += x;
+        }
+    }
+    docs.sort_unstable_by_key(|(i, _)| *i);
+    (docs.into_iter().map(|(_, d)| d).collect(), counts)
+}
+
+/// A file as the disk has it now, read for
+/// [`Workspace::apply_disk_read`](super::Workspace::apply_disk_read): `kg` when it is a
+/// knowledge-graph source, `doc` when it is a document (`Some(None)`: gone or unreadable).
+#[derive(Debug, Default)]
+pub struct DiskRead {
+    pub(super) kg: Option<Option<KgFile>>,
+    pub(super) doc: Option<Option<DocHeadings>>,
+}
+
+/// Reads `path` from `fs` (the disk, without the editor's buffers) as a knowledge-graph source
+/// (`kg`) and/or as a document (`doc`). Run it off the main loop: it stats and reads the file.
+pub fn read_from_disk(fs: &dyn Vfs, path: &Path, kg: bool, doc: bool) -> DiskRead {
+    let kg = kg.then(|| fs.stamp(path).is_some().then(|| crate::kg::load_file(fs, path)));
+    DiskRead { kg, doc: doc.then(|| read_doc(fs, path, &mut |_| {})) }
+}
+
+/// The headings of the document at `path`, calling `visit` with its text; `None` when it cannot
+/// be read or is over the size limit for documents.
+fn read_doc(fs: &dyn Vfs, path: &Path, visit: &mut dyn FnMut(&str)) -> Option<DocHeadings> {
+    let bytes = fs.read(path, MAX_DOC_BYTES.min(MAX_FILE_BYTES)).ok()?;
+    let text = String::from_utf8_lossy(&bytes);
+    visit(&text);
+    Some(DocHeadings { path: path.to_path_buf(), headings: extract_headings(&text) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A folder holding `files` (path below it, content).
+    fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (p, t) in files {
+            let path = dir.path().join(p);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, t).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn documents_count_the_longest_whole_term_at_each_word() {
+        let dir = folder(&[
+            ("kg/tokio.md", "# tokio\nsynonyms:: Tokio Runtime\n"),
+            ("docs/a.md", "# Notes\n\nThe TOKIO  runtime and tokio, but not tokiox or xtokio.\n"),
+            ("docs/b.md", "tokio runtime\n"),
+        ]);
+        let root = dir.path().to_path_buf();
+        let (_, loaded) = load(std::slice::from_ref(&root), None, &mut |_, _, _| {});
+        let mut counts: Vec<_> = loaded.occurrences.into_iter().collect();
+        counts.sort();
+        // The concept file is a source, not a document: its own terms do not count for it.
+        assert_eq!(counts, [("tokio".to_string(), 1), ("tokio runtime".to_string(), 2)]);
+        let docs: Vec<_> = loaded.docs.iter().map(|d| d.path.strip_prefix(&root).unwrap().to_path_buf()).collect();
+        assert_eq!(docs, [Path::new("docs/a.md"), Path::new("docs/b.md")]);
+        assert_eq!(loaded.docs.iter().map(|d| d.headings.len()).sum::<usize>(), 1);
+    }
+
+    #[test]
+    fn large_graphs_answer_completion_before_their_documents_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        let graph = crate::synth::generate(&crate::synth::GenConfig::new(EARLY_SERVE_MIN_TERMS));
+        graph.write_thesaurus(&root.join("kg.json")).unwrap();
+        std::fs::write(root.join(CONFIG_FILE), "[kg]\npaths = [\"kg.json\"]\n").unwrap();
+        std::fs::write(root.join("notes.md"), format!("{0} {0} {0}\n", graph.terms[7].text)).unwrap();
+        let mut early = None;
+        let (config, mut loaded) = load_graph_and(std::slice::from_ref(&root), None, &mut |_, _, _| {}, &mut |g| {
+            early = early_analysis(g, Arc::default());
+        });
+        assert!(loaded.docs.is_empty() && loaded.occurrences.is_empty());
+        let early = early.expect("a large graph is served early");
+        let term = &graph.terms[7].text;
+        let items = early.completions(term, term.len(), 5).items;
+        assert!(items.iter().any(|i| &*i.term == term), "{items:?}");
+        add_documents(&config, &mut loaded, &mut |_, _, _| {});
+        assert_eq!(loaded.docs.len(), 1);
+        assert_eq!(loaded.occurrences.get(&crate::text::fold(term)), Some(&3));
+        // A small graph waits for its documents.
+        let small = tempfile::tempdir().unwrap();
+        std::fs::write(small.path().join(CONFIG_FILE), "[kg]\npaths = [\"kg.json\"]\n").unwrap();
+        let few = crate::synth::generate(&crate::synth::GenConfig::new(EARLY_SERVE_MIN_TERMS - 1));
+        few.write_thesaurus(&small.path().join("kg.json")).unwrap();
+        let (_, few) = load_graph(&[small.path().to_path_buf()], None, &mut |_, _, _| {});
+        assert_eq!(few.built.as_ref().unwrap().0.term_count(), EARLY_SERVE_MIN_TERMS - 1);
+        assert!(early_analysis(&few.built.unwrap().0, Arc::default()).is_none());
+    }
+}
