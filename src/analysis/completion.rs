@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use super::Analysis;
 use super::ranking::boost_fn;
-use crate::index::{Hit, MatchKind};
+use crate::index::{Hit, Quality};
 use crate::kg::ConceptId;
 use crate::text::{fold, fold_query, infer_case, is_term_char, is_word_char};
 
@@ -60,7 +60,7 @@ pub struct CompletionItem {
     pub insert: Arc<str>,
     /// Whether the typed span equals the term (case-insensitively).
     pub exact: bool,
-    pub kind: MatchKind,
+    pub kind: Quality,
 }
 
 /// Completions in the order to show them.
@@ -99,7 +99,7 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
     let tail = text[offset..].chars().take_while(|&c| is_word_char(c)).map(char::len_utf8).sum::<usize>();
     let mut out = Completions { word_end: offset + tail, ..Completions::default() };
     // (tier, words, kind, score, hit, replace)
-    let mut ranked: Vec<(u8, usize, MatchKind, f32, u32, Range<usize>)> = Vec::new();
+    let mut ranked: Vec<(u8, usize, Quality, f32, u32, Range<usize>)> = Vec::new();
     // First the exact and prefix matches of every phrase (cheap), then the looser tiers from the
     // longest phrase down: once a longer phrase matched a whole term within one edit, shorter
     // phrases' typo matches would only rank below it, so they are not computed.
@@ -124,8 +124,8 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
                         && index.concept_name(index.concept(e)) == concept
                         && !hits.iter().any(|h| h.entry == e)
                     {
-                        let kind = if key == query { MatchKind::Exact } else { MatchKind::Prefix };
-                        hits.push(Hit { entry: e, kind, score: index.weight(e) + boost(e) });
+                        let kind = if key == query { Quality::Exact } else { Quality::Prefix };
+                        hits.push(Hit { entry: e, kind, score: index.weight(e) + boost(e), whole: None });
                     }
                 }
             }
@@ -149,10 +149,7 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
             continue;
         }
         let fuzzy = index.fuzzy(query, room, &boost);
-        close_match |= fuzzy.iter().any(|h| {
-            matches!(h.kind, MatchKind::Fuzzy { whole: true, distance: 0..=1 })
-                || whole_phrase_typo(*words, query, h.kind)
-        });
+        close_match |= fuzzy.iter().any(|h| matches!(h.whole, Some(0..=1)) || whole_phrase_typo(*words, query, h));
         hits.extend(fuzzy);
         // Initials and subsequences for a single word that found little else.
         if *words == 0 && !query.contains(' ') && hits.len() < FEW {
@@ -168,9 +165,10 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
             // A multi-word phrase with a typo in an earlier word ("cancelation tok") still means
             // that phrase: rank it with the prefix matches when its last word is a clean prefix,
             // or when the whole phrase is a close typo of a whole term ("tokoi runtmie").
-            let promoted = whole_phrase_typo(words, &query, h.kind)
+            let promoted = whole_phrase_typo(words, &query, &h)
                 || words > 0
-                    && matches!(h.kind, MatchKind::Fuzzy { distance: 1, .. })
+                    && matches!(h.kind, Quality::Typo(_))
+                    && h.whole.map_or(h.kind == Quality::Typo(1), |d| d == 1)
                     && fold(&index.text(h.entry)).split(' ').any(|w| !last_word.is_empty() && w.starts_with(last_word));
             let tier = if promoted { 0 } else { h.kind.tier() };
             ranked.push((tier, words, h.kind, h.score, h.entry, replace.clone()));
@@ -179,7 +177,7 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
     ranked.sort_by(|a, b| {
         a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then_with(|| match (a.2, b.2) {
             // Fuzzy hits keep the engine's order (edits, similarity, weight).
-            (MatchKind::Fuzzy { .. }, MatchKind::Fuzzy { .. }) => std::cmp::Ordering::Equal,
+            (Quality::Typo(_), Quality::Typo(_)) => std::cmp::Ordering::Equal,
             _ => a.2.cmp(&b.2).then(b.3.total_cmp(&a.3)),
         })
     });
@@ -231,7 +229,7 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
             concept: ConceptId(concept),
             canonical,
             canonicals,
-            exact: kind == MatchKind::Exact,
+            exact: kind == Quality::Exact,
             replace,
             kind,
         });
@@ -298,11 +296,9 @@ fn in_code_fence(before: &str) -> bool {
 /// Whether a fuzzy hit of a multi-word phrase is a whole term within one edit, or within two
 /// edits of a phrase of at least [`LONG_PHRASE_CHARS`] characters: so close a match of several
 /// typed words is what they mean, more than terms starting with their last word.
-fn whole_phrase_typo(words: usize, query: &str, kind: MatchKind) -> bool {
-    match kind {
-        MatchKind::Fuzzy { whole: true, distance } if words > 0 => {
-            distance <= 1 || query.chars().count() >= LONG_PHRASE_CHARS
-        }
+fn whole_phrase_typo(words: usize, query: &str, hit: &Hit) -> bool {
+    match hit.whole {
+        Some(distance) if words > 0 => distance <= 1 || query.chars().count() >= LONG_PHRASE_CHARS,
         _ => false,
     }
 }

@@ -9,6 +9,7 @@ mod bytes;
 mod completion;
 mod headings;
 mod layered;
+pub mod matching;
 pub mod persist;
 mod terms;
 
@@ -18,11 +19,12 @@ use fst::automaton::{Automaton, Str, Subsequence};
 use fst::{IntoStreamer, Streamer};
 
 pub use bytes::Bytes;
-pub use completion::{
-    CompletionIndex, DfaAutomaton, Hit, MAX_FUZZY_CHARS, MatchKind, PRECOMPUTED_K, TermInput, levenshtein_prefix_dfa,
-};
+pub use completion::{CompletionIndex, FormatError, Hit, PRECOMPUTED_K, TermInput};
 pub use headings::{DocHeadings, Heading, HeadingIndex, extract_headings};
 pub use layered::LayeredIndex;
+/// The name completion's callers knew [`Quality`] by (`crate::lsp::completion` imports it).
+pub use matching::Quality as MatchKind;
+pub use matching::{DfaAutomaton, MAX_FUZZY_CHARS, Quality, levenshtein_prefix_dfa};
 pub use terms::{TermIndex, TermRef};
 
 use crate::text::fold;

@@ -1,11 +1,11 @@
 //! Merging the batches of several services: one hit per location, ranked, capped.
 //!
-//! Ranking, best first: match quality (exact, prefix, word prefix, subsequence, typo, full
-//! text), then diversity (within a quality tier, documents take turns: the second hit from a
-//! file comes after the first hit of every other file), then service weight (concepts,
-//! headings, lines), then term weight (a shorter matched key covers more of it), then name and
-//! location so that the order is total. Concepts are exempt from diversity: a thesaurus holds
-//! many concepts in one file. Pure functions on plain data.
+//! Ranking, best first: match quality ([`super::Quality`]: exact, prefix, word prefix, typo,
+//! initials, subsequence, full text), then diversity (within a quality tier, documents take
+//! turns: the second hit from a file comes after the first hit of every other file), then
+//! service weight (concepts, headings, lines), then term weight (a shorter matched key covers
+//! more of it), then name and location so that the order is total. Concepts are exempt from
+//! diversity: a thesaurus holds many concepts in one file. Pure functions on plain data.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -168,8 +168,8 @@ mod tests {
                 Heading Prefix a.md:1 tokio one
                 Heading Prefix a.md:2 tokio two
                 Heading Prefix a.md:3 tokio three
-                Heading Subsequence(3) c.md:1 take one kit
                 Concept Typo(1) kg/toki.md:0 toki
+                Heading Subsequence(3) c.md:1 take one kit
                 Line Text d.md:7 tokio again
             "#]],
         );

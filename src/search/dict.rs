@@ -1,17 +1,22 @@
 //! A search dictionary: the folded keys of a [`TermMap`] in an fst set of their own, searched
-//! by prefix, subsequence and bounded edit distance (typos), with each key's match quality.
+//! by prefix, word prefix, typo and anchored subsequence, with each key's match quality.
 //!
-//! The walk itself is cancellable: the automata are wrapped so that a cancelled search prunes
-//! every branch at once, even where no key matches for a long stretch. Built once per
-//! generation; immutable; no I/O.
+//! The walks find candidates; their classes, thresholds and spans are
+//! [`crate::index::matching`]'s, the same as completion's, so a query matches a term the same
+//! way in both. The walks are cancellable: the automata are wrapped in [`Limited`] with the
+//! search's [`Probe`], so that a cancelled search prunes every branch at once, even where no
+//! key matches for a long stretch. Built once per generation; immutable; no I/O.
 
-use std::cell::Cell;
 use std::collections::HashMap;
 
 use fst::automaton::Automaton;
 use fst::{IntoStreamer, Streamer};
 
 use super::{Control, Probe, Quality, Stop};
+use crate::index::matching::{
+    AnchoredSubsequence, Classifier, DfaAutomaton, Interrupt, Limited, Prefix, levenshtein_dfa, levenshtein_prefix_dfa,
+    typo_limits,
+};
 use crate::index::{Bytes, TermMap};
 
 /// The most keys one pass of one dictionary contributes before ranking.
@@ -63,8 +68,8 @@ impl Dictionary {
         self.keys.is_empty()
     }
 
-    /// Keys matching `folded` with their best quality: prefix, word prefix or subsequence, and
-    /// for queries of four characters or more, a prefix within one typo (two from eight).
+    /// Keys matching `folded` with their best quality (see [`Quality`]): prefix, word prefix,
+    /// typo (within [`typo_limits`]), initials, subsequence.
     pub fn candidates(&self, folded: &str, ctl: &mut Control<'_>) -> Result<HashMap<String, Quality>, Stop> {
         let mut found: HashMap<String, Quality> = HashMap::new();
         if folded.is_empty() {
@@ -83,12 +88,7 @@ impl Dictionary {
         }
         // Word prefixes: `runtime` finds "tokio runtime", through the suffix set.
         {
-            let guarded = Guarded {
-                inner: Prefix(folded.as_bytes()),
-                probe: ctl.probe(),
-                calls: Cell::new(0),
-                stopped: Cell::new(None),
-            };
+            let guarded = Limited::interruptible(Prefix(folded.as_bytes()), ctl.probe());
             let mut stream = self.suffixes.search(&guarded).into_stream();
             let mut n = 0;
             let mut key = Vec::new();
@@ -106,31 +106,25 @@ impl Dictionary {
                     break;
                 }
             }
-            if let Some(stop) = guarded.stopped.get() {
-                return Err(stop);
-            }
+            guarded.stopped()?;
         }
-        // Subsequences anchored at the first character (`tkrt` finds "tokio runtime"): the walk
-        // stays inside the keys that start with it.
-        self.walk(
-            AnchoredSubsequence(folded.as_bytes()),
-            ctl,
-            |key, _| Some(quality(&String::from_utf8_lossy(key), folded)),
-            &mut |k, q| add(&mut found, k, q),
-        )?;
-        let chars = folded.chars().count();
-        if (4..=crate::index::MAX_FUZZY_CHARS).contains(&chars) {
-            let max = if chars >= 8 { 2 } else { 1 };
-            let dfa = crate::index::levenshtein_prefix_dfa(folded, max);
-            self.walk(
-                crate::index::DfaAutomaton(&dfa),
-                ctl,
-                |_, state| match dfa.distance(*state) {
-                    levenshtein_automata::Distance::Exact(d) => Some(Quality::Typo(d)),
-                    levenshtein_automata::Distance::AtLeast(_) => None,
-                },
-                &mut |k, q| add(&mut found, k, q),
-            )?;
+        let classifier = Classifier::new(folded);
+        let classify = |key: &[u8]| std::str::from_utf8(key).ok().and_then(|k| classifier.classify(k));
+        // Initials and subsequences are anchored at the first character (`tkrt` finds "tokio
+        // runtime", `tr` too): the walk stays inside the keys that start with it.
+        if folded.chars().nth(1).is_some() {
+            self.walk(AnchoredSubsequence(folded.as_bytes()), ctl, |key, _| classify(key), &mut |k, q| {
+                add(&mut found, k, q)
+            })?;
+        }
+        // Typos: keys with a prefix within the prefix limit, and whole keys within the whole one.
+        if let Some(limits) = typo_limits(folded.chars().count()) {
+            let dfa = levenshtein_prefix_dfa(folded, limits.prefix);
+            self.walk(DfaAutomaton(&dfa), ctl, |key, _| classify(key), &mut |k, q| add(&mut found, k, q))?;
+            if limits.whole > limits.prefix {
+                let dfa = levenshtein_dfa(folded, limits.whole);
+                self.walk(DfaAutomaton(&dfa), ctl, |key, _| classify(key), &mut |k, q| add(&mut found, k, q))?;
+            }
         }
         Ok(found)
     }
@@ -146,7 +140,7 @@ impl Dictionary {
     where
         A::State: Clone,
     {
-        let guarded = Guarded { inner: aut, probe: ctl.probe(), calls: Cell::new(0), stopped: Cell::new(None) };
+        let guarded = Limited::interruptible(aut, ctl.probe());
         let mut stream = self.keys.search_with_state(&guarded).into_stream();
         let mut n = 0;
         while let Some((key, state)) = stream.next() {
@@ -159,137 +153,124 @@ impl Dictionary {
                 break;
             }
         }
-        match guarded.stopped.get() {
-            Some(stop) => Err(stop),
-            None => Ok(()),
-        }
+        guarded.stopped()
     }
 }
 
-/// An automaton that stops matching anything once the search is told to stop (checked every
-/// 1,024 transitions), which prunes an fst walk at once.
-struct Guarded<'p, A> {
-    inner: A,
-    probe: Probe<'p>,
-    calls: Cell<u32>,
-    stopped: Cell<Option<Stop>>,
-}
+impl Interrupt for Probe<'_> {
+    type Stop = Stop;
 
-impl<A: Automaton> Automaton for Guarded<'_, A> {
-    type State = A::State;
-
-    fn start(&self) -> A::State {
-        self.inner.start()
-    }
-
-    fn is_match(&self, state: &A::State) -> bool {
-        self.inner.is_match(state)
-    }
-
-    fn can_match(&self, state: &A::State) -> bool {
-        if self.stopped.get().is_some() {
-            return false;
-        }
-        let calls = self.calls.get().wrapping_add(1);
-        self.calls.set(calls);
-        if calls.is_multiple_of(1024)
-            && let Err(stop) = self.probe.check()
-        {
-            self.stopped.set(Some(stop));
-            return false;
-        }
-        self.inner.can_match(state)
-    }
-
-    fn will_always_match(&self, state: &A::State) -> bool {
-        self.inner.will_always_match(state)
-    }
-
-    fn accept(&self, state: &A::State, byte: u8) -> A::State {
-        self.inner.accept(state, byte)
+    fn check(&self) -> Result<(), Stop> {
+        Probe::check(self)
     }
 }
 
-/// How well `key` matches `query` (both folded) when `query` is a subsequence of it.
-pub fn quality(key: &str, query: &str) -> Quality {
-    if key == query {
-        Quality::Exact
-    } else if key.starts_with(query) {
-        Quality::Prefix
-    } else if key.match_indices(' ').any(|(i, _)| key[i + 1..].starts_with(query)) {
-        Quality::WordPrefix
-    } else {
-        // Greedy leftmost embedding: its span measures how compact the match is.
-        let mut q = query.chars().peekable();
-        let (mut first, mut last) = (None, 0);
-        for (i, c) in key.char_indices() {
-            if q.peek() == Some(&c) {
-                q.next();
-                first.get_or_insert(i);
-                last = i;
-            }
+#[cfg(test)]
+mod tests {
+    use expect_test::{Expect, expect};
+
+    use super::*;
+    use crate::index::matching::Classifier;
+    use crate::index::{CompletionIndex, TermInput};
+    use crate::search::Cancel;
+    use crate::text::fold;
+
+    /// Completion's class for `term`: the best of its four lookups, on an index of that term.
+    fn completion_class(query: &str, term: &str) -> Option<Quality> {
+        let idx =
+            CompletionIndex::build(vec![TermInput { text: term.into(), concept: 0, weight: 1.0 }], &[term.into()]);
+        let none = |_: u32| 0.0;
+        [
+            idx.prefix(query, 5, &none),
+            idx.fuzzy(query, 5, &none),
+            idx.initials(query, 5, &none),
+            idx.subsequence(query, 5, &none),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|h| h.kind)
+        .min()
+    }
+
+    /// Search's class for `term`: its dictionary's candidates, on a dictionary of that term.
+    fn search_class(query: &str, term: &str) -> Option<Quality> {
+        let map = TermMap::build([(term, ())]);
+        let dict = Dictionary::build(&map);
+        let cancel = Cancel::new();
+        let mut emit = |_| {};
+        let mut ctl = Control::new(&cancel, None, &mut emit);
+        dict.candidates(query, &mut ctl).unwrap().get(&fold(term)).copied()
+    }
+
+    /// `query | term` per line: the class that completion, search and [`Classifier`] give, or
+    /// `differ` with each when they do not agree.
+    fn check(pairs: &str, expect: Expect) {
+        let mut out = String::new();
+        for line in pairs.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let (query, term) = line.split_once(" | ").unwrap();
+            let query = fold(query);
+            let (c, s) = (completion_class(&query, term), search_class(&query, term));
+            let reference = Classifier::new(&query).classify(&fold(term));
+            // Completion has no word-prefix lookup: a term that only a later word matches is
+            // search's alone, with the class both would give.
+            let search_only = c.is_none() && s == Some(Quality::WordPrefix);
+            out += &if s == reference && (c == s || search_only) {
+                format!("{query} | {term}: {s:?}{}\n", if search_only { " (search only)" } else { "" })
+            } else {
+                format!("{query} | {term}: differ: completion {c:?}, search {s:?}, matching {reference:?}\n")
+            };
         }
-        Quality::Subsequence((last - first.unwrap_or(0)) as u32)
-    }
-}
-
-/// Accepts keys that start with the given bytes. (fst's own `starts_with` state is not
-/// `Clone`, which streaming with states needs.)
-/// Keys that start with the query's first byte and contain the rest in order.
-struct AnchoredSubsequence<'q>(&'q [u8]);
-
-impl Automaton for AnchoredSubsequence<'_> {
-    /// `None` once the first byte failed; else whether a byte was read, and query bytes matched.
-    type State = Option<(bool, usize)>;
-
-    fn start(&self) -> Self::State {
-        Some((false, 0))
+        expect.assert_eq(&out);
+        assert!(!out.contains("differ"), "completion and search classify differently:\n{out}");
     }
 
-    fn is_match(&self, state: &Self::State) -> bool {
-        matches!(state, Some((_, i)) if *i == self.0.len())
-    }
-
-    fn can_match(&self, state: &Self::State) -> bool {
-        state.is_some()
-    }
-
-    fn accept(&self, state: &Self::State, byte: u8) -> Self::State {
-        match *state {
-            Some((false, _)) => (self.0.first() == Some(&byte)).then_some((true, 1)),
-            Some((true, i)) if i < self.0.len() && self.0[i] == byte => Some((true, i + 1)),
-            other => other,
-        }
-    }
-}
-
-struct Prefix<'q>(&'q [u8]);
-
-impl Automaton for Prefix<'_> {
-    /// Bytes matched so far; `None` once a byte differs.
-    type State = Option<usize>;
-
-    fn start(&self) -> Option<usize> {
-        Some(0)
-    }
-
-    fn is_match(&self, state: &Option<usize>) -> bool {
-        *state == Some(self.0.len())
-    }
-
-    fn can_match(&self, state: &Option<usize>) -> bool {
-        state.is_some()
-    }
-
-    fn will_always_match(&self, state: &Option<usize>) -> bool {
-        self.is_match(state)
-    }
-
-    fn accept(&self, state: &Option<usize>, byte: u8) -> Option<usize> {
-        match *state {
-            Some(i) if i == self.0.len() => Some(i),
-            Some(i) if self.0[i] == byte => Some(i + 1),
-            _ => None,
-        }
+    #[test]
+    fn completion_and_search_classify_alike() {
+        check(
+            "
+            tokio | tokio
+            Tok | Tokio runtime
+            runtime | tokio runtime
+            runtime | a runtime
+            tokoi | tokio
+            tokoi runtime | tokio runtime
+            kernek | Kernel threads
+            potoh | photo
+            phtosynthsis | photosynthesis
+            fotosynth | photosynthesis
+            rntime | runtime
+            ap | async pipeline
+            tr | tokio runtime
+            tk | tokio
+            tkr | tokio runtime
+            tkrt | tokio runtime
+            tkrt | Tokio runtime tuning
+            STRASS | straße
+            café | cafe\u{301}
+            zzzz | tokio
+            ",
+            expect![[r#"
+                tokio | tokio: Some(Exact)
+                tok | Tokio runtime: Some(Prefix)
+                runtime | tokio runtime: Some(WordPrefix) (search only)
+                runtime | a runtime: Some(WordPrefix)
+                tokoi | tokio: Some(Typo(1))
+                tokoi runtime | tokio runtime: Some(Typo(1))
+                kernek | Kernel threads: Some(Typo(1))
+                potoh | photo: Some(Typo(2))
+                phtosynthsis | photosynthesis: Some(Typo(2))
+                fotosynth | photosynthesis: Some(Typo(2))
+                rntime | runtime: Some(Typo(1))
+                ap | async pipeline: Some(Initials)
+                tr | tokio runtime: Some(Initials)
+                tk | tokio: None
+                tkr | tokio runtime: Some(Subsequence(6))
+                tkrt | tokio runtime: Some(Subsequence(9))
+                tkrt | Tokio runtime tuning: Some(Subsequence(9))
+                strass | straße: Some(Prefix)
+                café | café: Some(Exact)
+                zzzz | tokio: None
+            "#]],
+        );
     }
 }

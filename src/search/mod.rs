@@ -36,34 +36,8 @@ pub use services::{ConceptService, HeadingService};
 use crate::analysis::Analysis;
 use crate::text::fold;
 
-/// How well a hit matches the query; smaller is better.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum Quality {
-    Exact,
-    Prefix,
-    /// The query starts a later word of the key.
-    WordPrefix,
-    /// The query's characters appear in order; the number is how spread out they are.
-    Subsequence(u32),
-    /// A prefix of the key is this many edits away from the query.
-    Typo(u8),
-    /// The query occurs in a line of text.
-    Text,
-}
-
-impl Quality {
-    /// The tier, for diversity: subsequences of any spread are one tier, and so on.
-    pub fn tier(self) -> u8 {
-        match self {
-            Quality::Exact => 0,
-            Quality::Prefix => 1,
-            Quality::WordPrefix => 2,
-            Quality::Subsequence(_) => 3,
-            Quality::Typo(_) => 4,
-            Quality::Text => 5,
-        }
-    }
-}
+// How well a hit matches the query, smaller is better: the one class type, shared with completion.
+pub use crate::index::Quality;
 
 /// What a hit is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
