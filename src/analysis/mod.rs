@@ -7,7 +7,6 @@
 mod completion;
 mod hover;
 mod ranking;
-mod symbols;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -15,7 +14,6 @@ use std::sync::Arc;
 pub use completion::{CompletionItem, Completions};
 pub use hover::HoverHit;
 pub use ranking::{Feedback, FeedbackMap, build_completion_index, term_weight};
-pub use symbols::{Symbol, SymbolKind};
 
 use crate::index::{HeadingIndex, LayeredIndex, TermIndex};
 use crate::kg::{ConceptId, Graph};
@@ -127,11 +125,6 @@ impl Analysis {
                 Location { path: c.path().clone(), line: c.line() }
             })
             .collect()
-    }
-
-    /// Concepts and headings matching `query`, best first, at most `limit`.
-    pub fn symbols(&self, query: &str, limit: usize) -> Vec<Symbol> {
-        symbols::symbols(self, query, limit)
     }
 
     /// The rendered documentation of one concept (for completion items).
