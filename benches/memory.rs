@@ -146,7 +146,7 @@ fn main() {
     r.stage("workspace: + completion index");
     let analysis = ws.analysis(true);
     r.stage("analysis: + heading index");
-    let search = SearchIndex::new(&analysis);
+    let search = SearchIndex::new(analysis.graph.clone(), analysis.terms.clone(), analysis.headings.clone());
     r.stage("search dictionaries");
     println!("built in {:.2} s", t.elapsed().as_secs_f64());
     let a = &analysis;

@@ -45,7 +45,7 @@ fn setup(terms: usize, files: usize) -> Setup {
     let a = Analysis::new(Arc::new(graph), Arc::new(HeadingIndex::build(&heads)));
     let concepts = a.graph.len();
     let t_index = Instant::now();
-    let index = SearchIndex::new(&a);
+    let index = SearchIndex::new(a.graph.clone(), a.terms.clone(), a.headings.clone());
     eprintln!(
         "setup: {concepts} concepts, {} terms, {files} markdown files in {:.1} s (search dictionaries {})",
         g.terms.len(),

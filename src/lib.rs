@@ -7,7 +7,9 @@
 //! - [`kg`]: concepts and the loaders for markdown concept files and thesaurus JSON.
 //! - [`index`]: fst dictionaries of terms and headings.
 //! - [`render`]: concept → hover markdown or plain text, sanitized.
-//! - [`analysis`]: completion, hover, definition and symbols on an immutable snapshot.
+//! - [`search`]: workspace symbol search: services over index parts, a coordinator with
+//!   deadlines and cancellation, ranking, and the engine (result cache, final answers).
+//! - [`analysis`]: completion, hover and definition on an immutable snapshot.
 //! - [`workspace`]: the mutable host: configuration, sources, open documents.
 //! - [`cache`]: cache directory, atomic writes, checksummed files.
 //! - [`par`]: work over many items on every core, for the loaders.

@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::render::Format;
+use crate::search::{HitKind, Query, SearchIndex};
 use crate::workspace::{self, KgSettings, Settings, Workspace};
 
 /// Exit codes of `kg-ls query`, as its help lists them.
@@ -164,18 +165,19 @@ pub fn run(args: &[String], warn: &mut dyn FnMut(&str)) -> Outcome {
             return Outcome { stdout: out, code: exit::EMPTY };
         }
     }
+    let mut asker = Asker { ws: &mut ws, root: &root, format, search: None };
     match command {
         None => {
-            stats(&mut ws, &root, &mut out);
-            let a = ws.analysis(false);
+            stats(asker.ws, &root, &mut out);
+            let a = asker.ws.analysis(false);
             let tour = tour_queries(&a.graph);
             drop(a);
             for (cmd, text) in tour {
                 let _ = writeln!(out, "\n$ kg-ls query --workspace {} {cmd} {text:?}", root.display());
-                answer(&mut ws, &root, cmd, &text, completion_limit.min(10), symbol_limit.min(10), format, &mut out);
+                asker.answer(cmd, &text, completion_limit.min(10), symbol_limit.min(10), &mut out);
             }
         }
-        Some(cmd) => answer(&mut ws, &root, cmd, &arg, completion_limit, symbol_limit, format, &mut out),
+        Some(cmd) => asker.answer(cmd, &arg, completion_limit, symbol_limit, &mut out),
     }
     if ws.stats().concepts == 0 {
         code = exit::EMPTY;
@@ -210,88 +212,95 @@ fn tour_queries(graph: &crate::kg::Graph) -> Vec<(&'static str, String)> {
     vec![("complete", typed), ("hover", name), ("symbols", symbols)]
 }
 
-#[allow(clippy::too_many_arguments)]
-fn answer(
-    ws: &mut Workspace,
-    root: &Path,
-    cmd: &str,
-    arg: &str,
-    completion_limit: usize,
-    symbol_limit: usize,
+/// Answers the questions of one run from one loaded workspace.
+struct Asker<'a> {
+    ws: &'a mut Workspace,
+    root: &'a Path,
     format: Format,
-    out: &mut String,
-) {
-    let a = ws.analysis(cmd == "symbols");
-    match cmd {
-        "stats" => stats(ws, root, out),
-        "complete" => {
-            let (text, offset) = cursor(arg, arg.len());
-            let c = a.completions(&text, offset, completion_limit);
-            if c.items.is_empty() {
-                let _ = writeln!(out, "no completions for {text:?}");
-            }
-            let width = c.items.iter().map(|i| i.term.chars().count()).max().unwrap_or(0);
-            for item in &c.items {
-                let canonical = item.canonicals.join(", ");
-                let with = if item.insert != item.term { format!(" with {:?}", item.insert) } else { String::new() };
-                let _ = writeln!(
-                    out,
-                    "{:<width$}  {:<24}  replaces {:?}{with}",
-                    item.term,
-                    format!("({canonical})"),
-                    &text[item.replace.clone()]
-                );
-            }
-            if c.incomplete {
-                let _ = writeln!(out, "… more terms match; type more or raise --limit");
-            }
-        }
-        "hover" => {
-            let (text, offset) = cursor(arg, 0);
-            match a.hover(&text, offset) {
-                Some(hit) => {
-                    let _ = writeln!(out, "hover on {:?}:\n", &text[hit.range.clone()]);
-                    out.push_str(&a.render_hover(&hit, format, &*ws.files()));
+    /// The search dictionaries, built at the first symbol query and reused by later ones.
+    search: Option<SearchIndex>,
+}
+
+impl Asker<'_> {
+    fn answer(&mut self, cmd: &str, arg: &str, completion_limit: usize, symbol_limit: usize, out: &mut String) {
+        let (root, format) = (self.root, self.format);
+        let a = self.ws.analysis(cmd == "symbols");
+        match cmd {
+            "stats" => stats(self.ws, root, out),
+            "complete" => {
+                let (text, offset) = cursor(arg, arg.len());
+                let c = a.completions(&text, offset, completion_limit);
+                if c.items.is_empty() {
+                    let _ = writeln!(out, "no completions for {text:?}");
                 }
-                None => {
+                let width = c.items.iter().map(|i| i.term.chars().count()).max().unwrap_or(0);
+                for item in &c.items {
+                    let canonical = item.canonicals.join(", ");
+                    let with =
+                        if item.insert != item.term { format!(" with {:?}", item.insert) } else { String::new() };
+                    let _ = writeln!(
+                        out,
+                        "{:<width$}  {:<24}  replaces {:?}{with}",
+                        item.term,
+                        format!("({canonical})"),
+                        &text[item.replace.clone()]
+                    );
+                }
+                if c.incomplete {
+                    let _ = writeln!(out, "… more terms match; type more or raise --limit");
+                }
+            }
+            "hover" => {
+                let (text, offset) = cursor(arg, 0);
+                match a.hover(&text, offset) {
+                    Some(hit) => {
+                        let _ = writeln!(out, "hover on {:?}:\n", &text[hit.range.clone()]);
+                        out.push_str(&a.render_hover(&hit, format, &*self.ws.files()));
+                    }
+                    None => {
+                        let _ = writeln!(out, "no term at the cursor in {text:?}");
+                    }
+                }
+            }
+            "definition" => {
+                let (text, offset) = cursor(arg, 0);
+                let locations = a.definition(&text, offset);
+                if locations.is_empty() {
                     let _ = writeln!(out, "no term at the cursor in {text:?}");
                 }
+                for l in locations {
+                    let _ = writeln!(out, "{}:{}", relative(&l.path.display().to_string(), root), l.line + 1);
+                }
             }
-        }
-        "definition" => {
-            let (text, offset) = cursor(arg, 0);
-            let locations = a.definition(&text, offset);
-            if locations.is_empty() {
-                let _ = writeln!(out, "no term at the cursor in {text:?}");
+            "symbols" => {
+                let index = self
+                    .search
+                    .get_or_insert_with(|| SearchIndex::new(a.graph.clone(), a.terms.clone(), a.headings.clone()));
+                let symbols = index.search_now(&Query::new(arg, symbol_limit));
+                if symbols.is_empty() {
+                    let _ = writeln!(out, "no symbols match {arg:?}");
+                }
+                let width = symbols.iter().map(|s| s.name.chars().count()).max().unwrap_or(0);
+                for s in symbols {
+                    let kind = match s.kind {
+                        HitKind::Concept => "concept",
+                        HitKind::Heading => "heading",
+                        HitKind::Line => "line",
+                    };
+                    let container = s.container.map(|c| format!(" ({c})")).unwrap_or_default();
+                    let _ = writeln!(
+                        out,
+                        "{kind}  {:<width$}  {}:{}{container}",
+                        s.name,
+                        relative(&s.path.display().to_string(), root),
+                        s.line + 1
+                    );
+                }
             }
-            for l in locations {
-                let _ = writeln!(out, "{}:{}", relative(&l.path.display().to_string(), root), l.line + 1);
+            // Refused before loading: not reached.
+            other => {
+                let _ = writeln!(out, "unknown command `{other}`");
             }
-        }
-        "symbols" => {
-            let symbols = a.symbols(arg, symbol_limit);
-            if symbols.is_empty() {
-                let _ = writeln!(out, "no symbols match {arg:?}");
-            }
-            let width = symbols.iter().map(|s| s.name.chars().count()).max().unwrap_or(0);
-            for s in symbols {
-                let kind = match s.kind {
-                    crate::analysis::SymbolKind::Concept => "concept",
-                    crate::analysis::SymbolKind::Heading => "heading",
-                };
-                let container = s.container.map(|c| format!(" ({c})")).unwrap_or_default();
-                let _ = writeln!(
-                    out,
-                    "{kind}  {:<width$}  {}:{}{container}",
-                    s.name,
-                    relative(&s.path.display().to_string(), root),
-                    s.line + 1
-                );
-            }
-        }
-        // Refused before loading: not reached.
-        other => {
-            let _ = writeln!(out, "unknown command `{other}`");
         }
     }
 }

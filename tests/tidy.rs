@@ -306,37 +306,14 @@ fn file_system_uses(code: &str) -> Vec<(usize, String)> {
             continue;
         }
         match t[i].1 {
-            "std" => match t.get(i + 2).map(|x| x.1) {
-                Some("fs") => found.push((t[i].0, "std::fs".to_string())),
-                Some("{") => {
-                    // The group's items at its top level: `std::{fs, io}`, `std::{fs::File}`.
-                    let mut depth = 0;
-                    let mut item_start = true;
-                    for &(line, tok) in &t[i + 2..] {
-                        match tok {
-                            "{" => {
-                                depth += 1;
-                                item_start = depth == 1;
-                                continue;
-                            }
-                            "}" => {
-                                depth -= 1;
-                                if depth == 0 {
-                                    break;
-                                }
-                            }
-                            "," if depth == 1 => {
-                                item_start = true;
-                                continue;
-                            }
-                            "fs" if item_start && depth == 1 => found.push((line, "std::{fs}".to_string())),
-                            _ => {}
-                        }
-                        item_start = false;
+            "std" => {
+                let group = t.get(i + 2).is_some_and(|x| x.1 == "{");
+                for (line, name) in first_segments(&t, i + 2) {
+                    if name == "fs" {
+                        found.push((line, if group { "std::{fs}" } else { "std::fs" }.to_string()));
                     }
                 }
-                _ => {}
-            },
+            }
             "ignore" => found.push((t[i].0, "ignore".to_string())),
             _ => {}
         }
@@ -417,4 +394,243 @@ fn after() { std::fs::remove_file("x"); }
         found,
         ["2:std::fs", "3:std::{fs}", "6:std::{fs}", "8:std::fs", "12:std::fs", "13:ignore", "21:std::fs"]
     );
+}
+
+/// One edge of the module graph: `from` names `to` at `file:line`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Import {
+    from: String,
+    to: String,
+    at: String,
+}
+
+/// The module path of a source file: `src/search/services.rs` is `search::services`,
+/// `src/search/mod.rs` is `search`, `src/lib.rs` the crate root (empty).
+fn module_path(rel: &str) -> Vec<String> {
+    let rel = rel.strip_prefix("src/").unwrap_or(rel).strip_suffix(".rs").unwrap_or(rel);
+    let mut path: Vec<String> = rel.split('/').map(str::to_string).collect();
+    if matches!(path.last().map(String::as_str), Some("mod" | "lib" | "main")) {
+        path.pop();
+    }
+    path
+}
+
+/// The first segments a use tree starting at `t[at]` names, with their lines: `x` in `x::…`, and `a`, `b` in
+/// `{a, b::c, self}` (`self`, `*` and `super` name nothing new).
+fn first_segments(t: &[(usize, &str)], at: usize) -> Vec<(usize, String)> {
+    let is_name = |s: &str| s.starts_with(|c: char| c.is_alphabetic() || c == '_') && !matches!(s, "self" | "super");
+    match t.get(at).map(|(_, s)| *s) {
+        Some("{") => {
+            let (mut depth, mut out, mut item_start) = (0, Vec::new(), true);
+            for &(line, s) in &t[at..] {
+                match s {
+                    "{" => {
+                        depth += 1;
+                        item_start = depth == 1;
+                        continue;
+                    }
+                    "}" => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    "," if depth == 1 => {
+                        item_start = true;
+                        continue;
+                    }
+                    s if item_start && depth == 1 && is_name(s) => out.push((line, s.to_string())),
+                    _ => {}
+                }
+                item_start = false;
+            }
+            out
+        }
+        Some(s) if is_name(s) => vec![(t[at].0, s.to_string())],
+        _ => Vec::new(),
+    }
+}
+
+/// Every top-level module that the file at `rel` (relative to the crate root) names outside its
+/// own: `crate::x` paths (in `use` or inline, and `use crate::{a, b}` groups), and `super::`
+/// paths that climb out of its top-level module, inline `mod` blocks counted. Comments and
+/// strings do not count.
+fn imports_of(rel: &str, code: &str) -> Vec<Import> {
+    let file_module = module_path(rel);
+    let Some(from) = file_module.first().cloned() else { return Vec::new() };
+    let blanked = blank_non_code(code);
+    let t = tokens(&blanked);
+    let mut inline: Vec<(String, usize)> = Vec::new();
+    let mut depth = 0usize;
+    let mut out = Vec::new();
+    let push = |to: String, line: usize, out: &mut Vec<Import>| {
+        if to != from {
+            out.push(Import { from: from.clone(), to, at: format!("{rel}:{line}") });
+        }
+    };
+    for i in 0..t.len() {
+        let (line, s) = t[i];
+        let next = |k: usize| t.get(i + k).map(|(_, s)| *s);
+        match s {
+            "{" => depth += 1,
+            "}" => {
+                depth = depth.saturating_sub(1);
+                if inline.last().is_some_and(|&(_, d)| d == depth) {
+                    inline.pop();
+                }
+            }
+            "mod" if next(2) == Some("{") => {
+                if let Some(name) = next(1) {
+                    inline.push((name.to_string(), depth));
+                }
+            }
+            _ => {}
+        }
+        // A path root: not a later segment of another path.
+        let root = i == 0 || t[i - 1].1 != "::";
+        if !root || next(1) != Some("::") {
+            continue;
+        }
+        if s == "crate" {
+            for (_, to) in first_segments(&t, i + 2) {
+                push(to, line, &mut out);
+            }
+        } else if s == "super" {
+            let mut climbs = 0;
+            while t.get(i + 2 * climbs).is_some_and(|(_, s)| *s == "super")
+                && t.get(i + 2 * climbs + 1).is_some_and(|(_, s)| *s == "::")
+            {
+                climbs += 1;
+            }
+            let mut here: Vec<String> = file_module.clone();
+            here.extend(inline.iter().map(|(m, _)| m.clone()));
+            let Some(kept) = here.len().checked_sub(climbs) else { continue };
+            if kept == 0 {
+                for (_, to) in first_segments(&t, i + 2 * climbs) {
+                    push(to, line, &mut out);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The cycles of the module graph, each written as `a -> b -> a` with where each edge is.
+fn import_cycles(imports: &[Import]) -> Vec<String> {
+    use std::collections::{BTreeMap, BTreeSet, VecDeque};
+    let mut edges: BTreeMap<&str, BTreeMap<&str, &str>> = BTreeMap::new();
+    for i in imports {
+        edges.entry(&i.from).or_default().entry(&i.to).or_insert(&i.at);
+        edges.entry(&i.to).or_default();
+    }
+    // Whether `b` is reachable from `a`.
+    let reach = |a: &str| {
+        let mut seen = BTreeSet::new();
+        let mut todo = vec![a];
+        while let Some(m) = todo.pop() {
+            for &n in edges[m].keys() {
+                if seen.insert(n) {
+                    todo.push(n);
+                }
+            }
+        }
+        seen
+    };
+    let reachable: BTreeMap<&str, BTreeSet<&str>> = edges.keys().map(|&m| (m, reach(m))).collect();
+    let mut reported = BTreeSet::new();
+    let mut out = Vec::new();
+    for &start in edges.keys() {
+        if reported.contains(start) || !reachable[start].contains(start) {
+            continue;
+        }
+        // The modules of this strongly connected component, reported once.
+        let component: BTreeSet<&str> =
+            reachable[start].iter().copied().filter(|&m| reachable[m].contains(start)).collect();
+        reported.extend(component.iter().copied());
+        // The shortest way back to `start`, by breadth-first search.
+        let mut back: BTreeMap<&str, &str> = BTreeMap::new();
+        let mut queue = VecDeque::from([start]);
+        'search: while let Some(m) = queue.pop_front() {
+            for &n in edges[m].keys() {
+                if n == start {
+                    back.insert(start, m);
+                    break 'search;
+                }
+                if component.contains(n) && !back.contains_key(n) {
+                    back.insert(n, m);
+                    queue.push_back(n);
+                }
+            }
+        }
+        let mut path = vec![start];
+        let mut m = back[start];
+        while m != start {
+            path.push(m);
+            m = back[m];
+        }
+        path[1..].reverse();
+        path.push(start);
+        let mut text = start.to_string();
+        for w in path.windows(2) {
+            text += &format!(" -> {} ({})", w[1], edges[w[0]][w[1]]);
+        }
+        if component.len() > path.len() - 1 {
+            let all: Vec<&str> = component.iter().copied().collect();
+            text += &format!("; {} all reach each other", all.join(", "));
+        }
+        out.push(text);
+    }
+    out
+}
+
+#[test]
+fn no_import_cycle_between_top_level_modules() {
+    let mut files = Vec::new();
+    rust_files(&root().join("src"), &mut files);
+    let mut imports = Vec::new();
+    for f in &files {
+        let rel = f.strip_prefix(root()).unwrap().display().to_string();
+        imports.extend(imports_of(&rel, &std::fs::read_to_string(f).unwrap()));
+    }
+    assert!(imports.len() > 20, "the module graph looks empty: {imports:?}");
+    let cycles = import_cycles(&imports);
+    assert!(cycles.is_empty(), "import cycles between top-level modules of src/:\n{}", cycles.join("\n"));
+}
+
+#[test]
+fn the_cycle_check_reads_crate_paths_groups_and_climbing_supers() {
+    let files = [
+        // `a` names `b` through a group, and `c` inline; a comment and a string do not count.
+        (
+            "src/a/mod.rs",
+            "use crate::{b::X, self};\nfn f() { crate::c::g(); }\n// crate::d\nconst S: &str = \"crate::d\";\n",
+        ),
+        // From `src/a/deep/inner.rs`, two supers stay in `a`, three reach the root: `d`.
+        ("src/a/deep/inner.rs", "use super::super::x;\nuse super::super::super::d::Y;\n"),
+        // Inside an inline `mod tests`, one more super is needed to climb out.
+        ("src/b.rs", "mod tests {\n    use super::super::{e, c};\n    use super::x;\n}\nuse super::a::Z;\n"),
+        ("src/c.rs", "use crate::a::{self as _};\nmod m { }\n"),
+        ("src/lib.rs", "use crate::a;\n"),
+    ];
+    let mut found = Vec::new();
+    let mut all = Vec::new();
+    for (rel, code) in files {
+        for i in imports_of(rel, code) {
+            found.push(format!("{} -> {} ({})", i.from, i.to, i.at));
+            all.push(i);
+        }
+    }
+    assert_eq!(
+        found,
+        [
+            "a -> b (src/a/mod.rs:1)",
+            "a -> c (src/a/mod.rs:2)",
+            "a -> d (src/a/deep/inner.rs:2)",
+            "b -> e (src/b.rs:2)",
+            "b -> c (src/b.rs:2)",
+            "b -> a (src/b.rs:5)",
+            "c -> a (src/c.rs:1)",
+        ]
+    );
+    assert_eq!(import_cycles(&all), ["a -> b (src/a/mod.rs:1) -> a (src/b.rs:5); a, b, c all reach each other"]);
 }

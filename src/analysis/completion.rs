@@ -20,8 +20,8 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
-use super::Analysis;
 use super::ranking::boost_fn;
+use super::{Analysis, ConceptRef};
 use crate::index::{Hit, Quality};
 use crate::kg::ConceptId;
 use crate::text::{fold, fold_query, infer_case, is_term_char, is_word_char};
@@ -45,8 +45,10 @@ pub const MAX_CANONICALS: usize = 32;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CompletionItem {
     pub term: Arc<str>,
-    /// The concept in the completion index's numbering (see [`crate::index::LayeredIndex`]).
-    pub concept: ConceptId,
+    /// The concept in the snapshot's graph; `None` for a concept the graph does not hold yet (of
+    /// a knowledge-graph file edited since the last full build, or of the persisted index served
+    /// while the graph loads).
+    pub concept: Option<ConceptRef>,
     /// The concept's canonical name.
     pub canonical: Arc<str>,
     /// The canonical names of every concept that claims the inserted text, best ranked first
@@ -226,7 +228,7 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
         out.items.push(CompletionItem {
             insert,
             term,
-            concept: ConceptId(concept),
+            concept: in_graph(a, concept, &canonical),
             canonical,
             canonicals,
             exact: kind == Quality::Exact,
@@ -235,6 +237,17 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
         });
     }
     out
+}
+
+/// The graph's concept for `concept` of the completion index: the main index numbers concepts
+/// as the graph it was built from does, and its delta numbers them past it. The name check
+/// covers a main index that was not built from this graph (the persisted one, served before
+/// the graph is loaded).
+fn in_graph(a: &Analysis, concept: u32, canonical: &str) -> Option<ConceptRef> {
+    let id = ConceptId(concept);
+    let main = (concept as usize) < a.completion.main.concept_count() && (concept as usize) < a.graph.len();
+    let c = main.then(|| a.graph.concept(id)).filter(|c| c.name() == canonical)?;
+    Some(ConceptRef { id, graph: a.stamp, path: c.path().clone() })
 }
 
 /// Whether the rest of the line `after` the cursor closes the wiki link it is in: a `]]` before
@@ -672,5 +685,35 @@ synonyms:: tokio
             items("ap$0", 5),
             items("AP$0", 5),
         ]);
+    }
+
+    /// An item names its concept by id in the graph it came from; a rebuilt graph (where a new
+    /// concept moved the ids) finds it again by name and file, a graph without it finds
+    /// nothing, and an item served before the graph loads names no graph concept.
+    #[test]
+    fn an_items_concept_is_found_again_in_a_rebuilt_graph() {
+        let old = analysis("//- kg/tokio.md\n# tokio\n//- kg/rust.md\n# rust\n");
+        let (text, offset) = cursor("tok$0");
+        let item = old.completions(&text, offset, 5).items.remove(0);
+        let r = item.concept.clone().expect("tokio is in the graph");
+        let rebuilt = analysis("//- kg/aaa.md\n# aaa\n//- kg/tokio.md\n# tokio\n//- kg/rust.md\n# rust\n");
+        let gone = analysis("//- kg/rust.md\n# rust\n");
+        let mut out = format!("item {} of graph {:?}: id {}\n", item.term, r.graph == old.stamp, r.id.0);
+        for (case, a) in [("the same graph", &old), ("rebuilt", &rebuilt), ("gone", &gone)] {
+            let found = a.concept_again(&item.canonical, Some(&r.path), Some((r.graph, r.id)));
+            let found = found.map(|id| format!("id {} {}", id.0, a.graph.concept(id).name()));
+            out += &format!("{case}: {found:?}\n");
+        }
+        let early = crate::analysis::Analysis { completion: old.completion.clone(), ..Default::default() };
+        let item = early.completions(&text, offset, 5).items.remove(0);
+        out += &format!("served before the graph loads: {} {:?}\n", item.term, item.concept);
+        expect![[r#"
+            item tokio of graph true: id 0
+            the same graph: Some("id 0 tokio")
+            rebuilt: Some("id 1 tokio")
+            gone: None
+            served before the graph loads: tokio None
+        "#]]
+        .assert_eq(&out);
     }
 }

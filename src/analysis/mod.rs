@@ -8,15 +8,14 @@
 mod completion;
 mod hover;
 mod ranking;
-mod symbols;
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use completion::{CompletionItem, Completions};
 pub use hover::HoverHit;
 pub use ranking::{Feedback, FeedbackMap, build_completion_index, term_weight};
-pub use symbols::{Symbol, SymbolKind};
 
 use crate::index::{HeadingIndex, LayeredIndex, TermIndex};
 use crate::kg::{ConceptId, Graph};
@@ -36,6 +35,31 @@ pub struct Analysis {
     pub feedback: Arc<Feedback>,
     /// The renderer and its caches, shared by every snapshot of a workspace.
     pub renderer: Arc<Renderer>,
+    /// Which graph `graph` is. Set by the constructors; a snapshot made from another by struct
+    /// update has the same graph and keeps it.
+    pub stamp: GraphStamp,
+}
+
+/// Which graph a snapshot holds: no two graphs built by one process share a stamp (the
+/// default, empty graph has 0). A [`ConceptId`] means a concept only together with its graph's
+/// stamp.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct GraphStamp(pub u64);
+
+impl GraphStamp {
+    fn next() -> GraphStamp {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        GraphStamp(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+/// A concept of one graph: its id there, the graph's stamp, and its file, so that an answer
+/// given from this graph can find it again in a later one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConceptRef {
+    pub id: ConceptId,
+    pub graph: GraphStamp,
+    pub path: Arc<Path>,
 }
 
 /// Where a concept is defined.
@@ -73,7 +97,7 @@ impl Analysis {
         feedback: Arc<Feedback>,
     ) -> Analysis {
         let completion = Arc::new(LayeredIndex::from(build_completion_index(&graph, occurrences)));
-        Analysis { graph, terms, headings, completion, feedback, renderer: Arc::default() }
+        Analysis { graph, terms, headings, completion, feedback, renderer: Arc::default(), stamp: GraphStamp::next() }
     }
 
     /// Records that the user accepted a completion, so it ranks higher from now on.
@@ -120,6 +144,24 @@ impl Analysis {
         })
     }
 
+    /// The concept named `name` (canonical name) that an earlier answer referred to: by its id
+    /// when that answer came from this graph (`at` has this graph's stamp), else found again by
+    /// name and file, or by name alone without a file (the graph was rebuilt since, and ids
+    /// may have moved).
+    pub fn concept_again(
+        &self,
+        name: &str,
+        path: Option<&Path>,
+        at: Option<(GraphStamp, ConceptId)>,
+    ) -> Option<ConceptId> {
+        match at {
+            Some((stamp, id)) if stamp == self.stamp && (id.0 as usize) < self.graph.len() => {
+                Some(id).filter(|&id| self.graph.concept(id).name() == name)
+            }
+            _ => self.concept_at(name, path),
+        }
+    }
+
     /// Where the concepts of the term under `offset` are defined.
     pub fn definition(&self, text: &str, offset: usize) -> Vec<Location> {
         let Some(hit) = self.hover(text, offset) else { return Vec::new() };
@@ -130,11 +172,6 @@ impl Analysis {
                 Location { path: c.path().clone(), line: c.line() }
             })
             .collect()
-    }
-
-    /// Concepts and headings matching `query`, best first, at most `limit`.
-    pub fn symbols(&self, query: &str, limit: usize) -> Vec<Symbol> {
-        symbols::symbols(self, query, limit)
     }
 
     /// The rendered documentation of one concept (for completion items).

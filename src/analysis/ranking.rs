@@ -6,8 +6,10 @@
 //! accept, so a request reads it without locking per candidate.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use parking_lot::Mutex;
 
 use crate::index::{CompletionIndex, LayeredIndex, TermInput};
 use crate::kg::Graph;
@@ -63,7 +65,7 @@ impl Feedback {
     }
 
     fn accept_at(&self, term: &str, concept: &str, now: f64) {
-        let mut guard = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.current.lock();
         let mut next = FeedbackMap::clone(&guard);
         let slot = next.accepted.entry((term.to_string(), concept.to_string())).or_insert((0.0, now));
         *slot = (decay(slot.0, now - slot.1) + 1.0, now);
@@ -71,7 +73,7 @@ impl Feedback {
     }
 
     pub fn snapshot(&self) -> Arc<FeedbackMap> {
-        self.current.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.current.lock().clone()
     }
 }
 

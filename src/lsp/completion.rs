@@ -40,16 +40,8 @@ pub fn reply(snap: &Snapshot, params: CompletionParams, _: &Cancel) -> Answer {
     let common = common.flatten();
     let range = |span: &Span<usize>| convert::range(&doc.text, &doc.line_index, span.clone(), enc);
 
-    let paths: Vec<Option<Cow<'_, str>>> = result
-        .items
-        .iter()
-        .map(|item| {
-            // Concepts edited since the last full build are not in the graph yet.
-            let known =
-                (item.concept.0 as usize) < a.graph.len() && a.graph.concept(item.concept).name() == &*item.canonical;
-            known.then(|| a.graph.concept(item.concept).path().to_string_lossy())
-        })
-        .collect();
+    let paths: Vec<Option<Cow<'_, str>>> =
+        result.items.iter().map(|item| item.concept.as_ref().map(|c| c.path.to_string_lossy())).collect();
     // A term several concepts claim is one item that names them all.
     let details: Vec<String> = result.items.iter().map(|item| item.canonicals.join(", ")).collect();
     let items: Vec<Item<'_>> = result
@@ -86,7 +78,12 @@ pub fn reply(snap: &Snapshot, params: CompletionParams, _: &Cancel) -> Answer {
                 },
                 command: Command { title: "", command: ACCEPT_COMMAND, arguments: [term, canonical] },
                 // Documentation is rendered on `completionItem/resolve`, for the item shown.
-                data: Data { concept: canonical, path: path.as_deref() },
+                data: Data {
+                    concept: canonical,
+                    path: path.as_deref(),
+                    id: item.concept.as_ref().map(|c| c.id.0),
+                    graph: item.concept.as_ref().map(|c| c.graph.0),
+                },
             }
         })
         .collect();
@@ -162,11 +159,16 @@ struct Command<'a> {
     arguments: [&'a str; 2],
 }
 
-/// What `completionItem/resolve` needs to find the concept again.
+/// What `completionItem/resolve` needs to find the concept again: its id in the graph of
+/// this answer (stamped), and its name and file for a graph rebuilt since.
 #[derive(Serialize)]
 struct Data<'a> {
     concept: &'a str,
     path: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    graph: Option<u64>,
 }
 
 /// The item's rank as a fixed-width string, so clients keep the server's order.

@@ -13,7 +13,8 @@ use serde::Serialize;
 use super::caps::ClientInfo;
 use super::convert;
 use super::transport::code;
-use crate::analysis::Analysis;
+use crate::analysis::{Analysis, GraphStamp};
+use crate::kg::ConceptId;
 use crate::render::Format;
 use crate::search::Cancel;
 use crate::vfs::Vfs;
@@ -113,12 +114,14 @@ fn hover_json(snap: &Snapshot, doc: &Document, range: &std::ops::Range<usize>, t
 }
 
 pub fn resolve(snap: &Snapshot, mut item: CompletionItem, _: &Cancel) -> Answer {
-    let found = item
-        .data
-        .as_ref()
-        .and_then(|d| Some((d.get("concept")?.as_str()?.to_string(), d.get("path")?.as_str().map(PathBuf::from))));
-    if let Some((name, path)) = found
-        && let Some(id) = snap.analysis.concept_at(&name, path.as_deref())
+    let found = item.data.as_ref().and_then(|d| {
+        // The id in the graph of the answer, when the item carries one.
+        let at =
+            || Some((GraphStamp(d.get("graph")?.as_u64()?), ConceptId(u32::try_from(d.get("id")?.as_u64()?).ok()?)));
+        Some((d.get("concept")?.as_str()?.to_string(), d.get("path")?.as_str().map(PathBuf::from), at()))
+    });
+    if let Some((name, path, at)) = found
+        && let Some(id) = snap.analysis.concept_again(&name, path.as_deref(), at)
     {
         let markdown = snap.client.completion_markdown.unwrap_or(false);
         let value = snap.analysis.render_concept(id, format_of(markdown), &*snap.files);

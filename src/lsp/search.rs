@@ -1,11 +1,14 @@
-//! `workspace/symbol` in the protocol layer: the cache, the coordinator, streamed partial
-//! results and the idle-time warmer, all run on a worker of the main loop.
+//! `workspace/symbol` in the protocol layer: hosts the core's search [`Engine`] (one per
+//! configuration and set of roots), streams its batches as partial results, counts searches
+//! for `kg-ls/searchStats` and keeps the idle-time warmer's plan; all run on a worker of the
+//! main loop.
 //!
 //! Cancellation is the request's core [`Cancel`], which every service checks; the main loop
 //! sets it on `$/cancelRequest`, and on a `didChange` of a workspace file (the answer would be
 //! stale: the main loop answers -32801). Partial results go out as `$/progress` with the
 //! client's `partialResultToken` through the main loop, before the final answer, which is then
-//! empty. No feature logic lives here: matching and ranking are in [`crate::search`].
+//! empty. No feature logic lives here: matching, ranking, the cache and which answers are final
+//! are in [`crate::search`].
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -22,12 +25,9 @@ use super::handlers::{Answer, ResponseError, json};
 use super::main_loop::Notifier;
 use super::transport::code;
 use crate::analysis::Analysis;
-use crate::cache::{CacheSnapshot, TieredCache, TieredConfig, stable_hash};
+use crate::cache::CacheSnapshot;
 use crate::search::warmer::{QueryLog, warm};
-use crate::search::{
-    Cancel, Cancelled, ConceptService, Coordinator, FullTextService, HeadingService, Hit, HitKind, Query, SearchIndex,
-    SearchService, Slot,
-};
+use crate::search::{Cancel, Cancelled, Corpus, Engine, EngineConfig, Hit, HitKind, Query};
 use crate::workspace::SearchConfig;
 
 /// Queries the warmer computes after each idle pause.
@@ -74,92 +74,6 @@ impl Drop for Running<'_> {
     }
 }
 
-/// The engine of one configuration: cache and per-generation index.
-struct Engine {
-    config: SearchConfig,
-    roots: Vec<PathBuf>,
-    cache: TieredCache<Vec<Hit>>,
-    /// The dictionaries, with the identity of the term and heading indexes they were built
-    /// from (the `Arc`s are kept alive by the services, so an address is never reused).
-    index: Mutex<Option<(usize, usize, SearchIndex)>>,
-}
-
-impl Engine {
-    fn new(config: &SearchConfig, roots: &[PathBuf]) -> Engine {
-        let mut seed = Vec::new();
-        for r in roots {
-            seed.extend_from_slice(r.to_string_lossy().as_bytes());
-            seed.push(0);
-        }
-        let l3_dir = (config.cache_disk_bytes > 0)
-            .then(|| config.cache_dir.clone().or_else(crate::cache::cache_dir))
-            .flatten()
-            .map(|d| d.join("search").join(format!("{:016x}", stable_hash(&seed))));
-        let cache = TieredCache::new(&TieredConfig {
-            l1_entries: config.cache_entries,
-            l2_bytes: config.cache_memory_bytes,
-            l3_dir,
-            l3_bytes: config.cache_disk_bytes,
-        });
-        Engine { config: config.clone(), roots: roots.to_vec(), cache, index: Mutex::new(None) }
-    }
-
-    /// The dictionaries of this snapshot, rebuilt only for the part whose index changed: an
-    /// edit to a document does not rebuild the concept dictionary, and typing does not
-    /// rebuild either until the headings or the graph are rebuilt.
-    fn index(&self, analysis: &Analysis) -> SearchIndex {
-        let terms = Arc::as_ptr(&analysis.terms) as usize;
-        let headings = Arc::as_ptr(&analysis.headings) as usize;
-        let mut slot = self.index.lock();
-        let (old_concepts, old_headings) = match &*slot {
-            Some((t, h, index)) => {
-                ((*t == terms).then(|| index.concepts.clone()), (*h == headings).then(|| index.headings.clone()))
-            }
-            None => (None, None),
-        };
-        let index = SearchIndex {
-            concepts: old_concepts.unwrap_or_else(|| Arc::new(ConceptService::new(analysis))),
-            headings: old_headings.unwrap_or_else(|| Arc::new(HeadingService::new(analysis))),
-        };
-        *slot = Some((terms, headings, index.clone()));
-        index
-    }
-
-    fn key(&self, query: &Query) -> String {
-        format!("{}\u{0}{}\u{0}{}", query.limit, u8::from(self.config.full_text), query.folded)
-    }
-
-    /// Runs every service; caches the result when it is final.
-    fn compute(
-        &self,
-        snap: &Snapshot,
-        query: &Query,
-        cancel: &Cancel,
-        on_batch: &mut dyn FnMut(Vec<Hit>),
-    ) -> std::result::Result<(Arc<Vec<Hit>>, u64), Cancelled> {
-        let index = self.index(&snap.analysis);
-        let deadline = Duration::from_millis(self.config.deadline_ms);
-        let mut slots = vec![
-            Slot { service: index.concepts.clone() as Arc<dyn SearchService>, budget: deadline },
-            Slot { service: index.headings.clone(), budget: deadline },
-        ];
-        if self.config.full_text {
-            let service = FullTextService::new(self.roots.clone(), snap.overlays.clone());
-            slots.push(Slot { service: Arc::new(service), budget: deadline });
-        }
-        let outcome = Coordinator::new(slots).run(query, cancel, deadline, on_batch)?;
-        // Full text is best effort within its budget; any other shortfall is not final.
-        let final_ = outcome.failed.is_empty() && outcome.expired.iter().all(|s| *s == "full text");
-        let work = outcome.work;
-        let hits = if final_ {
-            self.cache.insert(&self.key(query), snap.generation, outcome.hits)
-        } else {
-            Arc::new(outcome.hits)
-        };
-        Ok((hits, work))
-    }
-}
-
 /// Search state shared by every request of a session.
 #[derive(Default)]
 pub struct SearchHost {
@@ -173,8 +87,33 @@ pub struct SearchHost {
 /// The likeliest next queries after a search, and what computing them needs.
 struct WarmPlan {
     engine: Arc<Engine>,
-    snap: Arc<Snapshot>,
+    corpus: Arc<Corpus>,
+    limit: usize,
     queries: Vec<String>,
+}
+
+/// The engine's part of the search settings.
+fn engine_config(c: &SearchConfig) -> EngineConfig {
+    EngineConfig {
+        deadline: Duration::from_millis(c.deadline_ms),
+        full_text: c.full_text,
+        cache_entries: c.cache_entries,
+        cache_memory_bytes: c.cache_memory_bytes,
+        cache_disk_bytes: c.cache_disk_bytes,
+        cache_dir: c.cache_dir.clone(),
+    }
+}
+
+/// What the engine reads of a snapshot.
+fn corpus(snap: &Snapshot) -> Corpus {
+    let a = &snap.analysis;
+    Corpus {
+        graph: a.graph.clone(),
+        terms: a.terms.clone(),
+        headings: a.headings.clone(),
+        overlays: snap.overlays.clone(),
+        generation: snap.generation,
+    }
 }
 
 impl std::fmt::Debug for SearchHost {
@@ -185,11 +124,12 @@ impl std::fmt::Debug for SearchHost {
 
 impl SearchHost {
     fn engine(&self, config: &SearchConfig, roots: &[PathBuf]) -> Arc<Engine> {
+        let config = engine_config(config);
         let mut e = self.engine.lock();
         match &*e {
-            Some(engine) if engine.config == *config && engine.roots == roots => engine.clone(),
+            Some(engine) if engine.serves(&config, roots) => engine.clone(),
             _ => {
-                let engine = Arc::new(Engine::new(config, roots));
+                let engine = Arc::new(Engine::new(config, roots.to_vec()));
                 *e = Some(engine.clone());
                 engine
             }
@@ -198,7 +138,7 @@ impl SearchHost {
 
     /// Builds the search dictionaries of `snap` ahead of the first search (blocking).
     pub fn prepare(&self, snap: &Snapshot) {
-        self.engine(&snap.config, &snap.roots).index(&snap.analysis);
+        self.engine(&snap.config, &snap.roots).index(&corpus(snap));
     }
 
     /// A search was cancelled, or stopped because a document changed (-32801).
@@ -210,10 +150,9 @@ impl SearchHost {
     /// Computes the likeliest next queries into the cache, unless `cancel` fires first (the
     /// next request). Returns how many were computed.
     pub fn warm(&self, cancel: &Cancel) -> usize {
-        let Some(WarmPlan { engine: e, snap: s, queries }) = self.plan.lock().take() else { return 0 };
-        let limit = s.limit;
-        let cached = |q: &str| e.cache.contains(&e.key(&Query::new(q, limit)), s.generation);
-        let mut compute = |q: &str| e.compute(&s, &Query::new(q, limit), cancel, &mut |_| {}).map(|_| ());
+        let Some(WarmPlan { engine: e, corpus: c, limit, queries }) = self.plan.lock().take() else { return 0 };
+        let cached = |q: &str| e.is_cached(&Query::new(q, limit), c.generation);
+        let mut compute = |q: &str| e.compute(&c, &Query::new(q, limit), cancel, &mut |_| {}).map(|_| ());
         let n = warm(&queries, cancel, &cached, &mut compute).unwrap_or(0);
         self.counters.warmed.fetch_add(n as u64, Relaxed);
         n
@@ -227,14 +166,14 @@ impl SearchHost {
     /// Waits until queued cache writes are on disk (at shutdown).
     pub fn flush(&self) {
         if let Some(e) = self.engine.lock().clone() {
-            e.cache.flush();
+            e.flush();
         }
     }
 
     pub fn stats(&self) -> serde_json::Value {
         let c = &self.counters;
         // Before the first search engine exists every level is empty, not missing.
-        let cache: CacheSnapshot = self.engine.lock().as_ref().map(|e| e.cache.metrics()).unwrap_or_default();
+        let cache: CacheSnapshot = self.engine.lock().as_ref().map(|e| e.metrics()).unwrap_or_default();
         serde_json::json!({
             "searches": c.searches.load(Relaxed),
             "cached": c.cached.load(Relaxed),
@@ -260,9 +199,9 @@ pub fn workspace_symbol(
     host.counters.searches.fetch_add(1, Relaxed);
     host.counters.running.fetch_add(1, Relaxed);
     let _running = Running(&host.counters.running);
-    let snap = Arc::new(snap);
     let engine = host.engine(&snap.config, &snap.roots);
-    let query = Query::new(&params.query, snap.limit);
+    let (limit, warm_next) = (snap.limit, snap.config.warm);
+    let query = Query::new(&params.query, limit);
     host.log.record(&query.text);
     let partial = params.partial_result_params.partial_result_token;
     let progress = params.work_done_progress_params.work_done_token;
@@ -274,33 +213,31 @@ pub fn workspace_symbol(
         };
         notify.progress(token, WorkDoneProgress::Begin(begin));
     }
-    engine.cache.set_generation(snap.generation);
-
-    let (hits, streamed) = match engine.cache.get(&engine.key(&query), snap.generation) {
-        Some(hits) => {
+    let corpus = Arc::new(corpus(&snap));
+    drop(snap);
+    let mut on_batch = |batch: Vec<Hit>| {
+        if let Some(token) = &partial {
+            notify.notification("$/progress", &PartialParams { token, value: to_symbols(&batch) });
+        }
+    };
+    let (hits, streamed) = match engine.search(&corpus, &query, cancel, &mut on_batch) {
+        Ok(answer) if answer.cached => {
             host.counters.cached.fetch_add(1, Relaxed);
-            (hits, false)
+            (answer.hits, false)
         }
-        None => {
-            let mut on_batch = |batch: Vec<Hit>| {
-                if let Some(token) = &partial {
-                    notify.notification("$/progress", &PartialParams { token, value: to_symbols(&batch) });
-                }
-            };
-            match engine.compute(&snap, &query, cancel, &mut on_batch) {
-                Ok((hits, work)) => {
-                    host.counters.work.fetch_add(work, Relaxed);
-                    (hits, partial.is_some())
-                }
-                Err(Cancelled) => return Err(ResponseError::cancelled()),
-            }
+        Ok(answer) => {
+            host.counters.work.fetch_add(answer.work, Relaxed);
+            (answer.hits, partial.is_some())
         }
+        Err(Cancelled) => return Err(ResponseError::cancelled()),
     };
     if let Some(token) = &progress {
         let end = WorkDoneProgressEnd { message: Some(format!("{} results", hits.len())) };
         notify.progress(token, WorkDoneProgress::End(end));
     }
-    plan_warmer(host, &engine, &snap, &hits);
+    if warm_next {
+        plan_warmer(host, &engine, corpus, limit, &hits);
+    }
     let mut symbols: Vec<WorkspaceSymbol> = if streamed { Vec::new() } else { to_symbols(&hits) };
     if let Some(token) = partial.as_ref().filter(|_| !streamed && !symbols.is_empty()) {
         let value = std::mem::take(&mut symbols);
@@ -310,13 +247,10 @@ pub fn workspace_symbol(
 }
 
 /// Leaves the likeliest next queries for the warmer.
-fn plan_warmer(host: &SearchHost, engine: &Arc<Engine>, snap: &Arc<Snapshot>, hits: &[Hit]) {
-    if !engine.config.warm {
-        return;
-    }
+fn plan_warmer(host: &SearchHost, engine: &Arc<Engine>, corpus: Arc<Corpus>, limit: usize, hits: &[Hit]) {
     let names: Vec<&str> = hits.iter().take(32).map(|h| h.name.as_str()).collect();
     let queries = host.log.predict(WARM_QUERIES, &names);
-    *host.plan.lock() = Some(WarmPlan { engine: engine.clone(), snap: snap.clone(), queries });
+    *host.plan.lock() = Some(WarmPlan { engine: engine.clone(), corpus, limit, queries });
 }
 
 /// The answer of a search stopped because a document it reads changed.

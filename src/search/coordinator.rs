@@ -28,6 +28,9 @@ pub struct Outcome {
     pub hits: Vec<Hit>,
     /// Services that ran out of time (their hits so far are included).
     pub expired: Vec<&'static str>,
+    /// Whether one of them is not [best effort](SearchService::best_effort): its missing hits
+    /// leave the answer short.
+    pub short: bool,
     /// Services that failed, with why.
     pub failed: Vec<(&'static str, String)>,
     /// Items of work all services did.
@@ -35,9 +38,10 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// Whether every service finished: only then is the result worth caching as final.
-    pub fn is_complete(&self) -> bool {
-        self.expired.is_empty() && self.failed.is_empty()
+    /// Whether the answer is final, worth caching: no service failed, and every one that ran out
+    /// of time was best effort.
+    pub fn is_final(&self) -> bool {
+        self.failed.is_empty() && !self.short
     }
 }
 
@@ -129,7 +133,9 @@ impl Coordinator {
                     Msg::Done(i, r, work) => {
                         outcome.work += work;
                         if r == Err(Stop::Expired) || (late && r.is_ok()) {
-                            outcome.expired.push(self.slots[i].service.name());
+                            let service = &self.slots[i].service;
+                            outcome.expired.push(service.name());
+                            outcome.short |= !service.best_effort();
                         }
                     }
                     Msg::Panicked(i, why) => {
@@ -173,17 +179,22 @@ mod tests {
         /// Items to do before answering; `u64::MAX` never finishes by itself.
         total: u64,
         panic: bool,
+        best_effort: bool,
     }
 
     impl Slow {
         fn new(name: &'static str, total: u64) -> Arc<Slow> {
-            Arc::new(Slow { name, items: AtomicU64::new(0), total, panic: false })
+            Arc::new(Slow { name, items: AtomicU64::new(0), total, panic: false, best_effort: false })
         }
     }
 
     impl SearchService for Slow {
         fn name(&self) -> &'static str {
             self.name
+        }
+
+        fn best_effort(&self) -> bool {
+            self.best_effort
         }
 
         fn search(&self, query: &Query, ctl: &mut Control<'_>) -> Result<(), Stop> {
@@ -258,7 +269,8 @@ mod tests {
     fn the_deadline_answers_with_what_arrived_and_failures_are_isolated() {
         let fast = Slow::new("fast", 1);
         let slow = Slow::new("slow", u64::MAX);
-        let broken = Arc::new(Slow { name: "broken", items: AtomicU64::new(0), total: 1, panic: true });
+        let broken =
+            Arc::new(Slow { name: "broken", items: AtomicU64::new(0), total: 1, panic: true, best_effort: false });
         let coord = coordinator(&[fast, slow.clone(), broken]);
         let out = coord.run(&Query::new("q", 10), &Cancel::new(), Duration::from_millis(50), &mut |_| {}).unwrap();
         let names: Vec<&str> = out.hits.iter().map(|h| h.name.as_str()).collect();
@@ -266,9 +278,39 @@ mod tests {
         assert_eq!(out.expired, ["slow"]);
         assert_eq!(out.failed.len(), 1);
         assert_eq!(out.failed[0].0, "broken");
-        assert!(!out.is_complete());
+        assert!(!out.is_final());
         let stopped = slow.items.load(Ordering::SeqCst);
         std::thread::sleep(Duration::from_millis(20));
         assert_eq!(slow.items.load(Ordering::SeqCst), stopped, "the late service was stopped and joined");
+    }
+
+    /// An answer is final (cached) when no service failed and every service that ran out of
+    /// time is best effort; the rule reads the services, not their names.
+    #[test]
+    fn only_best_effort_services_may_run_out_of_time_in_a_final_answer() {
+        let service = |name, total, panic, best_effort| {
+            Arc::new(Slow { name, items: AtomicU64::new(0), total, panic, best_effort })
+        };
+        let cases = [
+            ("all finish", vec![service("a", 1, false, false), service("b", 1, false, true)]),
+            ("a best-effort one is late", vec![service("a", 1, false, false), service("b", u64::MAX, false, true)]),
+            ("a required one is late", vec![service("a", u64::MAX, false, false), service("b", 1, false, true)]),
+            ("a best-effort one fails", vec![service("a", 1, false, false), service("b", 1, true, true)]),
+        ];
+        let mut out = String::new();
+        for (case, services) in cases {
+            let o = coordinator(&services)
+                .run(&Query::new("q", 10), &Cancel::new(), Duration::from_millis(30), &mut |_| {})
+                .unwrap();
+            let failed: Vec<&str> = o.failed.iter().map(|f| f.0).collect();
+            out += &format!("{case}: final {}, expired {:?}, failed {failed:?}\n", o.is_final(), o.expired);
+        }
+        expect_test::expect![[r#"
+            all finish: final true, expired [], failed []
+            a best-effort one is late: final true, expired ["b"], failed []
+            a required one is late: final false, expired ["a"], failed []
+            a best-effort one fails: final false, expired [], failed ["b"]
+        "#]]
+        .assert_eq(&out);
     }
 }

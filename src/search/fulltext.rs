@@ -52,13 +52,19 @@ impl SearchService for FullTextService {
         "full text"
     }
 
+    /// Text hits are the slow extra below names and headings: an answer without the rest of
+    /// them, at the end of the budget, is final.
+    fn best_effort(&self) -> bool {
+        true
+    }
+
     fn search(&self, query: &Query, ctl: &mut Control<'_>) -> Result<(), Stop> {
         if query.text.len() < MIN_QUERY_BYTES {
             return Ok(());
         }
-        // The default for one pattern, a DFA, is the fastest to search with but took seconds to
-        // build for a query of thousands of bytes, and a build cannot be cancelled; the
-        // contiguous NFA builds in time linear in the query.
+        // The default for one pattern, a DFA, is the fastest to search with, but its build grows
+        // to seconds for a query of thousands of bytes and cannot be cancelled; the contiguous
+        // NFA builds in time linear in the query.
         let kind = (query.text.len() > DFA_QUERY_BYTES).then_some(aho_corasick::AhoCorasickKind::ContiguousNFA);
         let Ok(matcher) = AhoCorasick::builder().ascii_case_insensitive(true).kind(kind).build([query.text.as_str()])
         else {

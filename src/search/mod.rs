@@ -11,12 +11,15 @@
 //!
 //! Services: [`ConceptService`] (concept names and synonyms), [`HeadingService`] (markdown
 //! headings), [`FullTextService`] (lines of text files, ripgrep-style). [`SearchIndex`] holds
-//! the per-generation dictionaries of the first two.
+//! the per-generation dictionaries of the first two, built from the index parts (graph, term
+//! map, headings) it is handed, never from a whole analysis snapshot. [`Engine`] is what a
+//! server keeps between searches: the result cache and the dictionaries of the last generation.
 
 mod aggregate;
 mod cancel;
 mod coordinator;
 mod dict;
+mod engine;
 mod fulltext;
 mod services;
 pub mod warmer;
@@ -30,10 +33,12 @@ pub use aggregate::{Aggregator, rank};
 pub use cancel::{CHECK_EVERY, Cancel, Cancelled, Control, Probe, Stop};
 pub use coordinator::{Coordinator, Outcome, Slot};
 pub use dict::Dictionary;
+pub use engine::{Computed, Corpus, Engine, EngineConfig};
 pub use fulltext::{FullTextService, is_binary};
 pub use services::{ConceptService, HeadingService};
 
-use crate::analysis::Analysis;
+use crate::index::{HeadingIndex, TermIndex};
+use crate::kg::Graph;
 use crate::text::fold;
 
 // How well a hit matches the query, smaller is better: the one class type, shared with completion.
@@ -96,6 +101,13 @@ impl Query {
 pub trait SearchService: Send + Sync {
     fn name(&self) -> &'static str;
 
+    /// Whether a search that this service did not finish in time is still a final answer (and
+    /// is cached as one): true for a service whose hits are a bonus within its budget, such as
+    /// full text; false (the default) when missing its hits would leave the answer short.
+    fn best_effort(&self) -> bool {
+        false
+    }
+
     /// Reports hits through `ctl` in one or more batches. Returns early with the reason when
     /// `ctl` says to stop.
     fn search(&self, query: &Query, ctl: &mut Control<'_>) -> Result<(), Stop>;
@@ -109,12 +121,17 @@ pub struct SearchIndex {
 }
 
 impl SearchIndex {
-    pub fn new(a: &Analysis) -> SearchIndex {
-        SearchIndex { concepts: Arc::new(ConceptService::new(a)), headings: Arc::new(HeadingService::new(a)) }
+    /// The dictionaries of `terms` (the term map of `graph`) and of `headings`.
+    pub fn new(graph: Arc<Graph>, terms: Arc<TermIndex>, headings: Arc<HeadingIndex>) -> SearchIndex {
+        SearchIndex {
+            concepts: Arc::new(ConceptService::new(graph, terms)),
+            headings: Arc::new(HeadingService::new(headings)),
+        }
     }
 
     /// Concept and heading hits, computed on this thread without a deadline: for the query
-    /// command and tests, where no other services take part.
+    /// command and tests, where no other services take part. Building the index is the
+    /// expensive part: build it once and ask it many questions.
     pub fn search_now(&self, query: &Query) -> Vec<Hit> {
         let cancel = Cancel::new();
         let mut agg = Aggregator::new(query.limit);
@@ -137,9 +154,8 @@ mod tests {
 
     use super::*;
 
-    /// `workspace/symbol` queries of 10,000 characters took 2 s and `"tokio "` × 5,000 took 15 s
-    /// (most of it building an automaton that cannot be cancelled): a query is cut to
-    /// [`MAX_QUERY_BYTES`] before any work, at a character boundary.
+    /// The cost of a search grows with the query, and building its automaton cannot be
+    /// cancelled: a query is cut to [`MAX_QUERY_BYTES`] before any work, at a character boundary.
     #[test]
     fn long_queries_are_cut_before_any_work() {
         let mut out = String::new();

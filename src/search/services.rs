@@ -1,16 +1,14 @@
 //! The dictionary services: concepts (names and synonyms) and markdown headings.
 //!
-//! Each holds the immutable index it reads (shared with the [`Analysis`] it was built from, but
-//! not the rest of that snapshot, which a rebuild must be able to free) and a [`Dictionary`]
-//! of its keys, finds the
-//! matching keys with their quality, keeps the best few, and reports them as one batch ranked
-//! best first. No I/O, no protocol types.
+//! Each holds the immutable indexes it reads (shared `Arc`s, and nothing else of the snapshot
+//! they came from, which a rebuild must be able to free) and a [`Dictionary`] of its keys, finds
+//! the matching keys with their quality, keeps the best few, and reports them as one batch
+//! ranked best first. No I/O, no protocol types.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::{Control, Dictionary, Hit, HitKind, Quality, Query, SearchService, Stop, rank};
-use crate::analysis::Analysis;
 use crate::index::{HeadingIndex, TermIndex};
 use crate::kg::Graph;
 
@@ -35,9 +33,10 @@ pub struct ConceptService {
 }
 
 impl ConceptService {
-    pub fn new(analysis: &Analysis) -> ConceptService {
-        let dict = Dictionary::build(&analysis.terms.map);
-        ConceptService { graph: analysis.graph.clone(), terms: analysis.terms.clone(), dict }
+    /// The dictionary of `terms`, the term map of `graph`.
+    pub fn new(graph: Arc<Graph>, terms: Arc<TermIndex>) -> ConceptService {
+        let dict = Dictionary::build(&terms.map);
+        ConceptService { graph, terms, dict }
     }
 }
 
@@ -81,9 +80,9 @@ pub struct HeadingService {
 }
 
 impl HeadingService {
-    pub fn new(analysis: &Analysis) -> HeadingService {
-        let dict = Dictionary::build(&analysis.headings.map);
-        HeadingService { headings: analysis.headings.clone(), dict }
+    pub fn new(headings: Arc<HeadingIndex>) -> HeadingService {
+        let dict = Dictionary::build(&headings.map);
+        HeadingService { headings, dict }
     }
 }
 
@@ -142,11 +141,21 @@ synonyms:: Rust language
 ## Rust
 ";
 
+    fn index(ws: &str) -> SearchIndex {
+        let a = analysis(ws);
+        SearchIndex::new(a.graph, a.terms, a.headings)
+    }
+
     fn check(query: &str, expect: Expect) {
-        let index = SearchIndex::new(&analysis(WS));
+        check_at_most(query, 10, expect);
+    }
+
+    /// The hits for `query`, at most `limit`: kind, quality, text, [container], where.
+    fn check_at_most(query: &str, limit: usize, expect: Expect) {
         let mut out = String::new();
-        for h in index.search_now(&Query::new(query, 10)) {
-            out += &format!("{:?} {:?} {} {}:{}\n", h.kind, h.quality, h.name, h.path.display(), h.line);
+        for h in index(WS).search_now(&Query::new(query, limit)) {
+            let container = h.container.unwrap_or_default();
+            out += &format!("{:?} {:?} {} [{container}] {}:{}\n", h.kind, h.quality, h.name, h.path.display(), h.line);
         }
         expect.assert_eq(&out);
     }
@@ -156,45 +165,81 @@ synonyms:: Rust language
         check(
             "tokio",
             expect![[r#"
-                Concept Exact tokio kg/tokio.md:0
-                Concept Prefix tokio runtime kg/tokio runtime.md:0
-                Heading Prefix Tokio runtime tuning docs/guide.md:1
+                Concept Exact tokio [] kg/tokio.md:0
+                Concept Prefix tokio runtime [] kg/tokio runtime.md:0
+                Heading Prefix Tokio runtime tuning [guide.md] docs/guide.md:1
             "#]],
         );
         check(
             "tkrt",
             expect![[r#"
-                Concept Subsequence(7) tokio rt kg/tokio.md:0
-                Concept Subsequence(9) tokio runtime kg/tokio runtime.md:0
-                Heading Subsequence(9) Tokio runtime tuning docs/guide.md:1
+                Concept Subsequence(7) tokio rt [tokio] kg/tokio.md:0
+                Concept Subsequence(9) tokio runtime [] kg/tokio runtime.md:0
+                Heading Subsequence(9) Tokio runtime tuning [guide.md] docs/guide.md:1
             "#]],
         );
         check(
             "tokoi runtime",
             expect![[r#"
-                Concept Typo(1) tokio runtime kg/tokio runtime.md:0
-                Heading Typo(1) Tokio runtime tuning docs/guide.md:1
+                Concept Typo(1) tokio runtime [] kg/tokio runtime.md:0
+                Heading Typo(1) Tokio runtime tuning [guide.md] docs/guide.md:1
             "#]],
         );
         // Later words of multi-word keys, through the suffix set.
         check(
             "runtime tu",
             expect![[r#"
-            Heading WordPrefix Tokio runtime tuning docs/guide.md:1
-        "#]],
+                Heading WordPrefix Tokio runtime tuning [guide.md] docs/guide.md:1
+            "#]],
         );
         check(
             "threads",
             expect![[r#"
-            Heading WordPrefix Kernel threads docs/guide.md:2
-        "#]],
+                Heading WordPrefix Kernel threads [guide.md] docs/guide.md:2
+            "#]],
         );
         check(
             "kernek",
             expect![[r#"
-                Heading Typo(1) Kernel threads docs/guide.md:2
+                Heading Typo(1) Kernel threads [guide.md] docs/guide.md:2
             "#]],
         );
+    }
+
+    /// Concepts rank before headings of the same quality; the query is folded; the limit caps
+    /// the whole answer.
+    #[test]
+    fn concepts_before_headings_folded_and_capped() {
+        check(
+            "tokio r",
+            expect![[r#"
+                Concept Prefix tokio rt [tokio] kg/tokio.md:0
+                Concept Prefix tokio runtime [] kg/tokio runtime.md:0
+                Heading Prefix Tokio runtime tuning [guide.md] docs/guide.md:1
+            "#]],
+        );
+        check(
+            "RUNTIME",
+            expect![[r#"
+                Concept WordPrefix tokio runtime [] kg/tokio runtime.md:0
+                Heading WordPrefix Tokio runtime tuning [guide.md] docs/guide.md:1
+            "#]],
+        );
+        check_at_most(
+            "rust",
+            1,
+            expect![[r#"
+                Concept Exact rust [] kg/rust.md:0
+            "#]],
+        );
+        check(
+            "rust",
+            expect![[r#"
+                Concept Exact rust [] kg/rust.md:0
+                Heading Exact Rust [guide.md] docs/guide.md:3
+            "#]],
+        );
+        check("zzz", expect![[""]]);
     }
 
     /// A cancelled search stops within [`crate::search::CHECK_EVERY`] items of work, and walks
@@ -210,7 +255,7 @@ synonyms:: Rust language
         for i in 0..5_000 {
             ws += &format!("## tokio heading {i}\n");
         }
-        let index = SearchIndex::new(&analysis(&ws));
+        let index = index(&ws);
         let mut out = String::new();
         for service in [index.concepts.clone() as std::sync::Arc<dyn SearchService>, index.headings.clone()] {
             // "t" matches every key; "tqqqq" none, after walking every key that starts with t.
