@@ -77,7 +77,7 @@ fn coordinator(s: &Setup, full_text: bool) -> Coordinator {
         Slot { service: s.index.headings.clone(), budget },
     ];
     if full_text {
-        let ft = FullTextService::new(vec![s.root.path().to_path_buf()], Default::default());
+        let ft = FullTextService::new(vec![s.root.path().to_path_buf()], std::sync::Arc::new(kg_ls::vfs::RealFs));
         slots.push(Slot { service: Arc::new(ft), budget });
     }
     Coordinator::new(slots)

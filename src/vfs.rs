@@ -13,6 +13,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read as _;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -20,13 +21,18 @@ use std::time::{Duration, SystemTime};
 use parking_lot::RwLock;
 
 /// Where the core reads files: the disk, memory, or open buffers over either.
-pub trait Vfs: Send + Sync {
+pub trait Vfs: Send + Sync + std::fmt::Debug {
     /// The bytes of the file at `path`, refused when it holds more than `limit` bytes.
     fn read(&self, path: &Path, limit: u64) -> Result<Vec<u8>, ReadError>;
 
     /// What is at `path` now, without reading it; `None` when nothing is (or it cannot be
     /// statted).
     fn stamp(&self, path: &Path) -> Option<Stamp>;
+
+    /// Visits the files under `root` (a folder or a file) in the order a walk finds them,
+    /// leaving out what `.gitignore` files and hidden-file rules exclude, until `visit` breaks.
+    /// What cannot be listed is skipped.
+    fn walk_files(&self, root: &Path, visit: &mut dyn FnMut(&Path) -> ControlFlow<()>);
 }
 
 /// What tells one version of a file from another without reading it.
@@ -127,6 +133,15 @@ impl Vfs for RealFs {
         };
         Some(Stamp { kind, len: m.len(), modified: m.modified().ok(), content: None })
     }
+
+    fn walk_files(&self, root: &Path, visit: &mut dyn FnMut(&Path) -> ControlFlow<()>) {
+        for entry in ignore::WalkBuilder::new(root).build() {
+            let Ok(entry) = entry else { continue };
+            if entry.file_type().is_some_and(|t| t.is_file()) && visit(entry.path()).is_break() {
+                return;
+            }
+        }
+    }
 }
 
 /// Files held in memory, for tests and tools that have no disk to use. Folders exist where a
@@ -184,6 +199,19 @@ impl Vfs for MemFs {
         let below = files.range(path.to_path_buf()..).next().is_some_and(|(p, _)| p.starts_with(path));
         below.then_some(Stamp { kind: EntryKind::Dir, len: 0, modified: None, content: None })
     }
+
+    /// In path order; hidden files and `.gitignore` rules are not applied in memory.
+    fn walk_files(&self, root: &Path, visit: &mut dyn FnMut(&Path) -> ControlFlow<()>) {
+        let below: Vec<PathBuf> = {
+            let files = self.files.read();
+            files.range(root.to_path_buf()..).map(|(p, _)| p).take_while(|p| p.starts_with(root)).cloned().collect()
+        };
+        for path in below {
+            if visit(&path).is_break() {
+                return;
+            }
+        }
+    }
 }
 
 /// The editor's open buffers over another [`Vfs`]: a path with an open buffer reads as the
@@ -224,6 +252,11 @@ impl Vfs for Overlay {
             }),
             None => self.base.stamp(path),
         }
+    }
+
+    /// The base's files: a buffer with no file behind it is not part of a walk.
+    fn walk_files(&self, root: &Path, visit: &mut dyn FnMut(&Path) -> ControlFlow<()>) {
+        self.base.walk_files(root, visit);
     }
 }
 

@@ -214,9 +214,6 @@ const FILE_SYSTEM_ALLOWED: &[(&str, &str)] = &[
     ("src/query.rs", "the `kg-ls query` command, a host of its own"),
     ("src/perf/process.rs", "process figures from /proc"),
     ("src/synth/", "writes synthetic workspaces for tests and benchmarks"),
-    // Issue 20 leaves this to the full-text service's owner: its walk and reads should take
-    // the host's Vfs (open buffers are already passed in beside it).
-    ("src/search/fulltext.rs", "the full-text service walks and reads the documents"),
 ];
 
 /// Identifier and punctuation tokens of `code` (already blanked), with their line numbers.

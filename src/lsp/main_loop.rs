@@ -1230,12 +1230,11 @@ impl MainLoop {
     /// open documents changed it.
     fn search_snapshot(&mut self, fresh_headings: bool) -> search::Snapshot {
         let analysis = self.ws.analysis(fresh_headings);
-        let overlays = self.ws.documents.iter().filter_map(|(_, d)| Some((d.path.clone()?, d.text.clone()))).collect();
         let (roots, config, limit) = self.ws.config.as_ref().map_or_else(
             || (Vec::new(), workspace::SearchConfig::default(), workspace::DEFAULT_SYMBOL_LIMIT),
             |c| (c.roots.clone(), c.search.clone(), c.symbol_limit),
         );
-        search::Snapshot { analysis, generation: self.ws.generation(), roots, overlays, config, limit }
+        search::Snapshot { analysis, generation: self.ws.generation(), roots, files: self.ws.files(), config, limit }
     }
 
     /// Builds the search dictionaries of the current snapshot on a worker, ahead of the first

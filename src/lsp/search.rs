@@ -10,7 +10,6 @@
 //! empty. No feature logic lives here: matching, ranking, the cache and which answers are final
 //! are in [`crate::search`].
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -28,6 +27,7 @@ use crate::analysis::Analysis;
 use crate::cache::CacheSnapshot;
 use crate::search::warmer::{QueryLog, warm};
 use crate::search::{Cancel, Cancelled, Corpus, Engine, EngineConfig, Hit, HitKind, Query};
+use crate::vfs::Vfs;
 use crate::workspace::SearchConfig;
 
 /// Queries the warmer computes after each idle pause.
@@ -40,7 +40,8 @@ pub struct Snapshot {
     pub analysis: Analysis,
     pub generation: u64,
     pub roots: Vec<PathBuf>,
-    pub overlays: HashMap<PathBuf, Arc<String>>,
+    /// The open documents over the host's files.
+    pub files: Arc<dyn Vfs>,
     pub config: SearchConfig,
     pub limit: usize,
 }
@@ -111,7 +112,7 @@ fn corpus(snap: &Snapshot) -> Corpus {
         graph: a.graph.clone(),
         terms: a.terms.clone(),
         headings: a.headings.clone(),
-        overlays: snap.overlays.clone(),
+        files: snap.files.clone(),
         generation: snap.generation,
     }
 }

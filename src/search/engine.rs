@@ -7,7 +7,6 @@
 //! analysis snapshot, and no protocol types or async runtime. Hosting it (which engine serves
 //! which configuration, counters, streaming the batches to a client) is the caller's job.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +17,7 @@ use super::{Cancel, Cancelled, Coordinator, FullTextService, Hit, Query, SearchI
 use crate::cache::{CacheSnapshot, TieredCache, TieredConfig, stable_hash};
 use crate::index::{HeadingIndex, TermIndex};
 use crate::kg::Graph;
+use crate::vfs::Vfs;
 
 /// What an engine is configured with: one engine serves one configuration and set of roots.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,8 +43,8 @@ pub struct Corpus {
     /// The term map of `graph`.
     pub terms: Arc<TermIndex>,
     pub headings: Arc<HeadingIndex>,
-    /// Open documents' texts, which full text reads instead of the disk.
-    pub overlays: HashMap<PathBuf, Arc<String>>,
+    /// The files full text lists and reads: the open documents over the host's files.
+    pub files: Arc<dyn Vfs>,
     /// The generation of the sources: cached results of another generation are stale.
     pub generation: u64,
 }
@@ -173,7 +173,7 @@ impl Engine {
             Slot { service: index.headings.clone(), budget: deadline },
         ];
         if self.config.full_text {
-            let service = FullTextService::new(self.roots.clone(), corpus.overlays.clone());
+            let service = FullTextService::new(self.roots.clone(), corpus.files.clone());
             slots.push(Slot { service: Arc::new(service), budget: deadline });
         }
         let outcome = Coordinator::new(slots).run(query, cancel, deadline, on_batch)?;
@@ -225,7 +225,13 @@ mod tests {
 
     fn corpus(ws: &str, generation: u64) -> Corpus {
         let a = analysis(ws);
-        Corpus { graph: a.graph, terms: a.terms, headings: a.headings, overlays: HashMap::new(), generation }
+        Corpus {
+            graph: a.graph,
+            terms: a.terms,
+            headings: a.headings,
+            files: Arc::new(crate::vfs::MemFs::default()),
+            generation,
+        }
     }
 
     /// A new heading index rebuilds only the heading dictionary, a new graph only the concept

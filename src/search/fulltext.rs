@@ -6,9 +6,10 @@
 //! It is slow by nature, so it streams: hits go out in small batches as they are found, the
 //! walk stops when the limit is reached, and the control is checked for every file and every
 //! match, so it stops as soon as it is cancelled or out of time. Open documents are searched
-//! in their unsaved state. Reads the disk; knows no protocol types.
+//! in their unsaved state. Lists and reads files only through the [`Vfs`] it is given; knows
+//! no protocol types.
 
-use std::collections::HashMap;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,6 +17,7 @@ use std::time::{Duration, Instant};
 use aho_corasick::AhoCorasick;
 
 use super::{Control, Hit, HitKind, Quality, Query, SearchService, Stop};
+use crate::vfs::Vfs;
 
 /// Files larger than this are not scanned.
 const MAX_FILE_BYTES: u64 = 1 << 20;
@@ -32,13 +34,13 @@ const MAX_LINE_CHARS: usize = 120;
 /// Lines of the text files under some roots.
 pub struct FullTextService {
     roots: Vec<PathBuf>,
-    /// Unsaved text of open documents, which wins over the disk.
-    overlays: HashMap<PathBuf, Arc<String>>,
+    /// The files as the host has them: open documents win over the disk there.
+    files: Arc<dyn Vfs>,
 }
 
 impl FullTextService {
-    pub fn new(roots: Vec<PathBuf>, overlays: HashMap<PathBuf, Arc<String>>) -> FullTextService {
-        FullTextService { roots, overlays }
+    pub fn new(roots: Vec<PathBuf>, files: Arc<dyn Vfs>) -> FullTextService {
+        FullTextService { roots, files }
     }
 }
 
@@ -73,46 +75,35 @@ impl SearchService for FullTextService {
         let mut batch = Vec::new();
         let mut last_emit = Instant::now();
         let mut found = 0;
+        let mut stopped = Ok(());
         for root in &self.roots {
-            for entry in ignore::WalkBuilder::new(root).build() {
-                ctl.check()?;
-                let Ok(entry) = entry else { continue };
-                if !entry.file_type().is_some_and(|t| t.is_file()) {
-                    continue;
+            self.files.walk_files(root, &mut |path| {
+                if let Err(stop) = ctl.check() {
+                    stopped = Err(stop);
+                    return ControlFlow::Break(());
                 }
-                let path = entry.path();
-                let owned;
-                let bytes: &[u8] = match self.overlays.get(path) {
-                    Some(text) => text.as_bytes(),
-                    None => {
-                        if entry.metadata().map_or(true, |m| m.len() > MAX_FILE_BYTES) {
-                            continue;
-                        }
-                        match std::fs::read(path) {
-                            Ok(b) => {
-                                owned = b;
-                                &owned
-                            }
-                            Err(_) => continue,
-                        }
-                    }
-                };
-                if is_binary(bytes) {
-                    continue;
+                let Ok(bytes) = self.files.read(path, MAX_FILE_BYTES) else { return ControlFlow::Continue(()) };
+                if is_binary(&bytes) {
+                    return ControlFlow::Continue(());
                 }
-                scan(bytes, path, &matcher, ctl, &mut |hit| {
+                let scanned = scan(&bytes, path, &matcher, ctl, &mut |hit| {
                     batch.push(hit);
                     found += 1;
                     found < query.limit
-                })?;
+                });
+                if let Err(stop) = scanned {
+                    stopped = Err(stop);
+                    return ControlFlow::Break(());
+                }
                 if batch.len() >= BATCH_HITS || (!batch.is_empty() && last_emit.elapsed() >= BATCH_TIME) {
                     ctl.emit(std::mem::take(&mut batch));
                     last_emit = Instant::now();
                 }
-                if found >= query.limit {
-                    ctl.emit(batch);
-                    return Ok(());
-                }
+                if found >= query.limit { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+            });
+            stopped?;
+            if found >= query.limit {
+                break;
             }
         }
         ctl.emit(batch);
@@ -170,13 +161,10 @@ mod tests {
     use super::*;
     use crate::search::{Cancel, MAX_QUERY_BYTES};
 
-    /// Text files under a temporary root: `files` files of `lines` lines that each hold `line`.
-    fn workspace(files: usize, lines: usize, line: &str) -> tempfile::TempDir {
-        let dir = tempfile::tempdir().unwrap();
-        for f in 0..files {
-            std::fs::write(dir.path().join(format!("notes {f}.md")), format!("{line}\n").repeat(lines)).unwrap();
-        }
-        dir
+    /// Text files in memory under `/ws`: `files` files of `lines` lines that each hold `line`.
+    fn workspace(files: usize, lines: usize, line: &str) -> Arc<dyn Vfs> {
+        let text = format!("{line}\n").repeat(lines);
+        Arc::new(crate::vfs::MemFs::with((0..files).map(|f| (format!("/ws/notes {f}.md"), text.clone()))))
     }
 
     /// What a search finds: its result, hits, batches and work.
@@ -200,8 +188,7 @@ mod tests {
     #[test]
     fn a_long_query_finds_its_lines_and_a_cancel_stops_the_walk() {
         let line = "tokio ".repeat(MAX_QUERY_BYTES / 6 + 10);
-        let dir = workspace(20, 50, &line);
-        let service = FullTextService::new(vec![dir.path().to_path_buf()], HashMap::new());
+        let service = FullTextService::new(vec![PathBuf::from("/ws")], workspace(20, 50, &line));
         let query = Query::new(&"tokio ".repeat(5_000), 10_000);
         assert!(query.cut && query.text.len() > DFA_QUERY_BYTES);
         let cancelled = Cancel::new();
