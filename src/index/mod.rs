@@ -22,8 +22,6 @@ pub use bytes::Bytes;
 pub use completion::{CompletionIndex, FormatError, Hit, PRECOMPUTED_K, TermInput};
 pub use headings::{DocHeadings, Heading, HeadingIndex, extract_headings};
 pub use layered::LayeredIndex;
-/// The name completion's callers knew [`Quality`] by (`crate::lsp::completion` imports it).
-pub use matching::Quality as MatchKind;
 pub use matching::{DfaAutomaton, MAX_FUZZY_CHARS, Quality, levenshtein_prefix_dfa};
 pub use terms::{TermIndex, TermRef};
 

@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::caps::ACCEPT_COMMAND;
 use super::convert;
 use super::handlers::{Answer, Snapshot, json};
-use crate::index::MatchKind;
+use crate::index::Quality;
 use crate::search::Cancel;
 
 /// The JSON text of the completion list for `params`.
@@ -65,7 +65,7 @@ pub fn reply(snap: &Snapshot, params: CompletionParams, _: &Cancel) -> Answer {
                 // A typo or an abbreviation does not match the typed text the way clients
                 // filter (VS Code drops "photosynthesis" for "photosinthesis"): filter it by
                 // the typed text itself, so the server's ranking is what the user sees.
-                filter_text: (!matches!(item.kind, MatchKind::Exact | MatchKind::Prefix))
+                filter_text: (!matches!(item.kind, Quality::Exact | Quality::Prefix))
                     .then(|| &doc.text[item.replace.clone()]),
                 text_edit: match word_tail {
                     Some(end) => Some(Edit::InsertReplace {
