@@ -1,0 +1,200 @@
+//! Loading the workspace and its progress: the load task, its events, requests queued until
+//! it ends, and the search snapshots taken from what it loaded.
+//!
+//! Must not block the loop: the load runs on a worker and reports through events.
+
+use super::*;
+
+impl MainLoop {
+    /// Loads (or reloads) the configuration, the knowledge graph and the documents on a
+    /// worker, with progress; a load still running is superseded (its result is dropped).
+    pub(super) fn start_load(&mut self) {
+        self.load.generation += 1;
+        self.load.running = true;
+        let generation = self.load.generation;
+        if self.client.work_done_progress && self.progress == Progress::Off {
+            self.progress = Progress::Creating { end: None };
+            let token = NumberOrString::String(INDEXING.to_string());
+            self.ask(Asked::Progress, "window/workDoneProgress/create", &WorkDoneProgressCreateParams { token });
+        } else if let Progress::Creating { end } = &mut self.progress {
+            *end = None;
+        }
+        let roots = self.client.roots.clone();
+        let settings = self.settings();
+        let first_load = !self.load.ready;
+        let feedback = self.ws.feedback();
+        let tx = self.tx.clone();
+        let send = move |e: LoadEvent| {
+            let _ = tx.send(Event::Load(generation, e));
+        };
+        self.tasks.spawn_blocking(move || {
+            let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                // Serve completion from the persisted index while the sources load.
+                let persisted = workspace::open_persisted(&roots, settings.as_ref());
+                let index_file = persisted.file.clone();
+                let served_early = first_load && persisted.index.is_some();
+                if let Some(index) = persisted.index.filter(|_| first_load) {
+                    let early = Analysis {
+                        completion: Arc::new(index.into()),
+                        feedback: feedback.clone(),
+                        ..Analysis::default()
+                    };
+                    send(LoadEvent::Early(early));
+                    tracing::info!("completion served from the persisted index while loading");
+                } else if let Some(why) = persisted.refused {
+                    tracing::info!("persisted index not used ({why}); rebuilding");
+                }
+                let mut last = u32::MAX;
+                let mut report = |phase: &str, done: usize, total: usize| {
+                    let base = if phase == "documents" { 50 } else { 0 };
+                    let pct = base + (done * 50 / total.max(1)) as u32;
+                    if pct != last {
+                        last = pct;
+                        send(LoadEvent::Progress(format!("{phase} {done}/{total}"), pct));
+                    }
+                };
+                // Without a persisted index, serve completion as soon as the graph is indexed;
+                // reading the documents (which only refines the ranking) comes after.
+                let mut serve_early = |graph: &Arc<crate::kg::Graph>| {
+                    if first_load
+                        && !served_early
+                        && let Some(early) = workspace::early_analysis(graph, feedback.clone())
+                    {
+                        send(LoadEvent::Early(early));
+                    }
+                };
+                let (config, mut loaded) =
+                    workspace::load_graph_and(&roots, settings.as_ref(), &mut report, &mut serve_early);
+                workspace::add_documents(&config, &mut loaded, &mut report);
+                (config, loaded, index_file)
+            }));
+            match loaded {
+                Ok(done) => send(LoadEvent::Done(Box::new(done))),
+                Err(panic) => send(LoadEvent::Failed(panic_message(&*panic))),
+            }
+        });
+    }
+
+    pub(super) fn on_load(&mut self, generation: u64, event: LoadEvent) {
+        if generation != self.load.generation {
+            return; // A superseded load.
+        }
+        match event {
+            LoadEvent::Progress(message, pct) => {
+                if self.progress == Progress::Active {
+                    let report = WorkDoneProgressReport {
+                        message: Some(message.clone()),
+                        percentage: Some(pct),
+                        ..Default::default()
+                    };
+                    self.send_progress(WorkDoneProgress::Report(report));
+                }
+                self.load.last_report = Some((message, pct));
+            }
+            LoadEvent::Early(analysis) => {
+                if !self.load.ready {
+                    self.load.early = Some(analysis);
+                    self.dispatch_queued();
+                }
+            }
+            LoadEvent::Failed(message) => {
+                tracing::error!("loading failed: {message}");
+                self.show_message(MessageType::ERROR, format!("kg-ls: loading the knowledge graph failed: {message}"));
+                self.load.running = false;
+                self.load.ready = true;
+                self.end_progress("failed".to_string());
+                self.dispatch_queued();
+            }
+            LoadEvent::Done(done) => {
+                let (config, loaded, index_file) = *done;
+                self.load.running = false;
+                let problems = loaded.problems.clone();
+                let monitor_settings = config.monitor.clone();
+                self.ws.set_loaded(config, loaded);
+                let stats = self.ws.stats();
+                let index = self.ws.completion_analysis().completion.main.clone();
+                self.load.ready = true;
+                self.load.early = None;
+                self.start_sampler(monitor_settings);
+                self.monitor.set_gauge("index.concepts", stats.concepts as f64);
+                self.monitor.set_gauge("index.terms", stats.terms as f64);
+                self.monitor.set_gauge("index.headings", stats.headings as f64);
+                self.monitor.set_gauge("index.completion_fst_bytes", index.fst_bytes() as f64);
+                if let Some(file) = index_file {
+                    self.background.run(move || {
+                        if let Err(e) = workspace::save_persisted(&index, &file) {
+                            tracing::warn!("cannot save the completion index: {e}");
+                        }
+                    });
+                }
+                let summary = format!(
+                    "{} concepts ({} terms), {} headings in {} documents",
+                    stats.concepts, stats.terms, stats.headings, stats.documents
+                );
+                tracing::info!("indexed {summary}");
+                self.log_message(MessageType::INFO, format!("kg-ls: indexed {summary}"));
+                self.end_progress(summary);
+                self.show_problems(&problems);
+                if stats.concepts == 0 {
+                    self.show_message(
+                        MessageType::WARNING,
+                        "kg-ls: the knowledge graph is empty: no concepts were loaded".to_string(),
+                    );
+                }
+                self.dispatch_queued();
+                self.prepare_search();
+            }
+        }
+    }
+
+    pub(super) fn dispatch_queued(&mut self) {
+        let queued = std::mem::take(&mut self.queued);
+        for q in queued {
+            self.queue(q);
+        }
+    }
+
+    pub(super) fn end_progress(&mut self, summary: String) {
+        match &mut self.progress {
+            Progress::Active => {
+                self.send_progress(WorkDoneProgress::End(WorkDoneProgressEnd { message: Some(summary) }));
+                self.progress = Progress::Off;
+            }
+            Progress::Creating { end } => *end = Some(summary),
+            Progress::Off => {}
+        }
+    }
+
+    pub(super) fn send_progress(&self, value: WorkDoneProgress) {
+        let params = ProgressParams {
+            token: NumberOrString::String(INDEXING.to_string()),
+            value: ProgressParamsValue::WorkDone(value),
+        };
+        self.out.send(transport::outgoing(None, notification::Progress::METHOD, &params));
+    }
+
+    /// What a workspace search reads. `fresh_headings` rebuilds the heading index first if
+    /// open documents changed it.
+    pub(super) fn search_snapshot(&mut self, fresh_headings: bool) -> search::Snapshot {
+        let analysis = self.ws.analysis(fresh_headings);
+        let (roots, config, limit) = self.ws.config.as_ref().map_or_else(
+            || (Vec::new(), workspace::SearchConfig::default(), workspace::DEFAULT_SYMBOL_LIMIT),
+            |c| (c.roots.clone(), c.search.clone(), c.symbol_limit),
+        );
+        search::Snapshot { analysis, generation: self.ws.generation(), roots, files: self.ws.files(), config, limit }
+    }
+
+    /// Builds the search dictionaries of the current snapshot on a worker, ahead of the first
+    /// search, then returns the memory the builds used to the system.
+    pub(super) fn prepare_search(&mut self) {
+        // Not the headings: rebuilding them stalls the loop (they are rebuilt on the next
+        // workspace/symbol).
+        let snap = self.search_snapshot(false);
+        let host = self.search.clone();
+        self.background.run(move || {
+            host.prepare(&snap);
+            drop(snap);
+            crate::perf::process::release_free_memory();
+        });
+    }
+}

@@ -1,0 +1,271 @@
+//! Requests: parsing, queueing until what they need is loaded, dispatch with a snapshot onto
+//! a worker, cancellation, and the one place that answers them.
+//!
+//! Must not compute features: the work a request runs is one handler call.
+
+use super::*;
+
+/// How many messages [`MainLoop::take_ahead`] looks at past the one being handled.
+const TAKE_AHEAD: usize = 256;
+
+/// The id a `$/cancelRequest` names: any id a request may have (not only the i32 that
+/// `CancelParams` takes).
+pub(super) fn cancel_target(params: Option<&RawValue>) -> Option<Id> {
+    let params = serde_json::from_str::<serde_json::Value>(params?.get()).ok()?;
+    Id::from_value(params.get("id")?)
+}
+
+impl MainLoop {
+    pub(super) fn on_request(&mut self, id: Id, method: String, params: Option<Box<RawValue>>) {
+        let start = Instant::now();
+        self.stop_warmer();
+        match self.phase {
+            Phase::Uninitialized if method != "initialize" => {
+                return self.reply(
+                    &id,
+                    &method,
+                    start,
+                    Err(ResponseError::new(code::SERVER_NOT_INITIALIZED, "the server is not initialized yet")),
+                );
+            }
+            Phase::ShutDown => {
+                return self.reply(
+                    &id,
+                    &method,
+                    start,
+                    Err(ResponseError::new(code::INVALID_REQUEST, "the server is shut down: only exit is accepted")),
+                );
+            }
+            _ => {}
+        }
+        if self.pending.contains_key(&id) {
+            let e = ResponseError::new(code::INVALID_REQUEST, format!("request id {id} is already in use"));
+            return self.out.send(transport::error_response(Some(&id), e.code, &e.message));
+        }
+        match method.as_str() {
+            "initialize" => {
+                let answer = if self.phase == Phase::Running {
+                    Err(ResponseError::new(code::INVALID_REQUEST, "the server is initialized already"))
+                } else {
+                    match parse::<InitializeParams>(params.as_deref()) {
+                        Ok(p) => self.initialize(p),
+                        Err(e) => Err(e),
+                    }
+                };
+                let initialized = answer.is_ok() && self.phase == Phase::Running && !self.load.running;
+                self.reply(&id, &method, start, answer);
+                // Loading starts now, not at `initialized`: a request sent in between is
+                // answered once the graph is there, and the load starts sooner.
+                if initialized && !self.load.ready {
+                    self.start_sampler(MonitorSettings::default());
+                    self.start_load();
+                }
+            }
+            "shutdown" => {
+                let summary = self.monitor.summary();
+                tracing::info!("shutting down: {summary}");
+                self.log_message(MessageType::INFO, format!("kg-ls: {summary}"));
+                self.phase = Phase::ShutDown;
+                // Nothing is answered after shutdown's answer: what still waits or runs is
+                // cancelled now.
+                let open: Vec<Id> = self.pending.keys().cloned().collect();
+                for id in open {
+                    self.cancel(id);
+                }
+                self.stop_warmer();
+                self.search.flush();
+                self.reply(&id, &method, start, Ok(b"null".to_vec()));
+            }
+            "textDocument/completion" => self.request(
+                Req { id, method, start, params },
+                Need::Completion,
+                |p: &CompletionParams| Some(&p.text_document_position.text_document.uri),
+                |s, p, c, _| completion::reply(&s, p, c),
+            ),
+            "completionItem/resolve" => self.request(
+                Req { id, method, start, params },
+                Need::Graph,
+                |_: &CompletionItem| None,
+                |s, p, c, _| handlers::resolve(&s, p, c),
+            ),
+            "textDocument/hover" => self.request(
+                Req { id, method, start, params },
+                Need::Graph,
+                |p: &HoverParams| Some(&p.text_document_position_params.text_document.uri),
+                |s, p, c, _| handlers::hover(&s, p, c),
+            ),
+            "textDocument/definition" => self.request(
+                Req { id, method, start, params },
+                Need::Graph,
+                |p: &GotoDefinitionParams| Some(&p.text_document_position_params.text_document.uri),
+                |s, p, c, _| handlers::definition(&s, p, c),
+            ),
+            "workspace/symbol" => self.workspace_symbol(id, method, start, params),
+            "workspace/executeCommand" => {
+                let answer = parse::<ExecuteCommandParams>(params.as_deref()).and_then(|p| self.execute_command(p));
+                self.reply(&id, &method, start, answer);
+            }
+            "kg-ls/searchStats" => {
+                let answer = handlers::json(&self.search.stats());
+                self.reply(&id, &method, start, answer);
+            }
+            _ => {
+                let e = ResponseError::new(code::METHOD_NOT_FOUND, format!("kg-ls does not handle {method}"));
+                self.reply(&id, &method, start, Err(e));
+            }
+        }
+    }
+
+    /// Parses a request, takes its document now, and runs `work` on a worker once what it
+    /// needs is loaded.
+    pub(super) fn request<P: DeserializeOwned + Send + 'static>(
+        &mut self,
+        Req { id, method, start, params }: Req,
+        need: Need,
+        uri: fn(&P) -> Option<&Uri>,
+        work: fn(Snapshot, P, &Cancel, &Notifier) -> Answer,
+    ) {
+        let params: P = match parse(params.as_deref()) {
+            Ok(p) => p,
+            Err(e) => return self.reply(&id, &method, start, Err(e)),
+        };
+        let doc = uri(&params).and_then(|u| self.ws.documents.get(u.as_str()).cloned());
+        let work: Work = Box::new(move |snap, cancel, notify| work(snap, params, cancel, notify));
+        self.pending.insert(id.clone(), Pending { method, start, cancel: Cancel::new(), search: false });
+        self.queue(Queued { id, need, doc, work });
+    }
+
+    pub(super) fn queue(&mut self, q: Queued) {
+        if self.can_serve(q.need) { self.dispatch(q) } else { self.queued.push(q) }
+    }
+
+    pub(super) fn can_serve(&self, need: Need) -> bool {
+        self.load.ready || (need == Need::Completion && self.load.early.is_some())
+    }
+
+    /// Runs a request on a worker with a snapshot taken now.
+    pub(super) fn dispatch(&mut self, q: Queued) {
+        let Some(pending) = self.pending.get(&q.id) else { return }; // Cancelled while queued.
+        let cancel = pending.cancel.clone();
+        let method = pending.method.clone();
+        // A search reads the analysis of its own snapshot (with fresh headings).
+        let search = pending.search.then(|| self.search_snapshot(true));
+        let analysis = match (&search, q.need, self.load.ready) {
+            (Some(s), _, _) => s.analysis.clone(),
+            (None, Need::Completion, false) => self.load.early.clone().unwrap_or_default(),
+            (None, Need::Completion, true) => self.ws.completion_analysis(),
+            (None, Need::Graph, _) => self.ws.analysis(false),
+        };
+        let completion_limit =
+            self.ws.config.as_ref().map_or(workspace::DEFAULT_COMPLETION_LIMIT, |c| c.completion_limit);
+        let later = handlers::Later::default();
+        let snap = Snapshot {
+            analysis,
+            doc: q.doc,
+            files: self.ws.files(),
+            client: self.client.clone(),
+            completion_limit,
+            search,
+            later: later.clone(),
+        };
+        let notify = Notifier { id: q.id.clone(), tx: self.tx.clone() };
+        let tx = self.tx.clone();
+        let id = q.id;
+        let work = q.work;
+        self.tasks.spawn_blocking(move || {
+            let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(snap, &cancel, &notify)))
+                .unwrap_or_else(|panic| {
+                    let message = format!("kg-ls failed on {method}: {}", panic_message(&*panic));
+                    tracing::error!("{message}");
+                    Err(ResponseError::new(code::INTERNAL_ERROR, message))
+                });
+            let _ = tx.send(Event::Done { id, answer });
+            for f in later.take() {
+                if std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_err() {
+                    tracing::error!("kg-ls failed finishing {method} after its answer");
+                }
+            }
+        });
+    }
+
+    pub(super) fn workspace_symbol(&mut self, id: Id, method: String, start: Instant, params: Option<Box<RawValue>>) {
+        let params: WorkspaceSymbolParams = match parse(params.as_deref()) {
+            Ok(p) => p,
+            Err(e) => return self.reply(&id, &method, start, Err(e)),
+        };
+        let host = self.search.clone();
+        let work: Work = Box::new(move |snap, cancel, notify| match snap.search {
+            Some(s) => search::workspace_symbol(&host, s, params, cancel, notify),
+            None => Err(ResponseError::new(code::INTERNAL_ERROR, "a search without its snapshot")),
+        });
+        self.pending.insert(id.clone(), Pending { method, start, cancel: Cancel::new(), search: true });
+        self.queue(Queued { id, need: Need::Graph, doc: None, work });
+    }
+
+    pub(super) fn on_done(&mut self, id: Id, answer: Answer) {
+        let Some(p) = self.pending.get(&id) else { return }; // Answered already (cancelled).
+        let (method, start, search) = (p.method.clone(), p.start, p.search);
+        if search && answer.is_ok() {
+            self.warm_due = Some(Instant::now() + search::IDLE);
+        }
+        self.reply(&id, &method, start, answer);
+    }
+
+    /// Answers request `id` and records its latency.
+    pub(super) fn reply(&mut self, id: &Id, method: &str, start: Instant, answer: Answer) {
+        self.pending.remove(id);
+        let outcome = match &answer {
+            Ok(_) => Outcome::Ok,
+            Err(e) if e.code == code::REQUEST_CANCELLED || e.code == code::CONTENT_MODIFIED => Outcome::Cancelled,
+            Err(_) => Outcome::Error,
+        };
+        let body = match answer {
+            Ok(result) => transport::response(id, &result),
+            Err(e) => transport::error_response(Some(id), e.code, &e.message),
+        };
+        self.out.send(body);
+        if self.phase != Phase::Uninitialized || method == "initialize" {
+            self.monitor.record(method, start.elapsed(), outcome);
+        }
+    }
+
+    /// Takes the messages that have arrived meanwhile and answers at once each
+    /// `$/cancelRequest` among them whose request is already running, instead of behind the
+    /// requests read before it (a typing storm). Everything else stays in wire order; a
+    /// cancel for a request still in the inbox waits for it.
+    pub(super) fn take_ahead(&mut self, rx: &mut UnboundedReceiver<Event>) {
+        while self.inbox.len() < TAKE_AHEAD {
+            match rx.try_recv() {
+                Ok(e) => self.inbox.push_back(e),
+                Err(_) => break,
+            }
+        }
+        let mut early = Vec::new();
+        self.inbox.retain(|e| match e {
+            Event::Message(Incoming::Notification { method, params }) if method == "$/cancelRequest" => {
+                match cancel_target(params.as_deref()).filter(|id| self.pending.contains_key(id)) {
+                    Some(id) => {
+                        early.push(id);
+                        false
+                    }
+                    None => true,
+                }
+            }
+            _ => true,
+        });
+        for id in early {
+            self.cancel(id);
+        }
+    }
+
+    pub(super) fn cancel(&mut self, id: Id) {
+        let Some(p) = self.pending.get(&id) else { return };
+        p.cancel.cancel();
+        if p.search {
+            self.search.count_stopped(false);
+        }
+        let (method, start) = (p.method.clone(), p.start);
+        self.queued.retain(|q| q.id != id);
+        self.reply(&id, &method, start, Err(ResponseError::cancelled()));
+    }
+}
