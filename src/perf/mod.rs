@@ -8,8 +8,8 @@
 
 pub mod process;
 
+use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
@@ -164,16 +164,16 @@ impl Monitor {
 
     /// Replaces the settings (after the workspace configuration is read).
     pub fn set_config(&self, config: MonitorConfig) {
-        *self.config.lock().unwrap_or_else(|e| e.into_inner()) = config;
+        *self.config.lock() = config;
     }
 
     fn config(&self) -> MonitorConfig {
-        self.config.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.config.lock().clone()
     }
 
     /// Records one answered request.
     pub fn record(&self, method: &str, elapsed: Duration, outcome: Outcome) {
-        let mut methods = self.methods.lock().unwrap_or_else(|e| e.into_inner());
+        let mut methods = self.methods.lock();
         let m = methods.entry(method.to_string()).or_insert_with(MethodStats::new);
         m.count += 1;
         match outcome {
@@ -189,7 +189,7 @@ impl Monitor {
     /// Adds a process sample to the bounded history.
     pub fn add_sample(&self, sample: ProcessSample) {
         let history = self.config().history.max(1);
-        let mut samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
+        let mut samples = self.samples.lock();
         while samples.len() >= history {
             samples.pop_front();
         }
@@ -198,7 +198,7 @@ impl Monitor {
 
     /// Sets a named figure reported by another module (an index size, a cache hit rate).
     pub fn set_gauge(&self, name: &str, value: f64) {
-        self.gauges.lock().unwrap_or_else(|e| e.into_inner()).insert(name.to_string(), value);
+        self.gauges.lock().insert(name.to_string(), value);
     }
 
     /// Alerts due now: a method whose p95 exceeds its budget, or memory above the limit. Each
@@ -207,7 +207,7 @@ impl Monitor {
         let config = self.config();
         let mut due = Vec::new();
         {
-            let methods = self.methods.lock().unwrap_or_else(|e| e.into_inner());
+            let methods = self.methods.lock();
             for (name, m) in methods.iter() {
                 let Some(b) = budget(name) else { continue };
                 if m.count < config.min_samples {
@@ -228,7 +228,7 @@ impl Monitor {
                 }
             }
         }
-        if let Some(s) = self.samples.lock().unwrap_or_else(|e| e.into_inner()).back()
+        if let Some(s) = self.samples.lock().back()
             && let Some(rss) = s.rss_bytes.filter(|&r| r > config.memory_limit_bytes)
         {
             {
@@ -243,7 +243,7 @@ impl Monitor {
             }
         }
         let now = Instant::now();
-        let mut state = self.alerts.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.alerts.lock();
         due.retain(|a| {
             let fire = state.last.get(&a.key).is_none_or(|&t| now.duration_since(t) >= config.alert_interval);
             if fire {
@@ -261,7 +261,7 @@ impl Monitor {
     }
 
     pub fn stats(&self) -> Stats {
-        let methods = self.methods.lock().unwrap_or_else(|e| e.into_inner());
+        let methods = self.methods.lock();
         let mut figures: Vec<MethodFigures> = methods
             .iter()
             .map(|(name, m)| MethodFigures {
@@ -281,9 +281,8 @@ impl Monitor {
         let requests: u64 = figures.iter().map(|f| f.count).sum();
         let errors: u64 = figures.iter().map(|f| f.errors).sum();
         let uptime = self.started.elapsed().as_secs_f64();
-        let samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
-        let mut gauges: Vec<(String, f64)> =
-            self.gauges.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|(k, v)| (k.clone(), *v)).collect();
+        let samples = self.samples.lock();
+        let mut gauges: Vec<(String, f64)> = self.gauges.lock().iter().map(|(k, v)| (k.clone(), *v)).collect();
         gauges.sort_by(|a, b| a.0.cmp(&b.0));
         Stats {
             uptime_secs: uptime,
@@ -294,7 +293,7 @@ impl Monitor {
             process: samples.back().cloned(),
             peak_rss_bytes: samples.iter().filter_map(|s| s.peak_rss_bytes.or(s.rss_bytes)).max(),
             gauges,
-            alerts: self.alerts.lock().unwrap_or_else(|e| e.into_inner()).recent.iter().cloned().collect(),
+            alerts: self.alerts.lock().recent.iter().cloned().collect(),
         }
     }
 
@@ -368,7 +367,7 @@ mod tests {
                 ..Default::default()
             });
         }
-        assert_eq!(m.samples.lock().unwrap().len(), 3);
+        assert_eq!(m.samples.lock().len(), 3);
         assert_eq!(m.stats().process.unwrap().at_secs, 9.0);
     }
 }

@@ -136,14 +136,8 @@ fn cpu_seconds() -> Option<f64> {
 /// - No fast bins (`M_MXFAST` 0). Small freed blocks otherwise wait in fast bins until a
 ///   larger request consolidates the whole arena at once; with two arenas shared by every
 ///   thread, a request thread then pays for the hundreds of thousands of blocks a background
-///   rebuild freed: completions of 10 to 25 ms while a concept file is saved at 100k files
-///   (`cargo bench --bench main_loop`; `perf` showed `malloc_consolidate` on the loop's and
-///   the workers' threads). `GLIBC_TUNABLES=glibc.malloc.mxfast=…` still overrides it.
-///
-/// Measured with `cargo bench --bench lsp` (150k terms, 10k documents), resident memory after
-/// the session: 102 MB with four arenas and the default threshold, 93 MB with the threshold,
-/// 86 MB with both; completion inside the server p50 135 µs with four arenas, 186 µs with two
-/// (the message threads share the arena locks), round trip p99 1.1 ms either way.
+///   rebuild freed (`malloc_consolidate`), and a completion waits tens of milliseconds while
+///   a large graph is rebuilt. `GLIBC_TUNABLES=glibc.malloc.mxfast=…` still overrides it.
 pub fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {

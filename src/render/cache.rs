@@ -6,8 +6,10 @@
 //! threads behind a mutex held only for a lookup or an insert, never while rendering.
 
 use std::num::NonZeroUsize;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+
+use parking_lot::{Mutex, MutexGuard};
 
 use lru::LruCache;
 
@@ -93,7 +95,7 @@ impl Caches {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A panic elsewhere must not disable the cache.
-    m.lock().unwrap_or_else(|e| e.into_inner())
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // parking_lot's locks are not poisoned: a panic elsewhere does not disable the cache.
+    m.lock()
 }
