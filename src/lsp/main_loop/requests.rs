@@ -162,7 +162,9 @@ impl MainLoop {
         let snap = Snapshot {
             analysis,
             doc: q.doc,
-            files: self.ws.files(),
+            // Completion reads no file; the open buffers over the disk cost a map of every
+            // open document, taken only for the requests that read files.
+            files: if q.need == Need::Completion { self.ws.disk() } else { self.ws.files() },
             client: self.client.clone(),
             completion_limit,
             search,
