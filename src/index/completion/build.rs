@@ -128,7 +128,7 @@ impl CompletionIndex {
         }
         s.push(fst.into_inner().expect("in-memory fst"));
         s.push(pack(initials.iter().flat_map(|(_, l)| l.iter().copied()), initials_total, entry_bits));
-        CompletionIndex::from_bytes(Bytes::from(s.finish())).expect("a fresh index reads back")
+        CompletionIndex::from_built(Bytes::from(s.finish())).expect("a fresh index reads back")
     }
 }
 
