@@ -74,6 +74,15 @@ pub fn save(index: &CompletionIndex, path: &Path) -> std::io::Result<()> {
 
 /// Opens a saved index, memory-mapping it.
 pub fn open(path: &Path) -> Result<CompletionIndex, OpenError> {
+    let index = open_deferring_keys(path)?;
+    index.check_keys().map_err(OpenError::Decode)?;
+    Ok(index)
+}
+
+/// [`open`] without the check that every key is UTF-8, for a caller that serves completion from
+/// the index at once and then runs [`CompletionIndex::check_keys`] itself. The checksum and the
+/// structure are checked here all the same.
+pub fn open_deferring_keys(path: &Path) -> Result<CompletionIndex, OpenError> {
     let file = std::fs::File::open(path).map_err(OpenError::Io)?;
     // SAFETY: the file is only ever replaced by rename, never written in place, so the mapped
     // bytes do not change under us; its checksum is verified before use.
@@ -81,7 +90,7 @@ pub fn open(path: &Path) -> Result<CompletionIndex, OpenError> {
     let payload = unseal(MAGIC, FORMAT_VERSION, &map).map_err(OpenError::Unsealed)?;
     let offset = map.len() - payload.len();
     let bytes = Bytes::mapped(map.clone(), offset..map.len());
-    CompletionIndex::from_bytes(bytes).map_err(OpenError::Decode)
+    CompletionIndex::from_bytes_deferring_keys(bytes).map_err(OpenError::Decode)
 }
 
 /// A fingerprint of knowledge-graph sources: every file's path, size and modification time,
@@ -168,6 +177,12 @@ mod tests {
         let err = open(&path).unwrap_err();
         assert!(matches!(err, OpenError::Decode(FormatError::KeyNotUtf8)), "{err}");
         assert_eq!(err.to_string(), "cannot decode: a key is not UTF-8");
+        // Opened for serving at once, it reads, and the deferred check finds the same key.
+        let served = open_deferring_keys(&path).expect("checksum and structure are intact");
+        assert_eq!(served.check_keys(), Err(FormatError::KeyNotUtf8));
+        let good = dir.path().join("good.idx");
+        save(&idx, &good).unwrap();
+        assert_eq!(open_deferring_keys(&good).unwrap().check_keys(), Ok(()));
     }
 
     #[test]

@@ -30,7 +30,9 @@ pub struct Persisted {
 }
 
 /// Opens the persisted completion index for the sources this configuration names, if one
-/// exists and is intact; reads no source contents (only their sizes and times).
+/// exists and its checksum and structure are intact; reads no source contents (only their
+/// sizes and times). Its keys are not walked here: the caller serves completion from it at
+/// once and then runs [`crate::index::CompletionIndex::check_keys`].
 pub fn open_persisted(roots: &[PathBuf], client: Option<&Settings>) -> Persisted {
     let Some(dir) = crate::cache::cache_dir() else { return Persisted::default() };
     let (files, _) = load_config_file(roots);
@@ -40,7 +42,7 @@ pub fn open_persisted(roots: &[PathBuf], client: Option<&Settings>) -> Persisted
     let path = crate::index::persist::index_path(&dir, scope, fp);
     let mut p = Persisted { file: Some(IndexFile { path: path.clone(), scope }), ..Default::default() };
     if RealFs.stamp(&path).is_some() {
-        match crate::index::persist::open(&path) {
+        match crate::index::persist::open_deferring_keys(&path) {
             Ok(index) => p.index = Some(index),
             Err(e) => p.refused = Some(format!("{}: {e}", path.display())),
         }

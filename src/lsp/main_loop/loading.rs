@@ -32,15 +32,24 @@ impl MainLoop {
                 // Serve completion from the persisted index while the sources load.
                 let persisted = workspace::open_persisted(&roots, settings.as_ref());
                 let index_file = persisted.file.clone();
-                let served_early = first_load && persisted.index.is_some();
+                let mut served_early = false;
                 if let Some(index) = persisted.index.filter(|_| first_load) {
-                    let early = Analysis {
-                        completion: Arc::new(index.into()),
-                        feedback: feedback.clone(),
-                        ..Analysis::default()
-                    };
+                    let completion: Arc<crate::index::LayeredIndex> = Arc::new(index.into());
+                    let early =
+                        Analysis { completion: completion.clone(), feedback: feedback.clone(), ..Analysis::default() };
                     send(LoadEvent::Early(early));
-                    tracing::info!("completion served from the persisted index while loading");
+                    // Its keys are checked now that completion no longer waits for the walk; a
+                    // bad one withdraws it, and completion comes from the graph once indexed.
+                    match completion.main.check_keys() {
+                        Ok(()) => {
+                            served_early = true;
+                            tracing::info!("completion served from the persisted index while loading");
+                        }
+                        Err(e) => {
+                            tracing::warn!("persisted index withdrawn ({e}); rebuilding");
+                            send(LoadEvent::Early(Analysis { feedback: feedback.clone(), ..Analysis::default() }));
+                        }
+                    }
                 } else if let Some(why) = persisted.refused {
                     tracing::info!("persisted index not used ({why}); rebuilding");
                 }
