@@ -154,6 +154,36 @@ fn completion_resolve_fills_documentation_with_the_same_renderer() {
 }
 
 #[test]
+fn an_item_resolves_to_its_concept_after_a_rebuild_moved_the_concepts() {
+    let ws = Workspace::new(&[("kg/tokio.md", b"# tokio\n\nAn async runtime.\n" as &[u8])]);
+    let mut c = Client::start(&ws.root(), Value::Null);
+    let uri = c.open(&ws.path("notes.md"), "tok");
+    let r = c.request("textDocument/completion", Client::position_params(&uri, 0, 3));
+    let item = r["items"][0].clone();
+    assert_eq!(item["label"], "tokio");
+    // A concept file that sorts first: the rebuilt graph numbers its concepts anew.
+    std::fs::write(ws.path("kg/aardvark.md"), "# aardvark\n\nAn animal.\n").unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&ws.path("kg/aardvark.md")), "type": 1}]}),
+    );
+    let other = c.open(&ws.path("other.md"), "aardvark");
+    let mut rebuilt = false;
+    for _ in 0..300 {
+        if c.request("textDocument/hover", Client::position_params(&other, 0, 1)) != Value::Null {
+            rebuilt = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(rebuilt, "the new concept file was never loaded");
+    let resolved = c.request("completionItem/resolve", item);
+    let doc = resolved["documentation"]["value"].as_str().or(resolved["documentation"].as_str()).unwrap_or_default();
+    assert!(doc.contains("An async runtime.") && !doc.contains("animal"), "{resolved}");
+    assert_eq!(c.shutdown_and_exit().code(), Some(0));
+}
+
+#[test]
 fn hover_max_length_is_configurable_and_plain_text_is_plain() {
     let para = "A paragraph about the runtime.\n\n".repeat(40);
     let ws = Workspace::new(&[
