@@ -147,7 +147,8 @@ fn main() {
     );
 
     // Cached: a lookup that hits L1 (what a repeated request costs besides the protocol).
-    let cache: TieredCache<Vec<Hit>> = TieredCache::new(&TieredConfig::default());
+    let cache: TieredCache<Vec<Hit>> =
+        TieredCache::new(&TieredConfig::default(), std::sync::Arc::new(kg_ls::vfs::RealFs));
     for q in queries.iter().take(200) {
         let out = dict.run(&Query::new(q, 128), &Cancel::new(), deadline, &mut |_| {}).unwrap();
         cache.insert(q, 0, out.hits);
@@ -200,7 +201,8 @@ fn main() {
     // Hit rate of a replayed Zipf query log, warmer off and on.
     let log = query_log(&s.g, if small { 300 } else { 1_000 }, 11);
     for warmer in [false, true] {
-        let cache: TieredCache<Vec<Hit>> = TieredCache::new(&TieredConfig::default());
+        let cache: TieredCache<Vec<Hit>> =
+            TieredCache::new(&TieredConfig::default(), std::sync::Arc::new(kg_ls::vfs::RealFs));
         let qlog = QueryLog::new();
         for q in &log {
             let query = Query::new(q, 128);

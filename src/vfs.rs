@@ -1,14 +1,16 @@
 //! The files the core reads, as the host provides them: the one seam between the core and the
 //! file system.
 //!
-//! [`Vfs`] answers two questions about a path: its bytes ([`Vfs::read`], bounded) and what is
-//! there now without reading it ([`Vfs::stamp`]: kind, size, modification time). The host picks
+//! [`Vfs`] answers two questions about a path: its bytes ([`Vfs::read`], bounded, or
+//! [`Vfs::map`], in place) and what is there now without reading it ([`Vfs::stamp`]: kind,
+//! size, modification time). It also lists folders and writes and removes the files the
+//! persisted caches keep ([`Vfs::write_atomic`], [`Vfs::remove_file`]). The host picks
 //! the implementation: [`RealFs`] reads the disk, [`MemFs`] holds files in memory (tests supply
 //! files without a disk), and [`Overlay`] puts the editor's open buffers over either, so that an
 //! open and edited file wins over what the disk says wherever the core reads it.
 //!
-//! Only [`RealFs`] and the loaders behind it (`kg::load`, `workspace::load`, the persisted
-//! caches) touch `std::fs`; `tests/tidy.rs` checks that. Nothing here parses, and nothing here
+//! Only [`RealFs`] and the loaders behind it (`kg::load`, `workspace::load`) touch `std::fs`
+//! or map memory; `tests/tidy.rs` checks that. Nothing here parses, and nothing here
 //! knows protocol types or an async runtime.
 
 use std::collections::{BTreeMap, HashMap};
@@ -33,7 +35,27 @@ pub trait Vfs: Send + Sync + std::fmt::Debug {
     /// leaving out what `.gitignore` files and hidden-file rules exclude, until `visit` breaks.
     /// What cannot be listed is skipped.
     fn walk_files(&self, root: &Path, visit: &mut dyn FnMut(&Path) -> ControlFlow<()>);
+
+    /// The whole file at `path` as one shared block, read in place where the source can map
+    /// it. Only for files that are replaced by rename, never written in place (what
+    /// [`Vfs::write_atomic`] writes), so the block cannot change while it is held; the caller
+    /// checks its contents all the same.
+    fn map(&self, path: &Path) -> Result<Mapped, ReadError>;
+
+    /// Writes `bytes` to `path`, creating its folder, so that a reader sees the old file or the
+    /// new one, never half of one.
+    fn write_atomic(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()>;
+
+    /// Removes the file at `path`.
+    fn remove_file(&self, path: &Path) -> std::io::Result<()>;
+
+    /// The files directly in the folder `dir` with their stamps, in no set order; nothing when
+    /// it cannot be listed. Hidden files are listed too: this is for folders the caller owns.
+    fn list_dir(&self, dir: &Path) -> Vec<(PathBuf, Stamp)>;
 }
+
+/// A whole file held in one shared block: a memory map, or bytes in memory.
+pub type Mapped = Arc<dyn AsRef<[u8]> + Send + Sync>;
 
 /// What tells one version of a file from another without reading it.
 ///
@@ -142,6 +164,60 @@ impl Vfs for RealFs {
             }
         }
     }
+
+    fn map(&self, path: &Path) -> Result<Mapped, ReadError> {
+        let file = std::fs::File::open(path)?;
+        // SAFETY: the trait's contract: files read this way are only ever replaced by rename,
+        // never written in place, so the mapped bytes do not change under the map.
+        let map = unsafe { memmap2::Mmap::map(&file) }?;
+        Ok(Arc::new(map))
+    }
+
+    /// Through a temporary file in the same folder, synced, then a rename.
+    fn write_atomic(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+        use std::io::Write as _;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)?;
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let tmp = dir.join(format!(".{name}.{}.{:x}.tmp", std::process::id(), unique()));
+        let result = (|| {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(bytes)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, path)
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result
+    }
+
+    fn remove_file(&self, path: &Path) -> std::io::Result<()> {
+        std::fs::remove_file(path)
+    }
+
+    fn list_dir(&self, dir: &Path) -> Vec<(PathBuf, Stamp)> {
+        let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+        entries
+            .flatten()
+            .filter_map(|e| {
+                let m = e.metadata().ok()?;
+                m.is_file().then(|| {
+                    let stamp =
+                        Stamp { kind: EntryKind::File, len: m.len(), modified: m.modified().ok(), content: None };
+                    (e.path(), stamp)
+                })
+            })
+            .collect()
+    }
+}
+
+/// A name part that no other temporary file of this process has had.
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let t = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    t ^ N.fetch_add(1, Ordering::Relaxed).rotate_left(32)
 }
 
 /// Files held in memory, for tests and tools that have no disk to use. Folders exist where a
@@ -178,6 +254,10 @@ impl MemFs {
     }
 }
 
+fn mem_stamp((bytes, modified): &MemFile) -> Stamp {
+    Stamp { kind: EntryKind::File, len: bytes.len() as u64, modified: Some(*modified), content: None }
+}
+
 impl Vfs for MemFs {
     fn read(&self, path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
         let files = self.files.read();
@@ -187,13 +267,8 @@ impl Vfs for MemFs {
 
     fn stamp(&self, path: &Path) -> Option<Stamp> {
         let files = self.files.read();
-        if let Some((bytes, modified)) = files.get(path) {
-            return Some(Stamp {
-                kind: EntryKind::File,
-                len: bytes.len() as u64,
-                modified: Some(*modified),
-                content: None,
-            });
+        if let Some(file) = files.get(path) {
+            return Some(mem_stamp(file));
         }
         // A folder: some file sorts after it and lies below it.
         let below = files.range(path.to_path_buf()..).next().is_some_and(|(p, _)| p.starts_with(path));
@@ -211,6 +286,30 @@ impl Vfs for MemFs {
                 return;
             }
         }
+    }
+
+    fn map(&self, path: &Path) -> Result<Mapped, ReadError> {
+        let files = self.files.read();
+        let (bytes, _) = files.get(path).ok_or(ReadError::NotFound)?;
+        Ok(Arc::new(bytes.clone()))
+    }
+
+    fn write_atomic(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+        self.write(path, bytes);
+        Ok(())
+    }
+
+    fn remove_file(&self, path: &Path) -> std::io::Result<()> {
+        match self.remove(path) {
+            true => Ok(()),
+            false => Err(std::io::ErrorKind::NotFound.into()),
+        }
+    }
+
+    fn list_dir(&self, dir: &Path) -> Vec<(PathBuf, Stamp)> {
+        let files = self.files.read();
+        let below = files.range(dir.to_path_buf()..).take_while(|(p, _)| p.starts_with(dir));
+        below.filter(|(p, _)| p.parent() == Some(dir)).map(|(p, f)| (p.clone(), mem_stamp(f))).collect()
     }
 }
 
@@ -248,7 +347,7 @@ impl Vfs for Overlay {
                 kind: EntryKind::File,
                 len: text.len() as u64,
                 modified: None,
-                content: Some(crate::cache::hash_of(&**text)),
+                content: Some(text_hash(text)),
             }),
             None => self.base.stamp(path),
         }
@@ -258,6 +357,34 @@ impl Vfs for Overlay {
     fn walk_files(&self, root: &Path, visit: &mut dyn FnMut(&Path) -> ControlFlow<()>) {
         self.base.walk_files(root, visit);
     }
+
+    fn map(&self, path: &Path) -> Result<Mapped, ReadError> {
+        match self.open.get(path) {
+            Some(text) => Ok(Arc::new(text.as_bytes().to_vec())),
+            None => self.base.map(path),
+        }
+    }
+
+    /// Writes go to the base: a buffer is the editor's to change.
+    fn write_atomic(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+        self.base.write_atomic(path, bytes)
+    }
+
+    fn remove_file(&self, path: &Path) -> std::io::Result<()> {
+        self.base.remove_file(path)
+    }
+
+    fn list_dir(&self, dir: &Path) -> Vec<(PathBuf, Stamp)> {
+        self.base.list_dir(dir)
+    }
+}
+
+/// A hash of an open buffer's text, standing in for the modification time it does not have.
+fn text_hash(text: &str) -> u64 {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
 }
 
 fn bounded(bytes: &[u8], limit: u64) -> Result<Vec<u8>, ReadError> {
@@ -314,6 +441,40 @@ mod tests {
         assert!(fs.remove(Path::new("/kg/a.md")));
         assert_eq!(fs.stamp(Path::new("/kg/a.md")), None);
         assert_eq!(fs.stamp(Path::new("/kg")), None, "an emptied folder is gone");
+    }
+
+    /// What a cache folder holds, as `list_dir` and `map` see it: `name len content`, sorted.
+    fn folder(fs: &dyn Vfs, dir: &Path) -> Vec<String> {
+        let mut out: Vec<String> = fs
+            .list_dir(dir)
+            .into_iter()
+            .map(|(p, s)| {
+                let bytes = fs.map(&p).unwrap();
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                format!("{name} {} {}", s.len, String::from_utf8_lossy((*bytes).as_ref()))
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn cache_files_are_written_whole_listed_mapped_and_removed_alike_on_disk_and_in_memory() {
+        let disk = tempfile::tempdir().unwrap();
+        let mem = MemFs::default();
+        for fs in [&RealFs as &dyn Vfs, &mem] {
+            let dir = disk.path().join("cache");
+            fs.write_atomic(&dir.join("a.bin"), b"one").unwrap();
+            fs.write_atomic(&dir.join("a.bin"), b"three").unwrap();
+            fs.write_atomic(&dir.join("b.bin"), b"two").unwrap();
+            fs.write_atomic(&dir.join("sub/c.bin"), b"below").unwrap();
+            assert_eq!(folder(fs, &dir), ["a.bin 5 three", "b.bin 3 two"], "no temporary files, nothing below");
+            fs.remove_file(&dir.join("a.bin")).unwrap();
+            assert!(fs.remove_file(&dir.join("a.bin")).is_err(), "already gone");
+            assert_eq!(folder(fs, &dir), ["b.bin 3 two"]);
+            assert!(matches!(fs.map(&dir.join("a.bin")), Err(ReadError::NotFound)));
+            assert_eq!(fs.list_dir(&disk.path().join("missing")), []);
+        }
     }
 
     #[test]

@@ -556,7 +556,7 @@ fn the_completion_index_is_persisted_and_a_corrupt_file_is_rebuilt() {
     let files = index_files();
     assert_eq!(files.len(), 1, "{files:?}");
     let saved = std::fs::read(&files[0]).unwrap();
-    assert!(kg_ls::index::persist::open(&files[0]).is_ok());
+    assert!(kg_ls::index::persist::open(&kg_ls::vfs::RealFs, &files[0]).is_ok());
 
     // A second start opens it; a corrupt one is refused, rebuilt and saved again.
     run("async runtime");
@@ -565,7 +565,7 @@ fn the_completion_index_is_persisted_and_a_corrupt_file_is_rebuilt() {
     corrupt[mid] ^= 0xff;
     std::fs::write(&files[0], &corrupt).unwrap();
     run("async runtime");
-    assert!(kg_ls::index::persist::open(&files[0]).is_ok(), "the corrupt file was replaced");
+    assert!(kg_ls::index::persist::open(&kg_ls::vfs::RealFs, &files[0]).is_ok(), "the corrupt file was replaced");
 
     // Changed sources get a new index file; the old one is not trusted for them, and removed
     // once the new one is saved, so the cache does not grow with every edit.

@@ -206,9 +206,6 @@ const FILE_SYSTEM_ALLOWED: &[(&str, &str)] = &[
     ("src/vfs.rs", "the seam itself: RealFs"),
     ("src/kg/load.rs", "the source loader: walks source folders, stats sources"),
     ("src/workspace/load.rs", "the workspace loader: walks roots for documents"),
-    ("src/workspace/persist.rs", "the persisted completion index"),
-    ("src/index/persist.rs", "the persisted completion index: its file format"),
-    ("src/cache/", "the cache directory and the on-disk cache level"),
     ("src/lsp/", "the host"),
     ("src/main.rs", "the host"),
     ("src/query.rs", "the `kg-ls query` command, a host of its own"),
@@ -312,6 +309,7 @@ fn file_system_uses(code: &str) -> Vec<(usize, String)> {
                 }
             }
             "ignore" => found.push((t[i].0, "ignore".to_string())),
+            "memmap2" => found.push((t[i].0, "memmap2".to_string())),
             _ => {}
         }
     }

@@ -5,7 +5,8 @@
 //! [`Disk`] owns and joins when dropped; the writer keeps the folder under its byte cap,
 //! oldest first. A corrupt, truncated, foreign or unreadable file is a miss, never an error,
 //! and is removed when it can never be a hit. This file knows the file format and the folder,
-//! not what the values mean or which level asks.
+//! not what the values mean or which level asks; it reaches the folder only through the
+//! [`Vfs`] it is given.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -17,7 +18,8 @@ use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 
 use super::metrics::LevelMetrics;
-use super::{seal, unseal, write_atomic};
+use super::{seal, unseal};
+use crate::vfs::Vfs;
 
 const MAGIC: &[u8; 8] = b"KGLSTIER";
 /// Bump when what a cached value means changes (2: queries and text fold with full Unicode case
@@ -41,7 +43,10 @@ enum Job {
 }
 
 pub(super) struct Disk {
+    fs: Arc<dyn Vfs>,
     dir: PathBuf,
+    /// No entry is larger than the whole level.
+    cap: u64,
     tx: Mutex<Option<mpsc::Sender<Job>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
 }
@@ -53,15 +58,15 @@ pub fn stable_hash(bytes: &[u8]) -> u64 {
 
 impl Disk {
     /// Opens the folder `dir`, holding at most `cap` bytes of files, counting in `metrics`.
-    pub(super) fn open(dir: PathBuf, cap: u64, metrics: Arc<LevelMetrics>) -> Disk {
+    pub(super) fn open(fs: Arc<dyn Vfs>, dir: PathBuf, cap: u64, metrics: Arc<LevelMetrics>) -> Disk {
         let (tx, rx) = mpsc::channel();
-        let worker_dir = dir.clone();
+        let (worker_fs, worker_dir) = (fs.clone(), dir.clone());
         let writer = std::thread::Builder::new()
             .name("kg-ls cache writer".into())
-            .spawn(move || write_loop(&worker_dir, cap, &metrics, rx))
+            .spawn(move || write_loop(&*worker_fs, &worker_dir, cap, &metrics, rx))
             .map_err(|e| tracing::warn!("no cache writer thread, L3 is read-only: {e}"))
             .ok();
-        Disk { dir, tx: Mutex::new(Some(tx)), writer: Mutex::new(writer) }
+        Disk { fs, dir, cap, tx: Mutex::new(Some(tx)), writer: Mutex::new(writer) }
     }
 
     /// The file that holds `key`.
@@ -92,7 +97,7 @@ impl Disk {
     /// The stored data of `key` at generation `g`; anything else is a miss.
     pub(super) fn read(&self, key: &str, g: u64) -> Option<Vec<u8>> {
         let path = self.path(key);
-        let bytes = std::fs::read(&path).ok()?;
+        let bytes = self.fs.read(&path, self.cap).ok()?;
         let entry = match unseal(MAGIC, VERSION, &bytes) {
             Ok(payload) => postcard::from_bytes::<DiskEntry>(payload).ok(),
             Err(e) => {
@@ -148,14 +153,14 @@ impl DiskIndex {
     }
 
     /// Removes the oldest files until the total fits `cap`; returns how many went.
-    fn evict(&mut self, cap: u64) -> u64 {
+    fn evict(&mut self, fs: &dyn Vfs, cap: u64) -> u64 {
         let mut n = 0;
         while self.total > cap {
             let Some((_, path)) = self.order.pop_first() else { break };
             if let Some((_, len)) = self.files.remove(&path) {
                 self.total -= len;
             }
-            let _ = std::fs::remove_file(&path);
+            let _ = fs.remove_file(&path);
             n += 1;
         }
         n
@@ -164,39 +169,35 @@ impl DiskIndex {
 
 /// The writer thread: writes and removes L3 files and keeps their total under `cap` bytes,
 /// removing the oldest first. Ends when the cache drops its sender.
-fn write_loop(dir: &Path, cap: u64, metrics: &LevelMetrics, rx: mpsc::Receiver<Job>) {
+fn write_loop(fs: &dyn Vfs, dir: &Path, cap: u64, metrics: &LevelMetrics, rx: mpsc::Receiver<Job>) {
     let mut index = DiskIndex::default();
-    let mut found: Vec<(std::time::SystemTime, PathBuf, u64)> = std::fs::read_dir(dir)
+    let mut found: Vec<(std::time::SystemTime, PathBuf, u64)> = fs
+        .list_dir(dir)
         .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == EXTENSION))
-        .filter_map(|e| {
-            let md = e.metadata().ok()?;
-            Some((md.modified().ok()?, e.path(), md.len()))
-        })
+        .filter(|(p, _)| p.extension().is_some_and(|x| x == EXTENSION))
+        .filter_map(|(p, stamp)| Some((stamp.modified?, p, stamp.len)))
         .collect();
     found.sort();
     for (_, path, len) in found {
         index.track(path, len);
     }
-    metrics.evicted(index.evict(cap));
+    metrics.evicted(index.evict(fs, cap));
     metrics.set_size(index.files.len() as u64, index.total);
     for job in rx {
         match job {
-            Job::Write(path, bytes) => match write_atomic(&path, &bytes) {
+            Job::Write(path, bytes) => match fs.write_atomic(&path, &bytes) {
                 Ok(()) => index.track(path, bytes.len() as u64),
                 Err(e) => tracing::debug!("cannot write cache file {}: {e}", path.display()),
             },
             Job::Remove(path) => {
-                let _ = std::fs::remove_file(&path);
+                let _ = fs.remove_file(&path);
                 index.forget(&path);
             }
             Job::Flush(done) => {
                 let _ = done.send(());
             }
         }
-        metrics.evicted(index.evict(cap));
+        metrics.evicted(index.evict(fs, cap));
         metrics.set_size(index.files.len() as u64, index.total);
     }
 }

@@ -1,5 +1,6 @@
-//! On-disk cache primitives shared by every persisted structure: where the cache lives, how a
-//! file is written atomically, and how its bytes are sealed with a checksum.
+//! On-disk cache primitives shared by every persisted structure: where the cache lives and how
+//! its bytes are sealed with a checksum (files are written and read through the
+//! [`Vfs`](crate::vfs::Vfs) the host hands over).
 //!
 //! A sealed file is `magic (8 bytes) | format version (u32 LE) | payload length (u64 LE) |
 //! CRC-32 of the payload (u32 LE) | payload`. [`unseal`] refuses anything that does not match to
@@ -18,8 +19,7 @@ pub use disk::stable_hash;
 pub use metrics::{CacheSnapshot, LevelMetrics, LevelSnapshot};
 pub use tiered::{TieredCache, TieredConfig};
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// A 64-bit hash of `value` with std's `DefaultHasher` and its fixed keys: the same within a
 /// build, for in-memory keys and for fingerprints that a format version guards (not for names
@@ -45,32 +45,6 @@ pub fn cache_dir() -> Option<PathBuf> {
         return Some(xdg.join("kg-ls"));
     }
     var("HOME").map(|h| h.join(".cache").join("kg-ls"))
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so a
-/// reader sees the old file or the new one, never half of one.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.{:x}.tmp", std::process::id(), unique()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
-fn unique() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
-    t ^ N.fetch_add(1, Ordering::Relaxed).rotate_left(32)
 }
 
 /// Prepends the header to `payload`.
@@ -147,16 +121,5 @@ mod tests {
         let mut flipped = sealed.clone();
         *flipped.last_mut().unwrap() ^= 1;
         assert_eq!(unseal(MAGIC, 3, &flipped), Err(Unsealed::BadChecksum));
-    }
-
-    #[test]
-    fn atomic_write_replaces_whole_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("sub/x.bin");
-        write_atomic(&path, b"one").unwrap();
-        write_atomic(&path, b"two").unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), b"two");
-        let leftovers = std::fs::read_dir(path.parent().unwrap()).unwrap().count();
-        assert_eq!(leftovers, 1, "no temporary files left behind");
     }
 }

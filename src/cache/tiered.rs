@@ -23,6 +23,7 @@ use serde::de::DeserializeOwned;
 
 use super::disk::Disk;
 use super::metrics::{CacheSnapshot, LevelMetrics};
+use crate::vfs::Vfs;
 
 /// Sizes and place of a [`TieredCache`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,9 +84,10 @@ struct Compressed {
 }
 
 impl<V: Serialize + DeserializeOwned> TieredCache<V> {
-    pub fn new(config: &TieredConfig) -> TieredCache<V> {
+    /// A cache of `config`'s sizes; L3, when it has a folder, keeps its files in `fs`.
+    pub fn new(config: &TieredConfig, fs: Arc<dyn Vfs>) -> TieredCache<V> {
         let metrics = Arc::new(Metrics::default());
-        let l3 = config.l3_dir.as_ref().map(|dir| Disk::open(dir.clone(), config.l3_bytes, metrics.l3.clone()));
+        let l3 = config.l3_dir.as_ref().map(|dir| Disk::open(fs, dir.clone(), config.l3_bytes, metrics.l3.clone()));
         TieredCache {
             l1: Mutex::new(l1_with_room_for(config.l1_entries)),
             l2: Mutex::new(Compressed { map: LruCache::unbounded(), bytes: 0, cap: config.l2_bytes }),
@@ -255,9 +257,9 @@ mod tests {
     /// Runs a script of cache operations, one a line, and prints what each lookup found and
     /// where: `put KEY GEN`, `get KEY GEN`, `gen G`, `restart`, `corrupt KEY`, `stats`.
     fn check(config: TieredConfig, script: &str, expect: Expect) {
-        let dir = tempfile::tempdir().unwrap();
-        let config = TieredConfig { l3_dir: config.l3_dir.map(|_| dir.path().join("l3")), ..config };
-        let mut cache = TieredCache::<Vec<String>>::new(&config);
+        let fs: Arc<dyn Vfs> = Arc::new(crate::vfs::MemFs::default());
+        let config = TieredConfig { l3_dir: config.l3_dir.map(|_| PathBuf::from("/cache/l3")), ..config };
+        let mut cache = TieredCache::<Vec<String>>::new(&config, fs.clone());
         let mut out = String::new();
         for line in script.lines().map(str::trim).filter(|l| !l.is_empty()) {
             let words: Vec<&str> = line.split(' ').collect();
@@ -287,16 +289,16 @@ mod tests {
                 "restart" => {
                     cache.flush();
                     drop(cache);
-                    cache = TieredCache::new(&config);
+                    cache = TieredCache::new(&config, fs.clone());
                     cache.set_generation(g(1));
                 }
                 "corrupt" => {
                     cache.flush();
                     let path = cache.file_of(words[1]).unwrap();
-                    let mut bytes = std::fs::read(&path).unwrap();
+                    let mut bytes = fs.read(&path, u64::MAX).unwrap();
                     let last = bytes.len() - 1;
                     bytes[last] ^= 0xff;
-                    std::fs::write(&path, bytes).unwrap();
+                    fs.write_atomic(&path, &bytes).unwrap();
                 }
                 "stats" => {
                     cache.flush();

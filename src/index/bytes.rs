@@ -11,6 +11,8 @@
 use std::ops::Range;
 use std::sync::Arc;
 
+use crate::vfs::Mapped;
+
 /// Bytes an fst or a section can live in.
 #[derive(Clone)]
 pub struct Bytes {
@@ -22,13 +24,13 @@ pub struct Bytes {
 #[derive(Clone)]
 enum Owner {
     Owned(Arc<[u8]>),
-    Mapped(Arc<memmap2::Mmap>),
+    Mapped(Mapped),
 }
 
 impl Bytes {
-    /// `range` of a memory map.
-    pub fn mapped(map: Arc<memmap2::Mmap>, range: Range<usize>) -> Bytes {
-        assert!(range.start <= range.end && range.end <= map.len(), "range inside the map");
+    /// `range` of a mapped file.
+    pub fn mapped(map: Mapped, range: Range<usize>) -> Bytes {
+        assert!(range.start <= range.end && range.end <= (*map).as_ref().len(), "range inside the map");
         Bytes { owner: Owner::Mapped(map), start: range.start, end: range.end }
     }
 
@@ -50,7 +52,7 @@ impl AsRef<[u8]> for Bytes {
     fn as_ref(&self) -> &[u8] {
         let all: &[u8] = match &self.owner {
             Owner::Owned(b) => b,
-            Owner::Mapped(m) => m,
+            Owner::Mapped(m) => (**m).as_ref(),
         };
         &all[self.start..self.end]
     }

@@ -1,20 +1,20 @@
 //! Saving a [`CompletionIndex`] to the cache directory and opening it again without rebuilding.
 //!
 //! The file is sealed (magic, format version, length, CRC-32: see [`crate::cache`]) around the
-//! index's flat payload (see the layout in [`super::completion`]). Opening memory-maps the
-//! file: the fsts, arrays and blocks of texts are used in place, zero-copy; nothing is decoded
+//! index's flat payload (see the layout in [`super::completion`]). Opening maps the file
+//! through the [`Vfs`] (memory-mapped on disk): the fsts, arrays and blocks of texts are used
+//! in place, zero-copy; nothing is decoded
 //! into memory. A file that is corrupt, truncated, stale, inconsistent or from another format
 //! version is refused, never trusted: the caller rebuilds. Sources are identified by a
 //! [`fingerprint`] of their paths, sizes and modification times, so checking freshness reads no
 //! file contents.
 
-use std::hash::{Hash, Hasher};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-
 use super::bytes::Bytes;
 use super::completion::{CompletionIndex, FormatError};
-use crate::cache::{Unsealed, seal, unseal, write_atomic};
+use crate::cache::{Unsealed, seal, unseal};
+use crate::vfs::{ReadError, Vfs};
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"KGLSCOMP";
 /// Bump when the layout of the file or of the index payload changes, or how keys are folded
@@ -24,7 +24,7 @@ pub const FORMAT_VERSION: u32 = 4;
 /// Why a persisted index was not used.
 #[derive(Debug)]
 pub enum OpenError {
-    Io(std::io::Error),
+    Read(ReadError),
     Unsealed(Unsealed),
     /// The payload is damaged or inconsistent.
     Decode(FormatError),
@@ -33,7 +33,7 @@ pub enum OpenError {
 impl std::fmt::Display for OpenError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            OpenError::Io(e) => write!(f, "cannot read: {e}"),
+            OpenError::Read(e) => write!(f, "{e}"),
             OpenError::Unsealed(u) => write!(f, "{u}"),
             OpenError::Decode(e) => write!(f, "cannot decode: {e}"),
         }
@@ -49,18 +49,16 @@ pub fn index_path(cache_dir: &Path, scope: u64, fingerprint: u64) -> PathBuf {
 /// Removes the indexes that `keep` replaces: the same graph's older states, and every file of
 /// another format version (no build of this version can read them). Other graphs' indexes stay.
 /// Returns how many files were removed.
-pub fn remove_stale(cache_dir: &Path, keep: &Path, scope: u64) -> usize {
-    let Ok(entries) = std::fs::read_dir(cache_dir) else { return 0 };
+pub fn remove_stale(fs: &dyn Vfs, cache_dir: &Path, keep: &Path, scope: u64) -> usize {
     let ours = format!("completion-v{FORMAT_VERSION}-{scope:016x}-");
     let current = format!("completion-v{FORMAT_VERSION}-");
     let mut removed = 0;
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
+    for (path, _) in fs.list_dir(cache_dir) {
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else { continue };
         let stale = name.starts_with("completion-v")
             && name.ends_with(".idx")
             && (name.starts_with(&ours) || !name.starts_with(&current));
-        if stale && entry.path() != keep && std::fs::remove_file(entry.path()).is_ok() {
+        if stale && path != keep && fs.remove_file(&path).is_ok() {
             removed += 1;
         }
     }
@@ -68,13 +66,13 @@ pub fn remove_stale(cache_dir: &Path, keep: &Path, scope: u64) -> usize {
 }
 
 /// Writes `index` to `path` atomically.
-pub fn save(index: &CompletionIndex, path: &Path) -> std::io::Result<()> {
-    write_atomic(path, &seal(MAGIC, FORMAT_VERSION, index.bytes()))
+pub fn save(fs: &dyn Vfs, index: &CompletionIndex, path: &Path) -> std::io::Result<()> {
+    fs.write_atomic(path, &seal(MAGIC, FORMAT_VERSION, index.bytes()))
 }
 
-/// Opens a saved index, memory-mapping it.
-pub fn open(path: &Path) -> Result<CompletionIndex, OpenError> {
-    let index = open_deferring_keys(path)?;
+/// Opens a saved index, mapping it.
+pub fn open(fs: &dyn Vfs, path: &Path) -> Result<CompletionIndex, OpenError> {
+    let index = open_deferring_keys(fs, path)?;
     index.check_keys().map_err(OpenError::Decode)?;
     Ok(index)
 }
@@ -82,14 +80,14 @@ pub fn open(path: &Path) -> Result<CompletionIndex, OpenError> {
 /// [`open`] without the check that every key is UTF-8, for a caller that serves completion from
 /// the index at once and then runs [`CompletionIndex::check_keys`] itself. The checksum and the
 /// structure are checked here all the same.
-pub fn open_deferring_keys(path: &Path) -> Result<CompletionIndex, OpenError> {
-    let file = std::fs::File::open(path).map_err(OpenError::Io)?;
-    // SAFETY: the file is only ever replaced by rename, never written in place, so the mapped
-    // bytes do not change under us; its checksum is verified before use.
-    let map = Arc::new(unsafe { memmap2::Mmap::map(&file) }.map_err(OpenError::Io)?);
-    let payload = unseal(MAGIC, FORMAT_VERSION, &map).map_err(OpenError::Unsealed)?;
-    let offset = map.len() - payload.len();
-    let bytes = Bytes::mapped(map.clone(), offset..map.len());
+pub fn open_deferring_keys(fs: &dyn Vfs, path: &Path) -> Result<CompletionIndex, OpenError> {
+    // The file is only ever replaced by rename ([`save`]), as `Vfs::map` requires; its checksum
+    // is verified before use.
+    let map = fs.map(path).map_err(OpenError::Read)?;
+    let all: &[u8] = (*map).as_ref();
+    let payload = unseal(MAGIC, FORMAT_VERSION, all).map_err(OpenError::Unsealed)?;
+    let (offset, len) = (all.len() - payload.len(), all.len());
+    let bytes = Bytes::mapped(map.clone(), offset..len);
     CompletionIndex::from_bytes_deferring_keys(bytes).map_err(OpenError::Decode)
 }
 
@@ -116,6 +114,7 @@ pub fn fingerprint(sources: &[crate::kg::KgSource]) -> u64 {
 mod tests {
     use super::*;
     use crate::index::TermInput;
+    use crate::vfs::RealFs;
 
     fn sample() -> CompletionIndex {
         // Concept 2 has no terms: its name is stored on its own.
@@ -133,8 +132,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = index_path(dir.path(), 1, 7);
         let built = sample();
-        save(&built, &path).unwrap();
-        let opened = open(&path).unwrap();
+        save(&RealFs, &built, &path).unwrap();
+        let opened = open(&RealFs, &path).unwrap();
         let none = |_: u32| 0.0;
         for q in ["t", "tok", "tokio r", "async", "tokoi"] {
             let a: Vec<_> = built.prefix(q, 10, &none).into_iter().chain(built.fuzzy(q, 10, &none)).collect();
@@ -151,18 +150,18 @@ mod tests {
     fn corrupt_truncated_and_foreign_files_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.idx");
-        save(&sample(), &path).unwrap();
+        save(&RealFs, &sample(), &path).unwrap();
         let good = std::fs::read(&path).unwrap();
         let mut flipped = good.clone();
         let mid = flipped.len() / 2;
         flipped[mid] ^= 0x40;
         std::fs::write(&path, &flipped).unwrap();
-        assert!(matches!(open(&path), Err(OpenError::Unsealed(Unsealed::BadChecksum))));
+        assert!(matches!(open(&RealFs, &path), Err(OpenError::Unsealed(Unsealed::BadChecksum))));
         std::fs::write(&path, &good[..good.len() - 3]).unwrap();
-        assert!(matches!(open(&path), Err(OpenError::Unsealed(Unsealed::WrongLength))));
+        assert!(matches!(open(&RealFs, &path), Err(OpenError::Unsealed(Unsealed::WrongLength))));
         std::fs::write(&path, b"garbage").unwrap();
-        assert!(open(&path).is_err());
-        assert!(matches!(open(&dir.path().join("missing.idx")), Err(OpenError::Io(_))));
+        assert!(open(&RealFs, &path).is_err());
+        assert!(matches!(open(&RealFs, &dir.path().join("missing.idx")), Err(OpenError::Read(ReadError::NotFound))));
     }
 
     /// A sealed file (its checksum right) whose payload has a key that is not UTF-8: refused
@@ -173,16 +172,16 @@ mod tests {
         let payload = crate::index::completion::tests::with_keys(&idx, &[b"async runtime", b"tokio", b"tokio r\xfft"]);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.idx");
-        write_atomic(&path, &seal(MAGIC, FORMAT_VERSION, &payload)).unwrap();
-        let err = open(&path).unwrap_err();
+        RealFs.write_atomic(&path, &seal(MAGIC, FORMAT_VERSION, &payload)).unwrap();
+        let err = open(&RealFs, &path).unwrap_err();
         assert!(matches!(err, OpenError::Decode(FormatError::KeyNotUtf8)), "{err}");
         assert_eq!(err.to_string(), "cannot decode: a key is not UTF-8");
         // Opened for serving at once, it reads, and the deferred check finds the same key.
-        let served = open_deferring_keys(&path).expect("checksum and structure are intact");
+        let served = open_deferring_keys(&RealFs, &path).expect("checksum and structure are intact");
         assert_eq!(served.check_keys(), Err(FormatError::KeyNotUtf8));
         let good = dir.path().join("good.idx");
-        save(&idx, &good).unwrap();
-        assert_eq!(open_deferring_keys(&good).unwrap().check_keys(), Ok(()));
+        save(&RealFs, &idx, &good).unwrap();
+        assert_eq!(open_deferring_keys(&RealFs, &good).unwrap().check_keys(), Ok(()));
     }
 
     #[test]
@@ -196,8 +195,8 @@ mod tests {
             std::fs::write(p, b"x").unwrap();
         }
         let new = index_path(dir.path(), 1, 8);
-        save(&sample(), &new).unwrap();
-        assert_eq!(remove_stale(dir.path(), &new, 1), 2);
+        save(&RealFs, &sample(), &new).unwrap();
+        assert_eq!(remove_stale(&RealFs, dir.path(), &new, 1), 2);
         assert!(new.exists() && other_graph.exists() && unrelated.exists());
         assert!(!old.exists() && !legacy.exists());
     }

@@ -130,7 +130,7 @@ impl SearchHost {
         match &*e {
             Some(engine) if engine.serves(&config, roots) => engine.clone(),
             _ => {
-                let engine = Arc::new(Engine::new(config, roots.to_vec()));
+                let engine = Arc::new(Engine::new(config, roots.to_vec(), Arc::new(crate::vfs::RealFs)));
                 *e = Some(engine.clone());
                 engine
             }

@@ -83,8 +83,9 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// An engine for `roots`; its disk cache is a directory of its own for this set of roots.
-    pub fn new(config: EngineConfig, roots: Vec<PathBuf>) -> Engine {
+    /// An engine for `roots`; its disk cache is a directory of its own for this set of roots,
+    /// kept in `fs`.
+    pub fn new(config: EngineConfig, roots: Vec<PathBuf>, fs: Arc<dyn Vfs>) -> Engine {
         let mut seed = Vec::new();
         for r in &roots {
             seed.extend_from_slice(r.to_string_lossy().as_bytes());
@@ -94,12 +95,15 @@ impl Engine {
             .then(|| config.cache_dir.clone().or_else(crate::cache::cache_dir))
             .flatten()
             .map(|d| d.join("search").join(format!("{:016x}", stable_hash(&seed))));
-        let cache = TieredCache::new(&TieredConfig {
-            l1_entries: config.cache_entries,
-            l2_bytes: config.cache_memory_bytes,
-            l3_dir,
-            l3_bytes: config.cache_disk_bytes,
-        });
+        let cache = TieredCache::new(
+            &TieredConfig {
+                l1_entries: config.cache_entries,
+                l2_bytes: config.cache_memory_bytes,
+                l3_dir,
+                l3_bytes: config.cache_disk_bytes,
+            },
+            fs,
+        );
         Engine { config, roots, cache, index: Mutex::new(None) }
     }
 
@@ -220,7 +224,7 @@ mod tests {
             cache_disk_bytes: 0,
             cache_dir: None,
         };
-        Engine::new(config, Vec::new())
+        Engine::new(config, Vec::new(), Arc::new(crate::vfs::MemFs::default()))
     }
 
     fn corpus(ws: &str, generation: u64) -> Corpus {

@@ -1,15 +1,15 @@
 //! The completion index saved between runs: finding the file of the current sources and
 //! opening it, and saving a new one.
 //!
-//! A loader behind the [`Vfs`](crate::vfs::Vfs) seam: it reads the configuration files and
-//! the sources' sizes and times (never their contents) and maps the index file; the format and
+//! It reads the configuration files and the sources' sizes and times (never their contents),
+//! and maps, writes and removes index files through the [`Vfs`] it is given; the format and
 //! its checks are `index::persist`'s. It holds no workspace state.
 
 use std::path::PathBuf;
 
 use super::{Settings, load_config_file, resolve};
 use crate::cache::hash_of;
-use crate::vfs::{RealFs, Vfs};
+use crate::vfs::Vfs;
 
 /// The cache file of one knowledge graph's completion index.
 #[derive(Clone, Debug)]
@@ -33,16 +33,16 @@ pub struct Persisted {
 /// exists and its checksum and structure are intact; reads no source contents (only their
 /// sizes and times). Its keys are not walked here: the caller serves completion from it at
 /// once and then runs [`crate::index::CompletionIndex::check_keys`].
-pub fn open_persisted(roots: &[PathBuf], client: Option<&Settings>) -> Persisted {
+pub fn open_persisted(fs: &dyn Vfs, roots: &[PathBuf], client: Option<&Settings>) -> Persisted {
     let Some(dir) = crate::cache::cache_dir() else { return Persisted::default() };
     let (files, _) = load_config_file(roots);
-    let (config, _) = resolve(roots, client, &files, &|p| RealFs.stamp(p).is_some());
+    let (config, _) = resolve(roots, client, &files, &|p| fs.stamp(p).is_some());
     let fp = crate::index::persist::fingerprint(&config.sources);
     let scope = hash_of(&config.sources);
     let path = crate::index::persist::index_path(&dir, scope, fp);
     let mut p = Persisted { file: Some(IndexFile { path: path.clone(), scope }), ..Default::default() };
-    if RealFs.stamp(&path).is_some() {
-        match crate::index::persist::open_deferring_keys(&path) {
+    if fs.stamp(&path).is_some() {
+        match crate::index::persist::open_deferring_keys(fs, &path) {
             Ok(index) => p.index = Some(index),
             Err(e) => p.refused = Some(format!("{}: {e}", path.display())),
         }
@@ -52,10 +52,10 @@ pub fn open_persisted(roots: &[PathBuf], client: Option<&Settings>) -> Persisted
 
 /// Saves the completion index (to the file [`open_persisted`] named) and removes the indexes it
 /// replaces, so the cache directory does not grow with every edit of the graph.
-pub fn save_persisted(index: &crate::index::CompletionIndex, file: &IndexFile) -> std::io::Result<()> {
-    crate::index::persist::save(index, &file.path)?;
+pub fn save_persisted(fs: &dyn Vfs, index: &crate::index::CompletionIndex, file: &IndexFile) -> std::io::Result<()> {
+    crate::index::persist::save(fs, index, &file.path)?;
     if let Some(dir) = file.path.parent() {
-        crate::index::persist::remove_stale(dir, &file.path, file.scope);
+        crate::index::persist::remove_stale(fs, dir, &file.path, file.scope);
     }
     Ok(())
 }

@@ -140,9 +140,10 @@ fn bench_size(n: usize, plan: &Plan) -> Option<Quality> {
     let fst_bytes = index.fst_bytes();
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("completion.idx");
-    persist::save(&index, &path).expect("save the index");
+    persist::save(&kg_ls::vfs::RealFs, &index, &path).expect("save the index");
     let file_bytes = std::fs::metadata(&path).expect("saved index").len() as usize;
-    let open = median_time(5, || drop(black_box(persist::open(&path).expect("open the saved index"))));
+    let open =
+        median_time(5, || drop(black_box(persist::open(&kg_ls::vfs::RealFs, &path).expect("open the saved index"))));
     let a = Analysis { completion: Arc::new(LayeredIndex::from(index)), ..Analysis::default() };
     let idx: &CompletionIndex = &a.completion.main;
 

@@ -23,6 +23,7 @@ impl MainLoop {
         let settings = self.settings();
         let first_load = !self.load.ready;
         let feedback = self.ws.feedback();
+        let disk = self.ws.disk();
         let tx = self.tx.clone();
         let send = move |e: LoadEvent| {
             let _ = tx.send(Event::Load(generation, e));
@@ -30,7 +31,7 @@ impl MainLoop {
         self.tasks.spawn_blocking(move || {
             let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 // Serve completion from the persisted index while the sources load.
-                let persisted = workspace::open_persisted(&roots, settings.as_ref());
+                let persisted = workspace::open_persisted(&*disk, &roots, settings.as_ref());
                 let index_file = persisted.file.clone();
                 let mut served_early = false;
                 if let Some(index) = persisted.index.filter(|_| first_load) {
@@ -130,8 +131,9 @@ impl MainLoop {
                 self.monitor.set_gauge("index.headings", stats.headings as f64);
                 self.monitor.set_gauge("index.completion_fst_bytes", index.fst_bytes() as f64);
                 if let Some(file) = index_file {
+                    let disk = self.ws.disk();
                     self.background.run(move || {
-                        if let Err(e) = workspace::save_persisted(&index, &file) {
+                        if let Err(e) = workspace::save_persisted(&*disk, &index, &file) {
                             tracing::warn!("cannot save the completion index: {e}");
                         }
                     });
