@@ -6,6 +6,8 @@
 //! attachment (a few central concepts), and Zipf-distributed term frequencies. Everything is
 //! deterministic for a given seed. Writing to disk is explicit ([`GenGraph::write_concept_files`],
 //! [`GenGraph::write_thesaurus`], [`write_documents`]); nothing here knows protocol types.
+//! [`generate_documents`] makes short documents; [`generate_prose`] makes documents of real
+//! length (hundreds to thousands of words) that mention concepts by their synonyms.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -323,6 +325,110 @@ pub fn generate_documents(graph: &GenGraph, files: usize, seed: u64) -> Vec<(Str
     docs
 }
 
+/// What [`generate_prose`] writes: documents of real length, as a team's notes and design
+/// documents are.
+#[derive(Clone, Debug)]
+pub struct ProseConfig {
+    pub files: usize,
+    pub seed: u64,
+    /// Words in a document, drawn log-uniformly from this range (both ends included).
+    pub words: (usize, usize),
+    /// The share of words that are a mention of a term (a term of several words counts as one).
+    pub term_rate: f64,
+}
+
+impl ProseConfig {
+    /// `files` documents of 300 to 3,000 words, one word in 25 a term mention.
+    pub fn new(files: usize) -> ProseConfig {
+        ProseConfig { files, seed: 11, words: (300, 3_000), term_rate: 0.04 }
+    }
+}
+
+/// English function words, which make up about half of real prose.
+const FUNCTION_WORDS: &[&str] = &[
+    "the", "of", "and", "to", "a", "in", "is", "that", "for", "it", "as", "with", "be", "on", "not", "this", "by",
+    "are", "or", "from", "at", "which", "an", "but", "we", "can", "when", "if", "its", "has", "was", "all", "one",
+    "there", "so", "each", "more", "than", "then", "also", "only", "into", "other", "some", "what", "they", "how",
+    "use", "used", "new", "may", "should", "must", "does", "first", "where", "any", "these", "both", "about",
+];
+
+/// Markdown documents of real length: a title, `##` and `###` sections of paragraphs and
+/// bullet lists, sentences of function words and vocabulary, and term mentions at
+/// `cfg.term_rate`. Each document is about a few concepts: half of its mentions name one of
+/// those concepts by any of its terms (so a document about a concept often names it only by a
+/// synonym), the rest are drawn from the whole graph by frequency. Returns `(relative path,
+/// text)` pairs under `docs/`; deterministic for a seed.
+pub fn generate_prose(graph: &GenGraph, cfg: &ProseConfig) -> Vec<(String, String)> {
+    let mut rng = Rng::new(cfg.seed ^ 0x9805E);
+    let mut sample = graph.frequency_sampler();
+    let word_zipf = Zipf::new(graph.words.len(), 1.0);
+    let mut by_concept: Vec<Vec<u32>> = vec![Vec::new(); graph.concepts.len()];
+    for (i, t) in graph.terms.iter().enumerate() {
+        by_concept[t.concept as usize].push(i as u32);
+    }
+    let (lo, hi) = (cfg.words.0.max(1) as f64, cfg.words.1.max(cfg.words.0).max(1) as f64);
+    let mut docs = Vec::with_capacity(cfg.files);
+    for f in 0..cfg.files {
+        let focus: Vec<usize> = (0..1 + rng.below(3)).map(|_| graph.terms[sample(&mut rng)].concept as usize).collect();
+        let target = (lo * (hi / lo).powf(rng.unit())).round() as usize;
+        let mut mention = |rng: &mut Rng| -> String {
+            if rng.unit() < 0.5 {
+                let terms = &by_concept[*rng.pick(&focus)];
+                graph.terms[*rng.pick(terms) as usize].text.clone()
+            } else {
+                graph.terms[sample(rng)].text.clone()
+            }
+        };
+        let mut text = format!("# {}\n\n", title_case(&graph.concepts[focus[0]].name));
+        let mut written = 0;
+        let mut in_section = usize::MAX;
+        while written < target {
+            if in_section >= 2 + rng.below(4) {
+                let level = if in_section == usize::MAX || rng.unit() < 0.7 { 2 } else { 3 };
+                let heading = if rng.unit() < 0.4 {
+                    title_case(&mention(&mut rng))
+                } else {
+                    let n = 1 + rng.below(4);
+                    title_case(
+                        &(0..n).map(|_| graph.words[word_zipf.sample(&mut rng)].as_str()).collect::<Vec<_>>().join(" "),
+                    )
+                };
+                text += &format!("{} {heading}\n\n", "#".repeat(level));
+                in_section = 0;
+            }
+            let bullets = rng.unit() < 0.15;
+            for s in 0..if bullets { 3 + rng.below(4) } else { 2 + rng.below(6) } {
+                let mut sentence = Vec::new();
+                for _ in 0..if bullets { 4 + rng.below(10) } else { 8 + rng.below(18) } {
+                    let u = rng.unit();
+                    if u < cfg.term_rate {
+                        sentence.push(mention(&mut rng));
+                    } else if u < 0.5 {
+                        sentence.push((*rng.pick(FUNCTION_WORDS)).to_string());
+                    } else {
+                        sentence.push(graph.words[word_zipf.sample(&mut rng)].clone());
+                    }
+                }
+                written += sentence.len();
+                let line = sentence.join(" ");
+                if bullets {
+                    text += &format!("- {line}\n");
+                } else {
+                    text += &title_case_first(&line);
+                    text += if s % 3 == 2 { ".\n" } else { ". " };
+                }
+            }
+            while text.ends_with([' ', '\n']) {
+                text.pop();
+            }
+            text += "\n\n";
+            in_section += 1;
+        }
+        docs.push((format!("docs/{:03}/note-{f}.md", f / 500), text));
+    }
+    docs
+}
+
 /// Writes documents from [`generate_documents`] under `dir`.
 pub fn write_documents(dir: &Path, docs: &[(String, String)]) -> std::io::Result<()> {
     for (rel, text) in docs {
@@ -333,6 +439,11 @@ pub fn write_documents(dir: &Path, docs: &[(String, String)]) -> std::io::Result
         std::fs::write(path, text)?;
     }
     Ok(())
+}
+
+fn title_case_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
 }
 
 fn title_case(s: &str) -> String {
@@ -401,5 +512,24 @@ mod tests {
         let docs = generate_documents(&g, 3, 1);
         assert_eq!(docs.len(), 3);
         assert!(docs[0].1.starts_with("# "));
+    }
+
+    #[test]
+    fn prose_has_real_length_and_names_concepts_by_synonyms() {
+        let g = generate(&GenConfig { terms_per_concept: Some(6), ..GenConfig::new(3_000) });
+        let cfg = ProseConfig::new(40);
+        let docs = generate_prose(&g, &cfg);
+        assert_eq!(docs, generate_prose(&g, &cfg), "deterministic");
+        let words: Vec<usize> = docs.iter().map(|(_, t)| t.split_whitespace().count()).collect();
+        assert!(words.iter().all(|&n| (300..4_500).contains(&n)), "{words:?}");
+        assert!(words.iter().any(|&n| n > 1_500), "{words:?}");
+        for (path, text) in &docs {
+            assert!(path.starts_with("docs/") && text.starts_with("# "), "{path}");
+            assert!(text.contains("\n## "), "{path} has sections");
+        }
+        // Synonyms are mentioned, not only concept names.
+        let all: String = docs.iter().map(|(_, t)| t.as_str()).collect();
+        let synonyms = g.concepts.iter().flat_map(|c| &c.synonyms).filter(|s| all.contains(&format!(" {s} "))).count();
+        assert!(synonyms > 200, "{synonyms} synonyms mentioned");
     }
 }
