@@ -141,6 +141,7 @@ impl MainLoop {
         let rebuild = std::mem::take(&mut self.text.rebuild_due);
         let paths: Vec<PathBuf> = std::mem::take(&mut self.text.paths_due).into_iter().collect();
         let roots = config.roots.clone();
+        let sources: Vec<PathBuf> = config.sources.iter().map(|s| s.path.clone()).collect();
         let filter = DocFilter::new(&config.search.include, &config.search.exclude).unwrap_or_else(|e| {
             tracing::warn!("search.include/exclude: {e}; the defaults are used");
             DocFilter::default()
@@ -185,7 +186,7 @@ impl MainLoop {
                     w.finish().map_err(|e| e.to_string())?;
                 }
                 let plan = if full {
-                    let wanted = crate::search::wanted(&*files, &roots, &graph, &filter, &cancel)
+                    let wanted = crate::search::wanted(&*files, &roots, &sources, &graph, &filter, &cancel)
                         .map_err(|_| "cancelled".to_string())?;
                     let indexed = index.stamps().map_err(|e| e.to_string())?;
                     let mut plan = crate::search::plan(&wanted, &indexed);
@@ -194,7 +195,7 @@ impl MainLoop {
                     plan
                 } else {
                     let indexed = |p: &Path| index.stamp_of(p).ok().flatten();
-                    crate::search::plan_paths(&*files, &roots, &graph, &filter, &paths, &indexed)
+                    crate::search::plan_paths(&*files, &roots, &sources, &filter, &paths, &indexed)
                 };
                 apply(&index, &*files, &graph, plan, &cancel, &send)
             }));
