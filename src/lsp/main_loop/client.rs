@@ -32,6 +32,7 @@ impl MainLoop {
                 tracing::debug!("the client refused a progress token: {}", e.get());
                 self.progress = Progress::Off;
             }
+            (Asked::TextProgress, answer) => self.on_text_progress_created(answer.is_ok()),
             (Asked::Watchers, Err(e)) => tracing::debug!("the client refused file watchers: {}", e.get()),
             (Asked::Watchers, Ok(_)) => {}
         }
@@ -69,6 +70,13 @@ impl MainLoop {
                 handlers::json(&None::<()>)
             }
             STATS_COMMAND => handlers::json(&self.stats()),
+            REBUILD_TEXT_COMMAND => match self.rebuild_text_index() {
+                true => handlers::json(&None::<()>),
+                false => Err(ResponseError::new(
+                    code::REQUEST_FAILED,
+                    "full-text search is off (search.full_text = false) or nothing is loaded yet",
+                )),
+            },
             other => Err(ResponseError::new(code::INVALID_PARAMS, format!("unknown command {other}"))),
         }
     }
@@ -96,6 +104,7 @@ impl MainLoop {
                 }),
             );
         }
+        obj.insert("fullText".to_string(), self.text_stats());
         let render = self.ws.completion_analysis().renderer.stats();
         let rate = |hits: u64, misses: u64| if hits + misses == 0 { 0.0 } else { hits as f64 / (hits + misses) as f64 };
         obj.insert(
