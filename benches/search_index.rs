@@ -520,7 +520,7 @@ fn run(label: &str, ws: &Workspace) -> Figures {
     // (all of them so far: the first-symbol probes too).
     let stats = s.stats();
     for m in stats["methods"].as_array().into_iter().flatten() {
-        if m["method"] == "workspace/symbol" || m["method"] == "kg-ls/search" {
+        if m["method"] == "workspace/symbol" || (searches && m["method"] == "kg-ls/search") {
             let (method, n, p50, p99, max) = (&m["method"], &m["count"], &m["p50_us"], &m["p99_us"], &m["max_us"]);
             println!("  server-side {method} (kg-ls.stats): n {n}, p50 {p50} µs, p99 {p99} µs, max {max} µs");
         }
