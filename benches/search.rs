@@ -13,8 +13,11 @@ use kg_ls::cache::{TieredCache, TieredConfig};
 use kg_ls::index::{DocHeadings, HeadingIndex, extract_headings};
 use kg_ls::kg::Graph;
 use kg_ls::search::warmer::{QueryLog, warm};
-use kg_ls::search::{Cancel, Coordinator, FullTextService, Hit, Query, SearchIndex, SearchService, Slot};
+use kg_ls::search::{
+    Cancel, Coordinator, DocFilter, Hit, Query, SearchIndex, SearchService, Slot, TextCorpus, TextService,
+};
 use kg_ls::synth::{GenConfig, GenGraph, Rng, Zipf, generate, generate_documents, write_documents};
+use kg_ls::textindex::TextIndex;
 
 fn pct(v: &mut [Duration], p: f64) -> Duration {
     v.sort();
@@ -28,7 +31,8 @@ fn ms(d: Duration) -> String {
 struct Setup {
     g: GenGraph,
     index: SearchIndex,
-    root: tempfile::TempDir,
+    text: TextCorpus,
+    _root: tempfile::TempDir,
 }
 
 fn setup(terms: usize, files: usize) -> Setup {
@@ -46,13 +50,25 @@ fn setup(terms: usize, files: usize) -> Setup {
     let concepts = a.graph.len();
     let t_index = Instant::now();
     let index = SearchIndex::new(a.graph.clone(), a.terms.clone(), a.headings.clone());
+    let dictionaries = t_index.elapsed();
+    // The full-text index of the documents, in memory, as the server builds it on disk.
+    let t_text = Instant::now();
+    let fs: Arc<dyn kg_ls::vfs::Vfs> = Arc::new(kg_ls::vfs::RealFs);
+    let roots = vec![root.path().to_path_buf()];
+    let text_index = Arc::new(TextIndex::in_memory());
+    let cancel = Cancel::new();
+    let wanted = kg_ls::search::wanted(&*fs, &roots, &a.graph, &DocFilter::default(), &cancel).unwrap();
+    let plan = kg_ls::search::plan(&wanted, &text_index.stamps().unwrap());
+    kg_ls::search::apply(&text_index, &*fs, &a.graph, plan, &cancel, &mut |_, _| {}).unwrap();
     eprintln!(
-        "setup: {concepts} concepts, {} terms, {files} markdown files in {:.1} s (search dictionaries {})",
+        "setup: {concepts} concepts, {} terms, {files} markdown files in {:.1} s (search dictionaries {}, full-text index {})",
         g.terms.len(),
         t.elapsed().as_secs_f64(),
-        ms(t_index.elapsed())
+        ms(dictionaries),
+        ms(t_text.elapsed())
     );
-    Setup { g, index, root }
+    let text = TextCorpus { index: text_index, files: fs, graph: a.graph.clone(), terms: a.terms.clone(), roots };
+    Setup { g, index, text, _root: root }
 }
 
 /// Typing sessions: a Zipf-chosen term typed from its third character to its end.
@@ -77,8 +93,7 @@ fn coordinator(s: &Setup, full_text: bool) -> Coordinator {
         Slot { service: s.index.headings.clone(), budget },
     ];
     if full_text {
-        let ft = FullTextService::new(vec![s.root.path().to_path_buf()], std::sync::Arc::new(kg_ls::vfs::RealFs));
-        slots.push(Slot { service: Arc::new(ft), budget });
+        slots.push(Slot { service: Arc::new(TextService::new(s.text.clone())), budget });
     }
     Coordinator::new(slots)
 }

@@ -34,5 +34,6 @@ pub mod render;
 pub mod search;
 pub mod synth;
 pub mod text;
+pub mod textindex;
 pub mod vfs;
 pub mod workspace;

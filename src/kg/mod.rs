@@ -544,6 +544,11 @@ impl Graph {
     }
 
     /// The ids of the concepts from the file at `path` (none when it has none here).
+    /// The paths of the graph's source files, in the graph's order.
+    pub fn file_paths(&self) -> impl ExactSizeIterator<Item = &Arc<Path>> + '_ {
+        self.files.iter().map(|f| &f.file.path)
+    }
+
     pub fn file_concepts(&self, path: &Path) -> Option<std::ops::Range<u32>> {
         let at = if self.files_sorted {
             self.files.binary_search_by(|f| (*f.file.path).cmp(path)).ok()?

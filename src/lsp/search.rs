@@ -27,6 +27,7 @@ use crate::analysis::Analysis;
 use crate::cache::CacheSnapshot;
 use crate::search::warmer::{QueryLog, warm};
 use crate::search::{Cancel, Cancelled, Corpus, Engine, EngineConfig, Hit, HitKind, Query};
+use crate::textindex::TextIndex;
 use crate::vfs::Vfs;
 use crate::workspace::SearchConfig;
 
@@ -44,6 +45,8 @@ pub struct Snapshot {
     pub files: Arc<dyn Vfs>,
     pub config: SearchConfig,
     pub limit: usize,
+    /// The full-text index, once one is open.
+    pub text: Option<Arc<TextIndex>>,
 }
 
 /// `$/progress` carrying partial results: ls_types only types work-done progress.
@@ -113,7 +116,12 @@ fn corpus(snap: &Snapshot) -> Corpus {
         terms: a.terms.clone(),
         headings: a.headings.clone(),
         files: snap.files.clone(),
-        generation: snap.generation,
+        text: snap.text.clone(),
+        // An answer with full text is stale once the index has changed.
+        generation: match &snap.text {
+            Some(t) => crate::cache::hash_of(&(snap.generation, t.version())),
+            None => snap.generation,
+        },
     }
 }
 
@@ -276,4 +284,183 @@ fn to_symbols(hits: &[Hit]) -> Vec<WorkspaceSymbol> {
             })
         })
         .collect()
+}
+
+/// The most items one `kg-ls/search` answer holds.
+pub const MAX_KB_LIMIT: usize = 200;
+/// Items when the request names no limit.
+pub const DEFAULT_KB_LIMIT: usize = 20;
+/// The furthest page a `kg-ls/search` may ask for.
+const MAX_KB_OFFSET: usize = 10_000;
+
+/// The params of `kg-ls/search` (see the README).
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KbParams {
+    pub query: String,
+    #[serde(default)]
+    pub limit: Option<u64>,
+    #[serde(default)]
+    pub offset: Option<u64>,
+    #[serde(default)]
+    pub concept: Option<String>,
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub partial_result_token: Option<ProgressToken>,
+    #[serde(default)]
+    pub work_done_token: Option<ProgressToken>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct KbItemJson {
+    uri: Uri,
+    kind: &'static str,
+    title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    concept: Option<String>,
+    score: f32,
+    snippets: Vec<SnippetJson>,
+    matches: Vec<Range>,
+}
+
+#[derive(Serialize)]
+struct SnippetJson {
+    text: String,
+    range: Range,
+    /// UTF-16 code units into `text`, as JavaScript strings count.
+    highlights: Vec<[usize; 2]>,
+}
+
+#[derive(Serialize)]
+struct ExpandedJson {
+    concept: String,
+    term: String,
+    terms: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct KbResultJson {
+    items: Vec<KbItemJson>,
+    expanded: Vec<ExpandedJson>,
+    total: usize,
+}
+
+#[derive(Serialize)]
+struct KbPartial<'a> {
+    token: &'a ProgressToken,
+    value: KbPartialValue,
+}
+
+#[derive(Serialize)]
+struct KbPartialValue {
+    items: Vec<KbItemJson>,
+}
+
+fn utf16_len(s: &str) -> usize {
+    s.encode_utf16().count()
+}
+
+fn kb_item(item: &crate::search::KbItem, enc: crate::text::Encoding) -> Option<KbItemJson> {
+    use crate::textindex::DocKind;
+    let index = crate::text::LineIndex::new(&item.text);
+    let range = |r: std::ops::Range<usize>| convert::range(&item.text, &index, r, enc);
+    let snippets = item
+        .snippets
+        .iter()
+        .map(|s| SnippetJson {
+            text: s.text.clone(),
+            range: range(s.start..s.start + s.text.len()),
+            highlights: s
+                .highlights
+                .iter()
+                .map(|h| [utf16_len(&s.text[..h.start]), utf16_len(&s.text[..h.end])])
+                .collect(),
+        })
+        .collect();
+    let concept = item.kind == DocKind::Concept;
+    Some(KbItemJson {
+        uri: convert::uri(&item.path)?,
+        kind: if concept { "concept" } else { "document" },
+        title: item.title.clone(),
+        concept: concept.then(|| item.title.clone()),
+        score: item.score,
+        snippets,
+        matches: item.matches.iter().map(|m| range(m.clone())).collect(),
+    })
+}
+
+/// Answers `kg-ls/search` from `snap`, on a worker: ranked documents with snippets and the
+/// ranges of their matches, streamed as partial results when the client asks for them.
+pub fn knowledge_search(
+    snap: &super::handlers::Snapshot,
+    params: KbParams,
+    cancel: &Cancel,
+    notify: &Notifier,
+) -> Answer {
+    let Some(s) = &snap.search else {
+        return Err(ResponseError::new(code::INTERNAL_ERROR, "a search without its snapshot"));
+    };
+    if !s.config.full_text {
+        return Err(ResponseError::new(
+            code::REQUEST_FAILED,
+            "full-text search is off: set search.full_text = true to use kg-ls/search",
+        ));
+    }
+    let enc = snap.client.encoding;
+    let limit = params.limit.map_or(DEFAULT_KB_LIMIT, |l| (l as usize).clamp(1, MAX_KB_LIMIT));
+    let offset = params.offset.map_or(0, |o| (o as usize).min(MAX_KB_OFFSET));
+    let text = crate::kg::cut_at_char(&params.query, crate::search::MAX_QUERY_BYTES).to_string();
+    let Some(index) = s.text.clone() else {
+        // The index is opened right after the first load; until then nothing is indexed.
+        return json(&KbResultJson { items: Vec::new(), expanded: Vec::new(), total: 0 });
+    };
+    let corpus = crate::search::TextCorpus {
+        index,
+        files: s.files.clone(),
+        graph: s.analysis.graph.clone(),
+        terms: s.analysis.terms.clone(),
+        roots: s.roots.clone(),
+    };
+    let query = crate::search::KbQuery { text, limit, offset, concept: params.concept, path: params.path };
+    let partial = params.partial_result_token;
+    if let Some(token) = &params.work_done_token {
+        let begin = WorkDoneProgressBegin {
+            title: "kg-ls: searching the knowledge base".into(),
+            message: Some(query.text.clone()),
+            ..Default::default()
+        };
+        notify.progress(token, WorkDoneProgress::Begin(begin));
+    }
+    let mut emit = |items: &[crate::search::KbItem]| {
+        if let Some(token) = &partial {
+            let items = items.iter().filter_map(|i| kb_item(i, enc)).collect();
+            notify.notification("$/progress", &KbPartial { token, value: KbPartialValue { items } });
+        }
+    };
+    let answer = match crate::search::knowledge_search(&corpus, &query, cancel, &mut emit) {
+        Ok(a) => a,
+        Err(crate::search::SearchError::Cancelled) => return Err(ResponseError::cancelled()),
+        Err(crate::search::SearchError::Index(e)) => {
+            return Err(ResponseError::new(code::REQUEST_FAILED, format!("the full-text index failed: {e}")));
+        }
+    };
+    if let Some(token) = &params.work_done_token {
+        let end =
+            WorkDoneProgressEnd { message: Some(format!("{} of {} documents", answer.items.len(), answer.total)) };
+        notify.progress(token, WorkDoneProgress::End(end));
+    }
+    if answer.unknown_concept {
+        let concept = query.concept.unwrap_or_default();
+        return Err(ResponseError::new(code::INVALID_PARAMS, format!("no concept is named {concept:?}")));
+    }
+    let items =
+        if partial.is_some() { Vec::new() } else { answer.items.iter().filter_map(|i| kb_item(i, enc)).collect() };
+    let expanded = answer
+        .expanded
+        .into_iter()
+        .map(|e| ExpandedJson { concept: e.concept, term: e.term, terms: e.terms })
+        .collect();
+    json(&KbResultJson { items, expanded, total: answer.total })
 }

@@ -30,6 +30,7 @@ pub mod code {
     pub const SERVER_NOT_INITIALIZED: i32 = -32002;
     pub const REQUEST_CANCELLED: i32 = -32800;
     pub const CONTENT_MODIFIED: i32 = -32801;
+    pub const REQUEST_FAILED: i32 = -32803;
 }
 
 /// A request id: a number or a string, kept as its JSON text so that it is echoed exactly.

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
-use super::{Cancel, Cancelled, Coordinator, FullTextService, Hit, Query, SearchIndex, SearchService, Slot};
+use super::{Cancel, Cancelled, Coordinator, Hit, Query, SearchIndex, SearchService, Slot, TextCorpus, TextService};
 use crate::cache::{CacheSnapshot, TieredCache, TieredConfig, stable_hash};
 use crate::index::{HeadingIndex, TermIndex};
 use crate::kg::Graph;
@@ -43,8 +43,10 @@ pub struct Corpus {
     /// The term map of `graph`.
     pub terms: Arc<TermIndex>,
     pub headings: Arc<HeadingIndex>,
-    /// The files full text lists and reads: the open documents over the host's files.
+    /// The files full text reads: the open documents over the host's files.
     pub files: Arc<dyn Vfs>,
+    /// The full-text index, once there is one.
+    pub text: Option<Arc<crate::textindex::TextIndex>>,
     /// The generation of the sources: cached results of another generation are stale.
     pub generation: u64,
 }
@@ -176,8 +178,14 @@ impl Engine {
             Slot { service: index.concepts.clone() as Arc<dyn SearchService>, budget: deadline },
             Slot { service: index.headings.clone(), budget: deadline },
         ];
-        if self.config.full_text {
-            let service = FullTextService::new(self.roots.clone(), corpus.files.clone());
+        if let Some(index) = corpus.text.as_ref().filter(|_| self.config.full_text) {
+            let service = TextService::new(TextCorpus {
+                index: index.clone(),
+                files: corpus.files.clone(),
+                graph: corpus.graph.clone(),
+                terms: corpus.terms.clone(),
+                roots: self.roots.clone(),
+            });
             slots.push(Slot { service: Arc::new(service), budget: deadline });
         }
         let outcome = Coordinator::new(slots).run(query, cancel, deadline, on_batch)?;
@@ -234,6 +242,7 @@ mod tests {
             terms: a.terms,
             headings: a.headings,
             files: Arc::new(crate::vfs::MemFs::default()),
+            text: None,
             generation,
         }
     }

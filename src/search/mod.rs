@@ -10,7 +10,9 @@
 //! the LSP layer maps its cancellation token onto [`Cancel`].
 //!
 //! Services: [`ConceptService`] (concept names and synonyms), [`HeadingService`] (markdown
-//! headings), [`FullTextService`] (lines of text files, ripgrep-style). [`SearchIndex`] holds
+//! headings), [`TextService`] (documents and definitions, from the full-text index, ranked
+//! after the other two; `text.rs` also keeps that index in step with the files and runs
+//! knowledge-base searches). [`SearchIndex`] holds
 //! the per-generation dictionaries of the first two, built from the index parts (graph, term
 //! map, headings) it is handed, never from a whole analysis snapshot. [`Engine`] is what a
 //! server keeps between searches: the result cache and the dictionaries of the last generation.
@@ -20,8 +22,8 @@ mod cancel;
 mod coordinator;
 mod dict;
 mod engine;
-mod fulltext;
 mod services;
+mod text;
 pub mod warmer;
 
 use std::path::PathBuf;
@@ -34,8 +36,11 @@ pub use cancel::{CHECK_EVERY, Cancel, Cancelled, Control, Probe, Stop};
 pub use coordinator::{Coordinator, Outcome, Slot};
 pub use dict::Dictionary;
 pub use engine::{Computed, Corpus, Engine, EngineConfig};
-pub use fulltext::{FullTextService, is_binary};
 pub use services::{ConceptService, HeadingService};
+pub use text::{
+    Applied, DocFilter, KbAnswer, KbItem, KbQuery, Plan, SearchError, TextCorpus, TextService, apply, is_binary,
+    knowledge_search, plan, plan_paths, wanted,
+};
 
 use crate::index::{HeadingIndex, TermIndex};
 use crate::kg::Graph;
@@ -49,7 +54,7 @@ pub use crate::index::Quality;
 pub enum HitKind {
     Concept,
     Heading,
-    /// A line of a text file.
+    /// A document's line that matches, from the full-text index.
     Line,
 }
 

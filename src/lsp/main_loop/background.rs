@@ -60,7 +60,7 @@ impl Background {
 /// Makes the calling thread yield the CPU to the others (a nice value of 10). Not
 /// `SCHED_IDLE`: under load from other processes (a build beside the editor) that policy
 /// would all but stop rebuilds, and the graph would stay stale.
-fn lower_priority() {
+pub(super) fn lower_priority() {
     // SAFETY: setpriority only reads its arguments; on Linux, `who = 0` is the calling thread.
     #[cfg(target_os = "linux")]
     unsafe {

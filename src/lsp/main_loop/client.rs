@@ -32,6 +32,7 @@ impl MainLoop {
                 tracing::debug!("the client refused a progress token: {}", e.get());
                 self.progress = Progress::Off;
             }
+            (Asked::TextProgress, answer) => self.on_text_progress_created(answer.is_ok()),
             (Asked::Watchers, Err(e)) => tracing::debug!("the client refused file watchers: {}", e.get()),
             (Asked::Watchers, Ok(_)) => {}
         }

@@ -154,6 +154,7 @@ impl MainLoop {
                 }
                 self.dispatch_queued();
                 self.prepare_search();
+                self.text_after_load();
             }
         }
     }
@@ -192,7 +193,8 @@ impl MainLoop {
             || (Vec::new(), workspace::SearchConfig::default(), workspace::DEFAULT_SYMBOL_LIMIT),
             |c| (c.roots.clone(), c.search.clone(), c.symbol_limit),
         );
-        search::Snapshot { analysis, generation: self.ws.generation(), roots, files: self.ws.files(), config, limit }
+        let (generation, files, text) = (self.ws.generation(), self.ws.files(), self.text.index.clone());
+        search::Snapshot { analysis, generation, roots, files, config, limit, text }
     }
 
     /// Builds the search dictionaries of the current snapshot on a worker, ahead of the first

@@ -50,9 +50,12 @@ mod client;
 mod loading;
 mod notifications;
 mod requests;
+mod text_index;
 mod timers;
 
 use background::{Background, Sampler};
+pub use text_index::TextEvent;
+use text_index::TextState;
 
 /// At most this many problems are shown as messages; the rest go to the log.
 const MAX_SHOWN_PROBLEMS: usize = 5;
@@ -97,6 +100,8 @@ pub enum Event {
     },
     /// A process sample was taken; these alerts were raised.
     Alerts(Vec<String>),
+    /// The full-text index was opened or updated.
+    Text(TextEvent),
 }
 
 impl Event {
@@ -115,6 +120,7 @@ impl Event {
             Event::RebuildFailed(_) => "a failed rebuild",
             Event::Reread { .. } => "a file read again",
             Event::Alerts(_) => "a process sample",
+            Event::Text(_) => "full-text indexing",
         }
     }
 }
@@ -197,16 +203,19 @@ struct Pending {
     cancel: Cancel,
     /// A workspace search: stale once a workspace document changes.
     search: bool,
+    /// Reads a search snapshot (a workspace or knowledge-base search).
+    snapshot: bool,
 }
 
 /// Why the server asked the client something.
 #[derive(Debug)]
 enum Asked {
     Progress,
+    TextProgress,
     Watchers,
 }
 
-/// The indexing progress, reported once at a time.
+/// A progress (indexing, full-text indexing), reported once at a time.
 #[derive(Debug, Default, PartialEq, Eq)]
 enum Progress {
     #[default]
@@ -261,6 +270,8 @@ pub struct MainLoop {
     last_read: HashMap<PathBuf, u64>,
     /// Events already taken from the channel, to handle in order (see [`MainLoop::take_ahead`]).
     inbox: std::collections::VecDeque<Event>,
+    /// The full-text index and its updates.
+    text: TextState,
 }
 
 impl MainLoop {
@@ -299,6 +310,7 @@ impl MainLoop {
             reads: 0,
             last_read: HashMap::new(),
             inbox: Default::default(),
+            text: TextState::default(),
         }
     }
 
@@ -366,6 +378,7 @@ impl MainLoop {
         if let Some(w) = self.warmer.take() {
             w.cancel();
         }
+        self.stop_text(Instant::now() + JOIN_AT_EXIT);
         self.load.generation += 1;
         self.background.stop(Instant::now() + JOIN_AT_EXIT);
         let until = tokio::time::Instant::now() + JOIN_AT_EXIT;
@@ -429,6 +442,7 @@ impl MainLoop {
                 }
                 self.after_kg_edit();
             }
+            Event::Text(e) => self.on_text(e),
             Event::Alerts(alerts) => {
                 self.sampler.busy = false;
                 for alert in alerts {

@@ -56,6 +56,8 @@ impl MainLoop {
                 {
                     self.ws.document_changed(&path);
                     self.document_edited(&path);
+                    // The index goes back to what the disk says.
+                    self.text_files_changed([path]);
                 }
             }
             "textDocument/didSave" => {
@@ -122,6 +124,7 @@ impl MainLoop {
         if let Some(path) = doc.path.clone() {
             self.ws.document_changed(&path);
             self.document_edited(&path);
+            self.text_document_edited(&path);
         }
     }
 
@@ -171,6 +174,7 @@ impl MainLoop {
     /// Re-reads a file that changed on disk on a worker; the result is applied here.
     pub(super) fn reread(&mut self, uri: &Uri) {
         let Some(path) = convert::path(uri) else { return };
+        self.text_files_changed([path.clone()]);
         let (kg, doc) = (self.ws.is_kg_path(&path), self.ws.is_doc_path(&path));
         if !kg && !doc {
             return;

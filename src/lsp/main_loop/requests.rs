@@ -101,6 +101,7 @@ impl MainLoop {
                 |s, p, c, _| handlers::definition(&s, p, c),
             ),
             "workspace/symbol" => self.workspace_symbol(id, method, start, params),
+            "kg-ls/search" => self.knowledge_search(Req { id, method, start, params }),
             "workspace/executeCommand" => {
                 let answer = parse::<ExecuteCommandParams>(params.as_deref()).and_then(|p| self.execute_command(p));
                 self.reply(&id, &method, start, answer);
@@ -131,7 +132,8 @@ impl MainLoop {
         };
         let doc = uri(&params).and_then(|u| self.ws.documents.get(u.as_str()).cloned());
         let work: Work = Box::new(move |snap, cancel, notify| work(snap, params, cancel, notify));
-        self.pending.insert(id.clone(), Pending { method, start, cancel: Cancel::new(), search: false });
+        self.pending
+            .insert(id.clone(), Pending { method, start, cancel: Cancel::new(), search: false, snapshot: false });
         self.queue(Queued { id, need, doc, work });
     }
 
@@ -147,9 +149,10 @@ impl MainLoop {
     pub(super) fn dispatch(&mut self, q: Queued) {
         let Some(pending) = self.pending.get(&q.id) else { return }; // Cancelled while queued.
         let cancel = pending.cancel.clone();
-        let method = pending.method.clone();
-        // A search reads the analysis of its own snapshot (with fresh headings).
-        let search = pending.search.then(|| self.search_snapshot(true));
+        let (method, snapshot, fresh_headings) = (pending.method.clone(), pending.snapshot, pending.search);
+        // A search reads the analysis of its own snapshot (a workspace search with fresh
+        // headings).
+        let search = snapshot.then(|| self.search_snapshot(fresh_headings));
         let analysis = match (&search, q.need, self.load.ready) {
             (Some(s), _, _) => s.analysis.clone(),
             (None, Need::Completion, false) => self.load.early.clone().unwrap_or_default(),
@@ -200,7 +203,20 @@ impl MainLoop {
             Some(s) => search::workspace_symbol(&host, s, params, cancel, notify),
             None => Err(ResponseError::new(code::INTERNAL_ERROR, "a search without its snapshot")),
         });
-        self.pending.insert(id.clone(), Pending { method, start, cancel: Cancel::new(), search: true });
+        self.pending.insert(id.clone(), Pending { method, start, cancel: Cancel::new(), search: true, snapshot: true });
+        self.queue(Queued { id, need: Need::Graph, doc: None, work });
+    }
+
+    /// `kg-ls/search`: reads a search snapshot, and is not stopped by edits (a search of the
+    /// knowledge base, not of the document being typed in).
+    pub(super) fn knowledge_search(&mut self, Req { id, method, start, params }: Req) {
+        let params: search::KbParams = match parse(params.as_deref()) {
+            Ok(p) => p,
+            Err(e) => return self.reply(&id, &method, start, Err(e)),
+        };
+        let work: Work = Box::new(move |snap, cancel, notify| search::knowledge_search(&snap, params, cancel, notify));
+        self.pending
+            .insert(id.clone(), Pending { method, start, cancel: Cancel::new(), search: false, snapshot: true });
         self.queue(Queued { id, need: Need::Graph, doc: None, work });
     }
 

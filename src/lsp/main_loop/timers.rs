@@ -1,4 +1,4 @@
-//! The loop's deadlines: debounced rebuilds, the idle warmer and its budget, the client
+//! The loop's deadlines: debounced rebuilds and full-text updates, the idle warmer and its budget, the client
 //! process watch, timeouts of the server's own requests and the sampler.
 //!
 //! Must not wait: each deadline starts work elsewhere or cancels it.
@@ -23,6 +23,7 @@ impl MainLoop {
         at(self.warm_due);
         at(self.warm_stop);
         at(self.parent_check);
+        at(self.text.edit_due);
         at(self.asked.values().map(|(_, t)| *t + CLIENT_REQUEST_TIMEOUT).min());
         at((self.phase == Phase::Running && self.load.ready).then_some(self.sampler.next));
         next
@@ -60,6 +61,9 @@ impl MainLoop {
         if self.warm_stop.is_some_and(|t| t <= now) {
             self.stop_warmer();
         }
+        if self.text.edit_due.is_some_and(|t| t <= now) {
+            self.text_edits_settled();
+        }
         if self.parent_check.is_some_and(|t| t <= now) {
             self.parent_check = Some(now + PARENT_CHECK);
             if let Some(pid) = self.client.process_id
@@ -78,8 +82,10 @@ impl MainLoop {
         for id in expired {
             if let Some((asked, _)) = self.asked.remove(&id) {
                 tracing::warn!("the client did not answer {asked:?} request {id} in {CLIENT_REQUEST_TIMEOUT:?}");
-                if matches!(asked, Asked::Progress) {
-                    self.progress = Progress::Off;
+                match asked {
+                    Asked::Progress => self.progress = Progress::Off,
+                    Asked::TextProgress => self.on_text_progress_created(false),
+                    Asked::Watchers => {}
                 }
             }
         }
