@@ -253,7 +253,7 @@ async function searchKnowledgeBase(): Promise<void> {
     running?.dispose();
     running = undefined;
   };
-  const relative = (uri: string) => vscode.workspace.asRelativePath(c.protocol2CodeConverter.asUri(uri), true);
+  const relative = (uri: string) => vscode.workspace.asRelativePath(c.protocol2CodeConverter.asUri(uri));
   const show = (items: SearchItem[]) => {
     picker.items = items.map((item) => {
       const pick = searchPick(item, relative);
