@@ -419,10 +419,20 @@ function M.search_items(result, encoding, line_of)
   return items
 end
 
---- The quickfix list's title for `query`'s answer: the query and the concepts that widened it.
+--- The quickfix list's title for `query`'s answer: the query, how many documents matched,
+--- and the concepts that widened it.
 function M.search_title(query, result)
-  local title = 'kg-ls search: ' .. query
-  local widened = {}
+  local total = type(result) == 'table' and tonumber(result.total) or 0
+  local shown = type(result) == 'table' and type(result.items) == 'table' and #result.items or 0
+  local count
+  if total == 0 then
+    count = 'no matches'
+  elseif shown < total then
+    count = ('%d of %d matches'):format(shown, total)
+  else
+    count = total == 1 and '1 match' or (total .. ' matches')
+  end
+  local widened = { count }
   for _, e in ipairs(type(result) == 'table' and result.expanded or {}) do
     local others = {}
     for _, t in ipairs(e.terms or {}) do
@@ -431,12 +441,9 @@ function M.search_title(query, result)
       end
     end
     table.insert(widened, ('"%s" is the concept %s%s'):format(e.term, e.concept,
-      #others > 0 and (': also ' .. table.concat(others, ', ', 1, math.min(#others, 5)) .. (#others > 5 and ', ...' or '')) or ''))
+      #others > 0 and (': also searched ' .. table.concat(others, ', ', 1, math.min(#others, 5)) .. (#others > 5 and ', ...' or '')) or ''))
   end
-  if #widened > 0 then
-    title = title .. ' (' .. table.concat(widened, '; ') .. ')'
-  end
-  return title
+  return 'kg-ls search: ' .. query .. ' (' .. table.concat(widened, '; ') .. ')'
 end
 
 --- The most hits one :KgSearch asks for.
