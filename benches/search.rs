@@ -57,7 +57,7 @@ fn setup(terms: usize, files: usize) -> Setup {
     let roots = vec![root.path().to_path_buf()];
     let text_index = Arc::new(TextIndex::in_memory());
     let cancel = Cancel::new();
-    let wanted = kg_ls::search::wanted(&*fs, &roots, &a.graph, &DocFilter::default(), &cancel).unwrap();
+    let wanted = kg_ls::search::wanted(&*fs, &roots, &[], &a.graph, &DocFilter::default(), &cancel).unwrap();
     let plan = kg_ls::search::plan(&wanted, &text_index.stamps().unwrap());
     kg_ls::search::apply(&text_index, &*fs, &a.graph, plan, &cancel, &mut |_, _| {}).unwrap();
     eprintln!(

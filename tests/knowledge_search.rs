@@ -255,3 +255,29 @@ fn workspace_symbols_rank_full_text_hits_after_concepts_and_headings() {
     assert_eq!(r[0]["name"], "kubernetes", "a definition shows as its concept: {r}");
     assert_eq!(r[0]["containerName"], "definition");
 }
+
+#[test]
+fn the_rebuild_command_indexes_everything_again() {
+    let ws = workspace();
+    let (mut c, _) = start(&ws);
+    let ends = |c: &Client| -> Vec<String> {
+        c.received
+            .iter()
+            .filter(|m| m["method"] == "$/progress" && m["params"]["token"] == TEXT_INDEX)
+            .filter(|m| m["params"]["value"]["kind"] == "end")
+            .map(|m| m["params"]["value"]["message"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let r = c.request_raw("workspace/executeCommand", json!({"command": "kg-ls.rebuildTextIndex", "arguments": []}));
+    assert_eq!(r["result"], Value::Null, "{r}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while ends(&c).len() < 2 && Instant::now() < deadline {
+        c.request("kg-ls/searchStats", Value::Null);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let ends = ends(&c);
+    assert!(ends.len() == 2 && ends[1].starts_with("4 files indexed"), "every file again: {ends:?}");
+    let stats = c.request("workspace/executeCommand", json!({"command": "kg-ls.stats", "arguments": []}));
+    assert_eq!(stats["fullText"]["documents"], 4, "{stats}");
+    assert_eq!(search(&mut c, json!({"query": "rolling"}))["total"], 2);
+}

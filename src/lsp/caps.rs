@@ -15,6 +15,8 @@ use crate::workspace::Settings;
 pub const ACCEPT_COMMAND: &str = "kg-ls.completionAccepted";
 /// The command that returns the performance monitor's figures as JSON.
 pub const STATS_COMMAND: &str = "kg-ls.stats";
+/// Rebuilds the full-text index from scratch.
+pub const REBUILD_TEXT_COMMAND: &str = "kg-ls.rebuildTextIndex";
 
 /// What the client told us in `initialize`.
 #[derive(Clone, Debug, Default)]
@@ -119,7 +121,7 @@ pub fn initialize_result(client: &ClientInfo) -> InitializeResult {
         definition_provider: Some(OneOf::Left(true)),
         workspace_symbol_provider: Some(OneOf::Left(true)),
         execute_command_provider: Some(ExecuteCommandOptions {
-            commands: vec![ACCEPT_COMMAND.to_string(), STATS_COMMAND.to_string()],
+            commands: vec![ACCEPT_COMMAND.to_string(), STATS_COMMAND.to_string(), REBUILD_TEXT_COMMAND.to_string()],
             ..Default::default()
         }),
         ..Default::default()

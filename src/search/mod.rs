@@ -23,7 +23,7 @@ mod coordinator;
 mod dict;
 mod engine;
 mod services;
-mod text;
+pub mod text;
 pub mod warmer;
 
 use std::path::PathBuf;

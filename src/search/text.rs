@@ -96,10 +96,13 @@ pub fn stamp_key(s: &Stamp) -> u64 {
     crate::cache::hash_of(&(s.len, s.modified, s.content))
 }
 
-/// Every file the index should hold now, with its kind and stamp.
+/// Every file the index should hold now, with its kind and stamp: the graph's markdown files
+/// and any other markdown file under its `sources` as concepts, and the documents under the
+/// roots that `filter` admits.
 pub fn wanted(
     files: &dyn Vfs,
     roots: &[PathBuf],
+    sources: &[PathBuf],
     graph: &Graph,
     filter: &DocFilter,
     cancel: &Cancel,
@@ -118,11 +121,14 @@ pub fn wanted(
                 return ControlFlow::Break(());
             }
             let relative = path.strip_prefix(root).unwrap_or(path);
-            if filter.admits(relative)
+            let concept = sources.iter().any(|s| path.starts_with(s))
+                && crate::kg::kind_of(path) == Some(crate::kg::SourceKind::Markdown);
+            if (concept || filter.admits(relative))
                 && !out.contains_key(path)
                 && let Some(s) = files.stamp(path)
             {
-                out.insert(path.to_path_buf(), (DocKind::Document, stamp_key(&s)));
+                let kind = if concept { DocKind::Concept } else { DocKind::Document };
+                out.insert(path.to_path_buf(), (kind, stamp_key(&s)));
             }
             ControlFlow::Continue(())
         });
@@ -131,13 +137,14 @@ pub fn wanted(
 }
 
 /// The update for the files at `paths` alone (saved, changed on disk, edited): each is
-/// indexed when it is wanted (a concept file of `graph`, or a document under a root that
-/// `filter` admits) and its stamp is not the indexed one, and deleted when it is indexed but
-/// no longer wanted or gone.
+/// indexed when it is wanted (a markdown file under one of the knowledge graph's `sources`, as
+/// a concept, even one the graph has not been rebuilt with yet; or a document under a root
+/// that `filter` admits) and its stamp is not the indexed one, and deleted when it is indexed
+/// but no longer wanted or gone.
 pub fn plan_paths(
     files: &dyn Vfs,
     roots: &[PathBuf],
-    graph: &Graph,
+    sources: &[PathBuf],
     filter: &DocFilter,
     paths: &[PathBuf],
     indexed: &dyn Fn(&Path) -> Option<u64>,
@@ -145,8 +152,8 @@ pub fn plan_paths(
     let mut plan = Plan::default();
     for path in paths {
         let stamp = files.stamp(path).filter(|s| s.kind == crate::vfs::EntryKind::File);
-        let concept =
-            graph.file_concepts(path).is_some() && crate::kg::kind_of(path) == Some(crate::kg::SourceKind::Markdown);
+        let concept = sources.iter().any(|s| path.starts_with(s))
+            && crate::kg::kind_of(path) == Some(crate::kg::SourceKind::Markdown);
         let document = roots.iter().any(|r| path.strip_prefix(r).is_ok_and(|rel| filter.admits(rel)));
         let kind = if concept { Some(DocKind::Concept) } else { document.then_some(DocKind::Document) };
         match (kind, stamp) {

@@ -267,6 +267,13 @@ impl Writer<'_> {
         self.pending += 1;
     }
 
+    /// Removes every document (a rebuild from scratch follows).
+    pub fn clear(&mut self) -> Result<(), TextError> {
+        self.writer.delete_all_documents()?;
+        self.pending += 1;
+        Ok(())
+    }
+
     /// Changes since the last commit.
     pub fn pending(&self) -> usize {
         self.pending

@@ -27,6 +27,8 @@
 //! | `search.cache_disk_mib`    | whole number     | 256                  | 0–16384                |
 //! | `search.cache_dir`         | string           | the user cache folder | 1–4096 bytes          |
 //! | `search.warm`              | true or false    | true                 |                        |
+//! | `search.include`           | list of globs    | `**/*.md`, `**/*.markdown`, `**/*.txt` | 1–1024 globs |
+//! | `search.exclude`           | list of globs    | licences, `node_modules`, `target`, `dist`, `build` | 1–1024 globs |
 //!
 //! A number outside its range is clamped to the nearest end; a value of the wrong type, an
 //! over-long string or path, or an unknown key is reported and ignored (the default applies).
@@ -157,6 +159,10 @@ pub struct SearchSettings {
     pub cache_dir: Option<String>,
     /// Whether likely next queries are computed ahead of time when the server is idle.
     pub warm: Option<bool>,
+    /// Globs (relative to a workspace root) of the documents full text indexes.
+    pub include: Option<Vec<String>>,
+    /// Globs of files full text never indexes.
+    pub exclude: Option<Vec<String>>,
 }
 
 /// Resolved `[search]` settings.
@@ -170,6 +176,9 @@ pub struct SearchConfig {
     /// `None`: the default user cache directory.
     pub cache_dir: Option<PathBuf>,
     pub warm: bool,
+    /// Globs of the documents full text indexes, and of the files it never does.
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
 }
 
 impl Default for SearchConfig {
@@ -182,6 +191,8 @@ impl Default for SearchConfig {
             cache_disk_bytes: 256 << 20,
             cache_dir: None,
             warm: true,
+            include: crate::search::text::DEFAULT_INCLUDE.iter().map(|s| s.to_string()).collect(),
+            exclude: crate::search::text::DEFAULT_EXCLUDE.iter().map(|s| s.to_string()).collect(),
         }
     }
 }
@@ -400,6 +411,8 @@ fn resolve_search(
         cache_dir: pick(client, files, |s| s.cache_dir.clone().filter(|d| !d.is_empty()))
             .map(|(dir, root)| root.unwrap_or_else(|| base.to_path_buf()).join(dir)),
         warm: pick(client, files, |s| s.warm).map_or(d.warm, |(v, _)| v),
+        include: pick(client, files, |s| s.include.clone()).map_or(d.include, |(v, _)| v),
+        exclude: pick(client, files, |s| s.exclude.clone()).map_or(d.exclude, |(v, _)| v),
     }
 }
 
@@ -521,6 +534,19 @@ mod tests {
     }
 
     #[test]
+    fn full_text_globs_are_checked_one_by_one() {
+        check_toml(
+            "[search]\ninclude = [\"docs/**/*.md\", \"a[\", \"\", 3]\nexclude = \"**/drafts/**\"\n",
+            expect![[r#"
+                search = SearchSettings { deadline_ms: None, full_text: None, cache_entries: None, cache_memory_kib: None, cache_disk_mib: None, cache_dir: None, warm: None, include: Some(["docs/**/*.md"]), exclude: Some(["**/drafts/**"]) }
+                problem: /ws/.kg-ls.toml:2: column 28: search.include[1]: "a[" is not a glob (unclosed character class; missing ']'); it is ignored
+                problem: /ws/.kg-ls.toml:2: column 34: search.include[2]: is empty; it is ignored
+                problem: /ws/.kg-ls.toml:2: column 38: search.include[3]: expected a string, got 3; it is ignored
+            "#]],
+        );
+    }
+
+    #[test]
     fn a_bad_key_or_value_costs_only_itself() {
         check_toml(
             "[kg]\npaths = [\"kg\", \"glossary.json\"]\n\n[completions]\nlimit = 10\n\n[symbols]\nlimit = \"ten\"\n",
@@ -534,7 +560,7 @@ mod tests {
             "[kg]\npath = 3\npaths = \"notes\"\n[hover]\nmax_lenght = 100\n[search]\nwarm = 1\nfull_text = false\n",
             expect![[r#"
                 kg.paths = Some(["notes"])
-                search = SearchSettings { deadline_ms: None, full_text: Some(false), cache_entries: None, cache_memory_kib: None, cache_disk_mib: None, cache_dir: None, warm: None }
+                search = SearchSettings { deadline_ms: None, full_text: Some(false), cache_entries: None, cache_memory_kib: None, cache_disk_mib: None, cache_dir: None, warm: None, include: None, exclude: None }
                 problem: /ws/.kg-ls.toml:2: column 1: unknown key `kg.path` (did you mean `paths`?); it is ignored
                 problem: /ws/.kg-ls.toml:5: column 1: unknown key `hover.max_lenght` (did you mean `max_length`?); it is ignored
                 problem: /ws/.kg-ls.toml:7: column 8: search.warm: expected true or false, got 1; it is ignored
@@ -558,7 +584,7 @@ mod tests {
             expect![[r#"
                 completion.limit = Some(1)
                 monitor = MonitorSettings { memory_limit_mb: None, interval_ms: Some(10), budgets_ms: {"textDocument/completion": 10, "textDocument/hover": 600000} }
-                search = SearchSettings { deadline_ms: None, full_text: None, cache_entries: Some(16384), cache_memory_kib: Some(0), cache_disk_mib: None, cache_dir: None, warm: None }
+                search = SearchSettings { deadline_ms: None, full_text: None, cache_entries: Some(16384), cache_memory_kib: Some(0), cache_disk_mib: None, cache_dir: None, warm: None, include: None, exclude: None }
                 problem: /ws/.kg-ls.toml:2: column 17: search.cache_entries: 9007199254740992 is more than the most allowed, 16384; 16384 is used
                 problem: /ws/.kg-ls.toml:3: column 20: search.cache_memory_kib: -1 is less than the least allowed, 0; 0 is used
                 problem: /ws/.kg-ls.toml:4: column 15: search.deadline_ms: expected a whole number from 1 to 10000, got a number too large; the default 200 is used
@@ -580,7 +606,7 @@ mod tests {
             r#"{"kg": {"paths": ["kg", "", 3]}, "completion": {"limit": "ten", "extra": 1}, "search": {"cache_entries": 9223372036854775808, "cache_dir": ""}, "hover": 5}"#,
             expect![[r#"
                 kg.paths = Some(["kg"])
-                search = SearchSettings { deadline_ms: None, full_text: None, cache_entries: Some(16384), cache_memory_kib: None, cache_disk_mib: None, cache_dir: None, warm: None }
+                search = SearchSettings { deadline_ms: None, full_text: None, cache_entries: Some(16384), cache_memory_kib: None, cache_disk_mib: None, cache_dir: None, warm: None, include: None, exclude: None }
                 problem: client settings: completion.limit: expected a whole number from 1 to 1000, got "ten"; the default 50 is used
                 problem: client settings: hover: expected a table (`[hover]`), got 5; the section is ignored
                 problem: client settings: kg.paths[1]: is empty; it is ignored

@@ -29,6 +29,8 @@ pub struct Client {
     next_id: i64,
     /// Every notification and server request received so far, in order.
     pub received: Vec<Value>,
+    /// Responses that arrived while another one was awaited, until they are asked for.
+    early: Vec<Value>,
 }
 
 impl Client {
@@ -63,6 +65,7 @@ impl Client {
             rx,
             next_id: 1,
             received: Vec::new(),
+            early: Vec::new(),
         }
     }
 
@@ -124,15 +127,27 @@ impl Client {
         self.response(&id)
     }
 
-    /// Waits for the response to request `id`, answering server requests meanwhile.
+    /// Waits for the response to request `id`, answering server requests meanwhile; other
+    /// responses that arrive meanwhile are kept for their own turn.
     pub fn response(&mut self, id: &Value) -> Value {
+        if let Some(at) = self.early.iter().position(|m| m.get("id") == Some(id)) {
+            return self.early.remove(at);
+        }
         let deadline = Instant::now() + self.timeout;
         loop {
             let msg = self.next_message(deadline).unwrap_or_else(|| panic!("no response to request {id}"));
-            if msg.get("method").is_none() && msg.get("id") == Some(id) {
-                return msg;
+            if msg.get("method").is_none() {
+                if msg.get("id") == Some(id) {
+                    return msg;
+                }
+                self.early.push(msg);
             }
         }
+    }
+
+    /// Whether the response to `id` has arrived while another was awaited.
+    pub fn received_response(&self, id: &Value) -> bool {
+        self.early.iter().any(|m| m.get("id") == Some(id))
     }
 
     /// Receives one message, answering it if it is a server request; `None` on timeout or EOF.

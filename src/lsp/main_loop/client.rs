@@ -70,6 +70,13 @@ impl MainLoop {
                 handlers::json(&None::<()>)
             }
             STATS_COMMAND => handlers::json(&self.stats()),
+            REBUILD_TEXT_COMMAND => match self.rebuild_text_index() {
+                true => handlers::json(&None::<()>),
+                false => Err(ResponseError::new(
+                    code::REQUEST_FAILED,
+                    "full-text search is off (search.full_text = false) or nothing is loaded yet",
+                )),
+            },
             other => Err(ResponseError::new(code::INVALID_PARAMS, format!("unknown command {other}"))),
         }
     }
@@ -97,6 +104,7 @@ impl MainLoop {
                 }),
             );
         }
+        obj.insert("fullText".to_string(), self.text_stats());
         let render = self.ws.completion_analysis().renderer.stats();
         let rate = |hits: u64, misses: u64| if hits + misses == 0 { 0.0 } else { hits as f64 / (hits + misses) as f64 };
         obj.insert(

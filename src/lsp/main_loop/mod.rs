@@ -34,7 +34,7 @@ use serde_json::value::RawValue;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinSet;
 
-use super::caps::{self, ACCEPT_COMMAND, ClientInfo, STATS_COMMAND};
+use super::caps::{self, ACCEPT_COMMAND, ClientInfo, REBUILD_TEXT_COMMAND, STATS_COMMAND};
 use super::handlers::{self, Answer, ResponseError, Snapshot};
 use super::search::{self, SearchHost};
 use super::transport::{self, Id, Incoming, code};

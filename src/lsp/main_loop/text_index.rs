@@ -36,6 +36,8 @@ pub(super) struct TextState {
     thread: Option<std::thread::JoinHandle<()>>,
     /// A whole-workspace check is due.
     full_due: bool,
+    /// The index is to be emptied first (a rebuild from scratch).
+    rebuild_due: bool,
     /// Files to update.
     paths_due: BTreeSet<PathBuf>,
     /// Open documents edited since they were last indexed, and when they settle.
@@ -70,6 +72,31 @@ impl MainLoop {
         }
         self.text.full_due = true;
         self.text_kick();
+    }
+
+    /// `kg-ls.rebuildTextIndex`: empties the index and indexes everything again. False when
+    /// full text is off or nothing is loaded.
+    pub(super) fn rebuild_text_index(&mut self) -> bool {
+        if !self.full_text_on() || !self.load.ready {
+            return false;
+        }
+        if let Some(c) = &self.text.running {
+            c.cancel();
+        }
+        self.text.rebuild_due = true;
+        self.text.full_due = true;
+        self.text_kick();
+        true
+    }
+
+    /// What `kg-ls.stats` shows of the full-text index.
+    pub(super) fn text_stats(&self) -> serde_json::Value {
+        serde_json::json!({
+            "enabled": self.full_text_on(),
+            "documents": self.text.index.as_ref().map(|i| i.doc_count()),
+            "folder": self.text.dir.as_ref().map(|d| d.display().to_string()),
+            "updating": self.text.running.is_some(),
+        })
     }
 
     /// Files changed on disk or were saved: they are indexed again.
@@ -111,8 +138,14 @@ impl MainLoop {
         }
         let Some(config) = self.ws.config.as_ref() else { return };
         let full = std::mem::take(&mut self.text.full_due);
+        let rebuild = std::mem::take(&mut self.text.rebuild_due);
         let paths: Vec<PathBuf> = std::mem::take(&mut self.text.paths_due).into_iter().collect();
         let roots = config.roots.clone();
+        let sources: Vec<PathBuf> = config.sources.iter().map(|s| s.path.clone()).collect();
+        let filter = DocFilter::new(&config.search.include, &config.search.exclude).unwrap_or_else(|e| {
+            tracing::warn!("search.include/exclude: {e}; the defaults are used");
+            DocFilter::default()
+        });
         let graph = self.ws.analysis(false).graph;
         let files = self.ws.files();
         let (index, dir) = (self.text.index.clone(), self.text.dir.clone());
@@ -147,9 +180,13 @@ impl MainLoop {
                         index
                     }
                 };
-                let filter = DocFilter::default();
+                if rebuild {
+                    let mut w = index.writer().map_err(|e| e.to_string())?;
+                    w.clear().and_then(|()| w.commit()).map_err(|e| e.to_string())?;
+                    w.finish().map_err(|e| e.to_string())?;
+                }
                 let plan = if full {
-                    let wanted = crate::search::wanted(&*files, &roots, &graph, &filter, &cancel)
+                    let wanted = crate::search::wanted(&*files, &roots, &sources, &graph, &filter, &cancel)
                         .map_err(|_| "cancelled".to_string())?;
                     let indexed = index.stamps().map_err(|e| e.to_string())?;
                     let mut plan = crate::search::plan(&wanted, &indexed);
@@ -158,7 +195,7 @@ impl MainLoop {
                     plan
                 } else {
                     let indexed = |p: &Path| index.stamp_of(p).ok().flatten();
-                    crate::search::plan_paths(&*files, &roots, &graph, &filter, &paths, &indexed)
+                    crate::search::plan_paths(&*files, &roots, &sources, &filter, &paths, &indexed)
                 };
                 apply(&index, &*files, &graph, plan, &cancel, &send)
             }));

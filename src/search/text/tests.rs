@@ -59,7 +59,7 @@ fn corpus(fixture: &str) -> (TextCorpus, Arc<MemFs>, String) {
     let index = Arc::new(TextIndex::in_memory());
     let roots = vec![PathBuf::from("/ws")];
     let cancel = Cancel::new();
-    let want = wanted(&*fs, &roots, &graph, &DocFilter::default(), &cancel).unwrap();
+    let want = wanted(&*fs, &roots, &[PathBuf::from("/ws/kg")], &graph, &DocFilter::default(), &cancel).unwrap();
     let p = plan(&want, &index.stamps().unwrap());
     let applied = apply(&index, &*fs, &graph, p, &cancel, &mut |_, _| {}).unwrap();
     let log = format!("{} indexed, skipped {:?}", applied.indexed, applied.skipped);
@@ -170,7 +170,7 @@ fn an_update_touches_only_what_changed() {
     let filter = DocFilter::default();
     let cancel = Cancel::new();
     let again = |c: &TextCorpus| {
-        let want = wanted(&*fs, &roots, &c.graph, &filter, &cancel).unwrap();
+        let want = wanted(&*fs, &roots, &[PathBuf::from("/ws/kg")], &c.graph, &filter, &cancel).unwrap();
         plan(&want, &c.index.stamps().unwrap())
     };
     assert_eq!(again(&corpus), Plan::default(), "nothing changed");
@@ -203,7 +203,8 @@ fn an_update_touches_only_what_changed() {
         PathBuf::from("/ws/src/main.rs"),
     ];
     let indexed = |p: &Path| corpus.index.stamp_of(p).unwrap();
-    assert_eq!(plan_paths(&*fs, &roots, &corpus.graph, &filter, &paths, &indexed), p, "the same plan, path by path");
+    let sources = [PathBuf::from("/ws/kg")];
+    assert_eq!(plan_paths(&*fs, &roots, &sources, &filter, &paths, &indexed), p, "the same plan, path by path");
     apply(&corpus.index, &*fs, &corpus.graph, p, &cancel, &mut |_, _| {}).unwrap();
     assert_eq!(again(&corpus), Plan::default());
     expect![[r#"

@@ -165,6 +165,8 @@ impl Walker<'_> {
                     "cache_disk_mib",
                     "cache_dir",
                     "warm",
+                    "include",
+                    "exclude",
                 ],
                 other => {
                     self.unknown(at, other, "section", SECTIONS);
@@ -193,6 +195,8 @@ impl Walker<'_> {
                     "search.cache_disk_mib" => s.search.cache_disk_mib = self.whole(node, SEARCH_CACHE_DISK_MIB),
                     "search.cache_dir" => s.search.cache_dir = self.string(node, key, CACHE_DIR_BYTES),
                     "search.warm" => s.search.warm = self.boolean(node, key),
+                    "search.include" => s.search.include = self.globs(node, key),
+                    "search.exclude" => s.search.exclude = self.globs(node, key),
                     _ => unreachable!("every field of {name} is matched"),
                 }
             }
@@ -333,6 +337,38 @@ impl Walker<'_> {
             }
         }
         (!paths.is_empty()).then_some(paths)
+    }
+
+    /// `search.include` / `search.exclude`: a list of globs (a single string is a list of
+    /// one); an entry that is not a glob is reported and skipped.
+    fn globs(&mut self, node: &Node<'_>, key: &str) -> Option<Vec<String>> {
+        let items: Vec<&Node<'_>> = match &node.value {
+            Value::List(items) => items.iter().collect(),
+            Value::Str(_) => vec![node],
+            v => {
+                let what = format!("expected a list of globs, e.g. [\"**/*.md\"], got {}; it is ignored", v.shown());
+                self.report(&node.at, Some(key), what);
+                return None;
+            }
+        };
+        let mut globs = Vec::new();
+        for (i, item) in items.into_iter().enumerate() {
+            let k = format!("{key}[{i}]");
+            if globs.len() == KG_PATHS {
+                self.report(&item.at, Some(&k), format!("more than {KG_PATHS} globs; the rest are ignored"));
+                break;
+            }
+            if let Some(g) = self.string(item, &k, KG_PATH_BYTES) {
+                match globset::Glob::new(&g) {
+                    _ if g.trim().is_empty() => self.report(&item.at, Some(&k), "is empty; it is ignored"),
+                    Ok(_) => globs.push(g),
+                    Err(e) => {
+                        self.report(&item.at, Some(&k), format!("{g:?} is not a glob ({}); it is ignored", e.kind()))
+                    }
+                }
+            }
+        }
+        (!globs.is_empty()).then_some(globs)
     }
 
     /// `monitor.budgets_ms`: method name → milliseconds.
