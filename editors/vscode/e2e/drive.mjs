@@ -1,7 +1,7 @@
 // The kg-ls extension in the real VS Code (code-server in headless Chromium), driven with the
 // keys a user presses: completion, hover, go to definition, workspace symbols, the knowledge-
-// base search and the statistics command on a copy of examples/demo, with default settings
-// (only `kg-ls.path`).
+// base search and the rebuild of its index, and the statistics command on a copy of
+// examples/demo, with default settings (only `kg-ls.path`).
 //
 // run.sh installs the tools, starts code-server and runs this file; it is not meant to be run
 // by hand. Environment: KG_E2E_URL (the workbench URL with ?folder=), KG_E2E_SETTINGS (the
@@ -418,11 +418,31 @@ const CHECKS = [
       // `promise` is only on future.md's synonyms line, which is not searched as text: every
       // hit comes from the concept's other terms.
       const row = await searchFor('promise', [/future/i]);
+      // The rows stream in as partial results; the title comes with the final answer.
       const title = quickInput().locator('.quick-input-title');
+      if (!(await title.filter({ hasText: 'concept future' }).waitFor().then(() => true, () => false))) {
+        fail(`the title reads ${JSON.stringify(await title.textContent())}, naming no concept future`);
+      }
       const text = await title.textContent();
-      if (!/concept future/.test(text ?? '')) fail(`the title reads ${JSON.stringify(text)}, naming no concept future`);
       console.log(`   title: ${text}`);
       console.log(`   row: ${(await row.textContent())?.slice(0, 160)}`);
+      await page.keyboard.press('Escape');
+      await quickInput().waitFor({ state: 'hidden' });
+    },
+  },
+  {
+    name: 'search: "kg-ls: Rebuild Search Index", then `kilobytes` is found again',
+    async run() {
+      await palette('kg-ls: Rebuild Search Index');
+      // The output channel's log file says so once the server has answered the command.
+      const deadline = Date.now() + WAIT;
+      while (!logLines('kg-ls.log').some((l) => l.line.includes('rebuilding the search index'))) {
+        const bad = (await page.evaluate(() => [...window.__kgNotifications])).filter((t) => /search index/i.test(t));
+        if (bad.length > 0) fail(`notifications: ${JSON.stringify(bad)}`);
+        if (Date.now() > deadline) fail('the "kg-ls" output does not say that the index is being rebuilt');
+        await page.waitForTimeout(200);
+      }
+      await searchFor('kilobytes', ['How term search works', 'docs/search.md', 'kilobytes']);
       await page.keyboard.press('Escape');
       await quickInput().waitFor({ state: 'hidden' });
     },

@@ -1,8 +1,8 @@
 // The kg-ls extension: starts the kg-ls language server for markdown and plain text (and the
 // languages in `kg-ls.languages`), passes the `kg-ls` settings as initialization options,
 // shows the server's log in the `kg-ls` output with the lines' own levels, and offers commands
-// to restart the server, show its statistics and search the knowledge base (`kg-ls/search`,
-// in a Quick Pick that opens the document at the match).
+// to restart the server, show its statistics, search the knowledge base (`kg-ls/search`, in a
+// Quick Pick that opens the document at the match) and rebuild its index.
 //
 // kg-ls reads its settings at `initialize`. The client also sends them through
 // `workspace/didChangeConfiguration` (the `synchronize` option below), only the values the user
@@ -33,6 +33,9 @@ import { TraceChannel } from './trace';
 /** The server command that answers with statistics, in kg-ls versions that have it. */
 const STATS_COMMAND = 'kg-ls.stats';
 
+/** The server command that rebuilds the full-text index from scratch. */
+const REBUILD_COMMAND = 'kg-ls.rebuildTextIndex';
+
 /** kg-ls's knowledge-base search (README: "Searching the knowledge base"). */
 const SEARCH_REQUEST = new RequestType<SearchParams, SearchResult, void>('kg-ls/search');
 /** The items a search streams through `$/progress` for its `partialResultToken`. */
@@ -60,6 +63,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('kg-ls.showStatistics', showStatistics),
     vscode.commands.registerCommand('kg-ls.showOutput', () => output.show()),
     vscode.commands.registerCommand('kg-ls.searchKnowledgeBase', searchKnowledgeBase),
+    vscode.commands.registerCommand('kg-ls.rebuildSearchIndex', rebuildSearchIndex),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
       const needsRestart = ['path', 'kg', 'completion', 'symbols', 'languages'].some((k) =>
         e.affectsConfiguration(`kg-ls.${k}`),
@@ -349,4 +353,25 @@ async function searchKnowledgeBase(): Promise<void> {
     picker.dispose();
   });
   picker.show();
+}
+
+/** Runs the server's `kg-ls.rebuildTextIndex`: the full-text index is emptied and built again. */
+async function rebuildSearchIndex(): Promise<void> {
+  if (!client || client.state !== State.Running) {
+    vscode.window.showWarningMessage('kg-ls is not running; run "kg-ls: Restart Server" first.');
+    return;
+  }
+  const version = client.initializeResult?.serverInfo?.version ?? 'unknown';
+  const offered = client.initializeResult?.capabilities.executeCommandProvider?.commands ?? [];
+  if (!offered.includes(REBUILD_COMMAND)) {
+    vscode.window.showInformationMessage(`This kg-ls (version ${version}) has no search index to rebuild. Update kg-ls.`);
+    return;
+  }
+  try {
+    await client.sendRequest(ExecuteCommandRequest.type, { command: REBUILD_COMMAND, arguments: [] });
+    output.info('rebuilding the search index');
+    vscode.window.setStatusBarMessage('kg-ls: rebuilding the search index', 5000);
+  } catch (e) {
+    vscode.window.showErrorMessage(`kg-ls: the search index was not rebuilt: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
