@@ -246,6 +246,18 @@ again.  Returns the buffer's text, or the last error."
                  (and text (substring text 0 (min 300 (length text)))))
       (e2e-check "its heading says the concept future widened it"
                  (and text (string-match-p "is the concept future" text))))
+    ;; M-x kg-ls-rebuild-index empties the index and builds it again: the word comes back.
+    (e2e-keys "M-x kg-ls-rebuild-index RET")
+    (e2e-check "M-x kg-ls-rebuild-index says the index is being rebuilt"
+               (with-current-buffer "*Messages*"
+                 (save-excursion
+                   (goto-char (point-max))
+                   (forward-line -1)
+                   (looking-at-p "kg-ls: rebuilding the search index"))))
+    (let ((text (e2e-search "kilobytes" "^docs/search\\.md:")))
+      (e2e-check "after it, M-x kg-ls-search kilobytes lists docs/search.md again"
+                 (and text (string-match-p "^docs/search\\.md:" text))
+                 (and text (substring text 0 (min 200 (length text))))))
     (e2e-keys "C-x b notes.md RET")
     (delete-other-windows)
 

@@ -20,7 +20,8 @@
 ;;   `.kg-ls.toml' ("no knowledge graph configured").  The nearest folder above a file that
 ;;   holds `.kg-ls.toml' or a VC marker wins, as in the Neovim setup;
 ;; - `M-x kg-ls-search': the knowledge-base search (the server's `kg-ls/search' request),
-;;   with the hits in a compilation-mode buffer where RET opens a document at its match.
+;;   with the hits in a compilation-mode buffer where RET opens a document at its match;
+;;   `M-x kg-ls-rebuild-index' rebuilds the server's full-text index.
 ;;
 ;; The server reads the knowledge-graph paths from `.kg-ls.toml'; nothing here overrides them.
 
@@ -246,6 +247,20 @@ buffer, where RET opens a document at its first match."
     (when (zerop (length (plist-get result :items)))
       (message "kg-ls: no matches for %s" query))
     buffer))
+
+(defun kg-ls-rebuild-index ()
+  "Ask kg-ls to rebuild its full-text search index from scratch, in the background.
+This is the server's `kg-ls.rebuildTextIndex' command."
+  (interactive)
+  (let ((server (or (kg-ls--server)
+                    (user-error "kg-ls: no kg-ls server is running"))))
+    (condition-case err
+        (jsonrpc-request server :workspace/executeCommand
+                         '(:command "kg-ls.rebuildTextIndex" :arguments []))
+      (jsonrpc-error
+       (user-error "kg-ls: the search index was not rebuilt: %s"
+                   (or (alist-get 'jsonrpc-error-message (cdr err)) err))))
+    (message "kg-ls: rebuilding the search index")))
 
 (provide 'kg-ls)
 ;;; kg-ls.el ends here

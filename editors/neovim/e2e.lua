@@ -364,6 +364,20 @@ for _, e in ipairs(qf.items) do
 end
 check(':KgSearch, then "promise" at its prompt, lists docs/cancellation.md (about futures)', found, describe_qf(qf))
 check('the quickfix title says the concept future widened it', (qf.title or ''):find('concept future', 1, true) ~= nil, qf.title)
+
+-- :KgLsRebuildIndex empties the index and builds it again: the word is found again after it.
+keys('<Esc>:cclose<CR>:KgLsRebuildIndex<CR>')
+local said = wait_for(5000, function()
+  local m = rpc('nvim_exec', 'messages', true)
+  return m:find('rebuilding the search index', 1, true) and m or nil
+end)
+check(':KgLsRebuildIndex says the index is being rebuilt', said ~= nil, said and 'ok' or rpc('nvim_exec', 'messages', true):sub(-200))
+qf = search(function()
+  keys(':KgSearch kilobytes<CR>')
+end, function(e)
+  return e.file == search_file
+end)
+check('after it :KgSearch kilobytes finds docs/search.md again', qf.items[1] ~= nil and qf.items[1].file == search_file, describe_qf(qf))
 keys('<Esc>:cclose<CR>:edit ' .. vim.fn.fnameescape(start_file) .. '<CR>')
 wait_for(5000, function()
   return buffer_file() == start_file

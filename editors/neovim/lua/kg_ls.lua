@@ -83,14 +83,18 @@ local function client_call(client, method, ...)
   return client[method](...)
 end
 
+--- The buffer's kg_ls clients (every one when `bufnr` is nil), without those being stopped:
+--- after `:KgLsRestart` the old server stays listed until its process has exited.
 local function kg_clients(bufnr)
+  local all
   if vim.lsp.get_clients then
-    return vim.lsp.get_clients({ bufnr = bufnr, name = 'kg_ls' })
+    all = vim.lsp.get_clients({ bufnr = bufnr, name = 'kg_ls' })
+  else
+    all = bufnr and vim.lsp.buf_get_clients(bufnr) or vim.lsp.get_active_clients()
   end
   local found = {}
-  local all = bufnr and vim.lsp.buf_get_clients(bufnr) or vim.lsp.get_active_clients()
   for _, c in pairs(all) do
-    if c.name == 'kg_ls' then
+    if c.name == 'kg_ls' and not client_call(c, 'is_stopped') then
       table.insert(found, c)
     end
   end
@@ -483,6 +487,26 @@ function M.search(query, opts)
     end
     vim.cmd('copen')
   end, bufnr)
+end
+
+--- Asks every kg-ls client to rebuild its full-text index from scratch (the server's
+--- `kg-ls.rebuildTextIndex` command), in the background: `:KgLsRebuildIndex`.
+function M.rebuild_index()
+  local all = kg_clients(nil)
+  if #all == 0 then
+    vim.notify('kg-ls: no kg-ls client is running', vim.log.levels.ERROR)
+    return
+  end
+  for _, client in ipairs(all) do
+    client_call(client, 'request', 'workspace/executeCommand', { command = 'kg-ls.rebuildTextIndex', arguments = {} },
+      function(err)
+        if err then
+          vim.notify('kg-ls: the search index was not rebuilt: ' .. tostring(err.message or err), vim.log.levels.ERROR)
+        else
+          vim.notify('kg-ls: rebuilding the search index', vim.log.levels.INFO)
+        end
+      end)
+  end
 end
 
 return M

@@ -1,7 +1,8 @@
 -- The commands, for every way of setting kg-ls up (the kg_ls module or lsp/kg_ls.lua):
 -- :KgLsRestart stops the kg-ls clients and starts them again for the open buffers, so that a
 -- fixed .kg-ls.toml or a new binary takes effect; :KgSearch {query} searches the knowledge
--- base (`kg-ls/search`) into the quickfix list, and asks for the query when it has none.
+-- base (`kg-ls/search`) into the quickfix list, and asks for the query when it has none;
+-- :KgLsRebuildIndex rebuilds the server's full-text index.
 if vim.g.loaded_kg_ls then
   return
 end
@@ -20,3 +21,6 @@ vim.api.nvim_create_user_command('KgSearch', function(args)
     end
   end)
 end, { nargs = '?', desc = 'Search the knowledge base (kg-ls) into the quickfix list' })
+vim.api.nvim_create_user_command('KgLsRebuildIndex', function()
+  require('kg_ls').rebuild_index()
+end, { desc = 'Rebuild the kg-ls full-text search index' })
