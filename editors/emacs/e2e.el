@@ -5,8 +5,8 @@
 ;; Run by editors/emacs/e2e.sh after the README's init.el, in batch mode:
 ;;   emacs --batch -l ~/.emacs.d/init.el -l editors/emacs/e2e.el
 ;; Every action is keys, run through the command loop with `execute-kbd-macro' (C-x C-f,
-;; typing, C-M-i, C-x o/TAB/RET in *Completions*, M-x eldoc, C-h ., M-., C-M-.); only the
-;; checks read state back.  Every wait has a timeout.  Exits non-zero when a check fails.
+;; typing, C-M-i, C-x o/TAB/RET in *Completions*, M-x eldoc, C-h ., M-., C-M-., M-x
+;; kg-ls-search and RET in its buffer); only the checks read state back.  Every wait has a timeout.  Exits non-zero when a check fails.
 ;;
 ;; Environment (set by e2e.sh): KG_E2E_DEMO (a copy of examples/demo, no .git anywhere
 ;; above it), KG_E2E_NESTED (another copy, inside a folder that has a .git) and KG_E2E_TERRAPHIM
@@ -116,6 +116,28 @@ list, the result is the line."
 (defun e2e-root ()
   (expand-file-name (project-root (eglot--project (eglot-current-server)))))
 
+(defun e2e-search (query want)
+  "Run M-x kg-ls-search QUERY until *kg-ls search* has a line matching WANT.
+The full-text index may still be building when the first query comes; a user would ask
+again.  Returns the buffer's text, or the last error."
+  (let ((end (+ (float-time) 20)) text)
+    (while (progn
+             (setq text
+                   (condition-case err
+                       (progn
+                         ;; One macro: the prompt reads the query from it.
+                         (execute-kbd-macro
+                          (vconcat (kbd "M-x kg-ls-search RET") query (kbd "RET")))
+                         (let ((b (get-buffer "*kg-ls search*")))
+                           (and b (with-current-buffer b (buffer-string)))))
+                     (error (format "error: %s" (error-message-string err)))))
+             (and (not (and text (string-match-p want text)))
+                  ;; A server without the request: asking again does not help.
+                  (not (and text (string-match-p "has no kg-ls/search" text)))
+                  (< (float-time) end)))
+      (e2e-wait 0.5 (lambda () nil)))
+    text))
+
 (defun e2e-main ()
   (let ((demo (file-name-as-directory (getenv "KG_E2E_DEMO")))
         (nested (file-name-as-directory (getenv "KG_E2E_NESTED")))
@@ -183,6 +205,59 @@ list, the result is the line."
       (e2e-check "C-M-. tkrt finds the tokio runtime concept" hit
                  (or hit (let ((b (get-buffer "*xref*"))) (and b (with-current-buffer b (buffer-string)))))))
     (when (equal (buffer-name) "*xref*") (e2e-keys "q"))
+    (e2e-keys "C-x b notes.md RET")
+    (delete-other-windows)
+
+    ;; Knowledge-base search: `kilobytes' is in the prose of docs/search.md and is no
+    ;; concept's term, so only the full-text index finds it; its line has em dashes before
+    ;; the word (one character, one UTF-16 unit each).
+    (let* ((file (concat demo "docs/search.md"))
+           (at (with-temp-buffer
+                 (insert-file-contents file)
+                 (search-forward "kilobytes")
+                 (list (line-number-at-pos)
+                       (- (match-beginning 0) (line-beginning-position)))))
+           (want (format "^docs/search\\.md:%d:%d: How term search works: .*kilobytes"
+                         (car at) (1+ (cadr at))))
+           (text (e2e-search "kilobytes" want)))
+      (e2e-check "M-x kg-ls-search kilobytes lists docs/search.md at the word"
+                 (and text (string-match-p want text))
+                 (and text (substring text 0 (min 300 (length text)))))
+      (e2e-check "the search buffer is shown"
+                 (get-buffer-window "*kg-ls search*"))
+      (when (get-buffer-window "*kg-ls search*")
+        (select-window (get-buffer-window "*kg-ls search*"))
+        (goto-char (point-min))
+        (e2e-keys "C-s docs/search.md: RET C-a RET")
+        (let ((file-name (e2e-wait 10 (lambda () (and buffer-file-name
+                                                     (string-suffix-p "/docs/search.md" buffer-file-name)
+                                                     buffer-file-name)))))
+          (e2e-check "RET on it opens docs/search.md at \"kilobytes\""
+                     (and file-name (= (line-number-at-pos) (car at))
+                          (= (- (point) (line-beginning-position)) (cadr at))
+                          (looking-at "kilobytes"))
+                     (format "%s:%d:%d" buffer-file-name (line-number-at-pos)
+                             (- (point) (line-beginning-position)))))))
+    ;; `promise' is a synonym of the concept future: the documents about futures come too,
+    ;; and the heading says why.
+    (let ((text (e2e-search "promise" "^docs/cancellation\\.md:")))
+      (e2e-check "M-x kg-ls-search promise lists docs/cancellation.md (about futures)"
+                 (and text (string-match-p "^docs/cancellation\\.md:" text))
+                 (and text (substring text 0 (min 300 (length text)))))
+      (e2e-check "its heading says the concept future widened it"
+                 (and text (string-match-p "is the concept future" text))))
+    ;; M-x kg-ls-rebuild-index empties the index and builds it again: the word comes back.
+    (e2e-keys "M-x kg-ls-rebuild-index RET")
+    (e2e-check "M-x kg-ls-rebuild-index says the index is being rebuilt"
+               (with-current-buffer "*Messages*"
+                 (save-excursion
+                   (goto-char (point-max))
+                   (forward-line -1)
+                   (looking-at-p "kg-ls: rebuilding the search index"))))
+    (let ((text (e2e-search "kilobytes" "^docs/search\\.md:")))
+      (e2e-check "after it, M-x kg-ls-search kilobytes lists docs/search.md again"
+                 (and text (string-match-p "^docs/search\\.md:" text))
+                 (and text (substring text 0 (min 200 (length text))))))
     (e2e-keys "C-x b notes.md RET")
     (delete-other-windows)
 

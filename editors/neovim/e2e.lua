@@ -1,8 +1,9 @@
 -- The driver of editors/neovim/e2e.sh: it runs in its own headless Neovim and drives another
 -- Neovim (the editor under test, started by e2e.sh with the README's init.lua and filetype
 -- plugins on) over its RPC socket, as a user at the keyboard would: every action is keys sent
--- with nvim_input (insert mode, typing, <C-x><C-o>, <C-y>, K, gd, <C-]>, :commands); only the
--- checks read state back (complete_info(), floating windows, the cursor's file and line).
+-- with nvim_input (insert mode, typing, <C-x><C-o>, <C-y>, K, gd, <C-]>, :commands, <CR> in the
+-- quickfix window); only the checks read state back (complete_info(), floating windows, the
+-- quickfix list, the cursor's file and position).
 -- Every wait has a timeout; a failed check is reported and counted, and the driver exits
 -- non-zero when any failed.
 --
@@ -258,6 +259,126 @@ end)
 check('workspace_symbol("tkrt") lists kg/runtime/tokio runtime.md', symbol ~= nil,
   symbol or tostring(#rpc('nvim_call_function', 'getqflist', {})) .. ' quickfix entries')
 keys('<Esc>:cclose<CR>')
+wait_for(5000, function()
+  return buffer_file() == start_file
+end)
+
+-- Knowledge-base search: `kilobytes` is in the prose of docs/search.md and is no concept's
+-- term, so only the full-text index finds it. Its line has em dashes before it (three bytes,
+-- one UTF-16 unit each): the quickfix column is in bytes.
+local search_file = ws .. '/docs/search.md'
+local search_row, search_col
+for i, l in ipairs(vim.fn.readfile(search_file)) do
+  local at = l:find('kilobytes', 1, true)
+  if at then
+    search_row, search_col = i, at
+    break
+  end
+end
+local QF = [[
+  local out = {}
+  for _, e in ipairs(vim.fn.getqflist()) do
+    table.insert(out, { file = vim.api.nvim_buf_get_name(e.bufnr), lnum = e.lnum, col = e.col, text = e.text })
+  end
+  return { items = out, title = vim.fn.getqflist({ title = 1 }).title, buftype = vim.bo.buftype }
+]]
+-- Runs a search with `type_query` (keys) until the quickfix list has an entry for which
+-- `want` is true: the index may still be building when the first query comes, and a user
+-- would ask again.
+local function search(type_query, want)
+  local deadline = vim.loop.now() + 20000
+  repeat
+    keys('<Esc>')
+    wait_mode('n')
+    lua('vim.fn.setqflist({}, "r", { title = "", items = {} })')
+    type_query()
+    local qf = wait_for(3000, function()
+      local q = lua(QF)
+      for _, e in ipairs(q.items) do
+        if want(e) then
+          return q
+        end
+      end
+      return nil
+    end)
+    if qf then
+      return qf
+    end
+  until vim.loop.now() > deadline
+  return lua(QF)
+end
+local function describe_qf(q)
+  local out = {}
+  for i, e in ipairs(q.items) do
+    if i > 3 then break end
+    table.insert(out, ('%s:%d:%d %s'):format(vim.fn.fnamemodify(e.file, ':t'), e.lnum, e.col, e.text:sub(1, 50)))
+  end
+  local said = #q.items == 0 and ('; messages: ' .. rpc('nvim_exec', 'messages', true):gsub('\n', ' | '):sub(-200)) or ''
+  return ('%q, %d entries: %s%s'):format(q.title or '', #q.items, table.concat(out, ' | '), said)
+end
+
+-- The lines typed above are saved first, as a user does before jumping to other files (0.7's
+-- 'nohidden' refuses to leave a modified buffer).
+keys('<Esc>:write<CR>')
+wait_for(5000, function()
+  return not lua('return vim.bo.modified')
+end)
+local qf = search(function()
+  keys(':KgSearch kilobytes<CR>')
+end, function(e)
+  return e.file:find('/docs/search%.md$') ~= nil
+end)
+local hit = qf.items[1]
+check(':KgSearch kilobytes lists docs/search.md first, at the word (byte column)',
+  hit ~= nil and hit.file == search_file and hit.lnum == search_row and hit.col == search_col,
+  describe_qf(qf) .. (' (want line %s, col %s)'):format(search_row, search_col))
+check('its text is the title and the snippet', hit ~= nil and hit.text:find('^How term search works: ') ~= nil
+  and hit.text:find('kilobytes', 1, true) ~= nil, hit and hit.text or 'no entry')
+check(':KgSearch opens the quickfix window', qf.buftype == 'quickfix', qf.buftype)
+keys('gg<CR>')
+local at = wait_for(5000, function()
+  if buffer_file() == search_file then
+    return rpc('nvim_win_get_cursor', 0)
+  end
+  return nil
+end)
+check('<CR> on it opens docs/search.md at "kilobytes"', at ~= nil and at[1] == search_row and at[2] == search_col - 1,
+  at and ('%s:%d:%d'):format(buffer_file(), at[1], at[2]) or buffer_file())
+check('the cursor is on the word', at ~= nil and rpc('nvim_call_function', 'expand', { '<cword>' }) == 'kilobytes',
+  rpc('nvim_call_function', 'expand', { '<cword>' }))
+
+-- Without an argument :KgSearch asks; `promise` is a synonym of the concept future, so the
+-- documents about futures come too, and the list's title says why.
+qf = search(function()
+  keys(':KgSearch<CR>')
+  wait_for(3000, function()
+    return rpc('nvim_get_mode').mode == 'c'
+  end)
+  keys('promise<CR>')
+end, function(e)
+  return e.file:find('/docs/cancellation%.md$') ~= nil
+end)
+local found = false
+for _, e in ipairs(qf.items) do
+  found = found or e.file == ws .. '/docs/cancellation.md'
+end
+check(':KgSearch, then "promise" at its prompt, lists docs/cancellation.md (about futures)', found, describe_qf(qf))
+check('the quickfix title says the concept future widened it', (qf.title or ''):find('concept future', 1, true) ~= nil, qf.title)
+
+-- :KgLsRebuildIndex empties the index and builds it again: the word is found again after it.
+keys('<Esc>:cclose<CR>:KgLsRebuildIndex<CR>')
+local said = wait_for(5000, function()
+  local m = rpc('nvim_exec', 'messages', true)
+  return m:find('rebuilding the search index', 1, true) and m or nil
+end)
+check(':KgLsRebuildIndex says the index is being rebuilt', said ~= nil, said and 'ok' or rpc('nvim_exec', 'messages', true):sub(-200))
+qf = search(function()
+  keys(':KgSearch kilobytes<CR>')
+end, function(e)
+  return e.file == search_file
+end)
+check('after it :KgSearch kilobytes finds docs/search.md again', qf.items[1] ~= nil and qf.items[1].file == search_file, describe_qf(qf))
+keys('<Esc>:cclose<CR>:edit ' .. vim.fn.fnameescape(start_file) .. '<CR>')
 wait_for(5000, function()
   return buffer_file() == start_file
 end)

@@ -1,5 +1,6 @@
---- kg-ls for Neovim's built-in LSP client (0.7 and later): completion, hover, workspace symbols
---- and go to definition from a knowledge graph. See `:help kg_ls` (doc/kg_ls.txt).
+--- kg-ls for Neovim's built-in LSP client (0.7 and later): completion, hover, workspace symbols,
+--- go to definition and the knowledge-base search (`:KgSearch`, into the quickfix list) from a
+--- knowledge graph. See `:help kg_ls` (doc/kg_ls.txt).
 ---
 --- ```lua
 --- require('kg_ls').setup({
@@ -82,14 +83,18 @@ local function client_call(client, method, ...)
   return client[method](...)
 end
 
+--- The buffer's kg_ls clients (every one when `bufnr` is nil), without those being stopped:
+--- after `:KgLsRestart` the old server stays listed until its process has exited.
 local function kg_clients(bufnr)
+  local all
   if vim.lsp.get_clients then
-    return vim.lsp.get_clients({ bufnr = bufnr, name = 'kg_ls' })
+    all = vim.lsp.get_clients({ bufnr = bufnr, name = 'kg_ls' })
+  else
+    all = bufnr and vim.lsp.buf_get_clients(bufnr) or vim.lsp.get_active_clients()
   end
   local found = {}
-  local all = bufnr and vim.lsp.buf_get_clients(bufnr) or vim.lsp.get_active_clients()
   for _, c in pairs(all) do
-    if c.name == 'kg_ls' then
+    if c.name == 'kg_ls' and not client_call(c, 'is_stopped') then
       table.insert(found, c)
     end
   end
@@ -373,6 +378,135 @@ function M.restart()
     attach_open_buffers(current)
   end
   vim.notify(('kg-ls: restarted %d client(s)'):format(#old), vim.log.levels.INFO)
+end
+
+--- One line of text: newlines and runs of blanks become one space.
+local function one_line(text)
+  return (tostring(text or ''):gsub('%s+', ' '):gsub('^ ', ''):gsub(' $', ''))
+end
+
+--- The text of line `row` (0-based) of `fname`: from its buffer when loaded, else from disk.
+local function file_line(fname, row)
+  local bufnr = vim.fn.bufnr(fname)
+  if bufnr ~= -1 and vim.api.nvim_buf_is_loaded(bufnr) then
+    return vim.api.nvim_buf_get_lines(bufnr, row, row + 1, false)[1] or ''
+  end
+  local ok, lines = pcall(vim.fn.readfile, fname, '', row + 1)
+  return ok and lines[row + 1] or ''
+end
+
+--- Turns a `kg-ls/search` answer into quickfix items, best first: one per hit, at its first
+--- match (else its first snippet, else the file's start), with 1-based byte columns, and
+--- `title: snippet` as the text. `encoding` is the client's offset encoding; `line_of(fname,
+--- row)` gives a line's text (default: the buffer's, else the file's).
+function M.search_items(result, encoding, line_of)
+  line_of = line_of or file_line
+  local items = {}
+  for _, hit in ipairs(type(result) == 'table' and result.items or {}) do
+    local fname = vim.uri_to_fname(hit.uri)
+    local snippet = hit.snippets and hit.snippets[1]
+    local range = (hit.matches and hit.matches[1]) or (snippet and snippet.range)
+    local lnum, col = 1, 1
+    if range then
+      lnum = range.start.line + 1
+      col = byte_index(line_of(fname, range.start.line), range.start.character, encoding) + 1
+    end
+    local title = hit.title ~= '' and hit.title or vim.fn.fnamemodify(fname, ':t')
+    local text = snippet and one_line(snippet.text) or ''
+    table.insert(items, {
+      filename = fname,
+      lnum = lnum,
+      col = col,
+      text = text ~= '' and (title .. ': ' .. text) or title,
+    })
+  end
+  return items
+end
+
+--- The quickfix list's title for `query`'s answer: the query, how many documents matched,
+--- and the concepts that widened it.
+function M.search_title(query, result)
+  local total = type(result) == 'table' and tonumber(result.total) or 0
+  local shown = type(result) == 'table' and type(result.items) == 'table' and #result.items or 0
+  local count
+  if total == 0 then
+    count = 'no matches'
+  elseif shown < total then
+    count = ('%d of %d matches'):format(shown, total)
+  else
+    count = total == 1 and '1 match' or (total .. ' matches')
+  end
+  local widened = { count }
+  for _, e in ipairs(type(result) == 'table' and result.expanded or {}) do
+    local others = {}
+    for _, t in ipairs(e.terms or {}) do
+      if t:lower() ~= tostring(e.term):lower() then
+        table.insert(others, t)
+      end
+    end
+    table.insert(widened, ('"%s" is the concept %s%s'):format(e.term, e.concept,
+      #others > 0 and (': also searched ' .. table.concat(others, ', ', 1, math.min(#others, 5)) .. (#others > 5 and ', ...' or '')) or ''))
+  end
+  return 'kg-ls search: ' .. query .. ' (' .. table.concat(widened, '; ') .. ')'
+end
+
+--- The most hits one :KgSearch asks for.
+M.search_limit = 100
+
+--- Sends `kg-ls/search` for `query` to the current buffer's kg-ls client (else any running
+--- one), fills the quickfix list with the hits, best first, and opens it: `:KgSearch`.
+--- `opts` may carry the request's `concept`, `path` and `limit`.
+function M.search(query, opts)
+  opts = opts or {}
+  query = query or ''
+  if query:match('^%s*$') then
+    vim.notify('kg-ls: :KgSearch needs a query', vim.log.levels.WARN)
+    return
+  end
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client = kg_clients(bufnr)[1] or kg_clients(nil)[1]
+  if not client then
+    vim.notify('kg-ls: no kg-ls client is running; open a markdown file of the workspace first', vim.log.levels.ERROR)
+    return
+  end
+  local encoding = client.offset_encoding or 'utf-16'
+  local params = { query = query, limit = opts.limit or M.search_limit, concept = opts.concept, path = opts.path }
+  client_call(client, 'request', 'kg-ls/search', params, function(err, result)
+    if err then
+      local message = err.code == -32601 and 'this kg-ls has no kg-ls/search; update kg-ls'
+        or ('the search failed: ' .. tostring(err.message or err))
+      vim.notify('kg-ls: ' .. message, vim.log.levels.ERROR)
+      return
+    end
+    local items = M.search_items(result, encoding)
+    local title = M.search_title(query, result)
+    vim.fn.setqflist({}, ' ', { title = title, items = items })
+    if #items == 0 then
+      vim.notify(('kg-ls: no matches for %s'):format(query), vim.log.levels.INFO)
+      return
+    end
+    vim.cmd('copen')
+  end, bufnr)
+end
+
+--- Asks every kg-ls client to rebuild its full-text index from scratch (the server's
+--- `kg-ls.rebuildTextIndex` command), in the background: `:KgLsRebuildIndex`.
+function M.rebuild_index()
+  local all = kg_clients(nil)
+  if #all == 0 then
+    vim.notify('kg-ls: no kg-ls client is running', vim.log.levels.ERROR)
+    return
+  end
+  for _, client in ipairs(all) do
+    client_call(client, 'request', 'workspace/executeCommand', { command = 'kg-ls.rebuildTextIndex', arguments = {} },
+      function(err)
+        if err then
+          vim.notify('kg-ls: the search index was not rebuilt: ' .. tostring(err.message or err), vim.log.levels.ERROR)
+        else
+          vim.notify('kg-ls: rebuilding the search index', vim.log.levels.INFO)
+        end
+      end)
+  end
 end
 
 return M

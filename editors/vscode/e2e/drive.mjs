@@ -1,6 +1,7 @@
 // The kg-ls extension in the real VS Code (code-server in headless Chromium), driven with the
-// keys a user presses: completion, hover, go to definition, workspace symbols and the
-// statistics command on a copy of examples/demo, with default settings (only `kg-ls.path`).
+// keys a user presses: completion, hover, go to definition, workspace symbols, the knowledge-
+// base search and the rebuild of its index, and the statistics command on a copy of
+// examples/demo, with default settings (only `kg-ls.path`).
 //
 // run.sh installs the tools, starts code-server and runs this file; it is not meant to be run
 // by hand. Environment: KG_E2E_URL (the workbench URL with ?folder=), KG_E2E_SETTINGS (the
@@ -14,7 +15,7 @@
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const env = (name) => {
   const v = process.env[name];
@@ -25,6 +26,8 @@ const url = env('KG_E2E_URL');
 const logs = env('KG_E2E_LOGS');
 const artifacts = env('KG_E2E_ARTIFACTS');
 const settingsFile = env('KG_E2E_SETTINGS');
+/** The example the workspace is a copy of (run.sh copies examples/demo). */
+const demo = fileURLToPath(new URL('../../../examples/demo/', import.meta.url));
 const { chromium } = await import(pathToFileURL(path.join(env('KG_E2E_PLAYWRIGHT'), 'index.mjs')).href);
 
 /** The longest a single wait may take; the whole run is bounded by run.sh's timeout too. */
@@ -170,6 +173,46 @@ async function palette(title) {
   await page.keyboard.type(title, { delay: 20 });
   await quickRows().filter({ hasText: title }).first().waitFor();
   await page.keyboard.press('Enter');
+}
+
+/** The 1-based line and column (UTF-16, as VS Code counts) where `word` first is in `file`. */
+function lineCol(file, word) {
+  const lines = readFileSync(path.join(demo, file), 'utf8').split('\n');
+  const line = lines.findIndex((l) => l.includes(word));
+  if (line < 0) throw new Error(`${word} is not in examples/demo/${file}`);
+  return { line: line + 1, col: lines[line].indexOf(word) + 1 };
+}
+
+/** The texts of the status bar's items (e.g. "Ln 9, Col 262 (9 selected)"). */
+const statusItems = () => page.locator('.part.statusbar .statusbar-item').allTextContents();
+
+/**
+ * Opens "kg-ls: Search Knowledge Base" and types `query`; waits until a row has every text of
+ * `texts`. The full-text index may still be building when the first answer comes: a user who
+ * sees nothing types the last letter again.
+ */
+async function searchFor(query, texts) {
+  await palette('kg-ls: Search Knowledge Base');
+  const title = quickInput().locator('.quick-input-title');
+  try {
+    await title.filter({ hasText: 'Search Knowledge Base' }).waitFor();
+  } catch {
+    fail(`no "Search Knowledge Base" Quick Pick; the quick input's title is ${JSON.stringify(await title.textContent().catch(() => null))}`);
+  }
+  await page.keyboard.type(query, { delay: 30 });
+  let row = quickRows();
+  for (const text of texts) row = row.filter({ hasText: text });
+  const deadline = Date.now() + FIRST_LOAD;
+  for (;;) {
+    if (await row.first().waitFor({ timeout: 5000 }).then(() => true, () => false)) return row.first();
+    // An error shows in the title: asking again does not help.
+    if (Date.now() > deadline || /has no kg-ls\/search|search failed/.test((await title.textContent().catch(() => '')) ?? '')) {
+      const rows = await quickRows().allTextContents().catch(() => []);
+      fail(`"${query}" lists ${JSON.stringify(rows)} under ${JSON.stringify(await title.textContent().catch(() => null))}, no row with ${texts.map(String).join(", ")}`);
+    }
+    await page.keyboard.press('Backspace');
+    await page.keyboard.type(query.slice(-1));
+  }
 }
 
 /** All files under `dir` (code-server's logs), with their text. */
@@ -324,6 +367,84 @@ const CHECKS = [
       }
       console.log(`   symbols: ${JSON.stringify((await rows()).slice(0, 5))}`);
       await page.keyboard.press('Escape');
+    },
+  },
+  {
+    name: 'search: "kg-ls: Search Knowledge Base" `kilobytes` shows the snippet of docs/search.md',
+    async run() {
+      // `kilobytes` is in the prose of docs/search.md and is no concept's term: only the
+      // full-text index knows it.
+      await showFile('runtime-guide.md');
+      const row = await searchFor('kilobytes', ['How term search works', 'docs/search.md', 'kilobytes']);
+      console.log(`   search row: ${(await row.textContent())?.slice(0, 160)}`);
+      const first = quickRows().first();
+      const top = await first.textContent();
+      if (!top?.includes('How term search works')) fail(`the first row is ${JSON.stringify(top)}, not docs/search.md's`);
+    },
+  },
+  {
+    name: 'search: Enter opens docs/search.md with `kilobytes` selected',
+    needs: 'search: "kg-ls: Search Knowledge Base" `kilobytes` shows the snippet of docs/search.md',
+    async run() {
+      await page.keyboard.press('Enter');
+      if (!(await tabIs('search.md', WAIT))) fail(`the active editor is ${JSON.stringify(await activeTab().textContent())}, not search.md`);
+      await quickInput().waitFor({ state: 'hidden' });
+      const { line, col } = lineCol('docs/search.md', 'kilobytes');
+      const want = `Ln ${line}, Col ${col + 'kilobytes'.length} (${'kilobytes'.length} selected)`;
+      const deadline = Date.now() + WAIT;
+      let items = [];
+      while (!(items = await statusItems()).some((t) => t.trim() === want)) {
+        if (Date.now() > deadline) fail(`the status bar reads ${JSON.stringify(items)}, not "${want}"`);
+        await page.waitForTimeout(100);
+      }
+      // The word is on screen, under the selection.
+      const word = await findWord(activeEditor(), 'kilobytes', 'kilobytes');
+      if (!word) fail('`kilobytes` is not on screen');
+      const selected = await activeEditor().evaluate(
+        (root, { x, y }) =>
+          [...root.querySelectorAll('.view-overlays .selected-text')].some((el) => {
+            const r = el.getBoundingClientRect();
+            return x >= r.left && x <= r.right && y >= r.top && y <= r.bottom;
+          }),
+        word,
+      );
+      if (!selected) fail('`kilobytes` is on screen but not selected');
+      console.log(`   status bar: ${want}`);
+    },
+  },
+  {
+    name: 'search: `promise` (a synonym of future) finds what says "future", and the title says future widened it',
+    async run() {
+      // `promise` is only on future.md's synonyms line, which is not searched as text: every
+      // hit comes from the concept's other terms.
+      const row = await searchFor('promise', [/future/i]);
+      // The rows stream in as partial results; the title comes with the final answer.
+      const title = quickInput().locator('.quick-input-title');
+      if (!(await title.filter({ hasText: 'concept future' }).waitFor().then(() => true, () => false))) {
+        fail(`the title reads ${JSON.stringify(await title.textContent())}, naming no concept future`);
+      }
+      const text = await title.textContent();
+      console.log(`   title: ${text}`);
+      console.log(`   row: ${(await row.textContent())?.slice(0, 160)}`);
+      await page.keyboard.press('Escape');
+      await quickInput().waitFor({ state: 'hidden' });
+    },
+  },
+  {
+    name: 'search: "kg-ls: Rebuild Search Index", then `kilobytes` is found again',
+    async run() {
+      await palette('kg-ls: Rebuild Search Index');
+      // The output channel's log file says so once the server has answered the command.
+      const deadline = Date.now() + WAIT;
+      while (!logLines('kg-ls.log').some((l) => l.line.includes('rebuilding the search index'))) {
+        const bad = (await page.evaluate(() => [...window.__kgNotifications])).filter((t) => /search index/i.test(t));
+        if (bad.length > 0) fail(`notifications: ${JSON.stringify(bad)}`);
+        if (Date.now() > deadline) fail('the "kg-ls" output does not say that the index is being rebuilt');
+        await page.waitForTimeout(200);
+      }
+      await searchFor('kilobytes', ['How term search works', 'docs/search.md', 'kilobytes']);
+      await page.keyboard.press('Escape');
+      await quickInput().waitFor({ state: 'hidden' });
     },
   },
   {

@@ -1,7 +1,8 @@
 // The kg-ls extension: starts the kg-ls language server for markdown and plain text (and the
 // languages in `kg-ls.languages`), passes the `kg-ls` settings as initialization options,
 // shows the server's log in the `kg-ls` output with the lines' own levels, and offers commands
-// to restart the server and show its statistics.
+// to restart the server, show its statistics, search the knowledge base (`kg-ls/search`, in a
+// Quick Pick that opens the document at the match) and rebuild its index.
 //
 // kg-ls reads its settings at `initialize`. The client also sends them through
 // `workspace/didChangeConfiguration` (the `synchronize` option below), only the values the user
@@ -12,20 +13,38 @@ import * as readline from 'readline';
 import * as vscode from 'vscode';
 import {
   DidChangeConfigurationNotification,
+  ErrorCodes,
   ExecuteCommandRequest,
   LanguageClient,
   LanguageClientOptions,
+  LSPErrorCodes,
+  ProgressType,
+  RequestType,
   ResponseError,
   ServerOptions,
   State,
 } from 'vscode-languageclient/node';
 
+import { SearchItem, SearchParams, SearchPartialResult, SearchPick, searchPick, SearchResult, searchTitle } from './search';
 import { configurationSettings, initializationOptions, KgLsSettings, resolveServer } from './settings';
 import { serverLogLine } from './serverlog';
 import { TraceChannel } from './trace';
 
 /** The server command that answers with statistics, in kg-ls versions that have it. */
 const STATS_COMMAND = 'kg-ls.stats';
+
+/** The server command that rebuilds the full-text index from scratch. */
+const REBUILD_COMMAND = 'kg-ls.rebuildTextIndex';
+
+/** kg-ls's knowledge-base search (README: "Searching the knowledge base"). */
+const SEARCH_REQUEST = new RequestType<SearchParams, SearchResult, void>('kg-ls/search');
+/** The items a search streams through `$/progress` for its `partialResultToken`. */
+const SEARCH_PARTIAL = new ProgressType<SearchPartialResult>();
+const SEARCH_TITLE = 'kg-ls: Search Knowledge Base';
+/** How long typing must pause before the query goes to the server. */
+const SEARCH_DEBOUNCE_MS = 150;
+/** The most hits one query asks for. */
+const SEARCH_LIMIT = 50;
 
 let client: LanguageClient | undefined;
 let output: vscode.LogOutputChannel;
@@ -43,6 +62,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('kg-ls.restartServer', restart),
     vscode.commands.registerCommand('kg-ls.showStatistics', showStatistics),
     vscode.commands.registerCommand('kg-ls.showOutput', () => output.show()),
+    vscode.commands.registerCommand('kg-ls.searchKnowledgeBase', searchKnowledgeBase),
+    vscode.commands.registerCommand('kg-ls.rebuildSearchIndex', rebuildSearchIndex),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
       const needsRestart = ['path', 'kg', 'completion', 'symbols', 'languages'].some((k) =>
         e.affectsConfiguration(`kg-ls.${k}`),
@@ -195,5 +216,162 @@ async function showStatistics(): Promise<void> {
         ? `This kg-ls (version ${version}) does not know the \`${STATS_COMMAND}\` command. Update kg-ls to get statistics.`
         : `kg-ls: the statistics request failed: ${e instanceof Error ? e.message : String(e)}`,
     );
+  }
+}
+
+type SearchQuickPickItem = vscode.QuickPickItem & { pick?: SearchPick };
+
+/** Numbers the searches' partial result tokens. */
+let searches = 0;
+
+/**
+ * The "kg-ls: Search Knowledge Base" Quick Pick: each pause in typing sends `kg-ls/search`
+ * (a key cancels the query on its way), the hits stream in as partial results, and accepting
+ * one opens its document with the first match selected. Enter while a query is still on its
+ * way opens that query's best hit once it is in.
+ */
+async function searchKnowledgeBase(): Promise<void> {
+  const c = client;
+  if (!c || c.state !== State.Running) {
+    vscode.window.showWarningMessage('kg-ls is not running; run "kg-ls: Restart Server" first.');
+    return;
+  }
+  const picker = vscode.window.createQuickPick<SearchQuickPickItem>();
+  picker.title = SEARCH_TITLE;
+  picker.placeholder = 'Words and "quoted phrases"; a concept\'s name also finds its synonyms';
+  // The server has ranked and filtered (every item is `alwaysShow`); matching on the detail
+  // only highlights the typed words in the snippets.
+  picker.matchOnDetail = true;
+  /** The latest query's number: an answer to an older one is dropped. */
+  let current = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let running: vscode.CancellationTokenSource | undefined;
+  /** Whether the items on screen are not yet the answer to what is typed. */
+  let pending = false;
+  let acceptWhenDone = false;
+
+  const cancel = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    running?.cancel();
+    running?.dispose();
+    running = undefined;
+  };
+  const relative = (uri: string) => vscode.workspace.asRelativePath(c.protocol2CodeConverter.asUri(uri));
+  const show = (items: SearchItem[]) => {
+    picker.items = items.map((item) => {
+      const pick = searchPick(item, relative);
+      const { label, description, detail, alwaysShow } = pick;
+      return { label, description, detail, alwaysShow, iconPath: new vscode.ThemeIcon(pick.icon), pick };
+    });
+  };
+  const open = async (pick: SearchPick) => {
+    picker.hide();
+    try {
+      const document = await vscode.workspace.openTextDocument(c.protocol2CodeConverter.asUri(pick.uri));
+      await vscode.window.showTextDocument(document, { selection: c.protocol2CodeConverter.asRange(pick.range) });
+    } catch (e) {
+      vscode.window.showErrorMessage(`kg-ls: cannot open ${pick.uri}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+  const done = async (id: number) => {
+    if (id !== current) return;
+    pending = false;
+    picker.busy = false;
+    if (acceptWhenDone) {
+      acceptWhenDone = false;
+      const first = (picker.activeItems[0] ?? picker.items[0])?.pick;
+      if (first) await open(first);
+    }
+  };
+
+  const search = async (id: number, query: string) => {
+    if (query.trim() === '') {
+      picker.title = SEARCH_TITLE;
+      picker.items = [];
+      return done(id);
+    }
+    const source = new vscode.CancellationTokenSource();
+    running = source;
+    picker.busy = true;
+    const token = `kg-ls/search/${++searches}`;
+    const items: SearchItem[] = [];
+    const partial = c.onProgress(SEARCH_PARTIAL, token, (value) => {
+      if (id === current && Array.isArray(value?.items)) {
+        items.push(...value.items);
+        show(items);
+      }
+    });
+    try {
+      const result = await c.sendRequest(SEARCH_REQUEST, { query, limit: SEARCH_LIMIT, partialResultToken: token }, source.token);
+      if (id !== current) return;
+      items.push(...(result?.items ?? []));
+      show(items);
+      picker.title = searchTitle(SEARCH_TITLE, { expanded: result?.expanded ?? [], total: result?.total ?? items.length }, items.length);
+    } catch (e) {
+      if (id !== current) return;
+      if (e instanceof ResponseError && (e.code === LSPErrorCodes.RequestCancelled || e.code === LSPErrorCodes.ContentModified)) {
+        return;
+      }
+      picker.items = [];
+      const version = c.initializeResult?.serverInfo?.version ?? 'unknown';
+      const why =
+        e instanceof ResponseError && e.code === ErrorCodes.MethodNotFound
+          ? `this kg-ls (version ${version}) has no kg-ls/search; update kg-ls`
+          : `the search failed: ${e instanceof Error ? e.message : String(e)}`;
+      output.warn(`kg-ls/search ${JSON.stringify(query)}: ${why}`);
+      picker.title = `${SEARCH_TITLE} (${why})`;
+    } finally {
+      partial.dispose();
+      if (running === source) running = undefined;
+      source.dispose();
+      await done(id);
+    }
+  };
+
+  picker.onDidChangeValue((value) => {
+    cancel();
+    const id = ++current;
+    pending = true;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void search(id, value);
+    }, SEARCH_DEBOUNCE_MS);
+  });
+  picker.onDidAccept(() => {
+    const chosen = (picker.selectedItems[0] ?? picker.activeItems[0])?.pick;
+    if (pending) {
+      // The items on screen answer an earlier query.
+      acceptWhenDone = true;
+    } else if (chosen) {
+      void open(chosen);
+    }
+  });
+  picker.onDidHide(() => {
+    current++;
+    cancel();
+    picker.dispose();
+  });
+  picker.show();
+}
+
+/** Runs the server's `kg-ls.rebuildTextIndex`: the full-text index is emptied and built again. */
+async function rebuildSearchIndex(): Promise<void> {
+  if (!client || client.state !== State.Running) {
+    vscode.window.showWarningMessage('kg-ls is not running; run "kg-ls: Restart Server" first.');
+    return;
+  }
+  const version = client.initializeResult?.serverInfo?.version ?? 'unknown';
+  const offered = client.initializeResult?.capabilities.executeCommandProvider?.commands ?? [];
+  if (!offered.includes(REBUILD_COMMAND)) {
+    vscode.window.showInformationMessage(`This kg-ls (version ${version}) has no search index to rebuild. Update kg-ls.`);
+    return;
+  }
+  try {
+    await client.sendRequest(ExecuteCommandRequest.type, { command: REBUILD_COMMAND, arguments: [] });
+    output.info('rebuilding the search index');
+    vscode.window.setStatusBarMessage('kg-ls: rebuilding the search index', 5000);
+  } catch (e) {
+    vscode.window.showErrorMessage(`kg-ls: the search index was not rebuilt: ${e instanceof Error ? e.message : String(e)}`);
   }
 }

@@ -2,12 +2,13 @@
 // `vscode-languageserver-protocol`, what VS Code's language client is built on) on the bundled
 // example workspace: initialize with VS Code's capabilities, completion, hover, workspace
 // symbols, a workspace symbol request cancelled through a CancellationTokenSource (which sends
-// `$/cancelRequest`), shutdown and exit.
+// `$/cancelRequest`), the knowledge-base search `kg-ls/search` (with and without partial
+// results, as the extension's Quick Pick sends it), shutdown and exit.
 //
 //   KG_LS=/path/to/kg-ls node --test test/     (default: ../../target/debug/kg-ls)
 
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,6 +24,8 @@ import {
   InitializedNotification,
   InitializeRequest,
   LogMessageNotification,
+  ProgressType,
+  RequestType,
   ResponseError,
   ShowMessageNotification,
   ShutdownRequest,
@@ -38,6 +41,19 @@ const top = path.resolve(here, '../../..');
 const bin = path.resolve(process.env.KG_LS ?? path.join(top, 'target/debug/kg-ls'));
 const demo = path.join(top, 'examples/demo');
 const uri = (p) => pathToFileURL(p).href;
+
+/** The extension's request (src/search.ts has its types). */
+const SearchRequest = new RequestType('kg-ls/search');
+const SearchPartial = new ProgressType();
+
+/** Where `word` first is in `file`, as an LSP range in UTF-16 code units. */
+function rangeOf(file, word) {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const line = lines.findIndex((l) => l.includes(word));
+  assert.ok(line >= 0, `${word} is not in ${file}`);
+  const character = lines[line].indexOf(word);
+  return { start: { line, character }, end: { line, character: character + word.length } };
+}
 
 /** Completes within `ms` or fails the test with `what`, so that a hung server cannot hang CI. */
 function within(ms, what, promise) {
@@ -215,6 +231,79 @@ describe(`kg-ls over vscode-languageserver-protocol (${path.relative(process.cwd
     assert.match(symbols[0].name.toLowerCase(), /tokio/);
     assert.match(symbols[0].location.uri, /tokio%20runtime\.md$/);
     assert.ok(symbols.some((s) => s.location.uri.endsWith('docs/runtime-guide.md')), 'headings of docs/ are symbols too');
+  });
+
+  // The full-text index may still be building when the first query comes: ask again, as a
+  // user would, until the answer has items (or the time is up).
+  async function search(params, token) {
+    const deadline = Date.now() + 20000;
+    for (;;) {
+      const result = await within(10000, `kg-ls/search ${JSON.stringify(params)}`, connection.sendRequest(SearchRequest, params, token));
+      if (result.items.length > 0 || Date.now() > deadline) return result;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  test('kg-ls/search "kilobytes" (a word of the prose, no concept) finds docs/search.md at the word', async () => {
+    const file = path.join(demo, 'docs', 'search.md');
+    const result = await search({ query: 'kilobytes' });
+    assert.ok(result.items.length > 0, `no items: ${JSON.stringify(result)}`);
+    const [first] = result.items;
+    assert.equal(first.uri, uri(file));
+    assert.equal(first.kind, 'document');
+    assert.equal(first.title, 'How term search works');
+    assert.deepEqual(first.matches[0], rangeOf(file, 'kilobytes'));
+    const snippet = first.snippets[0];
+    assert.ok(snippet.highlights.length > 0, 'the snippet highlights the match');
+    const [start, end] = snippet.highlights[0];
+    assert.equal(snippet.text.slice(start, end).toLowerCase(), 'kilobytes');
+    assert.deepEqual(result.expanded, []);
+    assert.ok(result.total >= 1);
+  });
+
+  test('kg-ls/search "promise" (a synonym of future) finds the documents about futures, and says so', async () => {
+    const result = await search({ query: 'promise' });
+    const expansion = result.expanded.find((e) => e.concept === 'future');
+    assert.ok(expansion, `expanded: ${JSON.stringify(result.expanded)}`);
+    assert.equal(expansion.term.toLowerCase(), 'promise');
+    assert.ok(expansion.terms.includes('futures'), JSON.stringify(expansion.terms));
+    const uris = result.items.map((i) => i.uri);
+    // docs/cancellation.md says "future" many times and "promise" never.
+    assert.ok(uris.includes(uri(path.join(demo, 'docs', 'cancellation.md'))), JSON.stringify(uris));
+  });
+
+  test('kg-ls/search with a partialResultToken streams the same items through $/progress', async () => {
+    const whole = await search({ query: 'future', limit: 5 });
+    const token = 'client-test-search';
+    const streamed = [];
+    const listener = connection.onProgress(SearchPartial, token, (value) => streamed.push(...value.items));
+    try {
+      const last = await within(10000, 'kg-ls/search with partial results',
+        connection.sendRequest(SearchRequest, { query: 'future', limit: 5, partialResultToken: token }));
+      const all = [...streamed, ...last.items];
+      assert.deepEqual(all.map((i) => i.uri), whole.items.map((i) => i.uri));
+      assert.equal(last.total, whole.total);
+    } finally {
+      listener.dispose();
+    }
+  });
+
+  test('kg-ls/search with an empty query answers no items', async () => {
+    const result = await within(10000, 'kg-ls/search ""', connection.sendRequest(SearchRequest, { query: '   ' }));
+    assert.deepEqual(result.items, []);
+  });
+
+  test('a cancelled kg-ls/search settles (RequestCancelled, or its answer)', async () => {
+    const source = new CancellationTokenSource();
+    const request = connection.sendRequest(SearchRequest, { query: 'runtime' }, source.token);
+    source.cancel();
+    const outcome = await within(10000, 'cancelled kg-ls/search', request.then((result) => ({ result }), (error) => ({ error })));
+    if (outcome.error) {
+      assert.ok(outcome.error instanceof ResponseError, String(outcome.error));
+      assert.equal(outcome.error.code, -32800, outcome.error.message);
+    } else {
+      assert.ok(Array.isArray(outcome.result.items));
+    }
   });
 
   test('the example workspace loads without warnings, with indexing progress', async () => {
