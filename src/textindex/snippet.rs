@@ -111,10 +111,18 @@ fn snippet(text: &str, (start, end, ms): &(usize, usize, Vec<Range<usize>>)) -> 
         to -= 1;
     }
     if to - from > MAX_SNIPPET_BYTES {
-        // Around the first match: a little before it, the rest after.
+        // Around the first match: a little before it, the rest after, cut between words.
         let first = ms[0].start.max(from);
-        from = floor_char(text, first.saturating_sub(MAX_SNIPPET_BYTES / 4).max(from));
-        to = floor_char(text, (from + MAX_SNIPPET_BYTES).min(to)).max(ms[0].end.min(to));
+        let start = floor_char(text, first.saturating_sub(MAX_SNIPPET_BYTES / 4).max(from));
+        if start > from {
+            // After the first blank at or past the cut, unless that passes the match.
+            from = text[start..first].find(char::is_whitespace).map_or(start, |i| start + i + 1);
+        }
+        let end = floor_char(text, (from + MAX_SNIPPET_BYTES).min(to)).max(ms[0].end.min(to));
+        if end < to {
+            // Before the last blank, unless that cuts the first match.
+            to = text[ms[0].end.min(end)..end].rfind(char::is_whitespace).map_or(end, |i| ms[0].end.min(end) + i);
+        }
     }
     let highlights =
         ms.iter().filter(|m| m.start >= from && m.end <= to).map(|m| m.start - from..m.end - from).collect();

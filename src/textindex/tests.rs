@@ -294,3 +294,13 @@ fn an_index_on_disk_is_reopened_and_a_damaged_one_is_rebuilt_empty() {
     drop(rebuilt);
     assert!(store::open_or_create(&at).unwrap().rebuilt.is_some());
 }
+
+#[test]
+fn a_cut_line_starts_and_ends_between_words() {
+    let text = format!("{} needle {}", "word ".repeat(40), "tail ".repeat(60));
+    let at = text.find("needle").unwrap();
+    let needle = at..at + 6;
+    let s = &snippets(&text, std::slice::from_ref(&needle), 3)[0];
+    assert!(s.text.starts_with("word ") && s.text.ends_with("tail"), "{:?}", s.text);
+    assert_eq!(&s.text[s.highlights[0].clone()], "needle");
+}
