@@ -485,7 +485,7 @@ impl SearchService for TextService {
             }
             let Ok(bytes) = c.files.read(&hit.path, MAX_DOC_BYTES) else { continue };
             let text = String::from_utf8_lossy(&bytes);
-            let Some(first) = found.matcher.matches(&text).into_iter().next() else { continue };
+            let Some(first) = found.matcher.first(&text) else { continue };
             let line = text[..first.start].matches('\n').count() as u32;
             let name = snippets(&text, &[first], 1).pop().map(|s| s.text).unwrap_or_default();
             batch.push(Hit {

@@ -39,6 +39,50 @@ impl Matcher {
         self.patterns.is_empty()
     }
 
+    /// The first match in `text`: reads only as far as it.
+    pub fn first(&self, text: &str) -> Option<Range<usize>> {
+        let longest = self.patterns.iter().map(|p| p.tokens.len()).max()?;
+        let mut analyzer = super::analyzer();
+        let mut stream = analyzer.token_stream(text);
+        // The last `longest` tokens, enough for any pattern to end at the newest one.
+        let mut window: std::collections::VecDeque<(String, Range<usize>)> = Default::default();
+        let mut best: Option<Range<usize>> = None;
+        // Tokens read since the first match: a longer pattern at the same start ends within
+        // `longest - 1` more.
+        let mut since = 0;
+        while stream.advance() {
+            let t = stream.token();
+            if best.is_some() {
+                since += 1;
+                if since >= longest {
+                    break;
+                }
+            }
+            if window.len() == longest {
+                window.pop_front();
+            }
+            window.push_back((t.text.clone(), t.offset_from..t.offset_to));
+            for p in &self.patterns {
+                let n = p.tokens.len();
+                if n == 0 || window.len() < n {
+                    continue;
+                }
+                let at = window.len() - n;
+                let hit = p.tokens.iter().enumerate().all(|(k, want)| {
+                    let have = &window[at + k].0;
+                    have == want || (p.prefix && k + 1 == n && have.starts_with(want.as_str()))
+                });
+                if hit {
+                    let r = window[at].1.start..window[window.len() - 1].1.end;
+                    if best.as_ref().is_none_or(|b| r.start < b.start || (r.start == b.start && r.end > b.end)) {
+                        best = Some(r);
+                    }
+                }
+            }
+        }
+        best
+    }
+
     /// Every match in `text`, as byte ranges, in order and not overlapping.
     pub fn matches(&self, text: &str) -> Vec<Range<usize>> {
         if self.patterns.is_empty() {

@@ -56,6 +56,7 @@ fn show(index: &TextIndex, docs: &[TextDoc], query: &TextQuery) -> String {
         out += &format!("{} ({:?} {:?})\n", hit.path.display(), hit.kind, hit.title);
         let text = &docs.iter().find(|d| d.path == hit.path).unwrap().body;
         let matches = found.matcher.matches(text);
+        assert_eq!(found.matcher.first(text), matches.first().cloned(), "the first match is the first of all");
         for s in snippets(text, &matches, 3) {
             let mut line = s.text.clone();
             for h in s.highlights.iter().rev() {
