@@ -65,6 +65,19 @@ pub fn remove_stale(fs: &dyn Vfs, cache_dir: &Path, keep: &Path, scope: u64) -> 
     removed
 }
 
+/// The newest index of the graph `scope` in `cache_dir` (by modification time), whatever state
+/// of its files it was built from: served while a load catches up with the files that changed.
+pub fn newest_of_scope(fs: &dyn Vfs, cache_dir: &Path, scope: u64) -> Option<PathBuf> {
+    let ours = format!("completion-v{FORMAT_VERSION}-{scope:016x}-");
+    fs.list_dir(cache_dir)
+        .into_iter()
+        .filter(|(path, _)| {
+            path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(&ours) && n.ends_with(".idx"))
+        })
+        .max_by_key(|(path, stamp)| (stamp.modified, path.clone()))
+        .map(|(path, _)| path)
+}
+
 /// Writes `index` to `path` atomically.
 pub fn save(fs: &dyn Vfs, index: &CompletionIndex, path: &Path) -> std::io::Result<()> {
     fs.write_atomic(path, &seal(MAGIC, FORMAT_VERSION, index.bytes()))
@@ -199,6 +212,20 @@ mod tests {
         assert_eq!(remove_stale(&RealFs, dir.path(), &new, 1), 2);
         assert!(new.exists() && other_graph.exists() && unrelated.exists());
         assert!(!old.exists() && !legacy.exists());
+    }
+
+    #[test]
+    fn the_newest_index_of_a_graph_is_found_whatever_its_fingerprint() {
+        let fs = crate::vfs::MemFs::default();
+        let dir = Path::new("/cache");
+        assert_eq!(newest_of_scope(&fs, dir, 1), None);
+        for (scope, fp) in [(1, 7), (2, 9), (1, 8)] {
+            save(&fs, &sample(), &index_path(dir, scope, fp)).unwrap();
+        }
+        fs.write(dir.join(format!("completion-v{}-{:016x}-aa.idx", FORMAT_VERSION + 1, 1)), b"x");
+        assert_eq!(newest_of_scope(&fs, dir, 1), Some(index_path(dir, 1, 8)));
+        assert_eq!(newest_of_scope(&fs, dir, 2), Some(index_path(dir, 2, 9)));
+        assert_eq!(newest_of_scope(&fs, dir, 3), None);
     }
 
     #[test]

@@ -9,6 +9,7 @@
 mod concepts;
 mod load;
 mod markdown;
+mod saved;
 mod thesaurus;
 
 use std::collections::{HashMap, HashSet};
@@ -17,10 +18,11 @@ use std::sync::Arc;
 
 pub use concepts::{ConceptRef, Concepts, ConceptsBuilder};
 pub use load::{
-    FileStamp, KgSource, MAX_FILE_BYTES, file_stamp, kind_of, list_source_files, load_file,
-    load_file_keeping_definitions, load_sources, parse, parse_bytes, visit_source_files,
+    FileStamp, KgSource, LoadedFile, MAX_FILE_BYTES, file_stamp, kind_of, list_source_files, load_file,
+    load_file_keeping_definitions, load_sources, load_sources_reusing, parse, parse_bytes, visit_source_files,
 };
 pub use markdown::parse_concept_file;
+pub use saved::{DecodeError, SavedFiles, decode as decode_saved, encode as encode_saved};
 pub use thesaurus::parse_thesaurus;
 
 use crate::text::fold;
@@ -414,7 +416,7 @@ impl std::fmt::Debug for Concept<'_> {
 }
 
 /// A parsed file in a graph.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct GraphFile {
     file: Arc<KgFile>,
     /// The id of the file's first concept; its concepts are consecutive.
@@ -423,7 +425,7 @@ struct GraphFile {
 
 /// Lists of concept ids, one per concept, in two flat vectors (a boxed slice per concept
 /// would cost 16 bytes each even when empty, as most are).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Adjacency {
     /// `ids[starts[c]..starts[c + 1]]` are concept `c`'s; empty when no concept has any.
     starts: Vec<u32>,
@@ -456,8 +458,8 @@ impl Adjacency {
 /// The immutable union of all knowledge-graph files. Built whole, shared behind `Arc`,
 /// replaced whole when a source changes. Concept data stays in the parsed files, which the
 /// graph shares with the workspace: building a graph copies no text, and a concept costs the
-/// graph 4 bytes plus its relations.
-#[derive(Clone, Debug, Default)]
+/// graph 4 bytes plus its relations. Graphs are equal when built from equal files.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Graph {
     files: Vec<GraphFile>,
     /// `files` are in path order (as a workspace builds them), so a path is found by binary

@@ -27,9 +27,12 @@ pub use config::{
 pub use documents::{Document, Documents};
 pub use load::{
     DiskRead, EARLY_SERVE_MIN_TERMS, Loaded, Progress, add_documents, count_terms, early_analysis, load,
-    load_config_file, load_graph, load_graph_and, read_from_disk, scan_documents,
+    load_config_file, load_graph, load_graph_and, load_graph_reusing, read_from_disk, scan_documents,
 };
-pub use persist::{IndexFile, Persisted, open_persisted, save_persisted};
+pub use persist::{
+    GRAPH_FORMAT_VERSION, GraphError, IndexFile, Persisted, graph_path, open_graph, open_persisted, save_graph,
+    save_persisted,
+};
 
 use crate::analysis::{Analysis, Feedback, build_completion_index};
 use crate::cache::hash_of;

@@ -44,7 +44,12 @@ impl MainLoop {
                     match completion.main.check_keys() {
                         Ok(()) => {
                             served_early = true;
-                            tracing::info!("completion served from the persisted index while loading");
+                            let which = if persisted.stale {
+                                "the newest persisted index (stale)"
+                            } else {
+                                "the persisted index"
+                            };
+                            tracing::info!("completion served from {which} while loading");
                         }
                         Err(e) => {
                             tracing::warn!("persisted index withdrawn ({e}); rebuilding");
@@ -73,8 +78,16 @@ impl MainLoop {
                         send(LoadEvent::Early(early));
                     }
                 };
+                // The files saved by the last run that did not change are not read again.
+                let saved = index_file.as_ref().map_or_else(Default::default, |f| {
+                    workspace::open_graph(&*disk, &f.graph).unwrap_or_else(|e| {
+                        tracing::info!("saved graph not used ({}: {e}); reading every source", f.graph.display());
+                        Default::default()
+                    })
+                });
                 let (config, mut loaded) =
-                    workspace::load_graph_and(&roots, settings.as_ref(), &mut report, &mut serve_early);
+                    workspace::load_graph_reusing(&roots, settings.as_ref(), &saved, &mut report, &mut serve_early);
+                drop(saved);
                 workspace::add_documents(&config, &mut loaded, &mut report);
                 (config, loaded, index_file)
             }));
@@ -120,6 +133,10 @@ impl MainLoop {
                 self.load.running = false;
                 let problems = loaded.problems.clone();
                 let monitor_settings = config.monitor.clone();
+                let graph_to_save = loaded.changed.then(|| (loaded.kg_files.clone(), loaded.stamps.clone()));
+                let kept = (loaded.reused > 0).then(|| {
+                    format!(" ({} of {} sources kept from the last run)", loaded.reused, loaded.kg_files.len())
+                });
                 self.ws.set_loaded(config, loaded);
                 let stats = self.ws.stats();
                 let index = self.ws.completion_analysis().completion.main.clone();
@@ -136,14 +153,21 @@ impl MainLoop {
                         if let Err(e) = workspace::save_persisted(&*disk, &index, &file) {
                             tracing::warn!("cannot save the completion index: {e}");
                         }
+                        if let Some((files, stamps)) = graph_to_save {
+                            let saved = files.iter().map(|f| &**f).zip(stamps);
+                            if let Err(e) = workspace::save_graph(&*disk, &file.graph, saved) {
+                                tracing::warn!("cannot save the parsed graph: {e}");
+                            }
+                        }
                     });
                 }
                 let summary = format!(
                     "{} concepts ({} terms), {} headings in {} documents",
                     stats.concepts, stats.terms, stats.headings, stats.documents
                 );
-                tracing::info!("indexed {summary}");
-                self.log_message(MessageType::INFO, format!("kg-ls: indexed {summary}"));
+                let kept = kept.unwrap_or_default();
+                tracing::info!("indexed {summary}{kept}");
+                self.log_message(MessageType::INFO, format!("kg-ls: indexed {summary}{kept}"));
                 self.end_progress(summary);
                 self.show_problems(&problems);
                 if stats.concepts == 0 {
