@@ -576,6 +576,69 @@ fn the_completion_index_is_persisted_and_a_corrupt_file_is_rebuilt() {
     assert_ne!(now[0], files[0]);
 }
 
+/// A restart after a `git pull` that changed one concept file: completion answers at once from
+/// the last run's index, and the load reads only the files that changed, after which the
+/// changed concept is right. A source that is a named pipe holds the load until the test writes
+/// it, so "before the load ends" is a state the test controls, not a race.
+#[test]
+fn a_restart_with_one_concept_changed_answers_from_the_saved_state_then_reads_only_that_file() {
+    let ws = Workspace::new(&[
+        (".kg-ls.toml", b"[kg]\npaths = [\"kg\", \"hold.md\"]\n"),
+        ("kg/tokio.md", b"# tokio\nsynonyms:: tokio runtime\n"),
+        ("kg/asymptote.md", b"# asymptote\nrelated:: tokio\n"),
+        ("kg/zebra.md", b"# zebra\n"),
+    ]);
+    let cache = tempfile::tempdir().unwrap();
+    let start = || {
+        let mut c = Client::spawn_with_cache(&[], cache.path());
+        c.initialize(&ws.root(), Value::Null, editor_capabilities());
+        c
+    };
+    let complete = |c: &mut Client, uri: &str| {
+        let r = c.request("textDocument/completion", Client::position_params(uri, 0, 7));
+        labels(&r)
+    };
+    let indexed = |c: &mut Client| {
+        let log = c.wait_for("window/logMessage", |p| p["message"].as_str().is_some_and(|m| m.contains("indexed")));
+        log["message"].as_str().unwrap().to_string()
+    };
+    let mut c = start();
+    let uri = c.open(&ws.path("notes.md"), "tokio r");
+    assert_eq!(indexed(&mut c), "kg-ls: indexed 3 concepts (4 terms), 0 headings in 0 documents");
+    assert_eq!(complete(&mut c, &uri), ["tokio runtime"]);
+    assert_eq!(c.shutdown_and_exit().code(), Some(0));
+    let saved: Vec<_> = std::fs::read_dir(cache.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("graph-"))
+        .collect();
+    assert_eq!(saved.len(), 1, "the parsed graph is saved beside the completion index: {saved:?}");
+
+    // One concept file changed (and its size with it), and a new source that holds the load.
+    std::fs::write(ws.path("kg/tokio.md"), "# tokio\nsynonyms:: tokio reactor\n").unwrap();
+    let hold = std::ffi::CString::new(ws.path("hold.md").into_os_string().into_encoded_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(hold.as_ptr(), 0o600) }, 0, "mkfifo");
+    let mut c = start();
+    let uri = c.open(&ws.path("notes.md"), "tokio r");
+    assert_eq!(complete(&mut c, &uri), ["tokio runtime"], "served from the last run's index while loading");
+    // Writing the pipe lets the load end (it waits for the server to open the pipe).
+    let path = ws.path("hold.md");
+    let writer = std::thread::spawn(move || std::fs::write(path, "# hold\n").unwrap());
+    let log = indexed(&mut c);
+    writer.join().unwrap();
+    assert_eq!(
+        log,
+        "kg-ls: indexed 4 concepts (5 terms), 0 headings in 0 documents (2 of 4 sources kept from the last run)"
+    );
+    assert_eq!(complete(&mut c, &uri), ["tokio reactor"]);
+    let r = c.request("workspace/symbol", json!({"query": "asymptote"}));
+    assert_eq!(r[0]["name"], "asymptote", "{r}");
+    let r = c.request("textDocument/hover", Client::position_params(&uri, 0, 2));
+    let md = r["contents"]["value"].as_str().unwrap();
+    assert!(md.contains("tokio reactor"), "the changed concept: {md}");
+    assert_eq!(c.shutdown_and_exit().code(), Some(0));
+}
+
 #[test]
 fn configuration_changes_reload_the_graph() {
     let ws = Workspace::new(&[("kg/alpha.md", b"# alpha\n"), ("other/gamma.md", b"# gamma\n")]);
