@@ -587,6 +587,7 @@ fn a_restart_with_one_concept_changed_answers_from_the_saved_state_then_reads_on
         ("kg/tokio.md", b"# tokio\nsynonyms:: tokio runtime\n"),
         ("kg/asymptote.md", b"# asymptote\nrelated:: tokio\n"),
         ("kg/zebra.md", b"# zebra\n"),
+        ("docs/guide.md", b"# Reactor guide\n"),
     ]);
     let cache = tempfile::tempdir().unwrap();
     let start = || {
@@ -604,7 +605,7 @@ fn a_restart_with_one_concept_changed_answers_from_the_saved_state_then_reads_on
     };
     let mut c = start();
     let uri = c.open(&ws.path("notes.md"), "tokio r");
-    assert_eq!(indexed(&mut c), "kg-ls: indexed 3 concepts (4 terms), 0 headings in 0 documents");
+    assert_eq!(indexed(&mut c), "kg-ls: indexed 3 concepts (4 terms), 1 headings in 1 documents");
     assert_eq!(complete(&mut c, &uri), ["tokio runtime"]);
     assert_eq!(c.shutdown_and_exit().code(), Some(0));
     let saved: Vec<_> = std::fs::read_dir(cache.path())
@@ -621,6 +622,16 @@ fn a_restart_with_one_concept_changed_answers_from_the_saved_state_then_reads_on
     let mut c = start();
     let uri = c.open(&ws.path("notes.md"), "tokio r");
     assert_eq!(complete(&mut c, &uri), ["tokio runtime"], "served from the last run's index while loading");
+    // Symbols come from the saved graph and headings meanwhile: concepts (kind 20, key) and
+    // headings (kind 15, string) as they were; lines of full text (read from the files now) are
+    // left out here.
+    let symbols = |c: &mut Client, query: &str| {
+        let r = c.request("workspace/symbol", json!({"query": query}));
+        let hits = r.as_array().unwrap().iter().filter(|s| s["kind"] == 20 || s["kind"] == 15);
+        hits.map(|s| s["name"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
+    assert_eq!(symbols(&mut c, "tokio r"), ["tokio runtime"]);
+    assert_eq!(symbols(&mut c, "reactor"), ["Reactor guide"]);
     // Writing the pipe lets the load end (it waits for the server to open the pipe).
     let path = ws.path("hold.md");
     let writer = std::thread::spawn(move || std::fs::write(path, "# hold\n").unwrap());
@@ -628,9 +639,11 @@ fn a_restart_with_one_concept_changed_answers_from_the_saved_state_then_reads_on
     writer.join().unwrap();
     assert_eq!(
         log,
-        "kg-ls: indexed 4 concepts (5 terms), 0 headings in 0 documents (2 of 4 sources kept from the last run)"
+        "kg-ls: indexed 4 concepts (5 terms), 1 headings in 1 documents (2 of 4 sources kept from the last run)"
     );
     assert_eq!(complete(&mut c, &uri), ["tokio reactor"]);
+    assert_eq!(symbols(&mut c, "tokio r"), ["tokio reactor"]);
+    assert_eq!(symbols(&mut c, "reactor"), ["Reactor guide", "tokio reactor"]);
     let r = c.request("workspace/symbol", json!({"query": "asymptote"}));
     assert_eq!(r[0]["name"], "asymptote", "{r}");
     let r = c.request("textDocument/hover", Client::position_params(&uri, 0, 2));

@@ -112,14 +112,33 @@ pub fn fingerprint(sources: &[crate::kg::KgSource]) -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     let (sum, count) = (AtomicU64::new(0), AtomicU64::new(0));
     crate::kg::visit_source_files(sources, &|path| {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        path.hash(&mut h);
-        crate::kg::file_stamp(path).hash(&mut h);
-        sum.fetch_add(h.finish(), Ordering::Relaxed);
+        sum.fetch_add(file_hash(path, crate::kg::file_stamp(path)), Ordering::Relaxed);
         count.fetch_add(1, Ordering::Relaxed);
     });
+    finish(count.into_inner(), sum.into_inner())
+}
+
+/// [`fingerprint`] of files already statted (as a load stats them): the same value for the same
+/// files and stamps, with no walk.
+pub fn fingerprint_of<'a>(files: impl IntoIterator<Item = (&'a Path, Option<crate::kg::FileStamp>)>) -> u64 {
+    let (mut sum, mut count) = (0u64, 0u64);
+    for (path, stamp) in files {
+        sum = sum.wrapping_add(file_hash(path, stamp));
+        count += 1;
+    }
+    finish(count, sum)
+}
+
+fn file_hash(path: &Path, stamp: Option<crate::kg::FileStamp>) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    (FORMAT_VERSION, count.into_inner(), sum.into_inner()).hash(&mut h);
+    path.hash(&mut h);
+    stamp.hash(&mut h);
+    h.finish()
+}
+
+fn finish(count: u64, sum: u64) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (FORMAT_VERSION, count, sum).hash(&mut h);
     h.finish()
 }
 
@@ -270,6 +289,10 @@ mod tests {
         let changed = fingerprint(&[KgSource { path: kg.clone() }]);
         assert_ne!(changed, folder);
         std::fs::write(kg.join("2/new.md"), "").unwrap();
-        assert_ne!(fingerprint(&[KgSource { path: kg.clone() }]), changed);
+        let added = fingerprint(&[KgSource { path: kg.clone() }]);
+        assert_ne!(added, changed);
+        // The same from the files a load listed and statted.
+        let (paths, _) = crate::kg::list_source_files(&[KgSource { path: kg.clone() }]);
+        assert_eq!(fingerprint_of(paths.iter().map(|p| (p.as_path(), crate::kg::file_stamp(p)))), added);
     }
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use super::{CONFIG_FILE, Config, Settings, is_markdown, parse_settings, resolve};
 use crate::analysis::{Analysis, Feedback};
-use crate::index::{DocHeadings, TermIndex, extract_headings};
+use crate::index::{DocHeadings, HeadingIndex, TermIndex, extract_headings};
 use crate::kg::{FileStamp, Graph, KgFile, MAX_FILE_BYTES, Problem, SavedFiles, load_sources_reusing};
 use crate::vfs::{ReadError, RealFs, Vfs};
 
@@ -39,8 +39,17 @@ pub struct Loaded {
     /// How many of `kg_files` were kept from the saved graph instead of being read.
     pub reused: usize,
     /// Whether the files differ from the saved graph's (some were read, or some saved ones are
-    /// gone): only then is a new one worth saving.
+    /// gone), or the documents' headings from the saved ones (the caller compares those once it
+    /// read them): only then is a new one worth saving.
     pub changed: bool,
+}
+
+impl Loaded {
+    /// The fingerprint of the sources' files as this load statted them
+    /// ([`crate::index::persist::fingerprint`]): what names the completion index built from them.
+    pub fn fingerprint(&self) -> u64 {
+        crate::index::persist::fingerprint_of(self.kg_files.iter().map(|f| &*f.path).zip(self.stamps.iter().copied()))
+    }
 }
 
 /// Reads each root's `.kg-ls.toml`, where there is one.
@@ -92,16 +101,46 @@ pub fn load_graph_and(
     progress: Progress<'_>,
     alongside: &mut (dyn FnMut(&Arc<Graph>) + '_),
 ) -> (Config, Loaded) {
-    load_graph_reusing(roots, client, &SavedFiles::new(), progress, alongside)
+    load_graph_reusing(roots, client, None, progress, alongside)
 }
 
-/// [`load_graph_and`], keeping the files of `saved` (a graph saved by an earlier run, see
-/// [`super::open_graph`]) that did not change on disk since: only new and changed files are read
-/// and parsed. The result is the one a full load gives.
+/// The files the last run saved ([`super::open_graph`]) and the graph built from them as they
+/// were, before any source is statted: workspace symbols are answered from it while the load
+/// finds which files changed, and a load that finds none uses it as it is.
+pub struct SavedGraph {
+    pub saved: SavedFiles,
+    /// The documents' headings as the last run read them.
+    pub docs: Vec<DocHeadings>,
+    pub headings: Arc<HeadingIndex>,
+    /// `saved`'s files in path order.
+    pub files: Vec<Arc<KgFile>>,
+    pub graph: Arc<Graph>,
+    pub terms: Arc<TermIndex>,
+    /// The generation of its contents ([`super::content_generation`]): the workspace's after a
+    /// load that finds nothing changed.
+    pub generation: u64,
+}
+
+impl SavedGraph {
+    pub fn build(saved: SavedFiles, docs: Vec<DocHeadings>) -> SavedGraph {
+        let mut entries: Vec<(&PathBuf, &(FileStamp, Arc<KgFile>))> = saved.iter().collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let files: Vec<Arc<KgFile>> = entries.into_iter().map(|(_, (_, f))| f.clone()).collect();
+        let graph = Arc::new(Graph::build(&files));
+        let terms = Arc::new(TermIndex::build(&graph));
+        let headings = Arc::new(HeadingIndex::build(&docs));
+        let generation = super::content_generation(files.iter().map(|f| &**f), &docs);
+        SavedGraph { saved, docs, headings, files, graph, terms, generation }
+    }
+}
+
+/// [`load_graph_and`], keeping the files of `saved` (a graph saved by an earlier run) that did
+/// not change on disk since: only new and changed files are read and parsed, and when none
+/// changed, its graph is the one used. The result is the one a full load gives.
 pub fn load_graph_reusing(
     roots: &[PathBuf],
     client: Option<&Settings>,
-    saved: &SavedFiles,
+    saved: Option<&SavedGraph>,
     progress: Progress<'_>,
     alongside: &mut (dyn FnMut(&Arc<Graph>) + '_),
 ) -> (Config, Loaded) {
@@ -109,33 +148,45 @@ pub fn load_graph_reusing(
     let (files, mut problems) = load_config_file(roots);
     let (config, more) = resolve(roots, client, &files, &|p| p.exists());
     problems.extend(more);
+    let none = SavedFiles::new();
+    let saved_files = saved.map_or(&none, |s| &s.saved);
     let (mut found, more) =
-        load_sources_reusing(&config.sources, saved, &mut |done, total| progress("knowledge graph", done, total));
+        load_sources_reusing(&config.sources, saved_files, &mut |done, total| progress("knowledge graph", done, total));
     problems.extend(more);
     problems.extend(found.iter().flat_map(|f| f.file.problems.iter().cloned()));
     // In path order, one file once: the order a workspace builds its graph in.
     found.sort_by(|a, b| a.file.path.cmp(&b.file.path));
     found.dedup_by(|a, b| a.file.path == b.file.path);
     let reused = found.iter().filter(|f| f.reused).count();
-    let changed = reused != found.len() || reused != saved.len();
+    let changed = reused != found.len() || reused != saved_files.len();
     let (kg_files, stamps): (Vec<Arc<KgFile>>, Vec<Option<FileStamp>>) =
         found.into_iter().map(|f| (f.file, f.stamp)).unzip();
     let parsed = started.elapsed();
-    let graph = Arc::new(Graph::build(&kg_files));
-    let built = started.elapsed();
-    let terms = std::thread::scope(|s| {
-        let terms = s.spawn(|| TermIndex::build(&graph));
-        alongside(&graph);
-        tracing::debug!("load: beside the term index after {:?}", started.elapsed());
-        terms.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    });
+    let unchanged = saved
+        .filter(|s| s.files.len() == kg_files.len() && s.files.iter().zip(&kg_files).all(|(a, b)| Arc::ptr_eq(a, b)));
+    let (graph, built, terms) = match unchanged {
+        Some(s) => {
+            alongside(&s.graph);
+            (s.graph.clone(), started.elapsed(), s.terms.clone())
+        }
+        None => {
+            let graph = Arc::new(Graph::build(&kg_files));
+            let built = started.elapsed();
+            let terms = std::thread::scope(|s| {
+                let terms = s.spawn(|| TermIndex::build(&graph));
+                alongside(&graph);
+                tracing::debug!("load: beside the term index after {:?}", started.elapsed());
+                terms.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            });
+            (graph, built, Arc::new(terms))
+        }
+    };
     tracing::debug!(
         "load: {} sources ({reused} kept from the saved graph) read and parsed {parsed:?}, graph built {built:?}, \
          indexed {:?}",
         kg_files.len(),
         started.elapsed()
     );
-    let terms = Arc::new(terms);
     let loaded =
         Loaded { kg_files, problems, built: Some((graph, terms)), stamps, reused, changed, ..Default::default() };
     (config, loaded)
@@ -320,10 +371,19 @@ mod tests {
         let (_, first) = load_graph(std::slice::from_ref(&root), None, &mut |_, _, _| {});
         assert_eq!((first.reused, first.changed), (0, !first.kg_files.is_empty()));
         let bytes = crate::kg::encode_saved(first.kg_files.iter().map(|f| &**f).zip(first.stamps.iter().copied()));
-        let saved = crate::kg::decode_saved(&bytes).unwrap();
+        let saved = SavedGraph::build(crate::kg::decode_saved(&bytes).unwrap(), Vec::new());
+        assert_eq!(*saved.graph, *first.built.as_ref().unwrap().0, "the saved graph is the one saved");
         apply(after);
         let (_, full) = load_graph(std::slice::from_ref(&root), None, &mut |_, _, _| {});
-        let (_, reused) = load_graph_reusing(std::slice::from_ref(&root), None, &saved, &mut |_, _, _| {}, &mut |_| {});
+        let (_, reused) =
+            load_graph_reusing(std::slice::from_ref(&root), None, Some(&saved), &mut |_, _, _| {}, &mut |_| {});
+        assert_eq!(
+            reused.fingerprint(),
+            crate::index::persist::fingerprint(&[crate::kg::KgSource { path: root.join("kg") }])
+        );
+        let same_graph = Arc::ptr_eq(&reused.built.as_ref().unwrap().0, &saved.graph);
+        assert_eq!(same_graph, !reused.changed, "the saved graph is used as it is when nothing changed");
+        let saved = &saved.saved;
         assert_eq!(reused.kg_files, full.kg_files);
         assert_eq!(reused.problems, full.problems);
         assert_eq!(reused.built.as_ref().unwrap().0, full.built.as_ref().unwrap().0, "the same graph");

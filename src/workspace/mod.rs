@@ -26,7 +26,7 @@ pub use config::{
 };
 pub use documents::{Document, Documents};
 pub use load::{
-    DiskRead, EARLY_SERVE_MIN_TERMS, Loaded, Progress, add_documents, count_terms, early_analysis, load,
+    DiskRead, EARLY_SERVE_MIN_TERMS, Loaded, Progress, SavedGraph, add_documents, count_terms, early_analysis, load,
     load_config_file, load_graph, load_graph_and, load_graph_reusing, read_from_disk, scan_documents,
 };
 pub use persist::{
@@ -91,6 +91,27 @@ impl std::fmt::Debug for HostFs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("HostFs")
     }
+}
+
+/// The generation of loaded sources and documents (in path order, as a workspace holds them): a
+/// hash of what they say, so equal contents have equal generations, also across restarts (for
+/// the same build), and a search of either may share cached results.
+pub fn content_generation<'a>(
+    kg_files: impl IntoIterator<Item = &'a KgFile>,
+    docs: impl IntoIterator<Item = &'a DocHeadings>,
+) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for file in kg_files {
+        file.path.hash(&mut h);
+        file.concepts.hash(&mut h);
+        file.definitions.hash(&mut h);
+    }
+    for d in docs {
+        d.path.hash(&mut h);
+        d.headings.hash(&mut h);
+    }
+    h.finish()
 }
 
 /// Graphs with more terms than this are not rebuilt on the request path after an edit: hover
@@ -249,18 +270,7 @@ impl Workspace {
     }
 
     fn fingerprint(&self) -> u64 {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        for ByPath(file) in self.kg_files.iter() {
-            file.path.hash(&mut h);
-            file.concepts.hash(&mut h);
-            file.definitions.hash(&mut h);
-        }
-        for d in self.doc_headings.values() {
-            d.path.hash(&mut h);
-            d.headings.hash(&mut h);
-        }
-        h.finish()
+        content_generation(self.kg_files.iter().map(|ByPath(f)| &**f), self.doc_headings.values())
     }
 
     /// Whether `path` is a knowledge-graph source: a configured file, or a concept or

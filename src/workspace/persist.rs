@@ -7,17 +7,21 @@
 //! It holds no workspace state.
 //!
 //! Both files are named by the scope (a hash of the configured sources). The completion index's
-//! name also holds the fingerprint of the sources' files: the index of exactly these files is
-//! used when there is one, else the scope's newest (a few files stale, to serve completion
-//! while the load reads what changed). The graph has one file per scope, whatever its files'
-//! state: each file in it carries its stamp, and a load keeps the ones that did not change.
+//! name also holds the fingerprint of the state of the sources' files it was built from; a
+//! start serves the scope's newest (at most the few files that changed since stale) while the
+//! load reads what changed. The graph has one file per scope, whatever its files' state: each
+//! file in it carries its stamp, and a load keeps the ones that did not change.
 
 use std::path::{Path, PathBuf};
 
 use super::{Settings, load_config_file, resolve};
 use crate::cache::{Unsealed, hash_of, seal, unseal};
+use crate::index::DocHeadings;
 use crate::kg::{DecodeError, FileStamp, KgFile, SavedFiles};
 use crate::vfs::{ReadError, Vfs};
+
+/// A document's headings as [`DocHeadings`] holds them: `(level, text, line)`.
+type Headings = Vec<(u8, String, u32)>;
 
 const GRAPH_MAGIC: &[u8; 8] = b"KGLSGRPH";
 /// Bump when the graph's payload (`kg::encode_saved`) or what a parser makes of a file changes.
@@ -26,61 +30,68 @@ pub const GRAPH_FORMAT_VERSION: u32 = 1;
 /// The cache files of one knowledge graph.
 #[derive(Clone, Debug)]
 pub struct IndexFile {
-    /// The completion index of the sources' current state.
-    pub path: PathBuf,
+    /// The cache directory.
+    pub dir: PathBuf,
     /// Names the graph (its configured sources) across changes to its files.
     pub scope: u64,
     /// The saved parsed graph of the scope.
     pub graph: PathBuf,
 }
 
+impl IndexFile {
+    /// Where the completion index of the sources' files in the state `fingerprint` goes.
+    pub fn index_path(&self, fingerprint: u64) -> PathBuf {
+        crate::index::persist::index_path(&self.dir, self.scope, fingerprint)
+    }
+}
+
 /// A persisted completion index found (or not) for the current sources.
 #[derive(Default)]
 pub struct Persisted {
-    /// Where the index of the current sources goes, when there is a cache directory to use.
+    /// Where the state of the current sources goes, when there is a cache directory to use.
     pub file: Option<IndexFile>,
+    /// The configuration the files were found for.
+    pub config: Option<super::Config>,
     pub index: Option<crate::index::CompletionIndex>,
-    /// The index is the scope's newest but was built from another state of its files.
-    pub stale: bool,
     /// Why a file that was there was not used.
     pub refused: Option<String>,
 }
 
-/// Opens the persisted completion index for the sources this configuration names, if one
-/// exists and its checksum and structure are intact: the one of their files' current state, or
-/// else the newest one of the same sources ([`Persisted::stale`]). Reads no source contents
-/// (only their sizes and times). Its keys are not walked here: the caller serves completion
-/// from it at once and then runs [`crate::index::CompletionIndex::check_keys`].
+/// Opens the newest persisted completion index of the sources this configuration names, if one
+/// exists and its checksum and structure are intact. It may be of an older state of their files
+/// (it is served while the load catches up, and replaced when it ends), so nothing is statted
+/// for it but the configuration files and the cache directory: no source is read or statted.
+/// Its keys are not walked here: the caller serves completion from it at once and then runs
+/// [`crate::index::CompletionIndex::check_keys`].
 pub fn open_persisted(fs: &dyn Vfs, roots: &[PathBuf], client: Option<&Settings>) -> Persisted {
     let Some(dir) = crate::cache::cache_dir() else { return Persisted::default() };
     let (files, _) = load_config_file(roots);
     let (config, _) = resolve(roots, client, &files, &|p| fs.stamp(p).is_some());
-    let fp = crate::index::persist::fingerprint(&config.sources);
     let scope = hash_of(&config.sources);
-    let path = crate::index::persist::index_path(&dir, scope, fp);
     let graph = graph_path(&dir, scope);
-    let mut p = Persisted { file: Some(IndexFile { path: path.clone(), scope, graph }), ..Default::default() };
-    let (found, stale) = if fs.stamp(&path).is_some() {
-        (Some(path), false)
-    } else {
-        (crate::index::persist::newest_of_scope(fs, &dir, scope), true)
-    };
+    let found = crate::index::persist::newest_of_scope(fs, &dir, scope);
+    let mut p = Persisted { file: Some(IndexFile { dir, scope, graph }), config: Some(config), ..Default::default() };
     if let Some(found) = found {
         match crate::index::persist::open_deferring_keys(fs, &found) {
-            Ok(index) => (p.index, p.stale) = (Some(index), stale),
+            Ok(index) => p.index = Some(index),
             Err(e) => p.refused = Some(format!("{}: {e}", found.display())),
         }
     }
     p
 }
 
-/// Saves the completion index (to the file [`open_persisted`] named) and removes the indexes it
-/// replaces, so the cache directory does not grow with every edit of the graph.
-pub fn save_persisted(fs: &dyn Vfs, index: &crate::index::CompletionIndex, file: &IndexFile) -> std::io::Result<()> {
-    crate::index::persist::save(fs, index, &file.path)?;
-    if let Some(dir) = file.path.parent() {
-        crate::index::persist::remove_stale(fs, dir, &file.path, file.scope);
-    }
+/// Saves the completion index of the sources' files in the state `fingerprint`
+/// ([`crate::index::persist::fingerprint_of`]) and removes the indexes it replaces, so the
+/// cache directory does not grow with every edit of the graph.
+pub fn save_persisted(
+    fs: &dyn Vfs,
+    index: &crate::index::CompletionIndex,
+    file: &IndexFile,
+    fingerprint: u64,
+) -> std::io::Result<()> {
+    let path = file.index_path(fingerprint);
+    crate::index::persist::save(fs, index, &path)?;
+    crate::index::persist::remove_stale(fs, &file.dir, &path, file.scope);
     Ok(())
 }
 
@@ -107,22 +118,38 @@ impl std::fmt::Display for GraphError {
     }
 }
 
-/// The parsed files saved at `path` ([`save_graph`]), each with the stamp it had then; a file
-/// that is missing, damaged or of another format is an error, for the caller to load in full.
-pub fn open_graph(fs: &dyn Vfs, path: &Path) -> Result<SavedFiles, GraphError> {
+/// The parsed files saved at `path` ([`save_graph`]), each with the stamp it had then, and the
+/// documents' headings; a file that is missing, damaged or of another format is an error, for
+/// the caller to load in full.
+pub fn open_graph(fs: &dyn Vfs, path: &Path) -> Result<(SavedFiles, Vec<DocHeadings>), GraphError> {
     let map = fs.map(path).map_err(GraphError::Read)?;
     let payload = unseal(GRAPH_MAGIC, GRAPH_FORMAT_VERSION, (*map).as_ref()).map_err(GraphError::Unsealed)?;
-    crate::kg::decode_saved(payload).map_err(GraphError::Decode)
+    let bad = |e: String| GraphError::Decode(DecodeError::Format(e));
+    let (len, rest) = payload.split_first_chunk::<8>().ok_or_else(|| bad("no length".into()))?;
+    let len = usize::try_from(u64::from_le_bytes(*len)).map_err(|e| bad(e.to_string()))?;
+    let (kg, docs) = (rest.get(..len), rest.get(len..));
+    let (Some(kg), Some(docs)) = (kg, docs) else { return Err(bad("the length is past the end".into())) };
+    let files = crate::kg::decode_saved(kg).map_err(GraphError::Decode)?;
+    let docs: Vec<(&str, Headings)> = postcard::from_bytes(docs).map_err(|e| bad(e.to_string()))?;
+    let docs = docs.into_iter().map(|(path, headings)| DocHeadings { path: path.into(), headings }).collect();
+    Ok((files, docs))
 }
 
-/// Saves parsed files with the stamps they had when read, replacing the file at `path`
-/// atomically, and removes the graphs of other format versions.
+/// Saves parsed files with the stamps they had when read, and the documents' headings,
+/// replacing the file at `path` atomically, and removes the graphs of other format versions.
+/// Documents whose path is not UTF-8 are left out.
 pub fn save_graph<'a>(
     fs: &dyn Vfs,
     path: &Path,
     files: impl IntoIterator<Item = (&'a KgFile, Option<FileStamp>)>,
+    docs: &[DocHeadings],
 ) -> std::io::Result<()> {
-    fs.write_atomic(path, &seal(GRAPH_MAGIC, GRAPH_FORMAT_VERSION, &crate::kg::encode_saved(files)))?;
+    let kg = crate::kg::encode_saved(files);
+    let docs: Vec<(&str, &Headings)> = docs.iter().filter_map(|d| Some((d.path.to_str()?, &d.headings))).collect();
+    let mut payload = (kg.len() as u64).to_le_bytes().to_vec();
+    payload.extend_from_slice(&kg);
+    payload.extend_from_slice(&postcard::to_stdvec(&docs).expect("plain records serialize"));
+    fs.write_atomic(path, &seal(GRAPH_MAGIC, GRAPH_FORMAT_VERSION, &payload))?;
     let current = format!("graph-v{GRAPH_FORMAT_VERSION}-");
     for (other, _) in path.parent().map(|dir| fs.list_dir(dir)).unwrap_or_default() {
         let Some(name) = other.file_name().and_then(|n| n.to_str()) else { continue };
@@ -146,10 +173,13 @@ mod tests {
         let path = graph_path(Path::new("/cache"), 5);
         let older = Path::new("/cache/graph-v0-0000000000000005.kg");
         fs.write(older, b"an older format");
-        save_graph(&fs, &path, [(&file, Some(stamp))]).unwrap();
+        let docs =
+            [DocHeadings { path: "/docs/a.md".into(), headings: vec![(1, "Alpha".into(), 0), (2, "Beta".into(), 4)] }];
+        save_graph(&fs, &path, [(&file, Some(stamp))], &docs).unwrap();
         assert!(fs.stamp(older).is_none(), "another version's graph is removed");
-        let opened = open_graph(&fs, &path).unwrap();
+        let (opened, opened_docs) = open_graph(&fs, &path).unwrap();
         assert_eq!(opened[Path::new("/kg/a.md")], (stamp, std::sync::Arc::new(file)));
+        assert_eq!(opened_docs, docs);
         let good = fs.read(&path, u64::MAX).unwrap();
         let refused = |bytes: &[u8]| {
             fs.write(&path, bytes);
