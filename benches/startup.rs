@@ -246,7 +246,8 @@ impl Startup {
         let settle = Instant::now();
         while settle.elapsed() < c.timeout {
             let stats = c.request("workspace/executeCommand", json!({"command": "kg-ls.stats"}));
-            if stats["background"] == json!({"loading": false, "rebuilding": false}) {
+            let background = &stats["background"];
+            if background["loading"] == false && background["rebuilding"] == false {
                 break;
             }
             std::thread::sleep(Duration::from_millis(50));

@@ -25,7 +25,13 @@ type Headings = Vec<(u8, String, u32)>;
 
 const GRAPH_MAGIC: &[u8; 8] = b"KGLSGRPH";
 /// Bump when the graph's payload (`kg::encode_saved`) or what a parser makes of a file changes.
+/// The file's name also holds the package version, so a release never reads another's parses.
 pub const GRAPH_FORMAT_VERSION: u32 = 1;
+
+/// What every saved graph's file name of this build starts with.
+fn graph_prefix() -> String {
+    format!("graph-v{GRAPH_FORMAT_VERSION}-{}-", env!("CARGO_PKG_VERSION"))
+}
 
 /// The cache files of one knowledge graph.
 #[derive(Clone, Debug)]
@@ -97,7 +103,7 @@ pub fn save_persisted(
 
 /// Where the parsed graph of the sources named by `scope` is saved.
 pub fn graph_path(cache_dir: &Path, scope: u64) -> PathBuf {
-    cache_dir.join(format!("graph-v{GRAPH_FORMAT_VERSION}-{scope:016x}.kg"))
+    cache_dir.join(format!("{}{scope:016x}.kg", graph_prefix()))
 }
 
 /// Why a saved graph was not used.
@@ -136,7 +142,8 @@ pub fn open_graph(fs: &dyn Vfs, path: &Path) -> Result<(SavedFiles, Vec<DocHeadi
 }
 
 /// Saves parsed files with the stamps they had when read, and the documents' headings,
-/// replacing the file at `path` atomically, and removes the graphs of other format versions.
+/// replacing the file at `path` atomically, and removes the graphs of other format versions and
+/// releases.
 /// Documents whose path is not UTF-8 are left out.
 pub fn save_graph<'a>(
     fs: &dyn Vfs,
@@ -150,7 +157,7 @@ pub fn save_graph<'a>(
     payload.extend_from_slice(&kg);
     payload.extend_from_slice(&postcard::to_stdvec(&docs).expect("plain records serialize"));
     fs.write_atomic(path, &seal(GRAPH_MAGIC, GRAPH_FORMAT_VERSION, &payload))?;
-    let current = format!("graph-v{GRAPH_FORMAT_VERSION}-");
+    let current = graph_prefix();
     for (other, _) in path.parent().map(|dir| fs.list_dir(dir)).unwrap_or_default() {
         let Some(name) = other.file_name().and_then(|n| n.to_str()) else { continue };
         if name.starts_with("graph-v") && name.ends_with(".kg") && !name.starts_with(&current) {
@@ -173,10 +180,13 @@ mod tests {
         let path = graph_path(Path::new("/cache"), 5);
         let older = Path::new("/cache/graph-v0-0000000000000005.kg");
         fs.write(older, b"an older format");
+        let other_release = format!("/cache/graph-v{GRAPH_FORMAT_VERSION}-0.0.0-0000000000000005.kg");
+        fs.write(&other_release, b"another release's parses");
         let docs =
             [DocHeadings { path: "/docs/a.md".into(), headings: vec![(1, "Alpha".into(), 0), (2, "Beta".into(), 4)] }];
         save_graph(&fs, &path, [(&file, Some(stamp))], &docs).unwrap();
         assert!(fs.stamp(older).is_none(), "another version's graph is removed");
+        assert!(fs.stamp(Path::new(&other_release)).is_none(), "and another release's");
         let (opened, opened_docs) = open_graph(&fs, &path).unwrap();
         assert_eq!(opened[Path::new("/kg/a.md")], (stamp, std::sync::Arc::new(file)));
         assert_eq!(opened_docs, docs);
