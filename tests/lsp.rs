@@ -607,13 +607,25 @@ fn a_restart_with_one_concept_changed_answers_from_the_saved_state_then_reads_on
     let uri = c.open(&ws.path("notes.md"), "tokio r");
     assert_eq!(indexed(&mut c), "kg-ls: indexed 3 concepts (4 terms), 1 headings in 1 documents");
     assert_eq!(complete(&mut c, &uri), ["tokio runtime"]);
+    // The state is saved in the background after indexing: wait for it to be there.
+    let saved = || -> Vec<String> {
+        let names = std::fs::read_dir(cache.path()).unwrap().map(|e| e.unwrap().file_name());
+        let mut names: Vec<String> =
+            names.map(|n| n.to_string_lossy().into_owned()).filter(|n| !n.starts_with('.')).collect();
+        names.retain(|n| n.starts_with("graph-") || n.starts_with("completion-"));
+        names.sort();
+        names
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while saved().len() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     assert_eq!(c.shutdown_and_exit().code(), Some(0));
-    let saved: Vec<_> = std::fs::read_dir(cache.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("graph-"))
-        .collect();
-    assert_eq!(saved.len(), 1, "the parsed graph is saved beside the completion index: {saved:?}");
+    let files = saved();
+    assert!(
+        files.len() == 2 && files[1].starts_with("graph-"),
+        "the graph is saved beside the completion index: {files:?}"
+    );
 
     // One concept file changed (and its size with it), and a new source that holds the load.
     std::fs::write(ws.path("kg/tokio.md"), "# tokio\nsynonyms:: tokio reactor\n").unwrap();
