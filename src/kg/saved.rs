@@ -17,8 +17,47 @@ use serde::{Deserialize, Serialize};
 
 use super::{Concepts, Definitions, FileStamp, KgFile, Problem, SourceKind};
 
-/// Files read in an earlier run, by path, each with the stamp it had then.
-pub type SavedFiles = HashMap<PathBuf, (FileStamp, Arc<KgFile>)>;
+/// Files read in an earlier run, each with the stamp it had then: in the order they were saved
+/// (a workspace saves them in path order) and found by path.
+#[derive(Clone, Debug, Default)]
+pub struct SavedFiles {
+    files: Vec<(FileStamp, Arc<KgFile>)>,
+    by_path: HashMap<Arc<Path>, usize>,
+}
+
+impl SavedFiles {
+    pub fn new() -> SavedFiles {
+        SavedFiles::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// The file saved for `path`, with its stamp then.
+    pub fn get(&self, path: &Path) -> Option<&(FileStamp, Arc<KgFile>)> {
+        self.by_path.get(path).map(|&i| &self.files[i])
+    }
+
+    /// The files in the order they were saved.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &(FileStamp, Arc<KgFile>)> {
+        self.files.iter()
+    }
+
+    fn push(&mut self, stamp: FileStamp, file: Arc<KgFile>) {
+        match self.by_path.get(&file.path) {
+            Some(&i) => self.files[i] = (stamp, file),
+            None => {
+                self.by_path.insert(file.path.clone(), self.files.len());
+                self.files.push((stamp, file));
+            }
+        }
+    }
+}
 
 /// Why saved bytes were not decoded.
 #[derive(Debug, PartialEq, Eq)]
@@ -90,7 +129,7 @@ fn saved_file(file: &KgFile, stamp: FileStamp) -> Option<SavedFile<'_>> {
 /// The files [`encode`] wrote.
 pub fn decode(bytes: &[u8]) -> Result<SavedFiles, DecodeError> {
     let saved: Vec<SavedFile<'_>> = postcard::from_bytes(bytes).map_err(|e| DecodeError::Format(e.to_string()))?;
-    let mut files = SavedFiles::with_capacity(saved.len());
+    let mut files = SavedFiles { files: Vec::with_capacity(saved.len()), by_path: HashMap::with_capacity(saved.len()) };
     for s in saved {
         let path: Arc<Path> = Arc::from(Path::new(s.path));
         let concepts = Concepts::from_parts(s.text.into(), s.index.into_owned().into_boxed_slice())
@@ -109,7 +148,7 @@ pub fn decode(bytes: &[u8]) -> Result<SavedFiles, DecodeError> {
         };
         let kind = if s.markdown { SourceKind::Markdown } else { SourceKind::Thesaurus };
         let file = KgFile { path: path.clone(), kind, concepts, problems, definitions };
-        files.insert(path.to_path_buf(), (FileStamp { len: s.len, modified: Some(modified) }, Arc::new(file)));
+        files.push(FileStamp { len: s.len, modified: Some(modified) }, Arc::new(file));
     }
     Ok(files)
 }
@@ -158,8 +197,10 @@ mod tests {
         let bytes = encode(files.iter().map(|(f, s)| (f, *s)));
         let back = decode(&bytes).unwrap();
         assert_eq!(back.len(), 3);
+        let order: Vec<&Path> = back.iter().map(|(_, f)| &*f.path).collect();
+        assert_eq!(order, files.iter().map(|(f, _)| &*f.path).collect::<Vec<_>>(), "in the order saved");
         for (f, s) in &files {
-            let (saved_stamp, saved) = &back[&*f.path];
+            let (saved_stamp, saved) = back.get(&f.path).unwrap();
             assert_eq!((Some(*saved_stamp), &**saved), (*s, f));
         }
     }
@@ -178,7 +219,7 @@ mod tests {
             (file("/kg/d.md", SourceKind::Markdown, &[("d", "")], &[], 0), stamp(1, 1)),
         ];
         let back = decode(&encode(files.iter().map(|(f, s)| (f, *s)))).unwrap();
-        assert_eq!(back.keys().collect::<Vec<_>>(), [Path::new("/kg/d.md")]);
+        assert_eq!(back.iter().map(|(_, f)| &*f.path).collect::<Vec<_>>(), [Path::new("/kg/d.md")]);
     }
 
     #[test]
@@ -198,7 +239,7 @@ mod tests {
                     Err(DecodeError::Concepts { .. }) => caught += 1,
                     Err(_) => {}
                     Ok(files) => {
-                        for (_, f) in files.values() {
+                        for (_, f) in files.iter() {
                             for c in f.concepts.iter() {
                                 let _ = (c.name(), c.synonyms().count(), c.related().count(), c.definition());
                                 let _ = c.properties().count();

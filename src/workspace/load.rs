@@ -33,6 +33,10 @@ pub struct Loaded {
     /// The graph of `kg_files` and its term index, built to count occurrences; the first full
     /// build reuses them instead of building them again.
     pub built: Option<(Arc<Graph>, Arc<TermIndex>)>,
+    /// The snapshot of `built` with its completion index, built by [`index_loaded`] on the
+    /// loader's thread so that installing it costs the host nothing; its headings are the
+    /// host's to set.
+    pub analysis: Option<Analysis>,
     /// The stamp each of `kg_files` had when it was read, in the same order: what is saved for
     /// the next start ([`super::save_graph`]).
     pub stamps: Vec<Option<FileStamp>>,
@@ -114,6 +118,7 @@ pub struct SavedGraph {
     pub headings: Arc<HeadingIndex>,
     /// `saved`'s files in path order.
     pub files: Vec<Arc<KgFile>>,
+    /// The graph of `files`, without relations ([`Graph::build_unrelated`]): for searching.
     pub graph: Arc<Graph>,
     pub terms: Arc<TermIndex>,
     /// The generation of its contents ([`super::content_generation`]): the workspace's after a
@@ -123,12 +128,15 @@ pub struct SavedGraph {
 
 impl SavedGraph {
     pub fn build(saved: SavedFiles, docs: Vec<DocHeadings>) -> SavedGraph {
-        let mut entries: Vec<(&PathBuf, &(FileStamp, Arc<KgFile>))> = saved.iter().collect();
-        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        let files: Vec<Arc<KgFile>> = entries.into_iter().map(|(_, (_, f))| f.clone()).collect();
-        let graph = Arc::new(Graph::build(&files));
+        let started = std::time::Instant::now();
+        // In the order saved, which is path order: the order a load gives.
+        let files: Vec<Arc<KgFile>> = saved.iter().map(|(_, f)| f.clone()).collect();
+        // Searching reads no relations: they are resolved when the load builds its graph.
+        let graph = Arc::new(Graph::build_unrelated(&files));
+        let built = started.elapsed();
         let terms = Arc::new(TermIndex::build(&graph));
         let headings = Arc::new(HeadingIndex::build(&docs));
+        tracing::debug!("saved graph: built {built:?}, indexed {:?}", started.elapsed());
         let generation = super::content_generation(files.iter().map(|f| &**f), &docs);
         SavedGraph { saved, docs, headings, files, graph, terms, generation }
     }
@@ -165,9 +173,13 @@ pub fn load_graph_reusing(
     let unchanged = saved
         .filter(|s| s.files.len() == kg_files.len() && s.files.iter().zip(&kg_files).all(|(a, b)| Arc::ptr_eq(a, b)));
     let (graph, built, terms) = match unchanged {
+        // The same files in the same order: the same concepts, so the same term index; only
+        // the relations are still to resolve.
         Some(s) => {
-            alongside(&s.graph);
-            (s.graph.clone(), started.elapsed(), s.terms.clone())
+            let graph = Arc::new(Graph::build(&kg_files));
+            let built = started.elapsed();
+            alongside(&graph);
+            (graph, built, s.terms.clone())
         }
         None => {
             let graph = Arc::new(Graph::build(&kg_files));
@@ -206,6 +218,16 @@ pub fn add_documents(config: &Config, loaded: &mut Loaded, progress: Progress<'_
                 loaded.occurrences.insert(key.to_string(), n);
             }
         });
+    }
+}
+
+/// Builds the completion index of what was loaded (ranked with the documents' counts) into
+/// [`Loaded::analysis`], so that [`Workspace::set_loaded`](super::Workspace::set_loaded) only
+/// installs it: on a large graph that is seconds the host's loop would otherwise be stalled.
+pub fn index_loaded(loaded: &mut Loaded, feedback: Arc<Feedback>) {
+    if let Some((graph, terms)) = &loaded.built {
+        let (graph, terms) = (graph.clone(), terms.clone());
+        loaded.analysis = Some(Analysis::from_parts(graph, terms, Arc::default(), &loaded.occurrences, feedback));
     }
 }
 
@@ -372,7 +394,8 @@ mod tests {
         assert_eq!((first.reused, first.changed), (0, !first.kg_files.is_empty()));
         let bytes = crate::kg::encode_saved(first.kg_files.iter().map(|f| &**f).zip(first.stamps.iter().copied()));
         let saved = SavedGraph::build(crate::kg::decode_saved(&bytes).unwrap(), Vec::new());
-        assert_eq!(*saved.graph, *first.built.as_ref().unwrap().0, "the saved graph is the one saved");
+        let names = |g: &Graph| g.concepts().map(|(_, c)| c.terms().collect::<Vec<_>>().join("|")).collect::<Vec<_>>();
+        assert_eq!(names(&saved.graph), names(&first.built.as_ref().unwrap().0), "the saved graph is the one saved");
         apply(after);
         let (_, full) = load_graph(std::slice::from_ref(&root), None, &mut |_, _, _| {});
         let (_, reused) =
@@ -381,8 +404,8 @@ mod tests {
             reused.fingerprint(),
             crate::index::persist::fingerprint(&[crate::kg::KgSource { path: root.join("kg") }])
         );
-        let same_graph = Arc::ptr_eq(&reused.built.as_ref().unwrap().0, &saved.graph);
-        assert_eq!(same_graph, !reused.changed, "the saved graph is used as it is when nothing changed");
+        let same_terms = Arc::ptr_eq(&reused.built.as_ref().unwrap().1, &saved.terms);
+        assert_eq!(same_terms, !reused.changed, "the saved term index is used as it is when nothing changed");
         let saved = &saved.saved;
         assert_eq!(reused.kg_files, full.kg_files);
         assert_eq!(reused.problems, full.problems);
@@ -391,7 +414,7 @@ mod tests {
         let read: Vec<String> = reused
             .kg_files
             .iter()
-            .filter(|f| !saved.get(&*f.path).is_some_and(|(_, s)| Arc::ptr_eq(s, f)))
+            .filter(|f| !saved.get(&f.path).is_some_and(|(_, s)| Arc::ptr_eq(s, f)))
             .map(name)
             .collect();
         let concepts: Vec<&str> = reused.built.as_ref().unwrap().0.concepts().map(|(_, c)| c.name()).collect();

@@ -26,8 +26,9 @@ pub use config::{
 };
 pub use documents::{Document, Documents};
 pub use load::{
-    DiskRead, EARLY_SERVE_MIN_TERMS, Loaded, Progress, SavedGraph, add_documents, count_terms, early_analysis, load,
-    load_config_file, load_graph, load_graph_and, load_graph_reusing, read_from_disk, scan_documents,
+    DiskRead, EARLY_SERVE_MIN_TERMS, Loaded, Progress, SavedGraph, add_documents, count_terms, early_analysis,
+    index_loaded, load, load_config_file, load_graph, load_graph_and, load_graph_reusing, read_from_disk,
+    scan_documents,
 };
 pub use persist::{
     GRAPH_FORMAT_VERSION, GraphError, IndexFile, Persisted, graph_path, open_graph, open_persisted, save_graph,
@@ -245,13 +246,17 @@ impl Workspace {
         // Reuse the graph the load built, unless an open buffer must replace one of its files.
         let overlaid = self.documents.iter().any(|(_, d)| d.path.as_deref().is_some_and(|p| self.is_kg_path(p)));
         if let Some((graph, terms)) = loaded.built.filter(|_| !overlaid) {
-            let analysis = Analysis::from_parts(
-                graph,
-                terms,
-                self.analysis.headings.clone(),
-                &self.occurrences,
-                self.feedback.clone(),
-            )
+            // Indexed by the loader already ([`index_loaded`]), off the caller's thread.
+            let analysis = match loaded.analysis.filter(|a| Arc::ptr_eq(&a.graph, &graph)) {
+                Some(a) => Analysis { headings: self.analysis.headings.clone(), ..a },
+                None => Analysis::from_parts(
+                    graph,
+                    terms,
+                    self.analysis.headings.clone(),
+                    &self.occurrences,
+                    self.feedback.clone(),
+                ),
+            }
             .with_renderer(self.renderer.clone());
             self.install(Rebuilt { analysis, generation: self.kg_generation });
         }

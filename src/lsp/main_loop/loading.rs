@@ -76,8 +76,12 @@ impl MainLoop {
                 // The graph saved by the last run answers workspace symbols while the sources are
                 // statted; its files that did not change are not read again.
                 let early_config = persisted.config;
+                let opening = std::time::Instant::now();
                 let saved = index_file.as_ref().and_then(|f| match workspace::open_graph(&*disk, &f.graph) {
-                    Ok((saved, docs)) => Some(workspace::SavedGraph::build(saved, docs)),
+                    Ok((saved, docs)) => {
+                        tracing::debug!("saved graph: {} files opened in {:?}", saved.len(), opening.elapsed());
+                        Some(workspace::SavedGraph::build(saved, docs))
+                    }
                     Err(e) => {
                         tracing::info!("saved graph not used ({}: {e}); reading every source", f.graph.display());
                         None
@@ -110,6 +114,7 @@ impl MainLoop {
                     let generation = workspace::content_generation(loaded.kg_files.iter().map(|f| &**f), &loaded.docs);
                     early_search(graph, terms, headings, generation);
                 }
+                workspace::index_loaded(&mut loaded, feedback.clone());
                 (config, loaded, index_file)
             }));
             match loaded {
@@ -143,6 +148,7 @@ impl MainLoop {
             }
             LoadEvent::EarlySearch(early) => {
                 if !self.load.ready {
+                    tracing::debug!("workspace symbols served from the graph loaded so far");
                     self.load.early_search = Some(*early);
                     self.dispatch_queued();
                 }
