@@ -8,8 +8,9 @@
 //!
 //! The graph ([`kg_ls::synth`]) is written as one thesaurus, as concept files of 1.6 terms
 //! and as concept files of 13 terms, and served by the binary over stdio with a fresh cache
-//! directory: cold (no persisted index), then warm, to time the first completion after
-//! `initialize` and read the server's resident memory. Tables are printed as markdown, ready
+//! directory: cold (no persisted state), then warm, then after one source file changed, to time
+//! the first completion and the first `workspace/symbol` after `initialize` and read the
+//! server's resident memory. Tables are printed as markdown, ready
 //! for `docs/performance.md`. The engine's own figures, beside `terraphim_automata`, are the
 //! bench of the `kg-ls-baseline` crate (`benches/baseline`).
 
