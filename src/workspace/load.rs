@@ -127,16 +127,25 @@ pub struct SavedGraph {
 }
 
 impl SavedGraph {
-    pub fn build(saved: SavedFiles, docs: Vec<DocHeadings>) -> SavedGraph {
+    /// The graph of `state`, with its saved term index when that was built from exactly these
+    /// files and checks out (else it is built again).
+    pub fn build(state: super::SavedState) -> SavedGraph {
         let started = std::time::Instant::now();
+        let super::SavedState { files: saved, docs, terms } = state;
         // In the order saved, which is path order: the order a load gives.
         let files: Vec<Arc<KgFile>> = saved.iter().map(|(_, f)| f.clone()).collect();
         // Searching reads no relations: they are resolved when the load builds its graph.
         let graph = Arc::new(Graph::build_unrelated(&files));
         let built = started.elapsed();
-        let terms = Arc::new(TermIndex::build(&graph));
+        let fits = |t: &super::SavedTerms| t.generation == super::content_generation(files.iter().map(|f| &**f), []);
+        let reused = terms.filter(fits).and_then(|t| TermIndex::from_parts(&graph, t.fst, t.values, t.starts));
+        let kept = reused.is_some();
+        let terms = Arc::new(reused.unwrap_or_else(|| TermIndex::build(&graph)));
         let headings = Arc::new(HeadingIndex::build(&docs));
-        tracing::debug!("saved graph: built {built:?}, indexed {:?}", started.elapsed());
+        tracing::debug!(
+            "saved graph: built {built:?}, indexed {:?} (saved term index used: {kept})",
+            started.elapsed()
+        );
         let generation = super::content_generation(files.iter().map(|f| &**f), &docs);
         SavedGraph { saved, docs, headings, files, graph, terms, generation }
     }
@@ -393,7 +402,8 @@ mod tests {
         let (_, first) = load_graph(std::slice::from_ref(&root), None, &mut |_, _, _| {});
         assert_eq!((first.reused, first.changed), (0, !first.kg_files.is_empty()));
         let bytes = crate::kg::encode_saved(first.kg_files.iter().map(|f| &**f).zip(first.stamps.iter().copied()));
-        let saved = SavedGraph::build(crate::kg::decode_saved(&bytes).unwrap(), Vec::new());
+        let state = super::super::SavedState { files: crate::kg::decode_saved(&bytes).unwrap(), ..Default::default() };
+        let saved = SavedGraph::build(state);
         let names = |g: &Graph| g.concepts().map(|(_, c)| c.terms().collect::<Vec<_>>().join("|")).collect::<Vec<_>>();
         assert_eq!(names(&saved.graph), names(&first.built.as_ref().unwrap().0), "the saved graph is the one saved");
         apply(after);

@@ -31,8 +31,8 @@ pub use load::{
     scan_documents,
 };
 pub use persist::{
-    GRAPH_FORMAT_VERSION, GraphError, IndexFile, Persisted, graph_path, open_graph, open_persisted, save_graph,
-    save_persisted,
+    GRAPH_FORMAT_VERSION, GraphError, IndexFile, Persisted, SavedState, SavedTerms, graph_path, open_graph,
+    open_persisted, save_graph, save_persisted,
 };
 
 use crate::analysis::{Analysis, Feedback, build_completion_index};

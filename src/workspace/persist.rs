@@ -16,8 +16,10 @@ use std::path::{Path, PathBuf};
 
 use super::{Settings, load_config_file, resolve};
 use crate::cache::{Unsealed, hash_of, seal, unseal};
-use crate::index::DocHeadings;
-use crate::kg::{DecodeError, FileStamp, KgFile, SavedFiles};
+use std::sync::Arc;
+
+use crate::index::{DocHeadings, TermIndex, TermRef};
+use crate::kg::{ConceptId, DecodeError, FileStamp, KgFile, SavedFiles};
 use crate::vfs::{ReadError, Vfs};
 
 /// A document's headings as [`DocHeadings`] holds them: `(level, text, line)`.
@@ -26,7 +28,7 @@ type Headings = Vec<(u8, String, u32)>;
 const GRAPH_MAGIC: &[u8; 8] = b"KGLSGRPH";
 /// Bump when the graph's payload (`kg::encode_saved`) or what a parser makes of a file changes.
 /// The file's name also holds the package version, so a release never reads another's parses.
-pub const GRAPH_FORMAT_VERSION: u32 = 1;
+pub const GRAPH_FORMAT_VERSION: u32 = 2;
 
 /// What every saved graph's file name of this build starts with.
 fn graph_prefix() -> String {
@@ -124,38 +126,85 @@ impl std::fmt::Display for GraphError {
     }
 }
 
-/// The parsed files saved at `path` ([`save_graph`]), each with the stamp it had then, and the
-/// documents' headings; a file that is missing, damaged or of another format is an error, for
-/// the caller to load in full.
-pub fn open_graph(fs: &dyn Vfs, path: &Path) -> Result<(SavedFiles, Vec<DocHeadings>), GraphError> {
+/// What a saved graph holds.
+#[derive(Debug, Default)]
+pub struct SavedState {
+    pub files: SavedFiles,
+    /// The documents' headings as the last run read them.
+    pub docs: Vec<DocHeadings>,
+    /// The term index of the files the last run loaded, when it was saved.
+    pub terms: Option<SavedTerms>,
+}
+
+/// A term index as saved: the parts of its map ([`crate::index::TermMap::parts`]) and the
+/// [`super::content_generation`] of the files it was built from, without documents (it fits
+/// only a graph of exactly those files, in that order).
+#[derive(Debug)]
+pub struct SavedTerms {
+    pub generation: u64,
+    pub fst: Vec<u8>,
+    pub values: Vec<TermRef>,
+    pub starts: Vec<u32>,
+}
+
+/// The saved term index as postcard writes it: generation, fst, `(concept, term)` values, starts.
+type TermParts = Option<(u64, Vec<u8>, Vec<(u32, u32)>, Vec<u32>)>;
+
+/// The parsed files saved at `path` ([`save_graph`]), each with the stamp it had then, the
+/// documents' headings and the term index; a file that is missing, damaged or of another format
+/// is an error, for the caller to load in full.
+pub fn open_graph(fs: &dyn Vfs, path: &Path) -> Result<SavedState, GraphError> {
     let map = fs.map(path).map_err(GraphError::Read)?;
     let payload = unseal(GRAPH_MAGIC, GRAPH_FORMAT_VERSION, (*map).as_ref()).map_err(GraphError::Unsealed)?;
     let bad = |e: String| GraphError::Decode(DecodeError::Format(e));
-    let (len, rest) = payload.split_first_chunk::<8>().ok_or_else(|| bad("no length".into()))?;
-    let len = usize::try_from(u64::from_le_bytes(*len)).map_err(|e| bad(e.to_string()))?;
-    let (kg, docs) = (rest.get(..len), rest.get(len..));
-    let (Some(kg), Some(docs)) = (kg, docs) else { return Err(bad("the length is past the end".into())) };
+    let past_end = || bad("a section's length is past the end".into());
+    let (kg, rest) = section(payload).ok_or_else(past_end)?;
+    let (docs, terms) = section(rest).ok_or_else(past_end)?;
     let files = crate::kg::decode_saved(kg).map_err(GraphError::Decode)?;
     let docs: Vec<(&str, Headings)> = postcard::from_bytes(docs).map_err(|e| bad(e.to_string()))?;
     let docs = docs.into_iter().map(|(path, headings)| DocHeadings { path: path.into(), headings }).collect();
-    Ok((files, docs))
+    let terms: TermParts = postcard::from_bytes(terms).map_err(|e| bad(e.to_string()))?;
+    let terms = terms.map(|(generation, fst, values, starts)| SavedTerms {
+        generation,
+        fst,
+        values: values.into_iter().map(|(c, term)| TermRef { concept: ConceptId(c), term }).collect(),
+        starts,
+    });
+    Ok(SavedState { files, docs, terms })
 }
 
-/// Saves parsed files with the stamps they had when read, and the documents' headings,
-/// replacing the file at `path` atomically, and removes the graphs of other format versions and
-/// releases.
-/// Documents whose path is not UTF-8 are left out.
-pub fn save_graph<'a>(
+/// A section of a payload (its length, then its bytes) and what follows it.
+fn section(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (len, rest) = bytes.split_first_chunk::<8>()?;
+    let len = usize::try_from(u64::from_le_bytes(*len)).ok()?;
+    (len <= rest.len()).then(|| rest.split_at(len))
+}
+
+/// Saves parsed files with the stamps they had when read (in the same order), the documents'
+/// headings and the term index of those files, replacing the file at `path` atomically, and
+/// removes the graphs of other format versions and releases. Documents whose path is not UTF-8
+/// are left out.
+pub fn save_graph(
     fs: &dyn Vfs,
     path: &Path,
-    files: impl IntoIterator<Item = (&'a KgFile, Option<FileStamp>)>,
+    files: &[Arc<KgFile>],
+    stamps: &[Option<FileStamp>],
     docs: &[DocHeadings],
+    terms: Option<&TermIndex>,
 ) -> std::io::Result<()> {
-    let kg = crate::kg::encode_saved(files);
+    let kg = crate::kg::encode_saved(files.iter().map(|f| &**f).zip(stamps.iter().copied()));
     let docs: Vec<(&str, &Headings)> = docs.iter().filter_map(|d| Some((d.path.to_str()?, &d.headings))).collect();
-    let mut payload = (kg.len() as u64).to_le_bytes().to_vec();
-    payload.extend_from_slice(&kg);
-    payload.extend_from_slice(&postcard::to_stdvec(&docs).expect("plain records serialize"));
+    let terms: TermParts = terms.map(|t| {
+        let (fst, values, starts) = t.map.parts();
+        let values = values.iter().map(|r| (r.concept.0, r.term)).collect();
+        (super::content_generation(files.iter().map(|f| &**f), []), fst.to_vec(), values, starts.to_vec())
+    });
+    let mut payload = Vec::new();
+    for part in [kg, postcard::to_stdvec(&docs).expect("plain records serialize")] {
+        payload.extend_from_slice(&(part.len() as u64).to_le_bytes());
+        payload.extend_from_slice(&part);
+    }
+    payload.extend_from_slice(&postcard::to_stdvec(&terms).expect("plain records serialize"));
     fs.write_atomic(path, &seal(GRAPH_MAGIC, GRAPH_FORMAT_VERSION, &payload))?;
     let current = graph_prefix();
     for (other, _) in path.parent().map(|dir| fs.list_dir(dir)).unwrap_or_default() {
@@ -184,12 +233,30 @@ mod tests {
         fs.write(&other_release, b"another release's parses");
         let docs =
             [DocHeadings { path: "/docs/a.md".into(), headings: vec![(1, "Alpha".into(), 0), (2, "Beta".into(), 4)] }];
-        save_graph(&fs, &path, [(&file, Some(stamp))], &docs).unwrap();
+        let file = Arc::new(file);
+        let graph = crate::kg::Graph::build([&file]);
+        let terms = TermIndex::build(&graph);
+        save_graph(&fs, &path, std::slice::from_ref(&file), &[Some(stamp)], &docs, Some(&terms)).unwrap();
         assert!(fs.stamp(older).is_none(), "another version's graph is removed");
         assert!(fs.stamp(Path::new(&other_release)).is_none(), "and another release's");
-        let (opened, opened_docs) = open_graph(&fs, &path).unwrap();
-        assert_eq!(opened.get(Path::new("/kg/a.md")), Some(&(stamp, std::sync::Arc::new(file))));
-        assert_eq!(opened_docs, docs);
+        let opened = open_graph(&fs, &path).unwrap();
+        assert_eq!(opened.files.get(Path::new("/kg/a.md")), Some(&(stamp, file.clone())));
+        assert_eq!(opened.docs, docs);
+        let saved = opened.terms.unwrap();
+        assert_eq!(saved.generation, super::super::content_generation([&*file], []));
+        let back = TermIndex::from_parts(&graph, saved.fst, saved.values, saved.starts).unwrap();
+        assert_eq!(back.map.get("first"), terms.map.get("first"));
+        assert_eq!(back.map.len(), terms.map.len());
+        // A term index is used only for the files it was built from: a file left out of the
+        // saved graph (its stamp has no time) leaves the index to be built again.
+        let other = Arc::new(crate::kg::load_file(&MemFs::with([("/kg/b.md", "# beta\n")]), Path::new("/kg/b.md")));
+        let both = [file.clone(), other];
+        let terms = TermIndex::build(&crate::kg::Graph::build(&both));
+        save_graph(&fs, &path, &both, &[Some(stamp), None], &docs, Some(&terms)).unwrap();
+        let rebuilt = super::super::SavedGraph::build(open_graph(&fs, &path).unwrap());
+        assert_eq!(rebuilt.files.len(), 1);
+        assert!(rebuilt.terms.map.get("beta").is_empty(), "the term index was built again");
+        assert_eq!(rebuilt.terms.map.len(), back.map.len());
         let good = fs.read(&path, u64::MAX).unwrap();
         let refused = |bytes: &[u8]| {
             fs.write(&path, bytes);
@@ -203,9 +270,11 @@ mod tests {
         other[8] ^= 1;
         assert!(refused(&other).starts_with("format version"), "{}", refused(&other));
         // Sealed right around bytes that are not a graph: refused all the same.
-        assert!(
-            refused(&seal(GRAPH_MAGIC, GRAPH_FORMAT_VERSION, b"\xff\xff\xff\xff\xff")).starts_with("not a saved graph")
-        );
+        let sections = b"\x01\0\0\0\0\0\0\0\0\x01\0\0\0\0\0\0\0\0\x07";
+        for payload in [&b"\xff\xff"[..], b"\x09\0\0\0\0\0\0\0\0", sections] {
+            let sealed = seal(GRAPH_MAGIC, GRAPH_FORMAT_VERSION, payload);
+            assert!(refused(&sealed).starts_with("not a saved graph"), "{payload:?}: {}", refused(&sealed));
+        }
         assert_eq!(open_graph(&fs, Path::new("/cache/none.kg")).unwrap_err().to_string(), "path does not exist");
     }
 }

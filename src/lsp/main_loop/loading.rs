@@ -78,9 +78,9 @@ impl MainLoop {
                 let early_config = persisted.config;
                 let opening = std::time::Instant::now();
                 let saved = index_file.as_ref().and_then(|f| match workspace::open_graph(&*disk, &f.graph) {
-                    Ok((saved, docs)) => {
-                        tracing::debug!("saved graph: {} files opened in {:?}", saved.len(), opening.elapsed());
-                        Some(workspace::SavedGraph::build(saved, docs))
+                    Ok(state) => {
+                        tracing::debug!("saved graph: {} files opened in {:?}", state.files.len(), opening.elapsed());
+                        Some(workspace::SavedGraph::build(state))
                     }
                     Err(e) => {
                         tracing::info!("saved graph not used ({}: {e}); reading every source", f.graph.display());
@@ -166,8 +166,10 @@ impl MainLoop {
                 self.load.running = false;
                 let problems = loaded.problems.clone();
                 let monitor_settings = config.monitor.clone();
-                let graph_to_save =
-                    loaded.changed.then(|| (loaded.kg_files.clone(), loaded.stamps.clone(), loaded.docs.clone()));
+                let graph_to_save = loaded.changed.then(|| {
+                    let terms = loaded.built.as_ref().map(|(_, terms)| terms.clone());
+                    (loaded.kg_files.clone(), loaded.stamps.clone(), loaded.docs.clone(), terms)
+                });
                 let fingerprint = loaded.fingerprint();
                 let kept = (loaded.reused > 0).then(|| {
                     format!(" ({} of {} sources kept from the last run)", loaded.reused, loaded.kg_files.len())
@@ -189,9 +191,10 @@ impl MainLoop {
                         if let Err(e) = workspace::save_persisted(&*disk, &index, &file, fingerprint) {
                             tracing::warn!("cannot save the completion index: {e}");
                         }
-                        if let Some((files, stamps, docs)) = graph_to_save {
-                            let saved = files.iter().map(|f| &**f).zip(stamps);
-                            if let Err(e) = workspace::save_graph(&*disk, &file.graph, saved, &docs) {
+                        if let Some((files, stamps, docs, terms)) = graph_to_save {
+                            let saved =
+                                workspace::save_graph(&*disk, &file.graph, &files, &stamps, &docs, terms.as_deref());
+                            if let Err(e) = saved {
                                 tracing::warn!("cannot save the parsed graph: {e}");
                             }
                         }
