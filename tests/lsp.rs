@@ -576,6 +576,94 @@ fn the_completion_index_is_persisted_and_a_corrupt_file_is_rebuilt() {
     assert_ne!(now[0], files[0]);
 }
 
+/// A restart after a `git pull` that changed one concept file: completion answers at once from
+/// the last run's index, and the load reads only the files that changed, after which the
+/// changed concept is right. A source that is a named pipe holds the load until the test writes
+/// it, so "before the load ends" is a state the test controls, not a race.
+#[test]
+fn a_restart_with_one_concept_changed_answers_from_the_saved_state_then_reads_only_that_file() {
+    let ws = Workspace::new(&[
+        (".kg-ls.toml", b"[kg]\npaths = [\"kg\", \"hold.md\"]\n"),
+        ("kg/tokio.md", b"# tokio\nsynonyms:: tokio runtime\n"),
+        ("kg/asymptote.md", b"# asymptote\nrelated:: tokio\n"),
+        ("kg/zebra.md", b"# zebra\n"),
+        ("docs/guide.md", b"# Reactor guide\n"),
+    ]);
+    let cache = tempfile::tempdir().unwrap();
+    let start = || {
+        let mut c = Client::spawn_with_cache(&[], cache.path());
+        c.initialize(&ws.root(), Value::Null, editor_capabilities());
+        c
+    };
+    let complete = |c: &mut Client, uri: &str| {
+        let r = c.request("textDocument/completion", Client::position_params(uri, 0, 7));
+        labels(&r)
+    };
+    let indexed = |c: &mut Client| {
+        let log = c.wait_for("window/logMessage", |p| p["message"].as_str().is_some_and(|m| m.contains("indexed")));
+        log["message"].as_str().unwrap().to_string()
+    };
+    let mut c = start();
+    let uri = c.open(&ws.path("notes.md"), "tokio r");
+    assert_eq!(indexed(&mut c), "kg-ls: indexed 3 concepts (4 terms), 1 headings in 1 documents");
+    assert_eq!(complete(&mut c, &uri), ["tokio runtime"]);
+    // The state is saved in the background after indexing: wait for it to be there.
+    let saved = || -> Vec<String> {
+        let names = std::fs::read_dir(cache.path()).unwrap().map(|e| e.unwrap().file_name());
+        let mut names: Vec<String> =
+            names.map(|n| n.to_string_lossy().into_owned()).filter(|n| !n.starts_with('.')).collect();
+        names.retain(|n| n.starts_with("graph-") || n.starts_with("completion-"));
+        names.sort();
+        names
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while saved().len() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(c.shutdown_and_exit().code(), Some(0));
+    let files = saved();
+    assert!(
+        files.len() == 2 && files[1].starts_with("graph-"),
+        "the graph is saved beside the completion index: {files:?}"
+    );
+
+    // One concept file changed (and its size with it), and a new source that holds the load.
+    std::fs::write(ws.path("kg/tokio.md"), "# tokio\nsynonyms:: tokio reactor\n").unwrap();
+    let hold = std::ffi::CString::new(ws.path("hold.md").into_os_string().into_encoded_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(hold.as_ptr(), 0o600) }, 0, "mkfifo");
+    let mut c = start();
+    let uri = c.open(&ws.path("notes.md"), "tokio r");
+    assert_eq!(complete(&mut c, &uri), ["tokio runtime"], "served from the last run's index while loading");
+    // Symbols come from the saved graph and headings meanwhile: concepts (kind 20, key) and
+    // headings (kind 15, string) as they were; lines of full text (read from the files now) are
+    // left out here.
+    let symbols = |c: &mut Client, query: &str| {
+        let r = c.request("workspace/symbol", json!({"query": query}));
+        let hits = r.as_array().unwrap().iter().filter(|s| s["kind"] == 20 || s["kind"] == 15);
+        hits.map(|s| s["name"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
+    assert_eq!(symbols(&mut c, "tokio r"), ["tokio runtime"]);
+    assert_eq!(symbols(&mut c, "reactor"), ["Reactor guide"]);
+    // Writing the pipe lets the load end (it waits for the server to open the pipe).
+    let path = ws.path("hold.md");
+    let writer = std::thread::spawn(move || std::fs::write(path, "# hold\n").unwrap());
+    let log = indexed(&mut c);
+    writer.join().unwrap();
+    assert_eq!(
+        log,
+        "kg-ls: indexed 4 concepts (5 terms), 1 headings in 1 documents (2 of 4 sources kept from the last run)"
+    );
+    assert_eq!(complete(&mut c, &uri), ["tokio reactor"]);
+    assert_eq!(symbols(&mut c, "tokio r"), ["tokio reactor"]);
+    assert_eq!(symbols(&mut c, "reactor"), ["Reactor guide", "tokio reactor"]);
+    let r = c.request("workspace/symbol", json!({"query": "asymptote"}));
+    assert_eq!(r[0]["name"], "asymptote", "{r}");
+    let r = c.request("textDocument/hover", Client::position_params(&uri, 0, 2));
+    let md = r["contents"]["value"].as_str().unwrap();
+    assert!(md.contains("tokio reactor"), "the changed concept: {md}");
+    assert_eq!(c.shutdown_and_exit().code(), Some(0));
+}
+
 #[test]
 fn configuration_changes_reload_the_graph() {
     let ws = Workspace::new(&[("kg/alpha.md", b"# alpha\n"), ("other/gamma.md", b"# gamma\n")]);

@@ -76,6 +76,31 @@ impl<T> TermMap<T> {
         TermMap { map, values, starts }
     }
 
+    /// The map's parts as it keeps them: the fst's bytes, the values, and where each key's
+    /// group starts in them. [`TermMap::from_parts`] takes them back.
+    pub fn parts(&self) -> (&[u8], &[T], &[u32]) {
+        (self.map.as_fst().as_bytes(), &self.values, &self.starts)
+    }
+
+    /// A map from the parts [`TermMap::parts`] gave, checked so that no lookup can fall outside
+    /// them and every key is UTF-8: `None` when they are not a map's (a damaged file).
+    pub fn from_parts(fst: Vec<u8>, values: Vec<T>, starts: Vec<u32>) -> Option<TermMap<T>> {
+        let map = fst::Map::new(Bytes::from(fst)).ok()?;
+        let keys = map.len();
+        let ordered = starts.first() == Some(&0) && starts.windows(2).all(|w| w[0] <= w[1]);
+        if !ordered || starts.len() != keys + 1 || starts.last().copied() != Some(values.len() as u32) {
+            return None;
+        }
+        let mut stream = map.stream();
+        while let Some((key, k)) = stream.next() {
+            if std::str::from_utf8(key).is_err() || k as usize >= keys {
+                return None;
+            }
+        }
+        drop(stream);
+        Some(TermMap { map, values, starts })
+    }
+
     /// Number of distinct keys.
     pub fn len(&self) -> usize {
         self.starts.len().saturating_sub(1)

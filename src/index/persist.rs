@@ -65,6 +65,19 @@ pub fn remove_stale(fs: &dyn Vfs, cache_dir: &Path, keep: &Path, scope: u64) -> 
     removed
 }
 
+/// The newest index of the graph `scope` in `cache_dir` (by modification time), whatever state
+/// of its files it was built from: served while a load catches up with the files that changed.
+pub fn newest_of_scope(fs: &dyn Vfs, cache_dir: &Path, scope: u64) -> Option<PathBuf> {
+    let ours = format!("completion-v{FORMAT_VERSION}-{scope:016x}-");
+    fs.list_dir(cache_dir)
+        .into_iter()
+        .filter(|(path, _)| {
+            path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(&ours) && n.ends_with(".idx"))
+        })
+        .max_by_key(|(path, stamp)| (stamp.modified, path.clone()))
+        .map(|(path, _)| path)
+}
+
 /// Writes `index` to `path` atomically.
 pub fn save(fs: &dyn Vfs, index: &CompletionIndex, path: &Path) -> std::io::Result<()> {
     fs.write_atomic(path, &seal(MAGIC, FORMAT_VERSION, index.bytes()))
@@ -99,14 +112,33 @@ pub fn fingerprint(sources: &[crate::kg::KgSource]) -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     let (sum, count) = (AtomicU64::new(0), AtomicU64::new(0));
     crate::kg::visit_source_files(sources, &|path| {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        path.hash(&mut h);
-        crate::kg::file_stamp(path).hash(&mut h);
-        sum.fetch_add(h.finish(), Ordering::Relaxed);
+        sum.fetch_add(file_hash(path, crate::kg::file_stamp(path)), Ordering::Relaxed);
         count.fetch_add(1, Ordering::Relaxed);
     });
+    finish(count.into_inner(), sum.into_inner())
+}
+
+/// [`fingerprint`] of files already statted (as a load stats them): the same value for the same
+/// files and stamps, with no walk.
+pub fn fingerprint_of<'a>(files: impl IntoIterator<Item = (&'a Path, Option<crate::kg::FileStamp>)>) -> u64 {
+    let (mut sum, mut count) = (0u64, 0u64);
+    for (path, stamp) in files {
+        sum = sum.wrapping_add(file_hash(path, stamp));
+        count += 1;
+    }
+    finish(count, sum)
+}
+
+fn file_hash(path: &Path, stamp: Option<crate::kg::FileStamp>) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    (FORMAT_VERSION, count.into_inner(), sum.into_inner()).hash(&mut h);
+    path.hash(&mut h);
+    stamp.hash(&mut h);
+    h.finish()
+}
+
+fn finish(count: u64, sum: u64) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (FORMAT_VERSION, count, sum).hash(&mut h);
     h.finish()
 }
 
@@ -202,6 +234,20 @@ mod tests {
     }
 
     #[test]
+    fn the_newest_index_of_a_graph_is_found_whatever_its_fingerprint() {
+        let fs = crate::vfs::MemFs::default();
+        let dir = Path::new("/cache");
+        assert_eq!(newest_of_scope(&fs, dir, 1), None);
+        for (scope, fp) in [(1, 7), (2, 9), (1, 8)] {
+            save(&fs, &sample(), &index_path(dir, scope, fp)).unwrap();
+        }
+        fs.write(dir.join(format!("completion-v{}-{:016x}-aa.idx", FORMAT_VERSION + 1, 1)), b"x");
+        assert_eq!(newest_of_scope(&fs, dir, 1), Some(index_path(dir, 1, 8)));
+        assert_eq!(newest_of_scope(&fs, dir, 2), Some(index_path(dir, 2, 9)));
+        assert_eq!(newest_of_scope(&fs, dir, 3), None);
+    }
+
+    #[test]
     fn fingerprint_changes_with_size_or_file_set() {
         use crate::kg::KgSource;
         let dir = tempfile::tempdir().unwrap();
@@ -243,6 +289,10 @@ mod tests {
         let changed = fingerprint(&[KgSource { path: kg.clone() }]);
         assert_ne!(changed, folder);
         std::fs::write(kg.join("2/new.md"), "").unwrap();
-        assert_ne!(fingerprint(&[KgSource { path: kg.clone() }]), changed);
+        let added = fingerprint(&[KgSource { path: kg.clone() }]);
+        assert_ne!(added, changed);
+        // The same from the files a load listed and statted.
+        let (paths, _) = crate::kg::list_source_files(&[KgSource { path: kg.clone() }]);
+        assert_eq!(fingerprint_of(paths.iter().map(|p| (p.as_path(), crate::kg::file_stamp(p)))), added);
     }
 }

@@ -23,6 +23,19 @@ pub struct TermIndex {
 }
 
 impl TermIndex {
+    /// The index of `graph` from the parts of [`TermMap::parts`] of one built for the same
+    /// concepts, checked against `graph`: `None` when a part is damaged or a value names a
+    /// concept or term the graph does not have.
+    pub fn from_parts(graph: &Graph, fst: Vec<u8>, values: Vec<TermRef>, starts: Vec<u32>) -> Option<TermIndex> {
+        let known = |r: &TermRef| {
+            (r.concept.0 as usize) < graph.len() && graph.concept(r.concept).term(r.term as usize).is_some()
+        };
+        if !values.iter().all(known) {
+            return None;
+        }
+        Some(TermIndex { map: TermMap::from_parts(fst, values, starts)? })
+    }
+
     pub fn build(graph: &Graph) -> TermIndex {
         let entries = graph
             .concepts()

@@ -72,6 +72,40 @@ impl Concepts {
         store.finish()
     }
 
+    /// The store's two arrays as they are kept: its text and its index (see [`Concepts`]), for
+    /// a caller that saves them. [`Concepts::from_parts`] takes them back.
+    pub fn parts(&self) -> (&str, &[u32]) {
+        (&self.text, &self.index)
+    }
+
+    /// A store from the arrays [`Concepts::parts`] gave, checked so that no read can fall
+    /// outside them or cut a character: `None` when they are not a store's (a damaged file).
+    pub fn from_parts(text: Box<str>, index: Box<[u32]>) -> Option<Concepts> {
+        let Some(&n) = index.first() else { return text.is_empty().then(Concepts::default) };
+        let n = n as usize;
+        let records = index.get(1..)?.get(..n.checked_mul(RECORD)?)?;
+        let ends = &index[1 + records.len()..];
+        let whole = ends.last().is_some_and(|&e| e as usize == text.len());
+        if n == 0 || !whole || ends.windows(2).any(|w| w[0] > w[1]) {
+            return None;
+        }
+        if !ends.iter().all(|&e| text.is_char_boundary(e as usize)) {
+            return None;
+        }
+        // Each concept's strings start where the previous one's end and hold its name, its
+        // synonyms, its properties and its definition at least.
+        let mut expected = 0usize;
+        for (i, r) in records.chunks_exact(RECORD).enumerate() {
+            let (first, synonyms) = (r[0] as usize, r[1] as usize);
+            let next = records.get((i + 1) * RECORD).map_or(ends.len(), |&f| f as usize);
+            if first != expected || next < first || next - first < FIXED_STRINGS + synonyms {
+                return None;
+            }
+            expected = next;
+        }
+        (expected == ends.len()).then_some(Concepts { text, index })
+    }
+
     fn record(&self, i: usize) -> Record {
         let at = 1 + i * RECORD;
         Record { first: self.index[at], synonyms: self.index[at + 1], line: self.index[at + 2] }

@@ -45,6 +45,50 @@ pub fn load_sources(sources: &[KgSource], progress: &mut dyn FnMut(usize, usize)
     (files.into_iter().map(|(_, f)| f).collect(), problems)
 }
 
+/// A source file as a load found it: parsed now or kept from an earlier run, with the stamp it
+/// had when it was read (`None` when it could not be statted).
+#[derive(Clone, Debug)]
+pub struct LoadedFile {
+    pub file: Arc<KgFile>,
+    pub stamp: Option<FileStamp>,
+    /// Taken from `saved`, not read.
+    pub reused: bool,
+}
+
+/// [`load_sources`], keeping each file of `saved` whose stamp is the same now: only files that
+/// are new or changed are read and parsed. Files are statted on every core, each before it is
+/// read (a file written meanwhile has an older stamp than its content, so it is read again next
+/// time, never kept stale). A saved file no source names any more is dropped. The files are the
+/// ones a full load returns, in the same order.
+pub fn load_sources_reusing(
+    sources: &[KgSource],
+    saved: &super::SavedFiles,
+    progress: &mut dyn FnMut(usize, usize),
+) -> (Vec<LoadedFile>, Vec<Problem>) {
+    let (paths, problems) = list_source_files(sources);
+    let total = paths.len();
+    let load = |path: &PathBuf| {
+        let stamp = file_stamp(path);
+        match saved.get(path) {
+            Some((then, file)) if stamp.is_some_and(|now| now.modified.is_some() && now == *then) => {
+                LoadedFile { file: file.clone(), stamp, reused: true }
+            }
+            _ => LoadedFile { file: Arc::new(load_file(&RealFs, path)), stamp, reused: false },
+        }
+    };
+    let parts = crate::par::for_each_index(
+        total,
+        1,
+        Vec::new,
+        |done: &mut Vec<(usize, LoadedFile)>, i| done.push((i, load(&paths[i]))),
+        &mut |done| progress(done, total),
+    );
+    let mut files: Vec<(usize, LoadedFile)> =
+        parts.into_iter().flat_map(|part| part.unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect();
+    files.sort_unstable_by_key(|(i, _)| *i);
+    (files.into_iter().map(|(_, f)| f).collect(), problems)
+}
+
 /// Every knowledge-graph file the sources name, in order (sorted by path within a folder),
 /// and the problems with sources that could not be listed.
 pub fn list_source_files(sources: &[KgSource]) -> (Vec<PathBuf>, Vec<Problem>) {

@@ -9,6 +9,7 @@
 mod concepts;
 mod load;
 mod markdown;
+mod saved;
 mod thesaurus;
 
 use std::collections::{HashMap, HashSet};
@@ -17,10 +18,11 @@ use std::sync::Arc;
 
 pub use concepts::{ConceptRef, Concepts, ConceptsBuilder};
 pub use load::{
-    FileStamp, KgSource, MAX_FILE_BYTES, file_stamp, kind_of, list_source_files, load_file,
-    load_file_keeping_definitions, load_sources, parse, parse_bytes, visit_source_files,
+    FileStamp, KgSource, LoadedFile, MAX_FILE_BYTES, file_stamp, kind_of, list_source_files, load_file,
+    load_file_keeping_definitions, load_sources, load_sources_reusing, parse, parse_bytes, visit_source_files,
 };
 pub use markdown::parse_concept_file;
+pub use saved::{DecodeError, SavedFiles, decode as decode_saved, encode as encode_saved};
 pub use thesaurus::parse_thesaurus;
 
 use crate::text::fold;
@@ -414,7 +416,7 @@ impl std::fmt::Debug for Concept<'_> {
 }
 
 /// A parsed file in a graph.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct GraphFile {
     file: Arc<KgFile>,
     /// The id of the file's first concept; its concepts are consecutive.
@@ -423,7 +425,7 @@ struct GraphFile {
 
 /// Lists of concept ids, one per concept, in two flat vectors (a boxed slice per concept
 /// would cost 16 bytes each even when empty, as most are).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Adjacency {
     /// `ids[starts[c]..starts[c + 1]]` are concept `c`'s; empty when no concept has any.
     starts: Vec<u32>,
@@ -456,8 +458,8 @@ impl Adjacency {
 /// The immutable union of all knowledge-graph files. Built whole, shared behind `Arc`,
 /// replaced whole when a source changes. Concept data stays in the parsed files, which the
 /// graph shares with the workspace: building a graph copies no text, and a concept costs the
-/// graph 4 bytes plus its relations.
-#[derive(Clone, Debug, Default)]
+/// graph 4 bytes plus its relations. Graphs are equal when built from equal files.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Graph {
     files: Vec<GraphFile>,
     /// `files` are in path order (as a workspace builds them), so a path is found by binary
@@ -472,19 +474,7 @@ pub struct Graph {
 impl Graph {
     /// Builds the graph from parsed files, in the order given.
     pub fn build<'a>(files: impl IntoIterator<Item = &'a Arc<KgFile>>) -> Graph {
-        let mut graph = Graph { files_sorted: true, ..Graph::default() };
-        for file in files {
-            if file.concepts.is_empty() {
-                continue;
-            }
-            let first = graph.owner.len() as u32;
-            let index = graph.files.len() as u32;
-            graph.files_sorted &= graph.files.last().is_none_or(|last| last.file.path < file.path);
-            graph.owner.extend(std::iter::repeat_n(index, file.concepts.len()));
-            graph.files.push(GraphFile { file: file.clone(), first });
-        }
-        graph.owner.shrink_to_fit();
-        graph.files.shrink_to_fit();
+        let mut graph = Graph::build_unrelated(files);
         // Related names resolve through every term; most graphs of thesauri have none, and
         // then the term map, the largest transient of a build, is not made at all.
         if graph.concepts().all(|(_, c)| c.data().related().len() == 0) {
@@ -517,6 +507,25 @@ impl Graph {
         drop(by_term);
         graph.related = Adjacency::from_lists(related.into_iter());
         graph.related_by = Adjacency::from_lists(related_by.into_iter());
+        graph
+    }
+
+    /// [`Graph::build`] without resolving related names: every concept relates to none. For a
+    /// reader that uses no relations (searching the concepts' terms), at a fraction of the cost.
+    pub fn build_unrelated<'a>(files: impl IntoIterator<Item = &'a Arc<KgFile>>) -> Graph {
+        let mut graph = Graph { files_sorted: true, ..Graph::default() };
+        for file in files {
+            if file.concepts.is_empty() {
+                continue;
+            }
+            let first = graph.owner.len() as u32;
+            let index = graph.files.len() as u32;
+            graph.files_sorted &= graph.files.last().is_none_or(|last| last.file.path < file.path);
+            graph.owner.extend(std::iter::repeat_n(index, file.concepts.len()));
+            graph.files.push(GraphFile { file: file.clone(), first });
+        }
+        graph.owner.shrink_to_fit();
+        graph.files.shrink_to_fit();
         graph
     }
 

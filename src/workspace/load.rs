@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use super::{CONFIG_FILE, Config, Settings, is_markdown, parse_settings, resolve};
 use crate::analysis::{Analysis, Feedback};
-use crate::index::{DocHeadings, TermIndex, extract_headings};
-use crate::kg::{Graph, KgFile, MAX_FILE_BYTES, Problem, load_sources};
+use crate::index::{DocHeadings, HeadingIndex, TermIndex, extract_headings};
+use crate::kg::{FileStamp, Graph, KgFile, MAX_FILE_BYTES, Problem, SavedFiles, load_sources_reusing};
 use crate::vfs::{ReadError, RealFs, Vfs};
 
 /// Markdown documents larger than this are not scanned for headings.
@@ -33,6 +33,27 @@ pub struct Loaded {
     /// The graph of `kg_files` and its term index, built to count occurrences; the first full
     /// build reuses them instead of building them again.
     pub built: Option<(Arc<Graph>, Arc<TermIndex>)>,
+    /// The snapshot of `built` with its completion index, built by [`index_loaded`] on the
+    /// loader's thread so that installing it costs the host nothing; its headings are the
+    /// host's to set.
+    pub analysis: Option<Analysis>,
+    /// The stamp each of `kg_files` had when it was read, in the same order: what is saved for
+    /// the next start ([`super::save_graph`]).
+    pub stamps: Vec<Option<FileStamp>>,
+    /// How many of `kg_files` were kept from the saved graph instead of being read.
+    pub reused: usize,
+    /// Whether the files differ from the saved graph's (some were read, or some saved ones are
+    /// gone), or the documents' headings from the saved ones (the caller compares those once it
+    /// read them): only then is a new one worth saving.
+    pub changed: bool,
+}
+
+impl Loaded {
+    /// The fingerprint of the sources' files as this load statted them
+    /// ([`crate::index::persist::fingerprint`]): what names the completion index built from them.
+    pub fn fingerprint(&self) -> u64 {
+        crate::index::persist::fingerprint_of(self.kg_files.iter().map(|f| &*f.path).zip(self.stamps.iter().copied()))
+    }
 }
 
 /// Reads each root's `.kg-ls.toml`, where there is one.
@@ -84,30 +105,112 @@ pub fn load_graph_and(
     progress: Progress<'_>,
     alongside: &mut (dyn FnMut(&Arc<Graph>) + '_),
 ) -> (Config, Loaded) {
+    load_graph_reusing(roots, client, None, progress, alongside)
+}
+
+/// The files the last run saved ([`super::open_graph`]) and the graph built from them as they
+/// were, before any source is statted: workspace symbols are answered from it while the load
+/// finds which files changed, and a load that finds none uses it as it is.
+pub struct SavedGraph {
+    pub saved: SavedFiles,
+    /// The documents' headings as the last run read them.
+    pub docs: Vec<DocHeadings>,
+    pub headings: Arc<HeadingIndex>,
+    /// `saved`'s files in path order.
+    pub files: Vec<Arc<KgFile>>,
+    /// The graph of `files`, without relations ([`Graph::build_unrelated`]): for searching.
+    pub graph: Arc<Graph>,
+    pub terms: Arc<TermIndex>,
+    /// The generation of its contents ([`super::content_generation`]): the workspace's after a
+    /// load that finds nothing changed.
+    pub generation: u64,
+}
+
+impl SavedGraph {
+    /// The graph of `state`, with its saved term index when that was built from exactly these
+    /// files and checks out (else it is built again).
+    pub fn build(state: super::SavedState) -> SavedGraph {
+        let started = std::time::Instant::now();
+        let super::SavedState { files: saved, docs, terms } = state;
+        // In the order saved, which is path order: the order a load gives.
+        let files: Vec<Arc<KgFile>> = saved.iter().map(|(_, f)| f.clone()).collect();
+        // Searching reads no relations: they are resolved when the load builds its graph.
+        let graph = Arc::new(Graph::build_unrelated(&files));
+        let built = started.elapsed();
+        let fits = |t: &super::SavedTerms| t.generation == super::content_generation(files.iter().map(|f| &**f), []);
+        let reused = terms.filter(fits).and_then(|t| TermIndex::from_parts(&graph, t.fst, t.values, t.starts));
+        let kept = reused.is_some();
+        let terms = Arc::new(reused.unwrap_or_else(|| TermIndex::build(&graph)));
+        let headings = Arc::new(HeadingIndex::build(&docs));
+        tracing::debug!(
+            "saved graph: built {built:?}, indexed {:?} (saved term index used: {kept})",
+            started.elapsed()
+        );
+        let generation = super::content_generation(files.iter().map(|f| &**f), &docs);
+        SavedGraph { saved, docs, headings, files, graph, terms, generation }
+    }
+}
+
+/// [`load_graph_and`], keeping the files of `saved` (a graph saved by an earlier run) that did
+/// not change on disk since: only new and changed files are read and parsed, and when none
+/// changed, its graph is the one used. The result is the one a full load gives.
+pub fn load_graph_reusing(
+    roots: &[PathBuf],
+    client: Option<&Settings>,
+    saved: Option<&SavedGraph>,
+    progress: Progress<'_>,
+    alongside: &mut (dyn FnMut(&Arc<Graph>) + '_),
+) -> (Config, Loaded) {
     let started = std::time::Instant::now();
     let (files, mut problems) = load_config_file(roots);
     let (config, more) = resolve(roots, client, &files, &|p| p.exists());
     problems.extend(more);
-    let (mut kg_files, more) =
-        load_sources(&config.sources, &mut |done, total| progress("knowledge graph", done, total));
+    let none = SavedFiles::new();
+    let saved_files = saved.map_or(&none, |s| &s.saved);
+    let (mut found, more) =
+        load_sources_reusing(&config.sources, saved_files, &mut |done, total| progress("knowledge graph", done, total));
     problems.extend(more);
-    problems.extend(kg_files.iter().flat_map(|f| f.problems.iter().cloned()));
+    problems.extend(found.iter().flat_map(|f| f.file.problems.iter().cloned()));
     // In path order, one file once: the order a workspace builds its graph in.
-    kg_files.sort_by(|a, b| a.path.cmp(&b.path));
-    kg_files.dedup_by(|a, b| a.path == b.path);
-    let kg_files: Vec<Arc<KgFile>> = kg_files.into_iter().map(Arc::new).collect();
+    found.sort_by(|a, b| a.file.path.cmp(&b.file.path));
+    found.dedup_by(|a, b| a.file.path == b.file.path);
+    let reused = found.iter().filter(|f| f.reused).count();
+    let changed = reused != found.len() || reused != saved_files.len();
+    let (kg_files, stamps): (Vec<Arc<KgFile>>, Vec<Option<FileStamp>>) =
+        found.into_iter().map(|f| (f.file, f.stamp)).unzip();
     let parsed = started.elapsed();
-    let graph = Arc::new(Graph::build(&kg_files));
-    let built = started.elapsed();
-    let terms = std::thread::scope(|s| {
-        let terms = s.spawn(|| TermIndex::build(&graph));
-        alongside(&graph);
-        tracing::debug!("load: beside the term index after {:?}", started.elapsed());
-        terms.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    });
-    tracing::debug!("load: sources read and parsed {parsed:?}, graph built {built:?}, indexed {:?}", started.elapsed());
-    let terms = Arc::new(terms);
-    (config, Loaded { kg_files, problems, built: Some((graph, terms)), ..Default::default() })
+    let unchanged = saved
+        .filter(|s| s.files.len() == kg_files.len() && s.files.iter().zip(&kg_files).all(|(a, b)| Arc::ptr_eq(a, b)));
+    let (graph, built, terms) = match unchanged {
+        // The same files in the same order: the same concepts, so the same term index; only
+        // the relations are still to resolve.
+        Some(s) => {
+            let graph = Arc::new(Graph::build(&kg_files));
+            let built = started.elapsed();
+            alongside(&graph);
+            (graph, built, s.terms.clone())
+        }
+        None => {
+            let graph = Arc::new(Graph::build(&kg_files));
+            let built = started.elapsed();
+            let terms = std::thread::scope(|s| {
+                let terms = s.spawn(|| TermIndex::build(&graph));
+                alongside(&graph);
+                tracing::debug!("load: beside the term index after {:?}", started.elapsed());
+                terms.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            });
+            (graph, built, Arc::new(terms))
+        }
+    };
+    tracing::debug!(
+        "load: {} sources ({reused} kept from the saved graph) read and parsed {parsed:?}, graph built {built:?}, \
+         indexed {:?}",
+        kg_files.len(),
+        started.elapsed()
+    );
+    let loaded =
+        Loaded { kg_files, problems, built: Some((graph, terms)), stamps, reused, changed, ..Default::default() };
+    (config, loaded)
 }
 
 /// Reads the headings of the documents under the configuration's roots (not its knowledge-graph
@@ -124,6 +227,16 @@ pub fn add_documents(config: &Config, loaded: &mut Loaded, progress: Progress<'_
                 loaded.occurrences.insert(key.to_string(), n);
             }
         });
+    }
+}
+
+/// Builds the completion index of what was loaded (ranked with the documents' counts) into
+/// [`Loaded::analysis`], so that [`Workspace::set_loaded`](super::Workspace::set_loaded) only
+/// installs it: on a large graph that is seconds the host's loop would otherwise be stalled.
+pub fn index_loaded(loaded: &mut Loaded, feedback: Arc<Feedback>) {
+    if let Some((graph, terms)) = &loaded.built {
+        let (graph, terms) = (graph.clone(), terms.clone());
+        loaded.analysis = Some(Analysis::from_parts(graph, terms, Arc::default(), &loaded.occurrences, feedback));
     }
 }
 
@@ -261,6 +374,130 @@ mod tests {
             std::fs::write(path, t).unwrap();
         }
         dir
+    }
+
+    /// A step of a graph's life between two starts: files written (path, content) or removed
+    /// (content `None`).
+    type Step<'a> = &'a [(&'a str, Option<&'a str>)];
+
+    /// Loads the files of `before` in full and saves them as a run would, applies `after` on
+    /// disk, then loads again keeping the saved files: the result must be the full load's, to
+    /// the graph, its files and its problems. Shows which files were read again.
+    fn check_reload(before: Step<'_>, after: Step<'_>, expect: expect_test::Expect) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        let apply = |step: Step<'_>| {
+            for (p, text) in step {
+                let path = root.join(p);
+                match text {
+                    Some(t) => {
+                        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                        std::fs::write(path, t).unwrap();
+                    }
+                    None => std::fs::remove_file(path).unwrap(),
+                }
+            }
+        };
+        apply(before);
+        let (_, first) = load_graph(std::slice::from_ref(&root), None, &mut |_, _, _| {});
+        assert_eq!((first.reused, first.changed), (0, !first.kg_files.is_empty()));
+        let bytes = crate::kg::encode_saved(first.kg_files.iter().map(|f| &**f).zip(first.stamps.iter().copied()));
+        let state = super::super::SavedState { files: crate::kg::decode_saved(&bytes).unwrap(), ..Default::default() };
+        let saved = SavedGraph::build(state);
+        let names = |g: &Graph| g.concepts().map(|(_, c)| c.terms().collect::<Vec<_>>().join("|")).collect::<Vec<_>>();
+        assert_eq!(names(&saved.graph), names(&first.built.as_ref().unwrap().0), "the saved graph is the one saved");
+        apply(after);
+        let (_, full) = load_graph(std::slice::from_ref(&root), None, &mut |_, _, _| {});
+        let (_, reused) =
+            load_graph_reusing(std::slice::from_ref(&root), None, Some(&saved), &mut |_, _, _| {}, &mut |_| {});
+        assert_eq!(
+            reused.fingerprint(),
+            crate::index::persist::fingerprint(&[crate::kg::KgSource { path: root.join("kg") }])
+        );
+        let same_terms = Arc::ptr_eq(&reused.built.as_ref().unwrap().1, &saved.terms);
+        assert_eq!(same_terms, !reused.changed, "the saved term index is used as it is when nothing changed");
+        let saved = &saved.saved;
+        assert_eq!(reused.kg_files, full.kg_files);
+        assert_eq!(reused.problems, full.problems);
+        assert_eq!(reused.built.as_ref().unwrap().0, full.built.as_ref().unwrap().0, "the same graph");
+        let name = |f: &Arc<KgFile>| f.path.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
+        let read: Vec<String> = reused
+            .kg_files
+            .iter()
+            .filter(|f| !saved.get(&f.path).is_some_and(|(_, s)| Arc::ptr_eq(s, f)))
+            .map(name)
+            .collect();
+        let concepts: Vec<&str> = reused.built.as_ref().unwrap().0.concepts().map(|(_, c)| c.name()).collect();
+        let shown = format!(
+            "read again: {read:?}\nkept: {}\nchanged: {}\nconcepts: {concepts:?}\nproblems: {:?}",
+            reused.reused,
+            reused.changed,
+            reused.problems.iter().map(|p| &p.message).collect::<Vec<_>>()
+        );
+        expect.assert_eq(&shown);
+    }
+
+    const CONFIG: (&str, Option<&str>) = (CONFIG_FILE, Some("[kg]\npaths = [\"kg\"]\n"));
+
+    #[test]
+    fn a_restart_reads_only_the_files_that_changed_and_builds_the_full_loads_graph() {
+        let before = [
+            CONFIG,
+            ("kg/tokio.md", Some("# tokio\nA runtime.\nsynonyms:: tokio rt\nrelated:: future\n")),
+            ("kg/future.md", Some("# future\nA value later.\n")),
+            ("kg/old.md", Some("# old\nrelated:: tokio\n")),
+            ("kg/sub/bin.md", Some("\0\0")),
+            ("kg/glossary.json", Some(r#"{"name": "g", "data": {"k8s": {"id": 1, "nterm": "kubernetes"}}}"#)),
+        ];
+        // One file changed (a new synonym and relation), one added, one removed.
+        let after = [
+            ("kg/future.md", Some("# future\nA value, later.\nsynonyms:: promise\nrelated:: new\n")),
+            ("kg/sub/new.md", Some("# new\nsynonyms:: fresh\n")),
+            ("kg/old.md", None),
+        ];
+        check_reload(
+            &before,
+            &after,
+            expect_test::expect![[r#"
+                read again: ["kg/future.md", "kg/sub/new.md"]
+                kept: 3
+                changed: true
+                concepts: ["future", "kubernetes", "new", "tokio"]
+                problems: ["binary file (contains NUL bytes); skipped"]"#]],
+        );
+        // Nothing changed: nothing is read, and nothing needs saving.
+        check_reload(
+            &before,
+            &[],
+            expect_test::expect![[r#"
+                read again: []
+                kept: 5
+                changed: false
+                concepts: ["future", "kubernetes", "old", "tokio"]
+                problems: ["binary file (contains NUL bytes); skipped"]"#]],
+        );
+        // Only a removal: nothing is read, but the saved graph is out of date.
+        check_reload(
+            &before,
+            &[("kg/glossary.json", None)],
+            expect_test::expect![[r#"
+                read again: []
+                kept: 4
+                changed: true
+                concepts: ["future", "old", "tokio"]
+                problems: ["binary file (contains NUL bytes); skipped"]"#]],
+        );
+        // A broken file mended and another edited: both are read again, and the problem is gone.
+        check_reload(
+            &before,
+            &[("kg/tokio.md", Some("# tokio\ncaf\u{e9}\n")), ("kg/sub/bin.md", Some("# bin\nfixed\n"))],
+            expect_test::expect![[r#"
+                read again: ["kg/sub/bin.md", "kg/tokio.md"]
+                kept: 3
+                changed: true
+                concepts: ["future", "kubernetes", "old", "bin", "tokio"]
+                problems: []"#]],
+        );
     }
 
     #[test]

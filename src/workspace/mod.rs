@@ -26,10 +26,14 @@ pub use config::{
 };
 pub use documents::{Document, Documents};
 pub use load::{
-    DiskRead, EARLY_SERVE_MIN_TERMS, Loaded, Progress, add_documents, count_terms, early_analysis, load,
-    load_config_file, load_graph, load_graph_and, read_from_disk, scan_documents,
+    DiskRead, EARLY_SERVE_MIN_TERMS, Loaded, Progress, SavedGraph, add_documents, count_terms, early_analysis,
+    index_loaded, load, load_config_file, load_graph, load_graph_and, load_graph_reusing, read_from_disk,
+    scan_documents,
 };
-pub use persist::{IndexFile, Persisted, open_persisted, save_persisted};
+pub use persist::{
+    GRAPH_FORMAT_VERSION, GraphError, IndexFile, Persisted, SavedState, SavedTerms, graph_path, open_graph,
+    open_persisted, save_graph, save_persisted,
+};
 
 use crate::analysis::{Analysis, Feedback, build_completion_index};
 use crate::cache::hash_of;
@@ -88,6 +92,27 @@ impl std::fmt::Debug for HostFs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("HostFs")
     }
+}
+
+/// The generation of loaded sources and documents (in path order, as a workspace holds them): a
+/// hash of what they say, so equal contents have equal generations, also across restarts (for
+/// the same build), and a search of either may share cached results.
+pub fn content_generation<'a>(
+    kg_files: impl IntoIterator<Item = &'a KgFile>,
+    docs: impl IntoIterator<Item = &'a DocHeadings>,
+) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for file in kg_files {
+        file.path.hash(&mut h);
+        file.concepts.hash(&mut h);
+        file.definitions.hash(&mut h);
+    }
+    for d in docs {
+        d.path.hash(&mut h);
+        d.headings.hash(&mut h);
+    }
+    h.finish()
 }
 
 /// Graphs with more terms than this are not rebuilt on the request path after an edit: hover
@@ -221,13 +246,17 @@ impl Workspace {
         // Reuse the graph the load built, unless an open buffer must replace one of its files.
         let overlaid = self.documents.iter().any(|(_, d)| d.path.as_deref().is_some_and(|p| self.is_kg_path(p)));
         if let Some((graph, terms)) = loaded.built.filter(|_| !overlaid) {
-            let analysis = Analysis::from_parts(
-                graph,
-                terms,
-                self.analysis.headings.clone(),
-                &self.occurrences,
-                self.feedback.clone(),
-            )
+            // Indexed by the loader already ([`index_loaded`]), off the caller's thread.
+            let analysis = match loaded.analysis.filter(|a| Arc::ptr_eq(&a.graph, &graph)) {
+                Some(a) => Analysis { headings: self.analysis.headings.clone(), ..a },
+                None => Analysis::from_parts(
+                    graph,
+                    terms,
+                    self.analysis.headings.clone(),
+                    &self.occurrences,
+                    self.feedback.clone(),
+                ),
+            }
             .with_renderer(self.renderer.clone());
             self.install(Rebuilt { analysis, generation: self.kg_generation });
         }
@@ -246,18 +275,7 @@ impl Workspace {
     }
 
     fn fingerprint(&self) -> u64 {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        for ByPath(file) in self.kg_files.iter() {
-            file.path.hash(&mut h);
-            file.concepts.hash(&mut h);
-            file.definitions.hash(&mut h);
-        }
-        for d in self.doc_headings.values() {
-            d.path.hash(&mut h);
-            d.headings.hash(&mut h);
-        }
-        h.finish()
+        content_generation(self.kg_files.iter().map(|ByPath(f)| &**f), self.doc_headings.values())
     }
 
     /// Whether `path` is a knowledge-graph source: a configured file, or a concept or

@@ -73,9 +73,48 @@ impl MainLoop {
                         send(LoadEvent::Early(early));
                     }
                 };
-                let (config, mut loaded) =
-                    workspace::load_graph_and(&roots, settings.as_ref(), &mut report, &mut serve_early);
+                // The graph saved by the last run answers workspace symbols while the sources are
+                // statted; its files that did not change are not read again.
+                let early_config = persisted.config;
+                let opening = std::time::Instant::now();
+                let saved = index_file.as_ref().and_then(|f| match workspace::open_graph(&*disk, &f.graph) {
+                    Ok(state) => {
+                        tracing::debug!("saved graph: {} files opened in {:?}", state.files.len(), opening.elapsed());
+                        Some(workspace::SavedGraph::build(state))
+                    }
+                    Err(e) => {
+                        tracing::info!("saved graph not used ({}: {e}); reading every source", f.graph.display());
+                        None
+                    }
+                });
+                let early_search =
+                    |graph: &Arc<crate::kg::Graph>, terms: &Arc<crate::index::TermIndex>, headings, generation| {
+                        if first_load {
+                            let (graph, terms) = (graph.clone(), terms.clone());
+                            let analysis = Analysis { graph, terms, headings, ..Analysis::default() };
+                            send(LoadEvent::EarlySearch(Box::new((analysis, generation, early_config.clone()))));
+                        }
+                    };
+                if let Some(s) = &saved {
+                    early_search(&s.graph, &s.terms, s.headings.clone(), s.generation);
+                }
+                let (config, mut loaded) = workspace::load_graph_reusing(
+                    &roots,
+                    settings.as_ref(),
+                    saved.as_ref(),
+                    &mut report,
+                    &mut serve_early,
+                );
                 workspace::add_documents(&config, &mut loaded, &mut report);
+                // Dropped here: the saved graph is not kept beside the loaded one.
+                loaded.changed |= saved.is_none_or(|s| s.docs != loaded.docs);
+                // What is loaded answers workspace symbols while it is indexed for the rest.
+                if let Some((graph, terms)) = &loaded.built {
+                    let headings = Arc::new(crate::index::HeadingIndex::build(&loaded.docs));
+                    let generation = workspace::content_generation(loaded.kg_files.iter().map(|f| &**f), &loaded.docs);
+                    early_search(graph, terms, headings, generation);
+                }
+                workspace::index_loaded(&mut loaded, feedback.clone());
                 (config, loaded, index_file)
             }));
             match loaded {
@@ -107,6 +146,13 @@ impl MainLoop {
                     self.dispatch_queued();
                 }
             }
+            LoadEvent::EarlySearch(early) => {
+                if !self.load.ready {
+                    tracing::debug!("workspace symbols served from the graph loaded so far");
+                    self.load.early_search = Some(*early);
+                    self.dispatch_queued();
+                }
+            }
             LoadEvent::Failed(message) => {
                 tracing::error!("loading failed: {message}");
                 self.show_message(MessageType::ERROR, format!("kg-ls: loading the knowledge graph failed: {message}"));
@@ -120,11 +166,20 @@ impl MainLoop {
                 self.load.running = false;
                 let problems = loaded.problems.clone();
                 let monitor_settings = config.monitor.clone();
+                let graph_to_save = loaded.changed.then(|| {
+                    let terms = loaded.built.as_ref().map(|(_, terms)| terms.clone());
+                    (loaded.kg_files.clone(), loaded.stamps.clone(), loaded.docs.clone(), terms)
+                });
+                let fingerprint = loaded.fingerprint();
+                let kept = (loaded.reused > 0).then(|| {
+                    format!(" ({} of {} sources kept from the last run)", loaded.reused, loaded.kg_files.len())
+                });
                 self.ws.set_loaded(config, loaded);
                 let stats = self.ws.stats();
                 let index = self.ws.completion_analysis().completion.main.clone();
                 self.load.ready = true;
                 self.load.early = None;
+                self.load.early_search = None;
                 self.start_sampler(monitor_settings);
                 self.monitor.set_gauge("index.concepts", stats.concepts as f64);
                 self.monitor.set_gauge("index.terms", stats.terms as f64);
@@ -133,8 +188,15 @@ impl MainLoop {
                 if let Some(file) = index_file {
                     let disk = self.ws.disk();
                     self.background.run(move || {
-                        if let Err(e) = workspace::save_persisted(&*disk, &index, &file) {
+                        if let Err(e) = workspace::save_persisted(&*disk, &index, &file, fingerprint) {
                             tracing::warn!("cannot save the completion index: {e}");
+                        }
+                        if let Some((files, stamps, docs, terms)) = graph_to_save {
+                            let saved =
+                                workspace::save_graph(&*disk, &file.graph, &files, &stamps, &docs, terms.as_deref());
+                            if let Err(e) = saved {
+                                tracing::warn!("cannot save the parsed graph: {e}");
+                            }
                         }
                     });
                 }
@@ -142,8 +204,9 @@ impl MainLoop {
                     "{} concepts ({} terms), {} headings in {} documents",
                     stats.concepts, stats.terms, stats.headings, stats.documents
                 );
-                tracing::info!("indexed {summary}");
-                self.log_message(MessageType::INFO, format!("kg-ls: indexed {summary}"));
+                let kept = kept.unwrap_or_default();
+                tracing::info!("indexed {summary}{kept}");
+                self.log_message(MessageType::INFO, format!("kg-ls: indexed {summary}{kept}"));
                 self.end_progress(summary);
                 self.show_problems(&problems);
                 if stats.concepts == 0 {
@@ -188,6 +251,16 @@ impl MainLoop {
     /// What a workspace search reads. `fresh_headings` rebuilds the heading index first if
     /// open documents changed it.
     pub(super) fn search_snapshot(&mut self, fresh_headings: bool) -> search::Snapshot {
+        // Until the first load ends, what it has so far: the saved graph and headings, then the
+        // loaded ones, each under the generation of its contents.
+        if let Some((analysis, generation, config)) = self.load.early_search.as_ref().filter(|_| !self.load.ready) {
+            let (roots, config, limit) = config.as_ref().map_or_else(
+                || (self.client.roots.clone(), workspace::SearchConfig::default(), workspace::DEFAULT_SYMBOL_LIMIT),
+                |c| (c.roots.clone(), c.search.clone(), c.symbol_limit),
+            );
+            let (analysis, generation) = (analysis.clone(), *generation);
+            return search::Snapshot { analysis, generation, roots, files: self.ws.files(), config, limit, text: None };
+        }
         let analysis = self.ws.analysis(fresh_headings);
         let (roots, config, limit) = self.ws.config.as_ref().map_or_else(
             || (Vec::new(), workspace::SearchConfig::default(), workspace::DEFAULT_SYMBOL_LIMIT),

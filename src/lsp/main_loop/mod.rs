@@ -130,6 +130,9 @@ pub enum LoadEvent {
     Progress(String, u32),
     /// Completion can be served from this while the rest loads.
     Early(Analysis),
+    /// Workspace symbols can be answered from this graph (its generation, the configuration it
+    /// was found for) while the rest loads.
+    EarlySearch(Box<(Analysis, u64, Option<workspace::Config>)>),
     Done(Box<(workspace::Config, workspace::Loaded, Option<workspace::IndexFile>)>),
     Failed(String),
 }
@@ -176,6 +179,8 @@ enum Need {
     Completion,
     /// The first load.
     Graph,
+    /// A graph to search: an early one while loading is fine.
+    Search,
 }
 
 type Work = Box<dyn FnOnce(Snapshot, &Cancel, &Notifier) -> Answer + Send>;
@@ -236,6 +241,8 @@ struct Load {
     ready: bool,
     /// A completion-only snapshot served until the first load ends.
     early: Option<Analysis>,
+    /// A graph workspace symbols are answered from until the first load ends.
+    early_search: Option<(Analysis, u64, Option<workspace::Config>)>,
     last_report: Option<(String, u32)>,
 }
 

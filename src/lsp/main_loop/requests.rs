@@ -142,7 +142,12 @@ impl MainLoop {
     }
 
     pub(super) fn can_serve(&self, need: Need) -> bool {
-        self.load.ready || (need == Need::Completion && self.load.early.is_some())
+        self.load.ready
+            || match need {
+                Need::Completion => self.load.early.is_some(),
+                Need::Search => self.load.early_search.is_some(),
+                Need::Graph => false,
+            }
     }
 
     /// Runs a request on a worker with a snapshot taken now.
@@ -157,7 +162,7 @@ impl MainLoop {
             (Some(s), _, _) => s.analysis.clone(),
             (None, Need::Completion, false) => self.load.early.clone().unwrap_or_default(),
             (None, Need::Completion, true) => self.ws.completion_analysis(),
-            (None, Need::Graph, _) => self.ws.analysis(false),
+            (None, Need::Graph | Need::Search, _) => self.ws.analysis(false),
         };
         let completion_limit =
             self.ws.config.as_ref().map_or(workspace::DEFAULT_COMPLETION_LIMIT, |c| c.completion_limit);
@@ -204,7 +209,7 @@ impl MainLoop {
             None => Err(ResponseError::new(code::INTERNAL_ERROR, "a search without its snapshot")),
         });
         self.pending.insert(id.clone(), Pending { method, start, cancel: Cancel::new(), search: true, snapshot: true });
-        self.queue(Queued { id, need: Need::Graph, doc: None, work });
+        self.queue(Queued { id, need: Need::Search, doc: None, work });
     }
 
     /// `kg-ls/search`: reads a search snapshot, and is not stopped by edits (a search of the
