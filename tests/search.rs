@@ -85,27 +85,33 @@ fn partial_results_arrive_before_an_empty_final_response() {
     assert_eq!(stats(&mut c)["cached"], 1);
 }
 
-#[test]
-fn cancel_answers_32800_and_stops_the_work() {
-    let ws = big_workspace();
-    let mut c = Client::start(&ws.root(), options(&ws.path("cache"), 600_000));
-    c.request("workspace/symbol", json!({"query": "warm up"}));
-    // A search may end between the moment it is seen running and the cancel: then another
-    // (uncached) one is tried.
+/// Sends a search for a missing word, waits until it runs, calls `stop` on it, and returns its
+/// answer. A search may end between the moment it is seen running and the stop: then another
+/// (uncached) one is tried, up to 20.
+fn stop_a_running_search(c: &mut Client, stop: &mut dyn FnMut(&mut Client, &Value, i64)) -> Value {
     let mut r = Value::Null;
     for attempt in 0..20 {
         let id = json!(format!("s{attempt}"));
         let query = format!("qqqzzzxxx{attempt}");
         c.send(&json!({"jsonrpc": "2.0", "id": id, "method": "workspace/symbol", "params": {"query": query}}));
-        while stats(&mut c)["running"] != 1 && !c.received_response(&id) {
+        while stats(c)["running"] != 1 && !c.received_response(&id) {
             std::thread::sleep(Duration::from_millis(2));
         }
-        c.notify("$/cancelRequest", json!({"id": id}));
+        stop(c, &id, attempt);
         r = c.response(&id);
         if r.get("error").is_some() {
             break;
         }
     }
+    r
+}
+
+#[test]
+fn cancel_answers_32800_and_stops_the_work() {
+    let ws = big_workspace();
+    let mut c = Client::start(&ws.root(), options(&ws.path("cache"), 600_000));
+    c.request("workspace/symbol", json!({"query": "warm up"}));
+    let r = stop_a_running_search(&mut c, &mut |c, id, _| c.notify("$/cancelRequest", json!({"id": id})));
     assert_eq!(r["error"]["code"], -32800, "{r}");
     // The search's threads are joined and unregistered once its work has stopped.
     let mut s = stats(&mut c);
@@ -127,24 +133,13 @@ fn an_edit_during_a_search_answers_32801() {
     let guide = ws.path("docs/guide.md");
     let uri = c.open(&guide, "# Guide\n");
     c.request("workspace/symbol", json!({"query": "warm up"}));
-    let mut r = Value::Null;
-    for attempt in 0..20 {
-        let id = json!(format!("s{attempt}"));
-        let query = format!("qqqzzzxxx{attempt}");
-        c.send(&json!({"jsonrpc": "2.0", "id": id, "method": "workspace/symbol", "params": {"query": query}}));
-        while stats(&mut c)["running"] != 1 && !c.received_response(&id) {
-            std::thread::sleep(Duration::from_millis(2));
-        }
+    let r = stop_a_running_search(&mut c, &mut |c, _, attempt| {
         let text = format!("# Guide {}\n", attempt + 2);
         c.notify(
             "textDocument/didChange",
             json!({"textDocument": {"uri": uri, "version": attempt + 2}, "contentChanges": [{"text": text}]}),
         );
-        r = c.response(&id);
-        if r.get("error").is_some() {
-            break;
-        }
-    }
+    });
     assert_eq!(r["error"]["code"], -32801, "{r}");
     assert_eq!(stats(&mut c)["contentModified"], 1);
 }

@@ -312,63 +312,53 @@ impl Walker<'_> {
 
     /// `kg.paths`: a list of paths (a single string is a list of one); bad entries are skipped.
     fn paths(&mut self, node: &Node<'_>, key: &str) -> Option<Vec<String>> {
-        let items: Vec<&Node<'_>> = match &node.value {
-            Value::List(items) => items.iter().collect(),
-            Value::Str(_) => vec![node],
-            v => {
-                let what = format!("expected a list of paths, e.g. [\"kg\"], got {}; it is ignored", v.shown());
-                self.report(&node.at, Some(key), what);
-                return None;
-            }
-        };
-        let mut paths = Vec::new();
-        for (i, item) in items.into_iter().enumerate() {
-            let k = format!("{key}[{i}]");
-            if paths.len() == KG_PATHS {
-                self.report(&item.at, Some(&k), format!("more than {KG_PATHS} paths; the rest are ignored"));
-                break;
-            }
-            if let Some(p) = self.string(item, &k, KG_PATH_BYTES) {
-                if p.trim().is_empty() {
-                    self.report(&item.at, Some(&k), "is empty; it is ignored");
-                } else {
-                    paths.push(p);
-                }
-            }
-        }
-        (!paths.is_empty()).then_some(paths)
+        self.strings(node, key, ("paths", r#"["kg"]"#), &|_| Ok(()))
     }
 
     /// `search.include` / `search.exclude`: a list of globs (a single string is a list of
     /// one); an entry that is not a glob is reported and skipped.
     fn globs(&mut self, node: &Node<'_>, key: &str) -> Option<Vec<String>> {
+        let check = |g: &str| match globset::Glob::new(g) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(format!("{g:?} is not a glob ({})", e.kind())),
+        };
+        self.strings(node, key, ("globs", r#"["**/*.md"]"#), &check)
+    }
+
+    /// A list of at most [`KG_PATHS`] non-empty strings of at most [`KG_PATH_BYTES`] bytes
+    /// (`what`: their name and an example list), each passing `check`; the rest are reported.
+    fn strings(
+        &mut self,
+        node: &Node<'_>,
+        key: &str,
+        (noun, example): (&str, &str),
+        check: &dyn Fn(&str) -> Result<(), String>,
+    ) -> Option<Vec<String>> {
         let items: Vec<&Node<'_>> = match &node.value {
             Value::List(items) => items.iter().collect(),
             Value::Str(_) => vec![node],
             v => {
-                let what = format!("expected a list of globs, e.g. [\"**/*.md\"], got {}; it is ignored", v.shown());
+                let what = format!("expected a list of {noun}, e.g. {example}, got {}; it is ignored", v.shown());
                 self.report(&node.at, Some(key), what);
                 return None;
             }
         };
-        let mut globs = Vec::new();
+        let mut out = Vec::new();
         for (i, item) in items.into_iter().enumerate() {
             let k = format!("{key}[{i}]");
-            if globs.len() == KG_PATHS {
-                self.report(&item.at, Some(&k), format!("more than {KG_PATHS} globs; the rest are ignored"));
+            if out.len() == KG_PATHS {
+                self.report(&item.at, Some(&k), format!("more than {KG_PATHS} {noun}; the rest are ignored"));
                 break;
             }
-            if let Some(g) = self.string(item, &k, KG_PATH_BYTES) {
-                match globset::Glob::new(&g) {
-                    _ if g.trim().is_empty() => self.report(&item.at, Some(&k), "is empty; it is ignored"),
-                    Ok(_) => globs.push(g),
-                    Err(e) => {
-                        self.report(&item.at, Some(&k), format!("{g:?} is not a glob ({}); it is ignored", e.kind()))
-                    }
+            if let Some(v) = self.string(item, &k, KG_PATH_BYTES) {
+                match check(&v) {
+                    _ if v.trim().is_empty() => self.report(&item.at, Some(&k), "is empty; it is ignored"),
+                    Ok(()) => out.push(v),
+                    Err(why) => self.report(&item.at, Some(&k), format!("{why}; it is ignored")),
                 }
             }
         }
-        (!globs.is_empty()).then_some(globs)
+        (!out.is_empty()).then_some(out)
     }
 
     /// `monitor.budgets_ms`: method name → milliseconds.
