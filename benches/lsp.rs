@@ -14,6 +14,8 @@
 mod common;
 #[path = "common/fmt.rs"]
 mod fmt;
+#[path = "common/process.rs"]
+mod process;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -21,6 +23,7 @@ use std::time::{Duration, Instant};
 use common::{Client, file_uri};
 use fmt::{ms, pct};
 use kg_ls::synth::{GenConfig, Rng, generate, generate_documents, write_documents};
+use process::status_kb;
 use serde_json::{Value, json};
 
 struct Size {
@@ -45,15 +48,6 @@ impl Lat {
             Some(_) => *self.errors.entry(method.to_string()).or_default() += 1,
         }
     }
-}
-
-fn proc_field(pid: u32, name: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(name))
-        .and_then(|v| v.trim().strip_suffix("kB"))
-        .and_then(|v| v.trim().parse().ok())
 }
 
 fn cpu_secs(pid: u32) -> Option<f64> {
@@ -293,7 +287,7 @@ fn session(mut c: Client, root: &std::path::Path, targets: &[String], soak: u64)
             timed_as(&mut c, &mut lat, "completion (soak)", completion, Client::position_params(&uri, 0, 2));
             timed_as(&mut c, &mut lat, "hover (soak)", hover, Client::position_params(&uri, 0, 1));
             if i % 200 == 0 {
-                rss_track.push((t.elapsed().as_secs(), proc_field(pid, "VmRSS:").unwrap_or(0)));
+                rss_track.push((t.elapsed().as_secs(), status_kb(pid, "VmRSS:").unwrap_or(0)));
             }
             i += 1;
             std::thread::sleep(Duration::from_millis(5));
@@ -309,8 +303,8 @@ fn session(mut c: Client, root: &std::path::Path, targets: &[String], soak: u64)
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    let peak_kb = proc_field(pid, "VmHWM:").unwrap_or(0);
-    let rss_kb = proc_field(pid, "VmRSS:").unwrap_or(0);
+    let peak_kb = status_kb(pid, "VmHWM:").unwrap_or(0);
+    let rss_kb = status_kb(pid, "VmRSS:").unwrap_or(0);
     let stats = c.request("workspace/executeCommand", json!({"command": "kg-ls.stats"}));
     c.shutdown_and_exit();
 

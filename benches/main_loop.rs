@@ -13,6 +13,8 @@
 mod common;
 #[path = "common/fmt.rs"]
 mod fmt;
+#[path = "common/process.rs"]
+mod process;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -20,31 +22,8 @@ use std::time::{Duration, Instant};
 use common::Client;
 use fmt::{ms, pct};
 use kg_ls::synth::{GenConfig, Rng, generate, generate_documents, write_documents};
+use process::{cpu_ns, wait_quiet};
 use serde_json::{Value, json};
-
-/// CPU time of every live thread of `pid`, in nanoseconds (`schedstat`: time on a CPU). A
-/// thread that ends takes its share with it, so differences are clamped at zero.
-fn cpu_ns(pid: u32) -> u64 {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return 0 };
-    tasks
-        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("schedstat")).ok())
-        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
-        .sum()
-}
-
-/// Waits until the server has used under 2 ms of CPU in 200 ms (its background work after
-/// the last save is done), at most 30 s.
-fn wait_quiet(pid: u32) {
-    let until = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < until {
-        let at = cpu_ns(pid);
-        std::thread::sleep(Duration::from_millis(200));
-        if cpu_ns(pid).saturating_sub(at) < 2_000_000 {
-            return;
-        }
-    }
-    println!("  (the server never went quiet)");
-}
 
 /// The server's own completion figures so far (`kg-ls.stats`): from reading the request to
 /// writing its answer.
@@ -125,7 +104,7 @@ fn run(label: &str, ws: &Workspace) {
     let secs: u64 = std::env::var("KG_LS_BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(15);
     let mut version = 1;
     for saving in [false, true] {
-        wait_quiet(pid);
+        wait_quiet(pid, Duration::from_secs(30));
         let before = server_completion(&mut c);
         let mut lat = Vec::new();
         let start = Instant::now();
@@ -167,7 +146,7 @@ fn run(label: &str, ws: &Workspace) {
         );
     }
 
-    wait_quiet(pid);
+    wait_quiet(pid, Duration::from_secs(30));
     // Cancel in a storm of requests: a full-text search that runs long, ten completions behind
     // it, then the cancel; then the CPU the server still uses. (An edit of a workspace
     // document would stop the search by itself, with -32801.)
@@ -220,7 +199,7 @@ fn run(label: &str, ws: &Workspace) {
     );
 
     // Idle: one workspace search (which plans the warmer), then two seconds of nothing.
-    wait_quiet(pid);
+    wait_quiet(pid, Duration::from_secs(30));
     c.request("workspace/symbol", json!({"query": "bench"}));
     let at = cpu_ns(pid);
     std::thread::sleep(Duration::from_secs(2));

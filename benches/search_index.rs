@@ -24,6 +24,8 @@
 mod common;
 #[path = "common/fmt.rs"]
 mod fmt;
+#[path = "common/process.rs"]
+mod process;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -32,6 +34,7 @@ use std::time::{Duration, Instant};
 use common::Client;
 use fmt::{ms, pct};
 use kg_ls::synth::{GenConfig, GenGraph, ProseConfig, Rng, Zipf, generate, generate_prose, write_documents};
+use process::{status_kb, wait_quiet};
 use serde_json::{Value, json};
 
 /// The progress tokens of loading the graph and of building the text index.
@@ -207,33 +210,6 @@ fn dir_bytes(dir: &Path) -> u64 {
             Err(_) => 0,
         })
         .sum()
-}
-
-fn proc_kb(pid: u32, field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status.lines().find_map(|l| l.strip_prefix(field)).and_then(|v| v.trim().strip_suffix("kB")?.trim().parse().ok())
-}
-
-/// CPU time of every live thread of `pid`, in nanoseconds.
-fn cpu_ns(pid: u32) -> u64 {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return 0 };
-    tasks
-        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("schedstat")).ok())
-        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
-        .sum()
-}
-
-/// Waits until the server has used under 2 ms of CPU in 200 ms, at most `limit`.
-fn wait_quiet(pid: u32, limit: Duration) {
-    let until = Instant::now() + limit;
-    while Instant::now() < until {
-        let at = cpu_ns(pid);
-        std::thread::sleep(Duration::from_millis(200));
-        if cpu_ns(pid).saturating_sub(at) < 2_000_000 {
-            return;
-        }
-    }
-    println!("  (the server never went quiet in {} s)", limit.as_secs());
 }
 
 /// One server process from its spawn, with when each of its notifications had arrived by:
@@ -525,7 +501,7 @@ fn run(label: &str, ws: &Workspace) -> Figures {
             println!("  server-side {method} (kg-ls.stats): n {n}, p50 {p50} µs, p99 {p99} µs, max {max} µs");
         }
     }
-    f.rss_cold_kb = proc_kb(pid, "VmHWM:");
+    f.rss_cold_kb = status_kb(pid, "VmHWM:");
     s.shutdown();
     f.cache_bytes = Some(dir_bytes(cache.path()));
     println!("  peak RSS {}; cache directory {:.1} MB", mb(f.rss_cold_kb), f.cache_bytes.unwrap() as f64 / 1e6);
@@ -534,7 +510,7 @@ fn run(label: &str, ws: &Workspace) -> Figures {
     let mut s = Session::start(&ws.root, cache.path());
     f.first_symbol_warm = s.first_symbol(&ws.probe);
     s.settle(Duration::from_secs(300));
-    f.rss_warm_kb = proc_kb(s.c.pid(), "VmHWM:");
+    f.rss_warm_kb = status_kb(s.c.pid(), "VmHWM:");
     s.shutdown();
     println!("  warm start: first symbols after {}; peak RSS {}", secs(f.first_symbol_warm), mb(f.rss_warm_kb));
 
