@@ -6,6 +6,7 @@
 //! other schema versions of the same workspace are removed too. This is the only file that
 //! hands tantivy a folder; it knows nothing about what is indexed.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use tantivy::Index;
@@ -24,6 +25,8 @@ pub struct Opened {
     pub index: TextIndex,
     /// Why the folder's old contents were not used, when they were not.
     pub rebuilt: Option<String>,
+    /// What [`TextIndex::stamps`] says of it now (read once while opening, to check it).
+    pub stamps: HashMap<PathBuf, u64>,
 }
 
 /// Opens the index in `dir`, or creates an empty one there when there is none or it cannot be
@@ -33,7 +36,7 @@ pub fn open_or_create(dir: &Path) -> Result<Opened, TextError> {
     let exists = dir.join("meta.json").exists();
     let rebuilt = if exists {
         match open(dir) {
-            Ok(index) => return Ok(Opened { index, rebuilt: None }),
+            Ok((index, stamps)) => return Ok(Opened { index, rebuilt: None, stamps }),
             Err(e) => {
                 let _ = std::fs::remove_dir_all(dir);
                 Some(e.to_string())
@@ -46,16 +49,16 @@ pub fn open_or_create(dir: &Path) -> Result<Opened, TextError> {
     let directory = MmapDirectory::open(dir).map_err(|e| TextError(format!("{}: {e}", dir.display())))?;
     let (schema, _) = schema();
     let index = Index::create(directory, schema, Default::default())?;
-    Ok(Opened { index: TextIndex::from_index(index)?, rebuilt })
+    Ok(Opened { index: TextIndex::from_index(index)?, rebuilt, stamps: HashMap::new() })
 }
 
-fn open(dir: &Path) -> Result<TextIndex, TextError> {
+fn open(dir: &Path) -> Result<(TextIndex, HashMap<PathBuf, u64>), TextError> {
     let directory = MmapDirectory::open(dir).map_err(|e| TextError(e.to_string()))?;
     let index = Index::open(directory)?;
     let index = TextIndex::from_index(index)?;
     // Reading the stamps touches every segment's store: a damaged one fails here, not later.
-    index.stamps()?;
-    Ok(index)
+    let stamps = index.stamps()?;
+    Ok((index, stamps))
 }
 
 /// Removes `text-v{other}-{scope}` beside `dir`.

@@ -164,23 +164,26 @@ impl MainLoop {
             // Requests get the cores first; tantivy's indexing thread inherits this.
             super::background::lower_priority();
             let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                let index = match index {
-                    Some(index) => index,
+                // Opening reads the stamps to check the index; the first check reuses them.
+                let (index, mut opened_stamps) = match index {
+                    Some(index) => (index, None),
                     None => {
-                        let (index, rebuilt) = match &dir {
+                        let (index, rebuilt, stamps) = match &dir {
                             Some(dir) => match store::open_or_create(dir) {
-                                Ok(o) => (Arc::new(o.index), o.rebuilt),
+                                Ok(o) => (Arc::new(o.index), o.rebuilt, o.stamps),
                                 Err(e) => {
-                                    (Arc::new(TextIndex::in_memory()), Some(format!("{e}; keeping it in memory")))
+                                    let why = Some(format!("{e}; keeping it in memory"));
+                                    (Arc::new(TextIndex::in_memory()), why, Default::default())
                                 }
                             },
-                            None => (Arc::new(TextIndex::in_memory()), None),
+                            None => (Arc::new(TextIndex::in_memory()), None, Default::default()),
                         };
                         send(TextEvent::Opened(index.clone(), rebuilt));
-                        index
+                        (index, Some(stamps))
                     }
                 };
                 if rebuild {
+                    opened_stamps = None;
                     let mut w = index.writer().map_err(|e| e.to_string())?;
                     w.clear().and_then(|()| w.commit()).map_err(|e| e.to_string())?;
                     w.finish().map_err(|e| e.to_string())?;
@@ -188,7 +191,10 @@ impl MainLoop {
                 let plan = if full {
                     let wanted = crate::search::wanted(&*files, &roots, &sources, &graph, &filter, &cancel)
                         .map_err(|_| "cancelled".to_string())?;
-                    let indexed = index.stamps().map_err(|e| e.to_string())?;
+                    let indexed = match opened_stamps.take() {
+                        Some(stamps) => stamps,
+                        None => index.stamps().map_err(|e| e.to_string())?,
+                    };
                     let mut plan = crate::search::plan(&wanted, &indexed);
                     // Files named meanwhile are part of the whole check.
                     plan.upsert.retain(|(p, _)| wanted.contains_key(p));
