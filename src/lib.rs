@@ -24,6 +24,7 @@
 
 pub mod analysis;
 pub mod cache;
+pub mod check;
 pub mod index;
 pub mod kg;
 pub mod lsp;

@@ -220,6 +220,8 @@ pub struct Config {
     pub monitor: MonitorSettings,
     pub hover_max_length: usize,
     pub search: SearchConfig,
+    /// The level of every terminology check (`[checks]`).
+    pub checks: crate::check::Levels,
 }
 
 /// Reads `.kg-ls.toml` text key by key: everything valid, and a problem with its line, column
@@ -322,8 +324,17 @@ pub fn resolve(
         budgets_ms: monitor.budgets_ms.into_iter().map(|(m, n)| (m, clamp.u64(Some(n), METHOD_BUDGET_MS))).collect(),
     };
     let search = resolve_search(&base, client, files, &mut clamp);
-    let config =
-        Config { roots: roots.to_vec(), sources, completion_limit, symbol_limit, monitor, hover_max_length, search };
+    let checks = crate::check::Levels::default();
+    let config = Config {
+        roots: roots.to_vec(),
+        sources,
+        completion_limit,
+        symbol_limit,
+        monitor,
+        hover_max_length,
+        search,
+        checks,
+    };
     (config, problems)
 }
 

@@ -1,0 +1,54 @@
+//! The knowledge-graph checks on one source file: its own lines, and what the graph says about
+//! them. Pure: bytes in, findings out.
+
+use std::path::Path;
+
+use super::{CheckId, Finding, Levels, Source, Terminology};
+use crate::kg::{Graph, MAX_FILE_BYTES};
+
+pub(super) fn check(
+    path: &Path,
+    source: Source<'_>,
+    graph: &Graph,
+    terms: &Terminology,
+    levels: &Levels,
+) -> Vec<Finding> {
+    let _ = (path, graph);
+    let mut out = Vec::new();
+    let bytes = match source {
+        Source::Bytes(b) => b,
+        Source::TooLarge { len } => {
+            push_broken(
+                levels,
+                &mut out,
+                0..0,
+                format!("the file has {len} bytes, more than the {MAX_FILE_BYTES} read"),
+            );
+            return out;
+        }
+    };
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let at = e.valid_up_to();
+            push_broken(levels, &mut out, at..at, format!("invalid UTF-8 at byte {at}; the file is not read"));
+            return out;
+        }
+    };
+    out.extend(super::document::check(text, terms, levels));
+    out
+}
+
+fn push_broken(levels: &Levels, out: &mut Vec<Finding>, range: std::ops::Range<usize>, message: String) {
+    if levels.is_on(CheckId::BrokenFile) {
+        out.push(Finding {
+            check: CheckId::BrokenFile,
+            level: levels.get(CheckId::BrokenFile),
+            range,
+            message,
+            deprecated: false,
+            related: Vec::new(),
+            fixes: Vec::new(),
+        });
+    }
+}
