@@ -536,6 +536,7 @@ mod tests {
             monitor: Default::default(),
             hover_max_length: DEFAULT_HOVER_MAX_LENGTH,
             search: Default::default(),
+            checks: Default::default(),
         };
         let (kg_files, _) = load_sources(&config.sources, &mut |_, _| {});
         let kg_files = kg_files.into_iter().map(Arc::new).collect();
@@ -616,6 +617,7 @@ mod tests {
             monitor: Default::default(),
             hover_max_length: DEFAULT_HOVER_MAX_LENGTH,
             search: Default::default(),
+            checks: Default::default(),
         };
         let kg_files = files
             .iter()
