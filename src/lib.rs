@@ -15,7 +15,9 @@
 //! - [`par`]: work over many items on every core, for the loaders.
 //! - [`synth`]: synthetic knowledge graphs and workspaces for tests and benchmarks.
 //! - [`perf`]: the performance monitor: latency histograms, process figures, alerts.
+//! - [`check`]: the terminology checks on documents and knowledge-graph files, pure.
 //! - [`query`]: the `kg-ls query` command, printing what an editor would show.
+//! - [`lint`]: the `kg-ls check` command: the checks over a workspace, for CI.
 //! - [`lsp`]: the only module that knows tokio, JSON-RPC and protocol types: the main loop.
 //!
 //! Invariants: core modules take byte offsets and plain data; shared data is immutable behind
@@ -27,6 +29,7 @@ pub mod cache;
 pub mod check;
 pub mod index;
 pub mod kg;
+pub mod lint;
 pub mod lsp;
 pub mod par;
 pub mod perf;

@@ -2,7 +2,7 @@
 //! Must not hold protocol logic: that is [`kg_ls::lsp`].
 //!
 //! `kg-ls` (or `kg-ls --stdio`) serves LSP on stdin/stdout; `kg-ls query …` answers from the
-//! shell. Logs never go to stdout, which carries the protocol.
+//! shell and `kg-ls check …` runs the terminology checks. Logs never go to stdout, which carries the protocol.
 
 use std::process::ExitCode;
 
@@ -12,6 +12,7 @@ kg-ls: a knowledge-graph language server
 usage:
   kg-ls [--stdio]        serve the Language Server Protocol on stdin/stdout
   kg-ls query [...]      print completions, hovers and symbols for a workspace (kg-ls query --help)
+  kg-ls check [...]      run the terminology checks, for CI and pre-commit hooks (kg-ls check --help)
   kg-ls --version        print the version
   kg-ls --help           print this help
 
@@ -52,6 +53,13 @@ fn main() -> ExitCode {
             kg_ls::perf::process::tune_allocator();
             init_logging("kg_ls=info");
             let outcome = kg_ls::query::run(&args[1..], &mut |w| eprintln!("{w}"));
+            print!("{}", outcome.stdout);
+            ExitCode::from(outcome.code)
+        }
+        Some("check") => {
+            kg_ls::perf::process::tune_allocator();
+            init_logging("kg_ls=warn");
+            let outcome = kg_ls::lint::run(&args[1..], &mut |w| eprintln!("{w}"));
             print!("{}", outcome.stdout);
             ExitCode::from(outcome.code)
         }

@@ -123,35 +123,17 @@ pub fn run(args: &[String], warn: &mut dyn FnMut(&str)) -> Outcome {
             return Outcome::usage(format!("`{cmd}` needs an argument, e.g. kg-ls query {cmd} tokio"), warn);
         }
     }
-    let root = match std::fs::canonicalize(&root) {
-        Ok(r) if r.is_dir() => r,
-        Ok(r) => return Outcome::usage(format!("workspace {}: not a folder", r.display()), warn),
-        Err(e) => return Outcome::usage(format!("workspace {}: {e}", root.display()), warn),
+    let Shell { mut ws, root, sources, config_ok } = match load_shell(&root, &kg, warn) {
+        Ok(loaded) => loaded,
+        Err(message) => return Outcome::usage(message, warn),
     };
-    let roots = std::slice::from_ref(&root);
-    let client = (!kg.is_empty()).then(|| Settings { kg: KgSettings { paths: Some(kg) }, ..Default::default() });
-
-    // The configuration's own problems (the file's keys and values, paths that are missing)
-    // decide the exit code; problems inside knowledge-graph files are warnings.
-    let (files, mut config_problems) = workspace::load_config_file(roots);
-    let (resolved, more) = workspace::resolve(roots, client.as_ref(), &files, &|p| p.exists());
-    config_problems.extend(more);
-    let missing: Vec<&Path> = resolved.sources.iter().map(|s| s.path.as_path()).filter(|p| !p.exists()).collect();
-    let (config, loaded) = workspace::load(roots, client.as_ref(), &mut |_, _, _| {});
-    for p in &loaded.problems {
-        let shown = relative(&p.to_string(), &root);
-        let is_config = config_problems.contains(p) || missing.iter().any(|m| p.path == *m);
-        warn(&format!("{}: {shown}", if is_config { "error" } else { "warning" }));
-    }
-    let mut code = if config_problems.is_empty() && missing.is_empty() { exit::OK } else { exit::PROBLEMS };
-    let mut ws = Workspace::new(config, loaded);
+    let mut code = if config_ok { exit::OK } else { exit::PROBLEMS };
     let completion_limit = limit.unwrap_or(ws.config.as_ref().map_or(50, |c| c.completion_limit));
     let symbol_limit = limit.unwrap_or(ws.config.as_ref().map_or(128, |c| c.symbol_limit));
 
     let mut out = String::new();
     if ws.stats().concepts == 0 {
-        let sources: Vec<String> =
-            resolved.sources.iter().map(|s| relative(&s.path.display().to_string(), &root)).collect();
+        let sources: Vec<String> = sources.iter().map(|s| relative(&s.display().to_string(), &root)).collect();
         let from = if sources.is_empty() {
             "no knowledge graph is configured".to_string()
         } else {
@@ -183,6 +165,53 @@ pub fn run(args: &[String], warn: &mut dyn FnMut(&str)) -> Outcome {
         code = exit::EMPTY;
     }
     Outcome { stdout: out, code }
+}
+
+/// A workspace loaded for a shell command exactly as the server loads it.
+pub(crate) struct Shell {
+    pub ws: Workspace,
+    /// The workspace root, canonical.
+    pub root: PathBuf,
+    /// The configured knowledge-graph sources.
+    pub sources: Vec<PathBuf>,
+    /// No problem with the configuration itself (its keys and values, missing paths).
+    pub config_ok: bool,
+}
+
+/// Loads the workspace at `root` (with `kg` instead of the configured sources when given),
+/// printing every problem to `warn`: configuration problems as errors, problems inside
+/// knowledge-graph files as warnings. `Err` is a usage error: the root is not a folder.
+pub(crate) fn load_shell(root: &Path, kg: &[String], warn: &mut dyn FnMut(&str)) -> Result<Shell, String> {
+    let root = match std::fs::canonicalize(root) {
+        Ok(r) if r.is_dir() => r,
+        Ok(r) => return Err(format!("workspace {}: not a folder", r.display())),
+        Err(e) => return Err(format!("workspace {}: {e}", root.display())),
+    };
+    let roots = std::slice::from_ref(&root);
+    let client =
+        (!kg.is_empty()).then(|| Settings { kg: KgSettings { paths: Some(kg.to_vec()) }, ..Default::default() });
+
+    // The configuration's own problems (the file's keys and values, paths that are missing)
+    // decide the exit code; problems inside knowledge-graph files are warnings.
+    let (files, mut config_problems) = workspace::load_config_file(roots);
+    let (resolved, more) = workspace::resolve(roots, client.as_ref(), &files, &|p| p.exists());
+    config_problems.extend(more);
+    let missing: Vec<&Path> = resolved.sources.iter().map(|s| s.path.as_path()).filter(|p| !p.exists()).collect();
+    let (config, loaded) = workspace::load(roots, client.as_ref(), &mut |_, _, _| {});
+    for p in &loaded.problems {
+        let shown = relative(&p.to_string(), &root);
+        let is_config = config_problems.contains(p) || missing.iter().any(|m| p.path == *m);
+        warn(&format!("{}: {shown}", if is_config { "error" } else { "warning" }));
+    }
+    let config_ok = config_problems.is_empty() && missing.is_empty();
+    let sources = resolved.sources.iter().map(|s| s.path.clone()).collect();
+    Ok(Shell { ws: Workspace::new(config, loaded), root, sources, config_ok })
+}
+
+/// `path` made absolute and canonical (links resolved), as [`load_shell`] makes the root;
+/// the error says why it cannot be (usually: it does not exist).
+pub(crate) fn canonical(path: &Path) -> std::io::Result<PathBuf> {
+    std::fs::canonicalize(path)
 }
 
 /// The tour's questions, asked of a term of this graph (never a fixed one, which other graphs
@@ -327,7 +356,7 @@ fn cursor(text: &str, default: usize) -> (String, usize) {
     }
 }
 
-fn relative(s: &str, root: &Path) -> String {
+pub(crate) fn relative(s: &str, root: &Path) -> String {
     let prefix = format!("{}/", root.display());
     s.replace(&prefix, "")
 }

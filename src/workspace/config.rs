@@ -29,6 +29,7 @@
 //! | `search.warm`              | true or false    | true                 |                        |
 //! | `search.include`           | list of globs    | `**/*.md`, `**/*.markdown`, `**/*.txt` | 1–1024 globs |
 //! | `search.exclude`           | list of globs    | licences, `node_modules`, `target`, `dist`, `build` | 1–1024 globs |
+//! | `checks.<check id>`        | `off`, `hint`, `info`, `warning`, `error` | the check's own ([`crate::check::CheckId::default_level`]) | |
 //!
 //! A number outside its range is clamped to the nearest end; a value of the wrong type, an
 //! over-long string or path, or an unknown key is reported and ignored (the default applies).
@@ -108,6 +109,9 @@ pub struct Settings {
     pub monitor: MonitorSettings,
     pub hover: HoverSettings,
     pub search: SearchSettings,
+    /// `[checks]`: a level for each check set, by check (client wins over the file per check).
+    #[serde(skip)]
+    pub checks: std::collections::BTreeMap<crate::check::CheckId, crate::check::Level>,
     /// What [`parse_settings`] found wrong in the file these settings come from (each bad key
     /// was left out); [`resolve`] reports them with its own. Empty from [`settings_from_json`],
     /// which returns its problems instead.
@@ -324,7 +328,14 @@ pub fn resolve(
         budgets_ms: monitor.budgets_ms.into_iter().map(|(m, n)| (m, clamp.u64(Some(n), METHOD_BUDGET_MS))).collect(),
     };
     let search = resolve_search(&base, client, files, &mut clamp);
-    let checks = crate::check::Levels::default();
+    let mut checks = crate::check::Levels::default();
+    for check in crate::check::CheckId::ALL {
+        let set =
+            client.and_then(|s| s.checks.get(&check)).or_else(|| files.iter().find_map(|(_, s)| s.checks.get(&check)));
+        if let Some(level) = set {
+            checks.set(check, *level);
+        }
+    }
     let config = Config {
         roots: roots.to_vec(),
         sources,
@@ -538,10 +549,61 @@ mod tests {
         field("hover", s.hover != d.hover, format!("{:?}", s.hover));
         field("monitor", s.monitor != d.monitor, format!("{:?}", s.monitor));
         field("search", s.search != d.search, format!("{:?}", s.search));
+        for (check, level) in &s.checks {
+            out += &format!("checks.{} = {}\n", check.id(), level.name());
+        }
         for p in problems {
             out += &format!("problem: {p}\n");
         }
         out
+    }
+
+    #[test]
+    fn check_levels_are_read_one_by_one() {
+        check_toml(
+            "[checks]\navoided-term = \"error\"\nnear-miss = \"hint\"\navoided-terms = \"off\"\nformat-slip = \"loud\"\nbroken-file = 3\n",
+            expect![[r#"
+                checks.avoided-term = error
+                checks.near-miss = hint
+                problem: /ws/.kg-ls.toml:4: column 1: unknown key `checks.avoided-terms` (did you mean `avoided-term`?); it is ignored
+                problem: /ws/.kg-ls.toml:5: column 15: checks.format-slip: expected one of off, hint, info, warning, error, got "loud"; the default warning is used
+                problem: /ws/.kg-ls.toml:6: column 15: checks.broken-file: expected one of off, hint, info, warning, error, got 3; the default error is used
+            "#]],
+        );
+        check_json(
+            r#"{"kg-ls": {"checks": {"avoided-term": "off", "unknown": "off", "near-miss": "Warning", "format-slip": null}}}"#,
+            expect![[r#"
+                checks.avoided-term = off
+                problem: client settings: checks.near-miss: expected one of off, hint, info, warning, error, got "Warning"; the default off is used
+            "#]],
+        );
+    }
+
+    #[test]
+    fn check_levels_resolve_client_over_file_per_check() {
+        let roots = [PathBuf::from("/ws")];
+        let file = vec![(
+            PathBuf::from("/ws"),
+            settings("[checks]\navoided-term = \"error\"\nnon-canonical-term = \"hint\"\n"),
+        )];
+        let (client, _) = settings_from_json(&serde_json::json!({"checks": {"avoided-term": "off"}}));
+        let (c, _) = resolve(&roots, Some(&client), &file, &|_: &Path| true);
+        let levels: Vec<String> =
+            crate::check::CheckId::ALL.iter().map(|&k| format!("{} = {}", k.id(), c.checks.get(k).name())).collect();
+        expect![[r#"
+            [
+                "avoided-term = off",
+                "non-canonical-term = hint",
+                "near-miss = off",
+                "unknown-related = warning",
+                "term-claimed-twice = warning",
+                "duplicate-synonym = warning",
+                "heading-adds-term = warning",
+                "format-slip = warning",
+                "broken-file = error",
+            ]
+        "#]]
+        .assert_debug_eq(&levels);
     }
 
     #[test]

@@ -19,6 +19,7 @@ use super::{
     METHOD_BUDGET_MS, METHOD_NAME_BYTES, MONITOR_INTERVAL_MS, MONITOR_MEMORY_LIMIT_MB, SEARCH_CACHE_DISK_MIB,
     SEARCH_CACHE_ENTRIES, SEARCH_CACHE_MEMORY_KIB, SEARCH_DEADLINE_MS, SYMBOL_LIMIT, Settings,
 };
+use crate::check::{CheckId, Level};
 use crate::kg::Problem;
 
 /// Reads `.kg-ls.toml` text: everything valid, and a problem (line, column, key) for the rest.
@@ -140,7 +141,7 @@ struct Walker<'t> {
     problems: Vec<(usize, Problem)>,
 }
 
-const SECTIONS: &[&str] = &["kg", "completion", "symbols", "hover", "monitor", "search"];
+const SECTIONS: &[&str] = &["kg", "completion", "symbols", "hover", "monitor", "search", "checks"];
 
 impl Walker<'_> {
     fn settings(&mut self, root: &Node<'_>) -> Settings {
@@ -152,6 +153,10 @@ impl Walker<'_> {
             return s;
         };
         for (name, at, node) in entries {
+            if name == "checks" {
+                s.checks = self.checks(node);
+                continue;
+            }
             let fields: &[&str] = match &**name {
                 "kg" => &["paths"],
                 "completion" | "symbols" => &["limit"],
@@ -359,6 +364,33 @@ impl Walker<'_> {
             }
         }
         (!out.is_empty()).then_some(out)
+    }
+
+    /// `[checks]`: check id → level. An unknown id or a bad level is reported (with a
+    /// suggestion) and that check keeps its default.
+    fn checks(&mut self, node: &Node<'_>) -> BTreeMap<CheckId, Level> {
+        let mut out = BTreeMap::new();
+        let ids: Vec<&str> = CheckId::ALL.iter().map(|c| c.id()).collect();
+        let levels: Vec<&str> = Level::ALL.iter().map(|l| l.name()).collect();
+        for (field, value) in self.section("checks", node, &ids) {
+            let key = format!("checks.{field}");
+            let Some(check) = CheckId::from_id(field) else { continue };
+            match &value.value {
+                Value::Str(s) if Level::from_name(s).is_some() => {
+                    out.insert(check, Level::from_name(s).unwrap_or(Level::Off));
+                }
+                v => {
+                    let what = format!(
+                        "expected one of {}, got {}; the default {} is used",
+                        levels.join(", "),
+                        v.shown(),
+                        check.default_level().name()
+                    );
+                    self.report(&value.at, Some(&key), what);
+                }
+            }
+        }
+        out
     }
 
     /// `monitor.budgets_ms`: method name → milliseconds.
