@@ -8,7 +8,7 @@
 //! ```
 //!
 //! The graph ([`kg_ls::synth`]) has 20k terms in concept files, plus one concept that avoids
-//! twenty of the graph's most frequent words, so the document checks find (and print) plenty.
+//! twenty of the graph's words (not its most frequent ones), so the document checks find some.
 //! The issue's target is 2 s for 10k documents.
 
 use std::path::Path;
@@ -29,7 +29,7 @@ fn main() {
     let root = dir.path();
     let graph = generate(&GenConfig::new(20_000));
     graph.write_concept_files(&root.join("kg")).expect("write the concept files");
-    let avoided: Vec<&str> = graph.words.iter().take(20).map(String::as_str).collect();
+    let avoided: Vec<&str> = graph.words.iter().skip(500).take(20).map(String::as_str).collect();
     std::fs::write(root.join("kg/avoided words.md"), format!("# avoided words\n\navoid:: {}\n", avoided.join(", ")))
         .expect("write the avoiding concept");
     write_documents(root, &generate_documents(&graph, docs, 7)).expect("write the documents");
