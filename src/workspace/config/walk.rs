@@ -375,11 +375,16 @@ impl Walker<'_> {
         for (field, value) in self.section("checks", node, &ids) {
             let key = format!("checks.{field}");
             let Some(check) = CheckId::from_id(field) else { continue };
-            match &value.value {
-                Value::Str(s) if Level::from_name(s).is_some() => {
-                    out.insert(check, Level::from_name(s).unwrap_or(Level::Off));
+            let level = match &value.value {
+                Value::Str(s) => Level::from_name(s),
+                _ => None,
+            };
+            match level {
+                Some(level) => {
+                    out.insert(check, level);
                 }
-                v => {
+                None => {
+                    let v = &value.value;
                     let what = format!(
                         "expected one of {}, got {}; the default {} is used",
                         levels.join(", "),
