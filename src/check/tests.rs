@@ -50,3 +50,34 @@ fn avoided_terms_are_found_in_prose_only() {
         "#]],
     );
 }
+
+fn check_kg(kg: &str, path: &str, expect: Expect) {
+    let g = graph(kg);
+    let terms = Terminology::build(&g);
+    let text = kg.split("----\n").find_map(|b| b.strip_prefix(path).and_then(|t| t.strip_prefix('\n'))).unwrap();
+    let findings = check_kg_file(Path::new(path), Source::Bytes(text.as_bytes()), &g, &terms, &Levels::default());
+    expect.assert_eq(&render(text, &findings));
+}
+
+#[test]
+fn a_concept_files_own_avoid_line_is_not_a_use_but_its_definition_is_checked() {
+    check_kg(
+        "kg/worker pool.md\n# worker pool\navoid:: slave pool\n- synonyms:: pool of workers\n\nOnce called a slave pool.\n",
+        "kg/worker pool.md",
+        expect![[r#"
+            avoided-term warning 77..87 «slave pool»: “slave pool” is an avoided term: use “worker pool”
+              fix (safe): Replace with “worker pool”
+        "#]],
+    );
+}
+
+#[test]
+fn broken_files_are_findings_with_their_place() {
+    let g = graph("kg/a.md\n# a\n");
+    let terms = Terminology::build(&g);
+    let levels = Levels::default();
+    let bad = check_kg_file(Path::new("kg/b.md"), Source::Bytes(b"# b\n\xff\n"), &g, &terms, &levels);
+    assert_eq!((bad[0].check, bad[0].range.clone()), (CheckId::BrokenFile, 4..4), "{bad:?}");
+    let big = check_kg_file(Path::new("kg/c.md"), Source::TooLarge { len: 1 << 40 }, &g, &terms, &levels);
+    assert_eq!(big[0].check, CheckId::BrokenFile);
+}

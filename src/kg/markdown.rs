@@ -165,6 +165,25 @@ pub fn parse_concept_file(path: &Path, text: &str) -> KgFile {
     }
 }
 
+/// `text` with every `key:: value` line (a concept file's properties) turned to spaces, so
+/// offsets into it are offsets into the file.
+pub fn blank_properties(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_start().trim_start_matches("- ");
+        let is_property = body.split_once("::").is_some_and(|(key, _)| {
+            !key.is_empty() && key.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+        });
+        if is_property {
+            // One ASCII space per byte, so the length and every offset stay the same.
+            out.extend(line.bytes().map(|b| if b == b'\n' { '\n' } else { ' ' }));
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
 fn problem(path: &Path, line: u32, message: &str) -> Problem {
     Problem { path: path.to_path_buf(), line: Some(line), message: message.to_string() }
 }

@@ -21,7 +21,7 @@ pub use load::{
     FileStamp, KgSource, LoadedFile, MAX_FILE_BYTES, file_stamp, kind_of, list_source_files, load_file,
     load_file_keeping_definitions, load_sources, load_sources_reusing, parse, parse_bytes, visit_source_files,
 };
-pub use markdown::parse_concept_file;
+pub use markdown::{blank_properties, parse_concept_file};
 pub use saved::{DecodeError, SavedFiles, decode as decode_saved, encode as encode_saved};
 pub use thesaurus::parse_thesaurus;
 
