@@ -316,61 +316,29 @@ impl Checker<'_> {
         let read = RealFs.read(path, limit);
         match kind {
             Kind::Kg(_) => {
-                let (bytes, source_len) = match read {
-                    Ok(b) => (Some(b), None),
-                    Err(ReadError::TooLarge { len, .. }) => (None, Some(len)),
+                let (bytes, source) = match read {
+                    Ok(b) => (b, None),
+                    Err(ReadError::TooLarge { len, limit }) => (Vec::new(), Some(Source::TooLarge { len, limit })),
                     Err(e) => return Err(e.to_string()),
                 };
-                let source = match (&bytes, source_len) {
-                    (Some(b), _) => Source::Bytes(b),
-                    (None, len) => Source::TooLarge { len: len.unwrap_or(0) },
-                };
+                let source = source.unwrap_or(Source::Bytes(&bytes));
                 let findings = crate::check::check_kg_file(path, source, self.graph, self.terms, self.levels);
-                Ok(Checked { bytes: Some(bytes.unwrap_or_default()), findings })
+                Ok(Checked { bytes: Some(bytes), findings })
             }
             Kind::Document => {
-                let bytes = match read {
-                    Ok(b) => b,
-                    Err(ReadError::TooLarge { len, limit }) => {
-                        let message = format!("the document is {len} bytes, over the {limit} byte limit; not checked");
-                        return Ok(Checked { bytes: Some(Vec::new()), findings: self.broken(0..0, message) });
-                    }
+                let (bytes, source) = match read {
+                    Ok(b) => (b, None),
+                    Err(ReadError::TooLarge { len, limit }) => (Vec::new(), Some(Source::TooLarge { len, limit })),
                     Err(e) => return Err(e.to_string()),
                 };
-                if crate::search::is_binary(&bytes) {
-                    let message = "the document looks binary (it has a NUL byte); not checked".to_string();
-                    return Ok(Checked { findings: self.broken(0..0, message), bytes: Some(bytes) });
-                }
-                match std::str::from_utf8(&bytes) {
-                    Ok(text) => {
-                        let findings = crate::check::check_document(text, self.terms, self.levels);
-                        Ok(Checked { findings, bytes: Some(bytes) })
-                    }
-                    Err(e) => {
-                        let at = e.valid_up_to();
-                        let message = "invalid UTF-8: the document is not text; not checked".to_string();
-                        Ok(Checked { findings: self.broken(at..at + 1, message), bytes: Some(bytes) })
-                    }
-                }
+                let findings = crate::check::check_document_source(
+                    source.unwrap_or(Source::Bytes(&bytes)),
+                    self.terms,
+                    self.levels,
+                );
+                Ok(Checked { findings, bytes: Some(bytes) })
             }
         }
-    }
-
-    /// A [`CheckId::BrokenFile`] finding for a document, unless the check is off.
-    fn broken(&self, range: Range<usize>, message: String) -> Vec<Finding> {
-        let level = self.levels.get(CheckId::BrokenFile);
-        if level == Level::Off {
-            return Vec::new();
-        }
-        vec![Finding {
-            check: CheckId::BrokenFile,
-            level,
-            range,
-            message,
-            deprecated: false,
-            related: Vec::new(),
-            fixes: Vec::new(),
-        }]
     }
 }
 

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use super::{CheckId, Finding, Levels, Source, Terminology};
-use crate::kg::{Graph, MAX_FILE_BYTES};
+use super::{Finding, Levels, Source, Terminology, broken};
+use crate::kg::Graph;
 
 pub(super) fn check(
     path: &Path,
@@ -13,17 +13,12 @@ pub(super) fn check(
     terms: &Terminology,
     levels: &Levels,
 ) -> Vec<Finding> {
-    let _ = (path, graph);
+    let _ = graph;
     let mut out = Vec::new();
     let bytes = match source {
         Source::Bytes(b) => b,
-        Source::TooLarge { len } => {
-            push_broken(
-                levels,
-                &mut out,
-                0..0,
-                format!("the file has {len} bytes, more than the {MAX_FILE_BYTES} read"),
-            );
+        Source::TooLarge { len, limit } => {
+            broken(levels, &mut out, 0..0, format!("the file has {len} bytes, more than the {limit} read"));
             return out;
         }
     };
@@ -31,7 +26,7 @@ pub(super) fn check(
         Ok(t) => t,
         Err(e) => {
             let at = e.valid_up_to();
-            push_broken(levels, &mut out, at..at, format!("invalid UTF-8 at byte {at}; the file is not read"));
+            broken(levels, &mut out, at..at, format!("invalid UTF-8 at byte {at}; the file is not read"));
             return out;
         }
     };
@@ -41,18 +36,4 @@ pub(super) fn check(
         out.extend(super::document::check(&crate::kg::blank_properties(text), terms, levels));
     }
     out
-}
-
-fn push_broken(levels: &Levels, out: &mut Vec<Finding>, range: std::ops::Range<usize>, message: String) {
-    if levels.is_on(CheckId::BrokenFile) {
-        out.push(Finding {
-            check: CheckId::BrokenFile,
-            level: levels.get(CheckId::BrokenFile),
-            range,
-            message,
-            deprecated: false,
-            related: Vec::new(),
-            fixes: Vec::new(),
-        });
-    }
 }

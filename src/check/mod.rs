@@ -208,13 +208,57 @@ pub fn check_document(text: &str, terms: &Terminology, levels: &Levels) -> Vec<F
     document::check(text, terms, levels)
 }
 
+/// [`check_document`] on a document's bytes as the caller could read them: a document that is
+/// too large, binary or not UTF-8 is one [`CheckId::BrokenFile`] finding instead, so that it is
+/// never skipped in silence.
+pub fn check_document_source(source: Source<'_>, terms: &Terminology, levels: &Levels) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let bytes = match source {
+        Source::Bytes(b) => b,
+        Source::TooLarge { len, limit } => {
+            let message = format!("the document is {len} bytes, over the {limit} byte limit; not checked");
+            broken(levels, &mut out, 0..0, message);
+            return out;
+        }
+    };
+    if crate::search::is_binary(bytes) {
+        let message = "the document looks binary (it has a NUL byte); not checked".to_string();
+        broken(levels, &mut out, 0..0, message);
+        return out;
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => check_document(text, terms, levels),
+        Err(e) => {
+            let at = e.valid_up_to();
+            broken(levels, &mut out, at..at + 1, "invalid UTF-8: the document is not text; not checked".to_string());
+            out
+        }
+    }
+}
+
+/// Adds a [`CheckId::BrokenFile`] finding to `out`, unless the check is off.
+fn broken(levels: &Levels, out: &mut Vec<Finding>, range: Range<usize>, message: String) {
+    if levels.is_on(CheckId::BrokenFile) {
+        out.push(Finding {
+            check: CheckId::BrokenFile,
+            level: levels.get(CheckId::BrokenFile),
+            range,
+            message,
+            deprecated: false,
+            related: Vec::new(),
+            fixes: Vec::new(),
+        });
+    }
+}
+
 /// What a knowledge-graph source's bytes are, as the caller could read them.
 #[derive(Clone, Copy, Debug)]
 pub enum Source<'a> {
     Bytes(&'a [u8]),
-    /// The file is larger than the loaders read (`len` bytes).
+    /// The file has `len` bytes, more than the `limit` the caller reads.
     TooLarge {
         len: u64,
+        limit: u64,
     },
 }
 
