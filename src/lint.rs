@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use crate::check::{CheckId, Edit, Finding, Level, Levels, Source, Terminology};
+use crate::check::{CheckId, Finding, Level, Levels, Source, Terminology};
 use crate::kg::{Graph, KgSource, SourceKind};
 use crate::query::relative;
 use crate::search::DocFilter;
@@ -168,7 +168,7 @@ pub fn run(args: &[String], warn: &mut dyn FnMut(&str)) -> Outcome {
         let mut again = Vec::new();
         for (i, r) in results.iter().enumerate() {
             let Some(text) = r.bytes.as_deref().and_then(|b| std::str::from_utf8(b).ok()) else { continue };
-            let edits = safe_edits(&r.findings);
+            let edits = crate::check::safe_edits(&r.findings);
             if edits.is_empty() {
                 continue;
             }
@@ -340,34 +340,6 @@ impl Checker<'_> {
             }
         }
     }
-}
-
-/// The first safe fix of each finding, when all its edits replace text of the checked file;
-/// edits that overlap an earlier one are left for the next run. Sorted by start.
-fn safe_edits(findings: &[Finding]) -> Vec<(Range<usize>, String)> {
-    let mut edits: Vec<(Range<usize>, String)> = Vec::new();
-    for f in findings {
-        let Some(fix) = f.fixes.iter().find(|x| x.safe) else { continue };
-        let mut mine = Vec::new();
-        for e in &fix.edits {
-            match e {
-                Edit::Replace { path: None, range, text } => mine.push((range.clone(), text.clone())),
-                _ => {
-                    mine.clear();
-                    break;
-                }
-            }
-        }
-        edits.extend(mine);
-    }
-    edits.sort_by_key(|(r, _)| (r.start, r.end));
-    let mut out: Vec<(Range<usize>, String)> = Vec::new();
-    for e in edits {
-        if out.last().is_none_or(|(last, _)| last.end <= e.0.start) {
-            out.push(e);
-        }
-    }
-    out
 }
 
 /// `text` with the non-overlapping, sorted `edits` applied, back to front. An edit whose range

@@ -17,6 +17,7 @@ pub use completion::{CompletionItem, Completions};
 pub use hover::HoverHit;
 pub use ranking::{Feedback, FeedbackMap, build_completion_index, term_weight};
 
+use crate::check::Terminology;
 use crate::index::{HeadingIndex, LayeredIndex, TermIndex};
 use crate::kg::{ConceptId, Graph};
 use crate::render::{Budget, Format, HOVER_BUDGET, Links, Rendered, Renderer, file_uri};
@@ -38,6 +39,10 @@ pub struct Analysis {
     /// Which graph `graph` is. Set by the constructors; a snapshot made from another by struct
     /// update has the same graph and keeps it.
     pub stamp: GraphStamp,
+    /// The terminology checks' tables for `graph`, built on first use (most sessions of a large
+    /// graph that never check a document never pay for them). Like `stamp`, a snapshot made by
+    /// struct update has the same graph and shares them.
+    pub terminology: Arc<std::sync::OnceLock<Terminology>>,
 }
 
 /// Which graph a snapshot holds: no two graphs built by one process share a stamp (the
@@ -97,7 +102,21 @@ impl Analysis {
         feedback: Arc<Feedback>,
     ) -> Analysis {
         let completion = Arc::new(LayeredIndex::from(build_completion_index(&graph, occurrences)));
-        Analysis { graph, terms, headings, completion, feedback, renderer: Arc::default(), stamp: GraphStamp::next() }
+        Analysis {
+            graph,
+            terms,
+            headings,
+            completion,
+            feedback,
+            renderer: Arc::default(),
+            stamp: GraphStamp::next(),
+            terminology: Arc::default(),
+        }
+    }
+
+    /// What the terminology checks look terms up in, for this graph.
+    pub fn terminology(&self) -> &Terminology {
+        self.terminology.get_or_init(|| Terminology::build(&self.graph))
     }
 
     /// Records that the user accepted a completion, so it ranks higher from now on.

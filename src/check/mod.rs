@@ -12,10 +12,12 @@ use std::path::{Path, PathBuf};
 
 use crate::kg::Graph;
 
+mod actions;
 mod document;
 mod graph;
 mod terminology;
 
+pub use actions::new_concept;
 pub use terminology::Terminology;
 
 /// Every check kg-ls runs. The id ([`CheckId::id`]) is what settings, the LSP `code` and the
@@ -221,7 +223,7 @@ pub fn check_document_source(source: Source<'_>, terms: &Terminology, levels: &L
             return out;
         }
     };
-    if crate::search::is_binary(bytes) {
+    if crate::text::is_binary(bytes) {
         let message = "the document looks binary (it has a NUL byte); not checked".to_string();
         broken(levels, &mut out, 0..0, message);
         return out;
@@ -249,6 +251,34 @@ fn broken(levels: &Levels, out: &mut Vec<Finding>, range: Range<usize>, message:
             fixes: Vec::new(),
         });
     }
+}
+
+/// The first safe fix of each finding, when all its edits replace text of the checked file;
+/// edits that overlap an earlier one are left for the next run. Sorted by start.
+pub fn safe_edits(findings: &[Finding]) -> Vec<(Range<usize>, String)> {
+    let mut edits: Vec<(Range<usize>, String)> = Vec::new();
+    for f in findings {
+        let Some(fix) = f.fixes.iter().find(|x| x.safe) else { continue };
+        let mut mine = Vec::new();
+        for e in &fix.edits {
+            match e {
+                Edit::Replace { path: None, range, text } => mine.push((range.clone(), text.clone())),
+                _ => {
+                    mine.clear();
+                    break;
+                }
+            }
+        }
+        edits.extend(mine);
+    }
+    edits.sort_by_key(|(r, _)| (r.start, r.end));
+    let mut out: Vec<(Range<usize>, String)> = Vec::new();
+    for e in edits {
+        if out.last().is_none_or(|(last, _)| last.end <= e.0.start) {
+            out.push(e);
+        }
+    }
+    out
 }
 
 /// What a knowledge-graph source's bytes are, as the caller could read them.

@@ -42,6 +42,14 @@ pub struct ClientInfo {
     pub dynamic_watchers: bool,
     /// The client's process, watched so that the server ends with it.
     pub process_id: Option<u32>,
+    /// The client pulls diagnostics (`textDocument/diagnostic`): none are pushed to it.
+    pub pull_diagnostics: bool,
+    /// The client takes `workspace/diagnostic/refresh`.
+    pub diagnostic_refresh: bool,
+    /// The client takes code actions as literals (else it gets none).
+    pub code_action_literals: bool,
+    /// Workspace edits may create files (`documentChanges` with the `create` operation).
+    pub create_files: bool,
 }
 
 impl ClientInfo {
@@ -76,6 +84,23 @@ impl ClientInfo {
             .and_then(|w| w.did_change_watched_files.as_ref())
             .and_then(|d| d.dynamic_registration)
             .unwrap_or(false);
+        let pull_diagnostics = caps.text_document.as_ref().is_some_and(|t| t.diagnostic.is_some());
+        let diagnostic_refresh = caps
+            .workspace
+            .as_ref()
+            .and_then(|w| w.diagnostics.as_ref())
+            .and_then(|d| d.refresh_support)
+            .unwrap_or(false);
+        let code_action_literals = caps
+            .text_document
+            .as_ref()
+            .and_then(|t| t.code_action.as_ref())
+            .is_some_and(|c| c.code_action_literal_support.is_some());
+        let workspace_edit = caps.workspace.as_ref().and_then(|w| w.workspace_edit.as_ref());
+        let create_files = workspace_edit.is_some_and(|e| {
+            e.document_changes == Some(true)
+                && e.resource_operations.as_ref().is_some_and(|ops| ops.contains(&ResourceOperationKind::Create))
+        });
 
         let mut roots: Vec<PathBuf> =
             params.workspace_folders.iter().flatten().filter_map(|f| convert::path(&f.uri)).collect();
@@ -99,6 +124,10 @@ impl ClientInfo {
             work_done_progress,
             dynamic_watchers,
             process_id: params.process_id,
+            pull_diagnostics,
+            diagnostic_refresh,
+            code_action_literals,
+            create_files,
         }
     }
 }
@@ -120,6 +149,21 @@ pub fn initialize_result(client: &ClientInfo) -> InitializeResult {
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         definition_provider: Some(OneOf::Left(true)),
         workspace_symbol_provider: Some(OneOf::Left(true)),
+        code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+            code_action_kinds: Some(vec![
+                CodeActionKind::QUICKFIX,
+                CodeActionKind::from(super::diagnostics::FIX_ALL),
+                CodeActionKind::from(super::diagnostics::CREATE),
+            ]),
+            ..Default::default()
+        })),
+        diagnostic_provider: Some(DiagnosticServerCapabilities::Options(DiagnosticOptions {
+            identifier: Some("kg-ls".to_string()),
+            // A document's findings depend on the graph, which other files make.
+            inter_file_dependencies: true,
+            workspace_diagnostics: false,
+            ..Default::default()
+        })),
         execute_command_provider: Some(ExecuteCommandOptions {
             commands: vec![ACCEPT_COMMAND.to_string(), STATS_COMMAND.to_string(), REBUILD_TEXT_COMMAND.to_string()],
             ..Default::default()

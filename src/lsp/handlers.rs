@@ -33,6 +33,8 @@ pub struct Snapshot {
     pub search: Option<super::search::Snapshot>,
     /// Work to finish on the same worker after the answer is sent.
     pub later: Later,
+    /// What the terminology checks of `doc` need.
+    pub checks: super::diagnostics::CheckContext,
 }
 
 /// Work a handler leaves for after its answer.

@@ -9,6 +9,7 @@
 mod caps;
 mod completion;
 mod convert;
+mod diagnostics;
 mod handlers;
 mod main_loop;
 mod search;

@@ -86,10 +86,7 @@ impl DocFilter {
     }
 }
 
-/// Whether `bytes` look binary: a NUL byte in the first 8 KiB, as ripgrep decides.
-pub fn is_binary(bytes: &[u8]) -> bool {
-    memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some()
-}
+pub use crate::text::is_binary;
 
 /// A number that changes when the file does.
 pub fn stamp_key(s: &Stamp) -> u64 {

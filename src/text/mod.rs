@@ -1,4 +1,4 @@
-//! Text primitives shared by every core module: term folding and term-character classes.
+//! Text primitives shared by every core module: term folding, term-character classes, and whether bytes are text at all.
 //!
 //! Owns the single definition of how a term is normalized for matching ([`fold`]) and which
 //! characters may belong to a term ([`is_term_char`]). It must not know about files, protocol
@@ -7,6 +7,11 @@
 mod line_index;
 
 pub use line_index::{Encoding, LineCol, LineIndex};
+
+/// Whether `bytes` look binary: a NUL byte in the first 8 KiB, as ripgrep decides.
+pub fn is_binary(bytes: &[u8]) -> bool {
+    memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some()
+}
 
 /// Folds a term for matching: full Unicode case folding (Unicode's `CaseFolding.txt`, statuses C
 /// and F: `ß` → `ss`, final `ς` → `σ`, `ﬁ` → `fi`, `ſ` → `s`, `µ` → `μ`, ... which lowercase

@@ -354,6 +354,11 @@ impl Workspace {
     }
 
     /// Whether a load has been installed.
+    /// Which graph the last full build holds (edits waiting for a rebuild are not in it).
+    pub fn graph_stamp(&self) -> crate::analysis::GraphStamp {
+        self.analysis.stamp
+    }
+
     pub fn loaded(&self) -> bool {
         self.config.is_some()
     }

@@ -38,7 +38,7 @@ use super::caps::{self, ACCEPT_COMMAND, ClientInfo, REBUILD_TEXT_COMMAND, STATS_
 use super::handlers::{self, Answer, ResponseError, Snapshot};
 use super::search::{self, SearchHost};
 use super::transport::{self, Id, Incoming, code};
-use super::{completion, convert};
+use super::{completion, convert, diagnostics};
 use crate::analysis::Analysis;
 use crate::kg::Problem;
 use crate::perf::{Monitor, MonitorConfig, Outcome, ProcessSampler, default_budget};
@@ -46,6 +46,7 @@ use crate::search::Cancel;
 use crate::workspace::{self, Document, MonitorSettings, Settings, Workspace};
 
 mod background;
+mod checks;
 mod client;
 mod loading;
 mod notifications;
@@ -102,6 +103,12 @@ pub enum Event {
     Alerts(Vec<String>),
     /// The full-text index was opened or updated.
     Text(TextEvent),
+    /// A worker checked an open document at `version`.
+    Checked {
+        key: String,
+        version: i32,
+        params: PublishDiagnosticsParams,
+    },
 }
 
 impl Event {
@@ -121,6 +128,7 @@ impl Event {
             Event::Reread { .. } => "a file read again",
             Event::Alerts(_) => "a process sample",
             Event::Text(_) => "full-text indexing",
+            Event::Checked { .. } => "a document checked",
         }
     }
 }
@@ -218,6 +226,7 @@ enum Asked {
     Progress,
     TextProgress,
     Watchers,
+    DiagnosticRefresh,
 }
 
 /// A progress (indexing, full-text indexing), reported once at a time.
@@ -279,6 +288,8 @@ pub struct MainLoop {
     inbox: std::collections::VecDeque<Event>,
     /// The full-text index and its updates.
     text: TextState,
+    /// Pushed diagnostics.
+    checks: checks::Checks,
 }
 
 impl MainLoop {
@@ -318,6 +329,7 @@ impl MainLoop {
             last_read: HashMap::new(),
             inbox: Default::default(),
             text: TextState::default(),
+            checks: Default::default(),
         }
     }
 
@@ -450,6 +462,7 @@ impl MainLoop {
                 self.after_kg_edit();
             }
             Event::Text(e) => self.on_text(e),
+            Event::Checked { key, version, params } => self.on_checked(key, version, params),
             Event::Alerts(alerts) => {
                 self.sampler.busy = false;
                 for alert in alerts {

@@ -35,10 +35,11 @@ impl MainLoop {
             "textDocument/didOpen" => {
                 if let Some(p) = self.notification_params::<DidOpenTextDocumentParams>(method, params) {
                     let path = convert::path(&p.text_document.uri);
-                    self.ws.documents.open(
-                        p.text_document.uri.to_string(),
-                        Document::new(p.text_document.text, p.text_document.version, path.clone()),
-                    );
+                    let key = p.text_document.uri.to_string();
+                    self.ws
+                        .documents
+                        .open(key.clone(), Document::new(p.text_document.text, p.text_document.version, path.clone()));
+                    self.check_later(&key, Duration::ZERO);
                     if let Some(path) = path {
                         self.ws.document_changed(&path);
                         self.document_edited(&path);
@@ -51,13 +52,15 @@ impl MainLoop {
                 }
             }
             "textDocument/didClose" => {
-                if let Some(p) = self.notification_params::<DidCloseTextDocumentParams>(method, params)
-                    && let Some(path) = self.ws.documents.close(p.text_document.uri.as_str()).and_then(|d| d.path)
-                {
-                    self.ws.document_changed(&path);
-                    self.document_edited(&path);
-                    // The index goes back to what the disk says.
-                    self.text_files_changed([path]);
+                if let Some(p) = self.notification_params::<DidCloseTextDocumentParams>(method, params) {
+                    let key = p.text_document.uri.as_str();
+                    self.checks_closed(key);
+                    if let Some(path) = self.ws.documents.close(key).and_then(|d| d.path) {
+                        self.ws.document_changed(&path);
+                        self.document_edited(&path);
+                        // The index goes back to what the disk says.
+                        self.text_files_changed([path]);
+                    }
                 }
             }
             "textDocument/didSave" => {
@@ -121,7 +124,9 @@ impl MainLoop {
             doc.edit(range, &change.text);
         }
         doc.version = p.text_document.version;
-        if let Some(path) = doc.path.clone() {
+        let path = doc.path.clone();
+        self.check_after_edit(&key);
+        if let Some(path) = path {
             self.ws.document_changed(&path);
             self.document_edited(&path);
             self.text_document_edited(&path);

@@ -100,6 +100,18 @@ impl MainLoop {
                 |p: &GotoDefinitionParams| Some(&p.text_document_position_params.text_document.uri),
                 |s, p, c, _| handlers::definition(&s, p, c),
             ),
+            "textDocument/diagnostic" => self.request(
+                Req { id, method, start, params },
+                Need::Graph,
+                |p: &DocumentDiagnosticParams| Some(&p.text_document.uri),
+                |s, p, c, _| diagnostics::document_diagnostic(&s, p, c),
+            ),
+            "textDocument/codeAction" => self.request(
+                Req { id, method, start, params },
+                Need::Graph,
+                |p: &CodeActionParams| Some(&p.text_document.uri),
+                |s, p, c, _| diagnostics::code_action(&s, p, c),
+            ),
             "workspace/symbol" => self.workspace_symbol(id, method, start, params),
             "kg-ls/search" => self.knowledge_search(Req { id, method, start, params }),
             "workspace/executeCommand" => {
@@ -167,9 +179,10 @@ impl MainLoop {
         let completion_limit =
             self.ws.config.as_ref().map_or(workspace::DEFAULT_COMPLETION_LIMIT, |c| c.completion_limit);
         let later = handlers::Later::default();
+        let snap_doc = q.doc;
         let snap = Snapshot {
             analysis,
-            doc: q.doc,
+            doc: snap_doc.clone(),
             // Completion reads no file; the open buffers over the disk cost a map of every
             // open document, taken only for the requests that read files.
             files: if q.need == Need::Completion { self.ws.disk() } else { self.ws.files() },
@@ -177,6 +190,7 @@ impl MainLoop {
             completion_limit,
             search,
             later: later.clone(),
+            checks: self.check_context(snap_doc.as_ref()),
         };
         let notify = Notifier { id: q.id.clone(), tx: self.tx.clone() };
         let tx = self.tx.clone();

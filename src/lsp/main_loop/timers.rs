@@ -24,6 +24,7 @@ impl MainLoop {
         at(self.warm_stop);
         at(self.parent_check);
         at(self.text.edit_due);
+        at(self.checks_deadline());
         at(self.asked.values().map(|(_, t)| *t + CLIENT_REQUEST_TIMEOUT).min());
         at((self.phase == Phase::Running && self.load.ready).then_some(self.sampler.next));
         next
@@ -64,6 +65,7 @@ impl MainLoop {
         if self.text.edit_due.is_some_and(|t| t <= now) {
             self.text_edits_settled();
         }
+        self.checks_timers(now);
         if self.parent_check.is_some_and(|t| t <= now) {
             self.parent_check = Some(now + PARENT_CHECK);
             if let Some(pid) = self.client.process_id
@@ -85,7 +87,7 @@ impl MainLoop {
                 match asked {
                     Asked::Progress => self.progress = Progress::Off,
                     Asked::TextProgress => self.on_text_progress_created(false),
-                    Asked::Watchers => {}
+                    Asked::Watchers | Asked::DiagnosticRefresh => {}
                 }
             }
         }

@@ -1,0 +1,142 @@
+//! When open documents are checked: pushed diagnostics, debounced after edits, again for every
+//! open document when the graph or the check levels change, and cleared on close. A client that
+//! pulls diagnostics is never pushed them; it is asked to pull again
+//! (`workspace/diagnostic/refresh`) when the graph changes under its documents.
+//!
+//! Must not check on this thread: the checks run on a worker with a snapshot, and their
+//! result is published only if the document is still at the version that was checked.
+
+use std::collections::HashSet;
+
+use super::*;
+use crate::analysis::GraphStamp;
+use crate::check::Levels;
+use crate::lsp::diagnostics::{self, CheckContext};
+
+/// How long typing settles before a document is checked again.
+const CHECK_DEBOUNCE: Duration = Duration::from_millis(150);
+
+/// The state of pushed diagnostics.
+#[derive(Default)]
+pub(super) struct Checks {
+    /// Open documents (by URI) to check, and when.
+    due: HashMap<String, Instant>,
+    /// Documents the client has non-empty diagnostics for.
+    shown: HashSet<String>,
+    /// The graph and levels the open documents were last checked with.
+    last: Option<(GraphStamp, Levels)>,
+}
+
+impl MainLoop {
+    /// What the checks of `doc` need, from the configuration now.
+    pub(super) fn check_context(&self, doc: Option<&Document>) -> CheckContext {
+        let config = self.ws.config.as_ref();
+        CheckContext {
+            levels: config.map(|c| c.checks).unwrap_or_default(),
+            kg_file: doc.and_then(|d| d.path.as_deref()).is_some_and(|p| self.ws.is_kg_path(p)),
+            kg_dir: config
+                .and_then(|c| c.sources.iter().find(|s| crate::kg::kind_of(&s.path).is_none()).map(|s| s.path.clone())),
+        }
+    }
+
+    /// Checks the open document `key` after `delay` (pushing clients only).
+    pub(super) fn check_later(&mut self, key: &str, delay: Duration) {
+        if !self.client.pull_diagnostics {
+            let at = Instant::now() + delay;
+            self.checks.due.insert(key.to_string(), at);
+        }
+    }
+
+    pub(super) fn check_after_edit(&mut self, key: &str) {
+        self.check_later(key, CHECK_DEBOUNCE);
+    }
+
+    /// The document `key` was closed: its diagnostics go with it.
+    pub(super) fn checks_closed(&mut self, key: &str) {
+        self.checks.due.remove(key);
+        if self.checks.shown.remove(key)
+            && let Ok(uri) = key.parse::<Uri>()
+        {
+            self.publish_diagnostics(diagnostics::publish(uri, None, Vec::new()));
+        }
+    }
+
+    pub(super) fn checks_deadline(&self) -> Option<Instant> {
+        if !self.load.ready {
+            return None;
+        }
+        self.checks.due.values().min().copied()
+    }
+
+    /// Starts the checks that are due, and notices a new graph or new levels.
+    pub(super) fn checks_timers(&mut self, now: Instant) {
+        if !self.load.ready || self.phase != Phase::Running {
+            return;
+        }
+        let current = (self.ws.graph_stamp(), self.check_context(None).levels);
+        if self.checks.last != Some(current) {
+            let first = self.checks.last.is_none();
+            self.checks.last = Some(current);
+            if self.client.pull_diagnostics {
+                if self.client.diagnostic_refresh && !first {
+                    self.ask(Asked::DiagnosticRefresh, "workspace/diagnostic/refresh", &());
+                }
+            } else {
+                let keys: Vec<String> = self.ws.documents.iter().map(|(k, _)| k.clone()).collect();
+                for key in keys {
+                    self.checks.due.entry(key).or_insert(now);
+                }
+            }
+        }
+        let ready: Vec<String> = self.checks.due.iter().filter(|(_, t)| **t <= now).map(|(k, _)| k.clone()).collect();
+        if ready.is_empty() {
+            return;
+        }
+        let analysis = self.ws.analysis(false);
+        for key in ready {
+            self.checks.due.remove(&key);
+            let Some(doc) = self.ws.documents.get(&key).cloned() else { continue };
+            let Ok(uri) = key.parse::<Uri>() else { continue };
+            let ctx = self.check_context(Some(&doc));
+            let (analysis, client, tx) = (analysis.clone(), self.client.clone(), self.tx.clone());
+            self.tasks.spawn_blocking(move || {
+                let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    diagnostics::diagnostics(&analysis, &doc, &ctx, &client)
+                }));
+                match checked {
+                    Ok(items) => {
+                        let _ =
+                            tx.send(Event::Checked { key, version: doc.version, params: publish(uri, &doc, items) });
+                    }
+                    Err(panic) => tracing::error!("kg-ls failed checking {key}: {}", panic_message(&*panic)),
+                }
+            });
+        }
+    }
+
+    /// A worker checked document `key` at `version`.
+    pub(super) fn on_checked(&mut self, key: String, version: i32, params: PublishDiagnosticsParams) {
+        // Closed or edited since: the edit has scheduled another check.
+        if self.ws.documents.get(&key).is_none_or(|d| d.version != version) {
+            return;
+        }
+        let empty = params.diagnostics.is_empty();
+        if empty && !self.checks.shown.contains(&key) {
+            return;
+        }
+        if empty {
+            self.checks.shown.remove(&key);
+        } else {
+            self.checks.shown.insert(key);
+        }
+        self.publish_diagnostics(params);
+    }
+
+    fn publish_diagnostics(&self, params: PublishDiagnosticsParams) {
+        self.out.send(transport::outgoing(None, notification::PublishDiagnostics::METHOD, &params));
+    }
+}
+
+fn publish(uri: Uri, doc: &Document, items: Vec<Diagnostic>) -> PublishDiagnosticsParams {
+    diagnostics::publish(uri, Some(doc.version), items)
+}
