@@ -187,6 +187,51 @@ check('"Toki" offers "Tokio"', has(words, 'Tokio'), words and table.concat(words
 keys('<C-e><Esc>')
 wait_mode('n')
 
+-- Terminology checks: the example's graph says to avoid "async engine" (kg/runtime/async
+-- runtime.md). Typing it shows a warning on that line; gra on it offers the fix, and picking
+-- it writes "async runtime".
+type_line('The async engine is fast')
+keys('<Esc>')
+wait_mode('n')
+local DIAG = [[
+  local row = vim.api.nvim_win_get_cursor(0)[1] - 1
+  for _, d in ipairs(vim.diagnostic.get(0, { lnum = row })) do
+    if d.code == 'avoided-term' then return { d.message, d.severity, d.col, d.end_col } end
+  end
+  return nil
+]]
+local diag = wait_for(10000, function()
+  return lua(DIAG)
+end)
+check('typing "async engine" shows an avoided-term warning at the words',
+  diag ~= nil and diag[2] == 2 and diag[3] == 4 and diag[4] == 16 and diag[1]:find('async runtime', 1, true) ~= nil,
+  diag and table.concat({ diag[1], diag[2], diag[3], diag[4] }, ' ') or lua('return vim.inspect(vim.diagnostic.get(0))'))
+keys('0fn')
+wait_mode('n')
+keys('gra')
+-- The actions are listed by vim.ui.select (an inputlist prompt here, when it asks): the first
+-- is the fix.
+-- (Only nvim_get_mode may be called while the prompt blocks: other calls wait for it.)
+local prompt = wait_for(3000, function()
+  local m = rpc('nvim_get_mode')
+  if m.blocking or m.mode ~= 'n' then
+    return 'prompt'
+  end
+  return current_line() == 'The async runtime is fast' and 'applied' or nil
+end)
+if prompt ~= 'applied' then
+  keys('1<CR>')
+end
+local fixed = wait_for(5000, function()
+  return current_line() == 'The async runtime is fast' and current_line() or nil
+end)
+check('gra (then 1 at its prompt) replaces it with "async runtime"', fixed ~= nil, current_line())
+check('and the warning goes', wait_for(10000, function()
+  return lua(DIAG) == nil
+end), vim.inspect(lua(DIAG)))
+keys('<Esc>')
+wait_mode('n')
+
 -- Hover: K on `tokio` opens a float with its definition.
 keys('gg0/tokio<CR>')
 wait_mode('n')

@@ -147,7 +147,20 @@ pub fn code_action(snap: &Snapshot, params: CodeActionParams, _: &Cancel) -> Ans
     let mut actions: Vec<CodeActionOrCommand> = Vec::new();
 
     if wanted(&CodeActionKind::QUICKFIX) {
-        for f in all.iter().filter(|f| touches(&f.range, start..end)) {
+        // The findings the range touches, and those the client names in the context (a
+        // whole line's diagnostics, for a cursor anywhere on it).
+        let named: Vec<Bytes<usize>> = params
+            .context
+            .diagnostics
+            .iter()
+            .filter(|d| d.source.as_deref() == Some(SOURCE))
+            .map(|d| {
+                let s = convert::offset(&doc.text, &doc.line_index, d.range.start, enc);
+                s..convert::offset(&doc.text, &doc.line_index, d.range.end, enc)
+            })
+            .collect();
+        let asked = |f: &&Finding| touches(&f.range, start..end) || named.contains(&f.range);
+        for f in all.iter().filter(asked) {
             let diagnostic = diagnostic(doc, f, &snap.client);
             for (i, fix) in f.fixes.iter().enumerate() {
                 let Some(edit) = writer.edit(&fix.edits) else { continue };

@@ -11,7 +11,7 @@
 ---   init_options = {},  -- empty: the workspace's .kg-ls.toml decides what is loaded
 ---   omnifunc = true,    -- set 'omnifunc' for <C-x><C-o>, over any ftplugin's
 ---   tagfunc = true,     -- set 'tagfunc' so that <C-]> and :tag go to a concept's file
----   keymaps = true,     -- buffer-local K (hover) and gd (definition)
+---   keymaps = true,     -- buffer-local K (hover), gd (definition) and gra (code action)
 --- })
 --- ```
 ---
@@ -246,6 +246,9 @@ local function set_buffer(bufnr, opts)
   if opts.keymaps then
     vim.keymap.set('n', 'K', vim.lsp.buf.hover, { buffer = bufnr, desc = 'kg-ls: hover' })
     vim.keymap.set('n', 'gd', vim.lsp.buf.definition, { buffer = bufnr, desc = 'kg-ls: go to definition' })
+    -- Neovim 0.11's default key for code actions (the terminology checks' quick fixes), on 0.7
+    -- too.
+    vim.keymap.set({ 'n', 'x' }, 'gra', vim.lsp.buf.code_action, { buffer = bufnr, desc = 'kg-ls: code action' })
   end
 end
 
