@@ -207,7 +207,7 @@ fn a_selection_that_is_no_term_can_become_a_concept() {
     let uri = c.open(&ws.path("notes.md"), "The backpressure gate holds.\n");
     let found = actions(&mut c, &uri, at(0, 4, 21), None);
     expect![[r#"
-        refactor.extract.kg-ls: Create concept “backpressure gate”
+        refactor.extract: Create concept “backpressure gate”
     "#]]
     .assert_eq(&titles(&found));
     let ops = &found[0]["edit"]["documentChanges"];

@@ -166,6 +166,31 @@ again.  Returns the buffer's text, or the last error."
                (format "%s in %s" (e2e-line) (buffer-name)))
     (e2e-close-completions)
 
+;; Terminology checks: the example's graph says to avoid "async engine".  Typing it
+    ;; gets a flymake warning at the words; M-x eglot-code-actions on it writes
+    ;; "async runtime", and the warning goes.
+    (e2e-keys "M-> RET")
+    (e2e-type "The async engine is fast")
+    (let ((diag (e2e-wait 10 (lambda ()
+                               (cl-find-if (lambda (d) (string-match-p "avoided term" (flymake-diagnostic-text d)))
+                                           (flymake-diagnostics (line-beginning-position) (line-end-position)))))))
+      (e2e-check "typing \"async engine\" gets a flymake warning at the words"
+                 (and diag (eq (flymake-diagnostic-type diag) 'eglot-warning)
+                      (equal (buffer-substring-no-properties (flymake-diagnostic-beg diag) (flymake-diagnostic-end diag))
+                             "async engine"))
+                 (if diag (format "%s: %s" (flymake-diagnostic-type diag) (flymake-diagnostic-text diag))
+                   (format "%S" (flymake-diagnostics)))))
+    (e2e-keys "C-a M-f M-f")
+    ;; eglot 1.9's M-x eglot-code-action-quickfix only returns the actions (its commands call
+    ;; `eglot-code-actions' as a function); M-x eglot-code-actions asks, and RET takes the
+    ;; preferred fix.  One macro: the prompt reads the RET from it.
+    (execute-kbd-macro (vconcat (kbd "M-x eglot-code-actions RET") (kbd "RET")))
+    (e2e-check "M-x eglot-code-actions RET writes \"The async runtime is fast\""
+               (e2e-wait 5 (lambda () (equal (e2e-line) "The async runtime is fast"))) (e2e-line))
+    (e2e-check "and the warning goes"
+               (e2e-wait 10 (lambda () (null (flymake-diagnostics (line-beginning-position) (line-end-position)))))
+               (format "%S" (flymake-diagnostics (line-beginning-position) (line-end-position))))
+
     ;; Hover: with point on `tokio', eldoc shows its definition; C-h . shows the buffer.
     (e2e-keys "M-< C-s tokio RET M-b")
     (let ((doc (e2e-wait 10 (lambda ()

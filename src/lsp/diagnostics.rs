@@ -27,7 +27,7 @@ pub const SOURCE: &str = "kg-ls";
 /// The source action that applies every safe fix of a document (`editor.codeActionsOnSave`).
 pub const FIX_ALL: &str = "source.fixAll.kg-ls";
 /// The kind of "create a concept from the selection".
-pub const CREATE: &str = "refactor.extract.kg-ls";
+pub const CREATE: &str = "refactor.extract";
 
 /// What the checks of one document need besides the analysis, taken by the main loop when the
 /// document is checked.
