@@ -1,6 +1,7 @@
 // The kg-ls extension in the real VS Code (code-server in headless Chromium), driven with the
-// keys a user presses: completion, hover, go to definition, workspace symbols, the knowledge-
-// base search and the rebuild of its index, and the statistics command on a copy of
+// keys a user presses: completion, a terminology warning and its quick fix, hover, go to
+// definition, workspace symbols, the knowledge-base search and the rebuild of its index, and the
+// statistics command on a copy of
 // examples/demo, with default settings (only `kg-ls.path`).
 //
 // run.sh installs the tools, starts code-server and runs this file; it is not meant to be run
@@ -300,6 +301,66 @@ const CHECKS = [
       await page.locator('.editor-widget.suggest-widget.visible').waitFor({ state: 'hidden' });
       const line = await cursorLine(activeEditor());
       if (line !== 'async runtime') fail(`the line reads ${JSON.stringify(line)}, not "async runtime"`);
+    },
+  },
+  {
+    name: 'checks: typing `async engine` (avoided in the example) underlines it with a struck-through warning',
+    async run() {
+      await showFile('runtime-guide.md');
+      await page.keyboard.press('Control+End');
+      await page.keyboard.press('Enter');
+      await page.keyboard.type('The async engine is fast', { delay: 20 });
+      const editor = activeEditor();
+      const squiggle = editor.locator('.view-overlays .squiggly-warning, .view-overlays .cdr.squiggly-warning');
+      try {
+        await squiggle.first().waitFor({ state: 'attached', timeout: FIRST_LOAD });
+      } catch {
+        fail('no warning squiggle in the editor');
+      }
+      // The Deprecated tag: VS Code strikes the words through.
+      if (!(await editor.locator('.squiggly-inline-deprecated').first().waitFor({ state: 'attached' }).then(() => true, () => false))) {
+        fail('the warning is not struck through (no Deprecated tag)');
+      }
+      // The Problems panel (Ctrl+Shift+M) lists it with its code.
+      await page.keyboard.press('Control+Shift+m');
+      const problem = page.locator('.markers-panel .monaco-list-row').filter({ hasText: 'avoided term' });
+      try {
+        await problem.first().waitFor();
+      } catch {
+        fail(`the Problems panel lists ${JSON.stringify(await page.locator('.markers-panel .monaco-list-row').allTextContents().catch(() => []))}`);
+      }
+      console.log(`   problem: ${(await problem.first().textContent())?.slice(0, 160)}`);
+      await page.keyboard.press('Control+Shift+m');
+    },
+  },
+  {
+    name: 'checks: Ctrl+. on it offers "Replace with “async runtime”", and Enter writes it',
+    needs: 'checks: typing `async engine` (avoided in the example) underlines it with a struck-through warning',
+    async run() {
+      await showFile('runtime-guide.md');
+      await page.keyboard.press('Control+End');
+      await page.keyboard.press('Home');
+      for (let i = 0; i < 6; i++) await page.keyboard.press('ArrowRight');
+      await page.keyboard.press('Control+.');
+      const widget = page.locator('.action-widget').filter({ visible: true });
+      const fix = widget.locator('.monaco-list-row').filter({ hasText: 'Replace with “async runtime”' });
+      try {
+        await fix.first().waitFor();
+      } catch {
+        fail(`Ctrl+. shows ${JSON.stringify(await widget.locator('.monaco-list-row').allTextContents().catch(() => []))}`);
+      }
+      console.log(`   actions: ${JSON.stringify(await widget.locator('.monaco-list-row').allTextContents())}`);
+      // The fix is focused (it is the preferred one): Enter applies it.
+      if (!(await fix.first().getAttribute("class"))?.includes("focused")) fail("the fix is not the focused action");
+      await page.keyboard.press("Enter");
+      const deadline = Date.now() + WAIT;
+      let line;
+      while ((line = await cursorLine(activeEditor())) !== 'The async runtime is fast') {
+        if (Date.now() > deadline) fail(`the line reads ${JSON.stringify(line)}`);
+        await page.waitForTimeout(100);
+      }
+      const squiggle = activeEditor().locator('.view-overlays .squiggly-warning');
+      if (!(await squiggle.first().waitFor({ state: 'detached' }).then(() => true, () => false))) fail('the warning stays');
     },
   },
   {

@@ -90,6 +90,7 @@ function settings(): KgLsSettings {
     kg: { paths: c.get<string[]>('kg.paths') ?? [] },
     completion: { limit: c.get<number | null>('completion.limit') ?? null },
     symbols: { limit: c.get<number | null>('symbols.limit') ?? null },
+    checks: c.get<Record<string, unknown>>('checks') ?? {},
   };
 }
 

@@ -12,6 +12,8 @@ export interface KgLsSettings {
   kg?: { paths?: string[] };
   completion?: { limit?: number | null };
   symbols?: { limit?: number | null };
+  /** `kg-ls.checks`: a level by check id. */
+  checks?: Record<string, unknown>;
 }
 
 /**
@@ -29,6 +31,10 @@ export function initializationOptions(s: KgLsSettings): Record<string, unknown> 
     if (typeof limit === 'number' && Number.isInteger(limit) && limit > 0) {
       options[key] = { limit };
     }
+  }
+  const checks = Object.entries(s.checks ?? {}).filter(([, level]) => typeof level === 'string' && level !== '');
+  if (checks.length > 0) {
+    options.checks = Object.fromEntries(checks);
   }
   return options;
 }

@@ -17,6 +17,12 @@ const { serverLogLine } = require('../out/serverlog.js');
 test('unset settings send no options, so .kg-ls.toml stays in charge', () => {
   assert.deepEqual(initializationOptions({ kg: { paths: [] }, completion: { limit: null }, symbols: { limit: null } }), {});
   assert.deepEqual(initializationOptions({}), {});
+  assert.deepEqual(initializationOptions({ checks: {} }), {});
+  // A level set in kg-ls.checks reaches the server; an empty or non-string one does not.
+  assert.deepEqual(
+    initializationOptions({ checks: { 'avoided-term': 'error', 'near-miss': '', 'format-slip': 3 } }),
+    { checks: { 'avoided-term': 'error' } },
+  );
 });
 
 test('set settings become kg, completion and symbols options', () => {
