@@ -226,3 +226,24 @@ fn a_selection_that_is_no_term_can_become_a_concept() {
     let uri = old.open(&ws.path("notes.md"), "The backpressure gate holds.\n");
     assert_eq!(titles(&actions(&mut old, &uri, at(0, 4, 21), None)), "");
 }
+
+#[test]
+fn a_selected_phrase_can_become_a_synonym_of_a_concept_mentioned_near_it() {
+    let ws = Workspace::new(KG);
+    let mut c = Client::spawn(&[]);
+    c.initialize(&ws.root(), Value::Null, pull_capabilities());
+    let uri = c.open(&ws.path("notes.md"), "The executor is far.\n\nOur job queue feeds the worker pool.\n");
+    let found = actions(&mut c, &uri, at(2, 4, 13), None);
+    expect![[r#"
+        refactor.extract: Create concept “job queue”
+        refactor.rewrite: Add “job queue” as a synonym of “worker pool”
+        refactor.rewrite: Add “job queue” as a synonym of “async runtime”
+    "#]]
+    .assert_eq(&titles(&found));
+    let file = file_uri(&ws.path("kg/worker pool.md"));
+    let edit = &found[1]["edit"]["changes"][&file];
+    expect![[
+        r#"[{"newText":", job queue","range":{"end":{"character":19,"line":3},"start":{"character":19,"line":3}}}]"#
+    ]]
+    .assert_eq(&edit.to_string());
+}

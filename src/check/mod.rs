@@ -17,7 +17,7 @@ mod document;
 mod graph;
 mod terminology;
 
-pub use actions::new_concept;
+pub use actions::{add_synonym, new_concept, synonym_candidates};
 pub use terminology::Terminology;
 
 /// Every check kg-ls runs. The id ([`CheckId::id`]) is what settings, the LSP `code` and the

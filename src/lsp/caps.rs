@@ -154,6 +154,7 @@ pub fn initialize_result(client: &ClientInfo) -> InitializeResult {
                 CodeActionKind::QUICKFIX,
                 CodeActionKind::from(super::diagnostics::FIX_ALL),
                 CodeActionKind::from(super::diagnostics::CREATE),
+                CodeActionKind::from(super::diagnostics::ADD_SYNONYM),
             ]),
             ..Default::default()
         })),

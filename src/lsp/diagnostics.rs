@@ -28,6 +28,8 @@ pub const SOURCE: &str = "kg-ls";
 pub const FIX_ALL: &str = "source.fixAll.kg-ls";
 /// The kind of "create a concept from the selection".
 pub const CREATE: &str = "refactor.extract";
+/// The kind of "add the selection as a synonym of a concept".
+pub const ADD_SYNONYM: &str = "refactor.rewrite";
 
 /// What the checks of one document need besides the analysis, taken by the main loop when the
 /// document is checked.
@@ -218,6 +220,28 @@ pub fn code_action(snap: &Snapshot, params: CodeActionParams, _: &Cancel) -> Ans
             edit: Some(edit),
             ..Default::default()
         }));
+    }
+    let synonym = CodeActionKind::from(ADD_SYNONYM);
+    if wanted(&synonym)
+        && end > start
+        && let Some(phrase) = doc.text.get(start..end)
+        && !phrase.contains('\n')
+        && snap.analysis.terms.map.get(&crate::text::fold(phrase)).is_empty()
+    {
+        let graph = &snap.analysis.graph;
+        for id in check::synonym_candidates(&doc.text, start..end, &snap.analysis.terms, graph, 3) {
+            let concept = graph.concept(id);
+            let Some((file, _)) = read_text(&*snap.files, concept.path()) else { continue };
+            let Some(fix) = check::add_synonym(concept.path(), &file, concept.name(), phrase) else { continue };
+            if let Some(edit) = writer.edit(&fix.edits) {
+                actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+                    title: fix.title,
+                    kind: Some(synonym.clone()),
+                    edit: Some(edit),
+                    ..Default::default()
+                }));
+            }
+        }
     }
     json(&actions)
 }
