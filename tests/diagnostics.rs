@@ -247,3 +247,21 @@ fn a_selected_phrase_can_become_a_synonym_of_a_concept_mentioned_near_it() {
     ]]
     .assert_eq(&edit.to_string());
 }
+
+#[test]
+fn a_broken_concept_file_gets_diagnostics_without_being_opened() {
+    let mut files = KG.to_vec();
+    files.push(("kg/broken.md", b"# broken\n\nsynonyms:: fine\n\xff\xfe bad bytes\n"));
+    let ws = Workspace::new(&files);
+    let mut c = Client::start(&ws.root(), Value::Null);
+    let broken = file_uri(&ws.path("kg/broken.md"));
+    let p = c.wait_for("textDocument/publishDiagnostics", |p| p["uri"] == broken);
+    expect![[r#"
+        3:0-4:0 2 broken-file null invalid UTF-8 at byte 26; the bad bytes were replaced with U+FFFD
+    "#]]
+    .assert_eq(&render(&p["diagnostics"]));
+    // Nothing valid is lost: the file's concept is there.
+    let uri = c.open(&ws.path("notes.md"), "the broken one\n");
+    let hover = c.request("textDocument/hover", Client::position_params(&uri, 0, 6));
+    assert!(hover["contents"]["value"].as_str().unwrap_or_default().contains("fine"), "{hover}");
+}

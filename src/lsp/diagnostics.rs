@@ -16,7 +16,7 @@ use super::caps::ClientInfo;
 use super::convert;
 use super::handlers::{Answer, Snapshot, json};
 use crate::analysis::Analysis;
-use crate::check::{self, Edit, Finding, Level, Levels, Source};
+use crate::check::{self, CheckId, Edit, Finding, Level, Levels, Source};
 use crate::search::Cancel;
 use crate::text::LineIndex;
 use crate::vfs::Vfs;
@@ -91,6 +91,28 @@ pub fn diagnostic(doc: &Document, f: &Finding, client: &ClientInfo) -> Diagnosti
 /// The diagnostics of `doc`.
 pub fn diagnostics(analysis: &Analysis, doc: &Document, ctx: &CheckContext, client: &ClientInfo) -> Vec<Diagnostic> {
     findings(analysis, doc, ctx).iter().map(|f| diagnostic(doc, f, client)).collect()
+}
+
+/// The loader's problems with a file, as its diagnostics (at their line; the whole file when
+/// they have none). They are the `broken-file` check's.
+pub fn problems(problems: &[crate::kg::Problem]) -> Vec<Diagnostic> {
+    problems
+        .iter()
+        .map(|p| {
+            let line = p.line.unwrap_or(0);
+            let range =
+                Range { start: Position { line, character: 0 }, end: Position { line: line + 1, character: 0 } };
+            Diagnostic {
+                range,
+                severity: Some(DiagnosticSeverity::WARNING),
+                code: Some(NumberOrString::String(CheckId::BrokenFile.id().to_string())),
+                code_description: CheckId::BrokenFile.doc_url().parse().ok().map(|href| CodeDescription { href }),
+                source: Some(SOURCE.to_string()),
+                message: p.message.clone(),
+                ..Default::default()
+            }
+        })
+        .collect()
 }
 
 /// The body of the `textDocument/publishDiagnostics` notification for `uri`.

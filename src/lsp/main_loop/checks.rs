@@ -25,6 +25,10 @@ pub(super) struct Checks {
     shown: HashSet<String>,
     /// The graph and levels the open documents were last checked with.
     last: Option<(GraphStamp, Levels)>,
+    /// Knowledge-graph files (not open) the client has the loader's problems of.
+    problems: HashMap<PathBuf, Vec<Problem>>,
+    /// A document was opened or closed: the problems shown change.
+    problems_due: bool,
 }
 
 impl MainLoop {
@@ -39,6 +43,13 @@ impl MainLoop {
         }
     }
 
+    /// The document `key` was opened: checked at once, and the loader's problems of its file
+    /// give way to its own checks.
+    pub(super) fn checks_opened(&mut self, key: &str) {
+        self.checks.problems_due = true;
+        self.check_later(key, Duration::ZERO);
+    }
+
     /// Checks the open document `key` after `delay` (pushing clients only).
     pub(super) fn check_later(&mut self, key: &str, delay: Duration) {
         if !self.client.pull_diagnostics {
@@ -51,7 +62,8 @@ impl MainLoop {
         self.check_later(key, CHECK_DEBOUNCE);
     }
 
-    /// The document `key` was closed: its diagnostics go with it.
+    /// The document `key` was closed: its diagnostics go with it, and the loader's problems of
+    /// the file come back.
     pub(super) fn checks_closed(&mut self, key: &str) {
         self.checks.due.remove(key);
         if self.checks.shown.remove(key)
@@ -59,6 +71,36 @@ impl MainLoop {
         {
             self.publish_diagnostics(diagnostics::publish(uri, None, Vec::new()));
         }
+        // The file's problems are published again, now that it is not open.
+        self.checks.problems_due = true;
+    }
+
+    /// The loader's problems (a file that is not UTF-8, bad JSON, a line too long...) as
+    /// diagnostics of the knowledge-graph files that are not open, where the editor shows
+    /// them beside the file; an open file's own checks report on it instead.
+    fn publish_problems(&mut self) {
+        let open: HashSet<PathBuf> = self.ws.documents.iter().filter_map(|(_, d)| d.path.clone()).collect();
+        let mut now: HashMap<PathBuf, Vec<Problem>> = HashMap::new();
+        for p in self.ws.problems() {
+            if crate::kg::kind_of(&p.path).is_some() && !open.contains(&p.path) {
+                now.entry(p.path.clone()).or_default().push(p);
+            }
+        }
+        let gone: Vec<PathBuf> = self.checks.problems.keys().filter(|p| !now.contains_key(*p)).cloned().collect();
+        for path in gone {
+            if let Some(uri) = convert::uri(&path) {
+                self.publish_diagnostics(diagnostics::publish(uri, None, Vec::new()));
+            }
+        }
+        for (path, problems) in &now {
+            if self.checks.problems.get(path) == Some(problems) {
+                continue;
+            }
+            if let Some(uri) = convert::uri(path) {
+                self.publish_diagnostics(diagnostics::publish(uri, None, diagnostics::problems(problems)));
+            }
+        }
+        self.checks.problems = now;
     }
 
     pub(super) fn checks_deadline(&self) -> Option<Instant> {
@@ -77,6 +119,7 @@ impl MainLoop {
         if self.checks.last != Some(current) {
             let first = self.checks.last.is_none();
             self.checks.last = Some(current);
+            self.checks.problems_due = true;
             if self.client.pull_diagnostics {
                 if self.client.diagnostic_refresh && !first {
                     self.ask(Asked::DiagnosticRefresh, "workspace/diagnostic/refresh", &());
@@ -87,6 +130,9 @@ impl MainLoop {
                     self.checks.due.entry(key).or_insert(now);
                 }
             }
+        }
+        if std::mem::take(&mut self.checks.problems_due) {
+            self.publish_problems();
         }
         let ready: Vec<String> = self.checks.due.iter().filter(|(_, t)| **t <= now).map(|(k, _)| k.clone()).collect();
         if ready.is_empty() {

@@ -39,7 +39,7 @@ impl MainLoop {
                     self.ws
                         .documents
                         .open(key.clone(), Document::new(p.text_document.text, p.text_document.version, path.clone()));
-                    self.check_later(&key, Duration::ZERO);
+                    self.checks_opened(&key);
                     if let Some(path) = path {
                         self.ws.document_changed(&path);
                         self.document_edited(&path);
