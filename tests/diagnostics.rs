@@ -188,7 +188,7 @@ fn quick_fixes_replace_one_use_or_all() {
     assert_eq!(found[0]["isPreferred"], true, "{}", found[0]);
     assert_eq!(found[0]["diagnostics"][0]["code"], "avoided-term", "{}", found[0]);
     let edits = &found[1]["edit"]["changes"][&uri];
-    expect![[r#"[{"newText":"worker pool","range":{"end":{"character":14,"line":0},"start":{"character":4,"line":0}}},{"newText":"Worker pool","range":{"end":{"character":28,"line":0},"start":{"character":18,"line":0}}}]"#]]
+    expect![[r#"[{"newText":"worker pool","range":{"end":{"character":14,"line":0},"start":{"character":4,"line":0}}},{"newText":"Worker Pool","range":{"end":{"character":28,"line":0},"start":{"character":18,"line":0}}}]"#]]
     .assert_eq(&edits.to_string());
     // The source action that editor.codeActionsOnSave asks for.
     let fix_all = actions(&mut c, &uri, at(0, 0, 0), Some(&["source.fixAll"]));

@@ -79,7 +79,9 @@ pub fn fold_query(s: &str) -> String {
 /// The text to insert for `term` where the user typed `typed`, with the case they typed when the
 /// term has none of its own: a term written all in lowercase ("async runtime") is inserted with
 /// a capital after a capital ("Asy" → "Async runtime", at the start of a sentence) and in
-/// capitals after two or more capitals and no lowercase ("ASYNC R" → "ASYNC RUNTIME"). A term
+/// capitals after two or more capitals and no lowercase ("ASYNC R" → "ASYNC RUNTIME"), and in
+/// Title Case after two or more words that each start with a capital ("Slave Pool" → "Worker
+/// Pool"). A term
 /// with any capital letter ("Tokio", "JSON-RPC", "iPhone") is inserted as written. `None` when
 /// the term is inserted as it is.
 pub fn infer_case(typed: &str, term: &str) -> Option<String> {
@@ -92,8 +94,14 @@ pub fn infer_case(typed: &str, term: &str) -> Option<String> {
     }
     let cased = typed.chars().filter(|c| c.is_uppercase() || c.is_lowercase());
     let (upper, lower) = cased.fold((0, 0), |(u, l), c| if c.is_uppercase() { (u + 1, l) } else { (u, l + 1) });
+    let words: Vec<&str> = typed.split_whitespace().filter(|w| w.chars().any(char::is_alphabetic)).collect();
+    let title =
+        words.len() >= 2 && words.iter().all(|w| w.chars().find(|c| c.is_alphabetic()).is_some_and(char::is_uppercase));
     let out = if upper >= 2 && lower == 0 {
         term.to_uppercase()
+    } else if title {
+        // Title Case typed ("Slave Pool"): every word of the term is capitalised.
+        term.split(' ').map(capitalize).collect::<Vec<_>>().join(" ")
     } else {
         let at = term.char_indices().find(|(_, c)| c.is_alphabetic())?.0;
         let mut chars = term[at..].chars();
@@ -101,6 +109,14 @@ pub fn infer_case(typed: &str, term: &str) -> Option<String> {
         format!("{}{}{}", &term[..at], head.to_uppercase(), chars.as_str())
     };
     (out != term).then_some(out)
+}
+
+/// `word` with its first letter in upper case.
+fn capitalize(word: &str) -> String {
+    match word.char_indices().find(|(_, c)| c.is_alphabetic()) {
+        Some((at, c)) => format!("{}{}{}", &word[..at], c.to_uppercase(), &word[at + c.len_utf8()..]),
+        None => word.to_string(),
+    }
 }
 
 /// Whether `c` can be part of a term as written in prose: letters, digits, marks and the
