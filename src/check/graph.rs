@@ -325,7 +325,10 @@ impl<'a> ConceptFile<'a> {
         let name = |id| graph.concept(id).name();
         let other = graph.concept(first);
         let whose = match others.len() {
-            1 => format!("“{}” ({})", other.name(), other.path().display()),
+            1 => {
+                let file = other.path().file_name().unwrap_or(other.path().as_os_str());
+                format!("“{}” ({})", other.name(), file.to_string_lossy())
+            }
             2 => format!("“{}” and “{}”", name(others[0]), name(others[1])),
             n => format!("“{}”, “{}” and {} more", name(others[0]), name(others[1]), n - 2),
         };

@@ -112,18 +112,18 @@ fn a_term_claimed_by_two_concepts_is_found_in_both_files_with_the_other_place() 
     check(
         files,
         "kg/tokio.md",
-        expect![[r##"
-            term-claimed-twice warning 19..32 «async runtime»: “async runtime” is also a term of “async-std” (kg/async-std.md); a term names one concept
+        expect![[r#"
+            term-claimed-twice warning 19..32 «async runtime»: “async runtime” is also a term of “async-std” (async-std.md); a term names one concept
               related kg/async-std.md:1: “async runtime” is a term of “async-std” here
-            term-claimed-twice warning 34..41 «Runtime»: “Runtime” is also a term of “runtime” (kg/runtime.md); a term names one concept
+            term-claimed-twice warning 34..41 «Runtime»: “Runtime” is also a term of “runtime” (runtime.md); a term names one concept
               related kg/runtime.md:0: “Runtime” is a term of “runtime” here
-        "##]],
+        "#]],
     );
     check(
         files,
         "kg/async-std.md",
         expect![[r#"
-            term-claimed-twice warning 24..38 «Async  Runtime»: “Async  Runtime” is also a term of “tokio” (kg/tokio.md); a term names one concept
+            term-claimed-twice warning 24..38 «Async  Runtime»: “Async  Runtime” is also a term of “tokio” (tokio.md); a term names one concept
               related kg/tokio.md:0: “Async  Runtime” is a term of “tokio” here
             duplicate-synonym warning 40..49 «async-std»: synonym “async-std” is the concept's own name (the file's name); it adds nothing
               fix (safe): Remove the repeated “async-std”
@@ -133,10 +133,10 @@ fn a_term_claimed_by_two_concepts_is_found_in_both_files_with_the_other_place() 
     check(
         files,
         "kg/runtime.md",
-        expect![[r##"
-            term-claimed-twice warning 0..0 «»: the file's name “runtime” is also a term of “tokio” (kg/tokio.md); a term names one concept
+        expect![[r#"
+            term-claimed-twice warning 0..0 «»: the file's name “runtime” is also a term of “tokio” (tokio.md); a term names one concept
               related kg/tokio.md:0: “runtime” is a term of “tokio” here
-        "##]],
+        "#]],
     );
 }
 
@@ -268,7 +268,7 @@ fn findings_of_all_checks_are_in_text_order() {
             format-slip warning 39..48 «synonyms:»: `synonyms:` has one colon, so the line is read as definition text; a list is `synonyms::`
               fix (safe): Write `synonyms::`
                 48..48 "" -> ":"
-            term-claimed-twice warning 67..73 «docker»: “docker” is also a term of “docker” (kg/docker.md); a term names one concept
+            term-claimed-twice warning 67..73 «docker»: “docker” is also a term of “docker” (docker.md); a term names one concept
               related kg/docker.md:0: “docker” is a term of “docker” here
             duplicate-synonym warning 75..78 «pod»: synonym “pod” is the concept's own name (the file's name); it adds nothing
               fix (safe): Remove the repeated “pod”
