@@ -283,7 +283,7 @@ impl<'a> ConceptFile<'a> {
             if score >= 0.7 || distance == 1 {
                 found.push((score, key.to_string()));
             }
-            if found.len() >= 64 {
+            if found.len() >= 512 {
                 break;
             }
         }
