@@ -408,12 +408,20 @@ impl<'a> ConceptFile<'a> {
         self.push(CheckId::FormatSlip, range, format!("`{key}::` lists no {what}"), Vec::new(), vec![fix]);
     }
 
-    /// `synonyms: a, b` (one colon) at the start of a line, which the loader reads as prose.
+    /// `synonyms: a, b` (one colon) at the start of a line, which the loader reads as prose;
+    /// `related:` only when it names a concept.
     fn one_colon(&mut self, trimmed: &str) {
         let body = trimmed.strip_prefix("- ").or_else(|| trimmed.strip_prefix("* ")).unwrap_or(trimmed);
         let Some((key, rest)) = body.split_once(':') else { return };
         if rest.starts_with(':') || !["synonyms", "synonym", "related"].iter().any(|k| key.eq_ignore_ascii_case(k)) {
             return;
+        }
+        // `Related: see the docs` is prose; a related list names at least one concept.
+        if key.eq_ignore_ascii_case("related") {
+            let table = self.graph.term_table();
+            if !rest.split(',').any(|item| !table.get(&fold(item)).is_empty()) {
+                return;
+            }
         }
         let key_range = self.at(key);
         let colon = key_range.end;

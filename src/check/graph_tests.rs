@@ -195,7 +195,7 @@ fn a_heading_that_only_respells_the_file_name_adds_a_term() {
 #[test]
 fn format_slips_one_colon_empty_lists_and_properties_in_code() {
     check(
-        "kg/tokio.md\n# tokio\nsynonyms: rt\n- Related: docker\nsynonyms::\nrelated:: , \n\n```\nsynonyms:: not read\nlet p = std::fs::read(x);\n```\nNote: synonyms: in prose is prose.\n",
+        "kg/docker.md\n# docker\n----\nkg/tokio.md\n# tokio\nsynonyms: rt\n- Related: docker\nRelated: see the docs.\nsynonyms::\nrelated:: , \n\n```\nsynonyms:: not read\nlet p = std::fs::read(x);\n```\nNote: synonyms: in prose is prose.\n",
         "kg/tokio.md",
         expect![[r#"
             format-slip warning 8..17 «synonyms:»: `synonyms:` has one colon, so the line is read as definition text; a list is `synonyms::`
@@ -204,13 +204,13 @@ fn format_slips_one_colon_empty_lists_and_properties_in_code() {
             format-slip warning 23..31 «Related:»: `Related:` has one colon, so the line is read as definition text; a list is `Related::`
               fix (safe): Write `Related::`
                 31..31 "" -> ":"
-            format-slip warning 39..49 «synonyms::»: `synonyms::` lists no synonym
+            format-slip warning 62..72 «synonyms::»: `synonyms::` lists no synonym
               fix: Remove the empty line
-                39..50 "synonyms::\n" -> ""
-            format-slip warning 50..59 «related::»: `related::` lists no related name
+                62..73 "synonyms::\n" -> ""
+            format-slip warning 73..82 «related::»: `related::` lists no related name
               fix: Remove the empty line
-                50..63 "related:: , \n" -> ""
-            format-slip warning 68..78 «synonyms::»: `synonyms::` is inside a code block, so it is read as part of the definition, not as a property; move it out of the block if it is meant as one
+                73..86 "related:: , \n" -> ""
+            format-slip warning 91..101 «synonyms::»: `synonyms::` is inside a code block, so it is read as part of the definition, not as a property; move it out of the block if it is meant as one
         "#]],
     );
 }
