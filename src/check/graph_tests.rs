@@ -276,3 +276,15 @@ fn findings_of_all_checks_are_in_text_order() {
         "##]],
     );
 }
+
+#[test]
+fn a_term_a_thesaurus_claims_too_points_at_the_thesaurus_concept() {
+    check(
+        "kg/kubernetes.md\n# kubernetes\nsynonyms:: k8s\n----\nkg/t.json\n{\"name\": \"t\", \"data\": {\n  \"orchestrator\": {\"id\": 7, \"nterm\": \"orchestrator\"},\n  \"K8S\": {\"id\": 7, \"nterm\": \"orchestrator\"}\n}}\n",
+        "kg/kubernetes.md",
+        expect![[r#"
+            term-claimed-twice warning 24..27 «k8s»: “k8s” is also a term of “orchestrator” (t.json); a term names one concept
+              related kg/t.json:1: “k8s” is a term of “orchestrator” here
+        "#]],
+    );
+}
