@@ -305,4 +305,6 @@ pub fn check_kg_file(
 }
 
 #[cfg(test)]
+mod graph_tests;
+#[cfg(test)]
 mod tests;

@@ -189,7 +189,7 @@ fn problem(path: &Path, line: u32, message: &str) -> Problem {
 }
 
 /// `# Title` (not `##`), with an optional closing run of `#`.
-fn atx_h1(line: &str) -> Option<&str> {
+pub(crate) fn atx_h1(line: &str) -> Option<&str> {
     let rest = line.strip_prefix('#')?;
     if !(rest.is_empty() || rest.starts_with([' ', '\t'])) {
         return None;
@@ -199,20 +199,20 @@ fn atx_h1(line: &str) -> Option<&str> {
 }
 
 /// `key:: value`, where key is a single word, optionally behind a list bullet.
-fn property(line: &str) -> Option<(&str, &str)> {
+pub(crate) fn property(line: &str) -> Option<(&str, &str)> {
     let line = line.strip_prefix("- ").or_else(|| line.strip_prefix("* ")).unwrap_or(line);
     let (key, value) = line.split_once("::")?;
     let ok = !key.is_empty() && key.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-');
     ok.then_some((key, value))
 }
 
-fn fence_open(line: &str) -> Option<(char, usize)> {
+pub(crate) fn fence_open(line: &str) -> Option<(char, usize)> {
     let c = line.chars().next().filter(|&c| c == '`' || c == '~')?;
     let n = line.chars().take_while(|&x| x == c).count();
     (n >= 3 && !(c == '`' && line[n..].contains('`'))).then_some((c, n))
 }
 
-fn is_fence_close(line: &str, c: char, n: usize) -> bool {
+pub(crate) fn is_fence_close(line: &str, c: char, n: usize) -> bool {
     let run = line.chars().take_while(|&x| x == c).count();
     run >= n && line[run * c.len_utf8()..].trim().is_empty()
 }

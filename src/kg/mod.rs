@@ -10,6 +10,7 @@ mod concepts;
 mod load;
 mod markdown;
 mod saved;
+mod terms;
 mod thesaurus;
 
 use std::collections::{HashMap, HashSet};
@@ -21,8 +22,10 @@ pub use load::{
     FileStamp, KgSource, LoadedFile, MAX_FILE_BYTES, file_stamp, kind_of, list_source_files, load_file,
     load_file_keeping_definitions, load_sources, load_sources_reusing, parse, parse_bytes, visit_source_files,
 };
+pub(crate) use markdown::{atx_h1, fence_open, is_fence_close, property};
 pub use markdown::{blank_properties, parse_concept_file};
 pub use saved::{DecodeError, SavedFiles, decode as decode_saved, encode as encode_saved};
+pub use terms::{TermClaim, TermTable};
 pub use thesaurus::parse_thesaurus;
 
 use crate::text::fold;
@@ -469,6 +472,28 @@ pub struct Graph {
     owner: Vec<u32>,
     related: Adjacency,
     related_by: Adjacency,
+    /// Every term, folded, to the concepts claiming it: built on first use (by the graph
+    /// checks), not by every build.
+    terms: LazyTerms,
+}
+
+/// A graph's [`TermTable`], made on first use. It is derived from the files, so
+/// it plays no part in equality, and a clone shares it.
+#[derive(Clone, Default)]
+struct LazyTerms(std::sync::OnceLock<Arc<TermTable>>);
+
+impl PartialEq for LazyTerms {
+    fn eq(&self, _: &LazyTerms) -> bool {
+        true
+    }
+}
+
+impl Eq for LazyTerms {}
+
+impl std::fmt::Debug for LazyTerms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() { "LazyTerms(built)" } else { "LazyTerms(not built)" })
+    }
 }
 
 impl Graph {
@@ -566,6 +591,13 @@ impl Graph {
         };
         let f = &self.files[at];
         Some(f.first..f.first + f.file.concepts.len() as u32)
+    }
+
+    /// Every term of every concept, folded, to the concepts that claim it: built once, on the
+    /// first call, in one pass over the graph; later calls are free. For the graph checks, which
+    /// look up terms of one file at a time and must not scan the graph for each.
+    pub fn term_table(&self) -> &TermTable {
+        self.terms.0.get_or_init(|| Arc::new(TermTable::build(self)))
     }
 
     /// Number of terms over all concepts.
