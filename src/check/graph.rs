@@ -39,7 +39,7 @@ pub(super) fn check(
             return out;
         }
     };
-    if crate::search::is_binary(bytes) {
+    if crate::text::is_binary(bytes) {
         broken(levels, &mut out, 0..0, "the file looks binary (it has a NUL byte); not read".to_string());
         return out;
     }
