@@ -348,7 +348,10 @@ impl Terminology {
                 self.max_words = self.max_words.max(ph.words as usize);
             }
             let n = b.words.len();
-            let plain = b.words.windows(2).all(|w| w[1].key.start == w[0].key.end + 1);
+            let plain = b
+                .words
+                .windows(2)
+                .all(|w| w[1].key.start == w[0].key.end + 1 && b.buf.as_bytes()[w[0].key.end] == b' ');
             if ph.avoided != NONE || !(2..=NEAR_MISS_MAX_WORDS).contains(&n) || !plain {
                 continue;
             }
@@ -459,8 +462,8 @@ impl Terminology {
 
     /// The closest multi-word term to the phrase of `words` (keys in `buf`, hashes in `hashes`),
     /// if one is a near miss: same word count, each word starting with the same letter, at
-    /// least one word the same, every differing word of 4 letters or more and not the same
-    /// word with a plural `s`/`es`, and a Damerau-Levenshtein distance of 1 (2 for terms of 12
+    /// least one word the same, every differing word of 4 letters or more, one edit from the
+    /// term's word unless both have 8 or more, and not the same word with a plural `s`/`es`, and a Damerau-Levenshtein distance of 1 (2 for terms of 12
     /// characters or more). The phrase's separators must be single spaces, and the phrase must
     /// not be a term itself.
     pub(super) fn near_miss(&self, buf: &str, words: &[Word], hashes: &[u64]) -> Option<NearTerm<'_>> {
@@ -469,7 +472,7 @@ impl Terminology {
             return None;
         }
         let keys: Vec<&str> = words.iter().map(|w| &buf[w.key.clone()]).collect();
-        if words.windows(2).any(|w| w[1].key.start != w[0].key.end + 1) {
+        if words.windows(2).any(|w| w[1].key.start != w[0].key.end + 1 || buf.as_bytes()[w[0].key.end] != b' ') {
             return None;
         }
         let phrase = &buf[words[0].key.start..words[n - 1].key.end];
@@ -528,7 +531,8 @@ fn near_distance(keys: &[&str], phrase: &str, term: &str) -> Option<usize> {
         if a.chars().count() < 4 || b.chars().count() < 4 || plural_of(a, b) || plural_of(b, a) {
             return None;
         }
-        if a.chars().next() != b.chars().next() {
+        // Two edits in one short word make another word (`share` and `state`), not a slip.
+        if a.chars().next() != b.chars().next() || (a.len().min(b.len()) < 8 && strsim::damerau_levenshtein(a, b) > 1) {
             return None;
         }
     }

@@ -155,7 +155,7 @@ fn near_misses_of_multi_word_terms_but_not_plurals_short_words_or_terms() {
     check_doc_with(
         "kg/async runtime.md\n# async runtime\nsynonyms:: asynch runtime engine\n----\nkg/in memory.md\n# in memory\n----\nkg/event loop.md\n# event loop\navoid:: evnt loop\n",
         "The asynch runtime, the Async runtmie, async runtimes, an asynch runtime engine, \
-         is memory, an evnt loop, an evetn loop, a basic runtime.\n",
+         is memory, an evnt loop, an evetn loop, a basic runtime, an async_runtme.\n",
         &[CheckId::NearMiss],
         expect![[r#"
             near-miss hint 4..18 «asynch runtime»: “asynch runtime” is not a term, but close to “async runtime”: a misspelling?
