@@ -463,23 +463,26 @@ impl Terminology {
     /// The closest multi-word term to the phrase of `words` (keys in `buf`, hashes in `hashes`),
     /// if one is a near miss: same word count, each word starting with the same letter, at
     /// least one word the same, every differing word of 4 letters or more, one edit from the
-    /// term's word unless both have 8 or more, and not the same word with a plural `s`/`es`, and a Damerau-Levenshtein distance of 1 (2 for terms of 12
-    /// characters or more). The phrase's separators must be single spaces, and the phrase must
-    /// not be a term itself.
+    /// term's word unless both have 8 or more, and not the same word with a plural `s`/`es`; in
+    /// all a Damerau-Levenshtein distance (word by word) of 1, or 2 for terms of 12 characters
+    /// or more. The phrase's separators must be single spaces, and the phrase must not be a
+    /// term itself.
     pub(super) fn near_miss(&self, buf: &str, words: &[Word], hashes: &[u64]) -> Option<NearTerm<'_>> {
         let n = words.len();
         if !(2..=self.near.max_words).contains(&n) {
             return None;
         }
-        let keys: Vec<&str> = words.iter().map(|w| &buf[w.key.clone()]).collect();
         if words.windows(2).any(|w| w[1].key.start != w[0].key.end + 1 || buf.as_bytes()[w[0].key.end] != b' ') {
             return None;
         }
-        let phrase = &buf[words[0].key.start..words[n - 1].key.end];
-        let mut initials = Vec::with_capacity(n);
-        for k in &keys {
-            initials.push(k.chars().next()?);
+        let mut keys = [""; NEAR_MISS_MAX_WORDS];
+        let mut initials = ['\0'; NEAR_MISS_MAX_WORDS];
+        for (i, w) in words.iter().enumerate() {
+            keys[i] = &buf[w.key.clone()];
+            initials[i] = keys[i].chars().next()?;
         }
+        let (keys, initials) = (&keys[..n], &initials[..n]);
+        let phrase = &buf[words[0].key.start..words[n - 1].key.end];
         let mut best: Option<NearTerm<'_>> = None;
         let mut checked_term = false;
         for (i, key) in keys.iter().enumerate() {
@@ -493,14 +496,14 @@ impl Terminology {
                 }
                 checked_term = true;
             }
-            let Some(&head) = self.near.buckets.get(&near_bucket(n, i, &initials, key)) else { continue };
+            let Some(&head) = self.near.buckets.get(&near_bucket(n, i, initials, key)) else { continue };
             let mut e = head;
             while e != NONE {
                 let (p, next) = self.near.chain[e as usize];
                 e = next;
                 let ph = &self.phrases[p as usize];
                 let term = ph.key.of(&self.arena);
-                if let Some(d) = near_distance(&keys, phrase, term)
+                if let Some(d) = near_distance(keys, phrase, term)
                     && best.is_none_or(|b| d < b.distance)
                 {
                     best = Some(NearTerm { term: ph.written.of(&self.arena), distance: d });
@@ -517,30 +520,74 @@ impl Terminology {
 
 /// The distance of `phrase` (its words `keys`) from `term` when it is a near miss of it.
 fn near_distance(keys: &[&str], phrase: &str, term: &str) -> Option<usize> {
-    let term_chars = term.chars().count();
-    let limit = if term_chars >= 12 { 2 } else { 1 };
-    if phrase.len().abs_diff(term.len()) > 2 * limit || phrase == term {
+    if phrase.len().abs_diff(term.len()) > 4 || phrase == term {
         return None;
     }
-    let mut same = 0;
+    let limit = if term.len() >= 12 && term.chars().count() >= 12 { 2 } else { 1 };
+    let (mut same, mut total) = (0, 0);
     for (a, b) in keys.iter().zip(term.split(' ')) {
         if *a == b {
             same += 1;
             continue;
         }
-        if a.chars().count() < 4 || b.chars().count() < 4 || plural_of(a, b) || plural_of(b, a) {
+        if a.len() < 4 || b.len() < 4 || a.chars().next() != b.chars().next() || plural_of(a, b) || plural_of(b, a) {
+            return None;
+        }
+        if a.chars().count() < 4 || b.chars().count() < 4 {
             return None;
         }
         // Two edits in one short word make another word (`share` and `state`), not a slip.
-        if a.chars().next() != b.chars().next() || (a.len().min(b.len()) < 8 && strsim::damerau_levenshtein(a, b) > 1) {
+        let word_limit = if a.len().min(b.len()) < 8 { 1 } else { 2 };
+        total += osa_distance(a, b, word_limit.min(limit - total.min(limit)))?;
+        if total > limit {
             return None;
         }
     }
-    if same == 0 {
+    (same > 0 && total > 0).then_some(total)
+}
+
+/// The optimal-string-alignment distance of `a` and `b` (Damerau-Levenshtein without edits
+/// of a transposed pair), if it is at most `max`.
+fn osa_distance(a: &str, b: &str, max: usize) -> Option<usize> {
+    const N: usize = 48;
+    let (mut ab, mut bb) = (['\0'; N], ['\0'; N]);
+    let (mut la, mut lb) = (0, 0);
+    for c in a.chars() {
+        *ab.get_mut(la)? = c;
+        la += 1;
+    }
+    for c in b.chars() {
+        *bb.get_mut(lb)? = c;
+        lb += 1;
+    }
+    if la.abs_diff(lb) > max {
         return None;
     }
-    let d = strsim::damerau_levenshtein(phrase, term);
-    (d <= limit).then_some(d)
+    let (a, b) = (&ab[..la], &bb[..lb]);
+    // Three rows of the dynamic programme: i - 2, i - 1 and i.
+    let mut rows = [[0usize; N + 1]; 3];
+    for (j, cell) in rows[0].iter_mut().enumerate().take(lb + 1) {
+        *cell = j;
+    }
+    for i in 1..=la {
+        let (cur, prev, prev2) = (i % 3, (i + 2) % 3, (i + 1) % 3);
+        rows[cur][0] = i;
+        let mut row_min = i;
+        for j in 1..=lb {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (rows[prev][j] + 1).min(rows[cur][j - 1] + 1).min(rows[prev][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(rows[prev2][j - 2] + 1);
+            }
+            rows[cur][j] = d;
+            row_min = row_min.min(d);
+        }
+        if row_min > max {
+            return None;
+        }
+    }
+    let d = rows[la % 3][lb];
+    (d <= max).then_some(d)
 }
 
 /// Whether `a` is `b` with a plural or possessive ending.
