@@ -71,6 +71,16 @@ fn main() {
     row("check_document, avoided-term only (default levels)", runs, || {
         black_box(check_document(&text, &terms, &avoided_only));
     });
+    let mut with_synonyms = avoided_only;
+    with_synonyms.set(CheckId::NonCanonicalTerm, Level::Hint);
+    row("check_document, avoided + non-canonical", runs, || {
+        black_box(check_document(&text, &terms, &with_synonyms));
+    });
+    let mut with_near = avoided_only;
+    with_near.set(CheckId::NearMiss, Level::Hint);
+    row("check_document, avoided + near-miss", runs, || {
+        black_box(check_document(&text, &terms, &with_near));
+    });
     row("check_document, avoided + non-canonical + near-miss", runs, || {
         black_box(check_document(&text, &terms, &levels));
     });

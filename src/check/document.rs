@@ -80,6 +80,8 @@ struct Scratch {
     buf: String,
     words: Vec<Word>,
     hashes: Vec<u64>,
+    /// [`Terminology::near_mask`] of each word, when the near-miss check is on.
+    masks: Vec<u64>,
 }
 
 fn phrases_in(
@@ -95,10 +97,14 @@ fn phrases_in(
     scan(&text[prose.clone()], prose.start, &mut s.buf, &mut s.words);
     s.hashes.clear();
     s.hashes.extend(s.words.iter().map(|w| hash_str(&s.buf[w.key.clone()])));
-    let (words, buf) = (&s.words, s.buf.as_str());
     let avoided_on = levels.is_on(CheckId::AvoidedTerm);
     let synonyms_on = levels.is_on(CheckId::NonCanonicalTerm);
-    let near_on = levels.is_on(CheckId::NearMiss);
+    let near_on = levels.is_on(CheckId::NearMiss) && terms.near_miss_max_words() >= 2;
+    s.masks.clear();
+    if near_on {
+        s.masks.extend(s.hashes.iter().map(|&h| terms.near_mask(h)));
+    }
+    let (words, buf) = (&s.words, s.buf.as_str());
     let mut i = 0;
     while i < words.len() {
         let key = |n: usize| &buf[words[i].key.start..words[i + n - 1].key.end];
@@ -121,7 +127,7 @@ fn phrases_in(
         }
         if found.is_none() && near_on {
             for n in (2..=terms.near_miss_max_words().min(words.len() - i)).rev() {
-                if let Some(near) = terms.near_miss(buf, &words[i..i + n], &s.hashes[i..i + n]) {
+                if let Some(near) = terms.near_miss(buf, &words[i..i + n], &s.masks[i..i + n]) {
                     found = Some((n, Some(near_miss(text, span(n), near.term, levels))));
                     break;
                 }

@@ -103,10 +103,12 @@ struct Phrase {
 struct NearIndex {
     /// Hash of a word's key → one bit per (word count, position) where some term has it.
     masks: IdMap<u64>,
-    /// Bucket hash → first entry of `chain`.
-    buckets: IdMap<u32>,
-    /// (phrase, next entry or [`NONE`]).
-    chain: Vec<(u32, u32)>,
+    /// Bucket hash → its range of `items`.
+    buckets: IdMap<(u32, u32)>,
+    /// (key length in bytes, phrase), each bucket's in order of length, so that a phrase reads
+    /// only the terms of the few lengths it can be near. (Two buckets whose hashes collide
+    /// share a range; the distance check tells their terms apart.)
+    items: Vec<(u32, u32)>,
     max_words: usize,
 }
 
@@ -266,7 +268,7 @@ fn near_bit(n: usize, i: usize) -> u64 {
     1 << ((n - 1) * n / 2 - 1 + i)
 }
 
-/// The bucket of [`NearIndex::buckets`] for word `i` (key `word`) of an `n`-word phrase whose
+/// The bucket of [`NearIndex::buckets`] for word `i` (key `word`) of an `n`-word term whose
 /// words start with `initials`.
 fn near_bucket(n: usize, i: usize, initials: &[char], word: &str) -> u64 {
     let mut h = FxHasher::default();
@@ -335,6 +337,7 @@ impl Terminology {
 
     /// Builds `starts` and the near-miss index from the phrases.
     fn index(&mut self, b: &mut Builder) {
+        let mut items: Vec<(u64, u32, u32)> = Vec::new();
         for p in 0..self.phrases.len() {
             let ph = self.phrases[p];
             let key = ph.key.of(&self.arena);
@@ -359,15 +362,21 @@ impl Terminology {
             for (i, w) in b.words.iter().enumerate() {
                 let word = &b.buf[w.key.clone()];
                 *self.near.masks.entry(hash_str(word)).or_insert(0) |= near_bit(n, i);
-                let bucket = near_bucket(n, i, &initials, word);
-                let next = self.near.buckets.insert(bucket, self.near.chain.len() as u32).unwrap_or(NONE);
-                self.near.chain.push((p as u32, next));
+                items.push((near_bucket(n, i, &initials, word), key.len() as u32, p as u32));
             }
             self.near.max_words = self.near.max_words.max(n);
         }
-        self.near.chain.shrink_to_fit();
+        items.sort_unstable();
+        self.near.items = Vec::with_capacity(items.len());
+        for (k, (bucket, len, p)) in items.iter().enumerate() {
+            if k == 0 || items[k - 1].0 != *bucket {
+                let at = self.near.items.len() as u32;
+                self.near.buckets.insert(*bucket, (at, at));
+            }
+            self.near.items.push((*len, *p));
+            self.near.buckets.get_mut(bucket).expect("inserted").1 += 1;
+        }
         self.near.masks.shrink_to_fit();
-        self.near.buckets.shrink_to_fit();
         self.starts.shrink_to_fit();
     }
 
@@ -467,7 +476,13 @@ impl Terminology {
     /// all a Damerau-Levenshtein distance (word by word) of 1, or 2 for terms of 12 characters
     /// or more. The phrase's separators must be single spaces, and the phrase must not be a
     /// term itself.
-    pub(super) fn near_miss(&self, buf: &str, words: &[Word], hashes: &[u64]) -> Option<NearTerm<'_>> {
+    /// One bit per (word count, position) where some near-miss target has the word whose key
+    /// hashes to `hash`: what [`Terminology::near_miss`] takes for each word.
+    pub(super) fn near_mask(&self, hash: u64) -> u64 {
+        self.near.masks.get(&hash).copied().unwrap_or(0)
+    }
+
+    pub(super) fn near_miss(&self, buf: &str, words: &[Word], masks: &[u64]) -> Option<NearTerm<'_>> {
         let n = words.len();
         if !(2..=self.near.max_words).contains(&n) {
             return None;
@@ -483,34 +498,31 @@ impl Terminology {
         }
         let (keys, initials) = (&keys[..n], &initials[..n]);
         let phrase = &buf[words[0].key.start..words[n - 1].key.end];
+        // The key lengths of the terms it can be near: an edit changes the length by one
+        // character, up to 4 bytes; terms of 12 characters or more allow two edits.
+        let reach = if phrase.is_ascii() { 1 } else { 4 } * if phrase.len() >= 10 { 2 } else { 1 };
+        let (lo, hi) = (phrase.len().saturating_sub(reach) as u32, (phrase.len() + reach) as u32);
         let mut best: Option<NearTerm<'_>> = None;
-        let mut checked_term = false;
         for (i, key) in keys.iter().enumerate() {
-            let mask = self.near.masks.get(&hashes[i]).copied().unwrap_or(0);
-            if mask & near_bit(n, i) == 0 {
+            if masks[i] & near_bit(n, i) == 0 {
                 continue;
             }
-            if !checked_term {
-                if self.is_term(phrase) {
-                    return None;
-                }
-                checked_term = true;
-            }
-            let Some(&head) = self.near.buckets.get(&near_bucket(n, i, initials, key)) else { continue };
-            let mut e = head;
-            while e != NONE {
-                let (p, next) = self.near.chain[e as usize];
-                e = next;
-                let ph = &self.phrases[p as usize];
-                let term = ph.key.of(&self.arena);
-                if let Some(d) = near_distance(keys, phrase, term)
-                    && best.is_none_or(|b| d < b.distance)
+            let Some(&(start, end)) = self.near.buckets.get(&near_bucket(n, i, initials, key)) else { continue };
+            let bucket = &self.near.items[start as usize..end as usize];
+            let from = bucket.partition_point(|&(len, _)| len < lo);
+            for &(_, p) in bucket[from..].iter().take_while(|&&(len, _)| len <= hi) {
                 {
-                    best = Some(NearTerm { term: ph.written.of(&self.arena), distance: d });
+                    let ph = &self.phrases[p as usize];
+                    let term = ph.key.of(&self.arena);
+                    if let Some(d) = near_distance(keys, phrase, term)
+                        && best.is_none_or(|b| d < b.distance)
+                    {
+                        best = Some(NearTerm { term: ph.written.of(&self.arena), distance: d });
+                    }
                 }
             }
         }
-        best
+        best.filter(|_| !self.is_term(phrase))
     }
 
     pub fn is_empty(&self) -> bool {
