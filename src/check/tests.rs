@@ -169,3 +169,18 @@ fn near_misses_of_multi_word_terms_but_not_plurals_short_words_or_terms() {
         "#]],
     );
 }
+
+#[test]
+fn a_synonym_that_is_another_concepts_name_is_canonical_and_hyphens_match_spaces() {
+    check_doc_with(
+        "kg/kubernetes.md\n# kubernetes\nsynonyms:: kube cluster, orchestrator\n----\nkg/orchestrator.md\n# orchestrator\n",
+        "A kube-cluster, a KUBE CLUSTER and an orchestrator.\n",
+        &[CheckId::NonCanonicalTerm],
+        expect![[r#"
+            non-canonical-term hint 2..14 «kube-cluster»: “kube-cluster” is a synonym of “kubernetes”; the canonical name is preferred
+              fix (safe): Replace with “kubernetes”
+            non-canonical-term hint 18..30 «KUBE CLUSTER»: “KUBE CLUSTER” is a synonym of “kubernetes”; the canonical name is preferred
+              fix (safe): Replace with “KUBERNETES”
+        "#]],
+    );
+}
