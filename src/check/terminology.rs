@@ -195,7 +195,7 @@ fn push_separator(sep: &str, buf: &mut String) {
 
 /// The key of a term and its word count, or `None` when it cannot match prose: no words, or
 /// text before its first word or after its last (`c++`, `.net`), which a phrase never has.
-fn term_key(term: &str, buf: &mut String, words: &mut Vec<Word>) -> Option<(String, usize)> {
+fn term_key<'b>(term: &str, buf: &'b mut String, words: &mut Vec<Word>) -> Option<(&'b str, usize)> {
     buf.clear();
     words.clear();
     let term = term.trim();
@@ -204,7 +204,7 @@ fn term_key(term: &str, buf: &mut String, words: &mut Vec<Word>) -> Option<(Stri
     if first.src.start != 0 || last.src.end != term.len() {
         return None;
     }
-    Some((buf[first.key.start..last.key.end].to_string(), words.len()))
+    Some((&buf[first.key.start..last.key.end], words.len()))
 }
 
 /// The 64-bit hash the tables use (FxHash's mixing, fast on short keys). Collisions are
@@ -291,7 +291,7 @@ impl Terminology {
                 }
                 for written in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                     let Some((key, n)) = term_key(written, &mut b.buf, &mut b.words) else { continue };
-                    let p = t.intern(&key, written, n, id);
+                    let p = t.intern(key, written, n, id);
                     if t.phrases[p].avoided == NONE {
                         t.phrases[p].avoided = t.avoided.len() as u32;
                         t.avoided.push(Avoided {
@@ -307,7 +307,7 @@ impl Terminology {
             let mut name = None;
             for s in c.data().synonyms() {
                 let Some((key, n)) = term_key(s, &mut b.buf, &mut b.words) else { continue };
-                let p = t.intern(&key, s, n, id);
+                let p = t.intern(key, s, n, id);
                 if !t.phrases[p].synonym {
                     let span = *name.get_or_insert_with(|| t.push_arena(c.name()));
                     let ph = &mut t.phrases[p];
@@ -319,10 +319,10 @@ impl Terminology {
         }
         for (id, c) in graph.concepts() {
             let Some((key, n)) = term_key(c.name(), &mut b.buf, &mut b.words) else { continue };
-            match t.find(&key) {
+            match t.find(key) {
                 Some(p) => t.phrases[p].is_name = true,
                 None if n >= 2 => {
-                    let p = t.intern(&key, c.name(), n, id);
+                    let p = t.intern(key, c.name(), n, id);
                     t.phrases[p].is_name = true;
                 }
                 None => {}
