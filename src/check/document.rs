@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
-use super::terminology::{Avoided, Word, hash_str, scan};
+use super::terminology::{Avoided, Reach, Word, hash_str, scan};
 use super::{CheckId, Edit, Finding, Fix, Levels, Terminology};
 
 pub(super) fn check(text: &str, terms: &Terminology, levels: &Levels) -> Vec<Finding> {
@@ -104,6 +104,11 @@ fn phrases_in(
     if near_on {
         s.masks.extend(s.hashes.iter().map(|&h| terms.near_mask(h)));
     }
+    let reach = match () {
+        _ if near_on => Reach::All,
+        _ if synonyms_on => Reach::Synonyms,
+        _ => Reach::Avoided,
+    };
     let (words, buf) = (&s.words, s.buf.as_str());
     let mut i = 0;
     while i < words.len() {
@@ -112,7 +117,7 @@ fn phrases_in(
         // The longest phrase starting at word i that is a term. An avoided term or a synonym is
         // a finding when its check is on; any term is never part of a near miss.
         let mut found = None;
-        for n in (1..=terms.max_words_from(s.hashes[i]).min(words.len() - i)).rev() {
+        for n in (1..=terms.max_words_from(s.hashes[i], reach).min(words.len() - i)).rev() {
             let k = key(n);
             let Some(p) = terms.phrase(k) else { continue };
             found = Some((n, None));

@@ -51,6 +51,15 @@ pub struct PhraseInfo<'t> {
     pub synonym_of: Option<&'t str>,
 }
 
+/// Which phrases a run of the document checks must find: avoided terms only, synonyms too, or
+/// every phrase (near-miss needs to know which phrases are terms).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Reach {
+    Avoided = 0,
+    Synonyms = 1,
+    All = 2,
+}
+
 /// A multi-word term that a phrase is close to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NearTerm<'t> {
@@ -70,7 +79,8 @@ pub struct Terminology {
     /// Hash of a phrase key → its first phrase (the rest through [`Phrase::next`]).
     table: IdMap<u32>,
     /// Hash of a first word's key → the most words of a phrase starting with it.
-    starts: IdMap<u8>,
+    /// Three maxima, for the phrases a check run looks at ([`Reach`]).
+    starts: IdMap<[u8; 3]>,
     /// The most words any phrase has.
     max_words: usize,
     near: NearIndex,
@@ -346,8 +356,17 @@ impl Terminology {
             scan(key, 0, &mut b.buf, &mut b.words);
             {
                 let first = &b.buf[b.words[0].key.clone()];
-                let max = self.starts.entry(hash_str(first)).or_insert(0);
-                *max = (*max).max(ph.words);
+                let max = self.starts.entry(hash_str(first)).or_insert([0; 3]);
+                let reach = if ph.avoided != NONE {
+                    Reach::Avoided
+                } else if ph.synonym && !ph.is_name {
+                    Reach::Synonyms
+                } else {
+                    Reach::All
+                };
+                for m in &mut max[reach as usize..] {
+                    *m = (*m).max(ph.words);
+                }
                 self.max_words = self.max_words.max(ph.words as usize);
             }
             let n = b.words.len();
@@ -453,10 +472,10 @@ impl Terminology {
         self.find(key).is_some()
     }
 
-    /// The most words of any phrase (avoided term, synonym, multi-word name) starting with the
-    /// word whose key hashes to `hash` ([`hash_str`]); 0 for none.
-    pub(super) fn max_words_from(&self, hash: u64) -> usize {
-        self.starts.get(&hash).map_or(0, |&n| n as usize)
+    /// The most words of any phrase that `reach` takes in starting with the word whose key
+    /// hashes to `hash` ([`hash_str`]); 0 for none.
+    pub(super) fn max_words_from(&self, hash: u64, reach: Reach) -> usize {
+        self.starts.get(&hash).map_or(0, |n| n[reach as usize] as usize)
     }
 
     /// The most words of any phrase of the tables (0 when there are none).
