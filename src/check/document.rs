@@ -1,22 +1,40 @@
 //! The document checks: prose of a markdown or text document against the [`Terminology`].
 //!
 //! Owns finding the prose (text outside code, inline code, URLs and link targets, through
-//! pulldown-cmark's offsets) and matching its phrases. Pure: text in, findings out.
+//! pulldown-cmark's offsets) and matching its phrases: the longest avoided term or synonym at
+//! each word, else the longest near miss of a multi-word term. Pure: text in, findings out.
 
 use std::ops::Range;
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
+use super::terminology::{Avoided, Reach, Word, hash_str, scan};
 use super::{CheckId, Edit, Finding, Fix, Levels, Terminology};
-use crate::text::{fold, is_word_char};
 
 pub(super) fn check(text: &str, terms: &Terminology, levels: &Levels) -> Vec<Finding> {
     let mut out = Vec::new();
-    if terms.is_empty() || !levels.is_on(CheckId::AvoidedTerm) {
+    let on = [CheckId::AvoidedTerm, CheckId::NonCanonicalTerm, CheckId::NearMiss];
+    if terms.is_empty() || !on.iter().any(|&c| levels.is_on(c)) {
         return out;
     }
-    for prose in prose_ranges(text) {
-        avoided_in(text, prose, terms, levels, &mut out);
+    let mut scratch = Scratch::default();
+    for prose in joined(text, prose_ranges(text)) {
+        phrases_in(text, prose, terms, levels, &mut scratch, &mut out);
+    }
+    out
+}
+
+/// Prose ranges with only white space between them made one, so that a phrase broken over
+/// lines (pulldown-cmark gives each line its own text event) is still one phrase.
+fn joined(text: &str, ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
+    let mut out: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
+    for r in ranges {
+        match out.last_mut() {
+            Some(last) if last.end <= r.start && text[last.end..r.start].chars().all(char::is_whitespace) => {
+                last.end = r.end
+            }
+            _ => out.push(r),
+        }
     }
     out
 }
@@ -56,59 +74,135 @@ fn looks_like_url(s: &str) -> bool {
     s.starts_with("http://") || s.starts_with("https://") || s.starts_with("www.") || s.starts_with("mailto:")
 }
 
-/// The words of `text[range]`, as byte ranges of `text`.
-pub(super) fn words(text: &str, range: Range<usize>) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
-    let mut start = None;
-    for (i, c) in text[range.clone()].char_indices() {
-        let at = range.start + i;
-        match (is_word_char(c), start) {
-            (true, None) => start = Some(at),
-            (false, Some(s)) => {
-                out.push(s..at);
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    if let Some(s) = start {
-        out.push(s..range.end);
-    }
-    out
+/// Buffers reused from one prose range to the next.
+#[derive(Default)]
+struct Scratch {
+    buf: String,
+    words: Vec<Word>,
+    hashes: Vec<u64>,
+    /// [`Terminology::near_mask`] of each word, when the near-miss check is on.
+    masks: Vec<u64>,
 }
 
-fn avoided_in(text: &str, prose: Range<usize>, terms: &Terminology, levels: &Levels, out: &mut Vec<Finding>) {
-    let words = words(text, prose.clone());
+fn phrases_in(
+    text: &str,
+    prose: Range<usize>,
+    terms: &Terminology,
+    levels: &Levels,
+    s: &mut Scratch,
+    out: &mut Vec<Finding>,
+) {
+    s.buf.clear();
+    s.words.clear();
+    scan(&text[prose.clone()], prose.start, &mut s.buf, &mut s.words);
+    s.hashes.clear();
+    s.hashes.extend(s.words.iter().map(|w| hash_str(&s.buf[w.key.clone()])));
+    let avoided_on = levels.is_on(CheckId::AvoidedTerm);
+    let synonyms_on = levels.is_on(CheckId::NonCanonicalTerm);
+    let near_on = levels.is_on(CheckId::NearMiss) && terms.near_miss_max_words() >= 2;
+    s.masks.clear();
+    if near_on {
+        s.masks.extend(s.hashes.iter().map(|&h| terms.near_mask(h)));
+    }
+    let reach = match () {
+        _ if near_on => Reach::All,
+        _ if synonyms_on => Reach::Synonyms,
+        _ => Reach::Avoided,
+    };
+    let (words, buf) = (&s.words, s.buf.as_str());
     let mut i = 0;
     while i < words.len() {
-        // The longest phrase starting at word i that is an avoided term.
+        let key = |n: usize| &buf[words[i].key.start..words[i + n - 1].key.end];
+        let span = |n: usize| words[i].src.start..words[i + n - 1].src.end;
+        // The longest phrase starting at word i that is a term. An avoided term or a synonym is
+        // a finding when its check is on; any term is never part of a near miss.
         let mut found = None;
-        for n in (1..=terms.max_words().min(words.len() - i)).rev() {
-            let span = words[i].start..words[i + n - 1].end;
-            if let Some(a) = terms.avoided(&fold(&text[span.clone()])) {
-                found = Some((n, span, a));
-                break;
+        for n in (1..=terms.max_words_from(s.hashes[i], reach).min(words.len() - i)).rev() {
+            let k = key(n);
+            let Some(p) = terms.phrase(k) else { continue };
+            found = Some((n, None));
+            if let Some(a) = p.avoided {
+                if avoided_on {
+                    found = Some((n, Some(avoided(text, span(n), a, levels))));
+                }
+            } else if let Some(name) = p.synonym_of.filter(|_| synonyms_on) {
+                found = Some((n, Some(non_canonical(text, span(n), name, levels))));
+            }
+            break;
+        }
+        if found.is_none() && near_on {
+            for n in (2..=terms.near_miss_max_words().min(words.len() - i)).rev() {
+                if let Some(near) = terms.near_miss(buf, &words[i..i + n], &s.masks[i..i + n]) {
+                    found = Some((n, Some(near_miss(text, span(n), near.term, levels))));
+                    break;
+                }
             }
         }
-        let Some((n, span, a)) = found else {
-            i += 1;
-            continue;
-        };
-        let written = &text[span.clone()];
-        let replacement = crate::text::infer_case(written, &a.replacement).unwrap_or_else(|| a.replacement.clone());
-        out.push(Finding {
-            check: CheckId::AvoidedTerm,
-            level: levels.get(CheckId::AvoidedTerm),
-            range: span.clone(),
-            message: format!("“{written}” is an avoided term: use “{}”", a.replacement),
-            deprecated: true,
-            related: Vec::new(),
-            fixes: vec![Fix {
-                title: format!("Replace with “{replacement}”"),
-                edits: vec![Edit::Replace { path: None, range: span, text: replacement }],
-                safe: true,
-            }],
-        });
-        i += n;
+        match found {
+            Some((n, f)) => {
+                out.extend(f);
+                i += n;
+            }
+            None => i += 1,
+        }
+    }
+}
+
+/// `replacement` in the case `written` has it (`Slave pool` → `Worker pool`).
+fn in_case_of(written: &str, replacement: &str) -> String {
+    crate::text::infer_case(written, replacement).unwrap_or_else(|| replacement.to_string())
+}
+
+fn avoided(text: &str, span: Range<usize>, a: &Avoided, levels: &Levels) -> Finding {
+    let written = &text[span.clone()];
+    let replacement = in_case_of(written, &a.replacement);
+    Finding {
+        check: CheckId::AvoidedTerm,
+        level: levels.get(CheckId::AvoidedTerm),
+        range: span.clone(),
+        message: format!("“{written}” is an avoided term: use “{}”", a.replacement),
+        deprecated: true,
+        related: Vec::new(),
+        fixes: vec![Fix {
+            title: format!("Replace with “{replacement}”"),
+            edits: vec![Edit::Replace { path: None, range: span, text: replacement }],
+            safe: true,
+        }],
+    }
+}
+
+fn non_canonical(text: &str, span: Range<usize>, name: &str, levels: &Levels) -> Finding {
+    let written = &text[span.clone()];
+    let replacement = in_case_of(written, name);
+    Finding {
+        check: CheckId::NonCanonicalTerm,
+        level: levels.get(CheckId::NonCanonicalTerm),
+        range: span.clone(),
+        message: format!("“{written}” is a synonym of “{name}”; the canonical name is preferred"),
+        deprecated: false,
+        related: Vec::new(),
+        fixes: vec![Fix {
+            title: format!("Replace with “{replacement}”"),
+            edits: vec![Edit::Replace { path: None, range: span, text: replacement }],
+            safe: true,
+        }],
+    }
+}
+
+fn near_miss(text: &str, span: Range<usize>, term: &str, levels: &Levels) -> Finding {
+    let written = &text[span.clone()];
+    let replacement = in_case_of(written, term);
+    Finding {
+        check: CheckId::NearMiss,
+        level: levels.get(CheckId::NearMiss),
+        range: span.clone(),
+        message: format!("“{written}” is not a term, but close to “{term}”: a misspelling?"),
+        deprecated: false,
+        related: Vec::new(),
+        fixes: vec![Fix {
+            title: format!("Replace with “{replacement}”"),
+            edits: vec![Edit::Replace { path: None, range: span, text: replacement }],
+            safe: false,
+        }],
     }
 }
