@@ -265,3 +265,28 @@ fn a_broken_concept_file_gets_diagnostics_without_being_opened() {
     let hover = c.request("textDocument/hover", Client::position_params(&uri, 0, 6));
     assert!(hover["contents"]["value"].as_str().unwrap_or_default().contains("fine"), "{hover}");
 }
+
+#[test]
+fn an_open_concept_file_gets_the_graph_checks_and_their_fixes() {
+    let ws = Workspace::new(KG);
+    let mut c = Client::spawn(&[]);
+    c.initialize(&ws.root(), Value::Null, pull_capabilities());
+    let text = "# pod\n\nrelated:: worker pol, nowhere at all\nsynonyms: pods\n";
+    let uri = c.open(&ws.path("kg/pod.md"), text);
+    let r = c.request("textDocument/diagnostic", json!({"textDocument": {"uri": uri}}));
+    expect![[r#"
+        2:10-2:20 2 unknown-related null related:: “worker pol” names no concept; did you mean “worker pool”?
+        2:22-2:36 2 unknown-related null related:: “nowhere at all” names no concept in the knowledge graph
+        3:0-3:9 2 format-slip null `synonyms:` has one colon, so the line is read as definition text; a list is `synonyms::`
+    "#]]
+    .assert_eq(&render(&r["items"]));
+    let found = actions(&mut c, &uri, at(2, 12, 12), None);
+    expect![[r#"
+        quickfix: Replace with “worker pool”
+        quickfix: Create concept file “worker pol”
+    "#]]
+    .assert_eq(&titles(&found));
+    let create = &found[1]["edit"]["documentChanges"][0];
+    assert_eq!(create["kind"], "create", "{create}");
+    assert_eq!(create["uri"], file_uri(&ws.path("kg/worker pol.md")), "{create}");
+}
