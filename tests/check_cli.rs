@@ -269,3 +269,27 @@ fn a_named_file_is_checked_and_the_workspace_flag_is_honoured() {
     let (code, stdout, _) = kg_ls(cwd, &["--workspace", ws, &format!("{ws}/docs/clean.md")]);
     assert_eq!((code, stdout.as_str()), (0, ""));
 }
+
+#[test]
+fn a_thesaurus_entry_marked_avoid_is_an_avoided_term() {
+    check(
+        r#"
+//- .kg-ls.toml
+[kg]
+paths = ["kg", "glossary.json"]
+//- glossary.json
+{"name": "g", "data": {
+  "worker pool": {"id": 1, "nterm": "worker pool"},
+  "slave pool": {"id": 1, "nterm": "worker pool", "avoid": true}
+}}
+//- docs/a.md
+The slave pool runs.
+"#,
+        &[],
+        expect![[r#"
+            exit 1
+            docs/a.md:1:5: warning[avoided-term]: “slave pool” is an avoided term: use “worker pool”
+            stderr: kg-ls check: 1 findings (0 errors, 1 warnings, 0 info, 0 hints) in 1 files; checked 1 documents and 2 knowledge-graph files
+        "#]],
+    );
+}

@@ -16,8 +16,7 @@ use std::ops::Range;
 use crate::kg::{ConceptId, Graph};
 use crate::text::{fold_char, is_word_char};
 
-/// The property key that lists a concept's avoided terms: `avoid:: old name, other old name`.
-pub const AVOID_KEY: &str = "avoid";
+pub use crate::kg::AVOID_KEY;
 
 /// The most words a term may have to be a near-miss target (longer terms are rare, and the
 /// index keeps one bit per word position of each length in a `u64`).

@@ -139,6 +139,10 @@ impl<'a> Iterator for PropertyIter<'a> {
     }
 }
 
+/// The property that lists a concept's avoided terms (`avoid:: old name, other old name` in a
+/// concept file; `"avoid": true` on a thesaurus entry).
+pub const AVOID_KEY: &str = "avoid";
+
 /// A problem found while reading a source; the rest of the source is still used.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {

@@ -36,6 +36,8 @@ struct TypedEntry<'a> {
     nterm: Option<Str<'a>>,
     #[serde(borrow)]
     url: Option<Str<'a>>,
+    /// kg-ls's extension: the term is one to avoid, replaced by the concept's name.
+    avoid: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -70,8 +72,9 @@ impl<'de: 'a, 'a> Deserialize<'de> for Entries<'a> {
     }
 }
 
-/// One entry as both readers hand it on: term, id, nterm, url, line of its key.
-type Entry<'e> = (&'e str, Option<String>, Option<&'e str>, Option<&'e str>, Option<u32>);
+/// One entry as both readers hand it on: term, id, nterm, url, line of its key, and whether
+/// it is a term to avoid (`"avoid": true`).
+type Entry<'e> = (&'e str, Option<String>, Option<&'e str>, Option<&'e str>, Option<u32>, bool);
 
 /// Parses the text of the thesaurus file at `path`.
 pub fn parse_thesaurus(path: &Path, text: &str) -> KgFile {
@@ -101,7 +104,8 @@ pub fn parse_thesaurus(path: &Path, text: &str) -> KgFile {
                 Id::Number(n) => n.to_string(),
                 Id::Text(s) => s.clone(),
             });
-            (&*term.0, id, e.nterm.as_ref().map(|s| &*s.0), e.url.as_ref().map(|s| &*s.0), line_of(i))
+            let avoid = e.avoid.unwrap_or(false);
+            (&*term.0, id, e.nterm.as_ref().map(|s| &*s.0), e.url.as_ref().map(|s| &*s.0), line_of(i), avoid)
         });
         let name_line = |name: &str| {
             let found = order.binary_search_by(|&i| key(i).cmp(name)).ok()?;
@@ -132,7 +136,8 @@ pub fn parse_thesaurus(path: &Path, text: &str) -> KgFile {
             _ => None,
         };
         let (nterm, url) = (entry.get("nterm").and_then(Value::as_str), entry.get("url").and_then(Value::as_str));
-        (term.as_str(), id, nterm, url, lines.get(term))
+        let avoid = entry.get("avoid").and_then(Value::as_bool).unwrap_or(false);
+        (term.as_str(), id, nterm, url, lines.get(term), avoid)
     });
     group_entries(&mut file, entries, |name| lines.get(name));
     file
@@ -158,7 +163,7 @@ fn group_entries<'e>(
         }
         kept
     };
-    for (term, id, nterm, url, line) in entries {
+    for (term, id, nterm, url, line, avoid) in entries {
         let term = cap(&mut problems, line, term, "a term", MAX_TERM_BYTES);
         let Some(id) = id else {
             problems.push(problem(line, format!("entry {term:?} has no numeric `id`; skipped")));
@@ -176,6 +181,17 @@ fn group_entries<'e>(
             groups.len() - 1
         });
         let g = &mut groups[i].1;
+        match g.nterms.iter_mut().find(|(n, _)| *n == nterm) {
+            Some((_, count)) => *count += 1,
+            None => g.nterms.push((nterm, 1)),
+        }
+        if avoid {
+            // Not a term of the concept: a use of it is to be replaced by the concept's name.
+            if g.avoided.len() < MAX_TERMS {
+                g.avoided.push(term);
+            }
+            continue;
+        }
         if g.terms.len() == MAX_TERMS {
             if !std::mem::replace(&mut g.full, true) {
                 problems.push(problem(
@@ -187,10 +203,6 @@ fn group_entries<'e>(
         }
         g.terms.push(term);
         // A handful per group at most: a list, not a map (a million maps would be the peak).
-        match g.nterms.iter_mut().find(|(n, _)| *n == nterm) {
-            Some((_, count)) => *count += 1,
-            None => g.nterms.push((nterm, 1)),
-        }
         if g.url.is_none() {
             g.url = url;
         }
@@ -212,6 +224,9 @@ fn group_entries<'e>(
             c.properties.push("url", url);
         }
         c.properties.push("id", &id);
+        for t in &g.avoided {
+            c.properties.push(super::AVOID_KEY, t);
+        }
         concepts.push(&c);
     }
     file.concepts = concepts.finish();
@@ -222,6 +237,8 @@ struct Group<'e> {
     terms: Vec<&'e str>,
     nterms: Vec<(&'e str, usize)>,
     url: Option<&'e str>,
+    /// Terms marked `"avoid": true`.
+    avoided: Vec<&'e str>,
     /// Whether terms were dropped for [`MAX_TERMS`] (reported once).
     full: bool,
 }
@@ -318,6 +335,22 @@ mod tests {
             out += &format!("problem: {p}\n");
         }
         expect.assert_eq(&out);
+    }
+
+    #[test]
+    fn an_entry_marked_avoid_is_an_avoided_term_not_a_synonym() {
+        check(
+            r#"{"name": "t", "data": {
+    "slave pool": {"id": 1, "nterm": "worker pool", "avoid": true},
+    "worker pool": {"id": 1, "nterm": "worker pool"},
+    "job pool": {"id": 1, "nterm": "worker pool", "avoid": false},
+    "old only": {"id": 2, "nterm": "new name", "avoid": true}
+}}"#,
+            expect![[r#"
+                worker pool (line 2) ["job pool"] [("id", "1"), ("avoid", "slave pool")]
+                new name (line 0) [] [("id", "2"), ("avoid", "old only")]
+            "#]],
+        );
     }
 
     #[test]
