@@ -44,35 +44,18 @@ pub fn synonym_candidates(
     limit: usize,
 ) -> Vec<crate::kg::ConceptId> {
     let mut found: Vec<(usize, crate::kg::ConceptId)> = Vec::new();
-    if terms.map.is_empty() {
-        return Vec::new();
-    }
-    let at_boundary = |end: usize| !text[end..].chars().next().is_some_and(crate::text::is_word_char);
-    let (mut prev_word, mut skip_to) = (false, 0);
-    for (i, c) in text.char_indices() {
-        let word = crate::text::is_word_char(c);
-        if word
-            && !prev_word
-            && i >= skip_to
-            && let Some((end, _)) = terms.map.longest_at(text, i, at_boundary)
-        {
-            skip_to = end;
-            // The selection itself is not a mention of another concept.
-            if end > at.start && i < at.end {
-                prev_word = word;
-                continue;
-            }
-            let distance = if end <= at.start { at.start - end } else { i - at.end };
-            for r in terms.map.get(&fold(&text[i..end])) {
-                let editable =
-                    crate::kg::kind_of(graph.concept(r.concept).path()) == Some(crate::kg::SourceKind::Markdown);
-                if editable {
-                    found.push((distance, r.concept));
-                }
+    terms.map.occurrences(text, |r, k| {
+        // The selection itself is not a mention of another concept.
+        if r.end > at.start && r.start < at.end {
+            return;
+        }
+        let distance = if r.end <= at.start { at.start - r.end } else { r.start - at.end };
+        for t in terms.map.group(k) {
+            if crate::kg::kind_of(graph.concept(t.concept).path()) == Some(crate::kg::SourceKind::Markdown) {
+                found.push((distance, t.concept));
             }
         }
-        prev_word = word;
-    }
+    });
     found.sort_by_key(|(d, _)| *d);
     let mut out: Vec<crate::kg::ConceptId> = Vec::new();
     for (_, c) in found {

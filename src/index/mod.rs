@@ -111,7 +111,7 @@ impl<T> TermMap<T> {
     }
 
     /// The group of key number `k`.
-    fn group(&self, k: u64) -> &[T] {
+    pub fn group(&self, k: u64) -> &[T] {
         let k = k as usize;
         &self.values[self.starts[k] as usize..self.starts[k + 1] as usize]
     }
@@ -177,6 +177,28 @@ impl<T> TermMap<T> {
             }
         });
         best
+    }
+
+    /// Calls `found(range, key number)` for every longest key of `text` that starts and ends at
+    /// a word boundary, left to right, never overlapping: the terms a text mentions.
+    pub fn occurrences(&self, text: &str, mut found: impl FnMut(std::ops::Range<usize>, u64)) {
+        if self.is_empty() {
+            return;
+        }
+        let at_boundary = |end: usize| !text[end..].chars().next().is_some_and(crate::text::is_word_char);
+        let (mut prev_word, mut skip_to) = (false, 0);
+        for (i, c) in text.char_indices() {
+            let word = crate::text::is_word_char(c);
+            if word
+                && !prev_word
+                && i >= skip_to
+                && let Some((end, k)) = self.longest_at(text, i, at_boundary)
+            {
+                found(i..end, k);
+                skip_to = end;
+            }
+            prev_word = word;
+        }
     }
 
     /// Calls `found(end, key number)` wherever a whole key ends along `text` from `start`.

@@ -257,27 +257,12 @@ pub fn early_analysis(graph: &Arc<Graph>, feedback: Arc<Feedback>) -> Option<Ana
 /// Adds every longest term occurrence in `text` to `counts`, indexed by key number in
 /// `terms` (grown as needed).
 pub fn count_terms(terms: &TermIndex, text: &str, counts: &mut Vec<u64>) {
-    if terms.map.is_empty() {
-        return;
-    }
-    let mut prev_word = false;
-    let mut skip_to = 0;
-    let at_boundary = |end: usize| !text[end..].chars().next().is_some_and(crate::text::is_word_char);
-    for (i, c) in text.char_indices() {
-        let word = crate::text::is_word_char(c);
-        if word
-            && !prev_word
-            && i >= skip_to
-            && let Some((end, k)) = terms.map.longest_at(text, i, at_boundary)
-        {
-            if counts.len() <= k as usize {
-                counts.resize(terms.map.len(), 0);
-            }
-            counts[k as usize] += 1;
-            skip_to = end;
+    terms.map.occurrences(text, |_, k| {
+        if counts.len() <= k as usize {
+            counts.resize(terms.map.len(), 0);
         }
-        prev_word = word;
-    }
+        counts[k as usize] += 1;
+    });
 }
 
 /// Reads the headings of every markdown document under `roots`, honouring `.gitignore`, on
