@@ -99,8 +99,6 @@ fn each_graph_check_is_a_json_finding_with_its_fixes() {
         &["--format", "json"],
         expect![[r#"
             exit 1
-            kg/async-runtime.md:1:3 warning heading-adds-term: the heading “Async Runtime” differs from the file's name “async-runtime” only in spelling, so it adds “Async Runtime” as a second term
-              fix: Make the heading “async-runtime”
             kg/async-runtime.md:2:1 warning format-slip: `synonyms:` has one colon, so the line is read as definition text; a list is `synonyms::`
               fix (safe): Write `synonyms::`
             kg/async-runtime.md:5:1 warning format-slip: `related::` is inside a code block, so it is read as part of the definition, not as a property; move it out of the block if it is meant as one
@@ -115,7 +113,7 @@ fn each_graph_check_is_a_json_finding_with_its_fixes() {
             kg/widget.md:6:11 warning unknown-related: related:: “gadgt” names no concept; did you mean “gadget”?
               fix: Replace with “gadget”
               fix: Create concept file “gadgt”
-            stderr: kg-ls check: 10 findings (2 errors, 8 warnings, 0 info, 0 hints) in 6 files; checked 0 documents and 6 knowledge-graph files
+            stderr: kg-ls check: 9 findings (2 errors, 7 warnings, 0 info, 0 hints) in 6 files; checked 0 documents and 6 knowledge-graph files
         "#]],
     );
 }
@@ -135,19 +133,17 @@ fn fix_applies_the_safe_graph_fixes_only() {
         dir.path(),
         &["--format", "json"],
         expect![[r#"
-        exit 1
-        kg/async-runtime.md:1:3 warning heading-adds-term: the heading “Async Runtime” differs from the file's name “async-runtime” only in spelling, so it adds “Async Runtime” as a second term
-          fix: Make the heading “async-runtime”
-        kg/async-runtime.md:5:1 warning format-slip: `related::` is inside a code block, so it is read as part of the definition, not as a property; move it out of the block if it is meant as one
-        kg/empty.md:2:1 warning format-slip: `related::` lists no related name
-          fix: Remove the empty line
-        kg/gadget.md:2:12 warning term-claimed-twice: “doohickey” is also a term of “widget” (widget.md); a term names one concept
-        kg/t.json:1:24 error broken-file: the thesaurus is not valid JSON: key must be a string at line 1 column 24; none of it is read
-        kg/widget.md:5:12 warning term-claimed-twice: “doohickey” is also a term of “gadget” (gadget.md); a term names one concept
-        kg/widget.md:6:11 warning unknown-related: related:: “gadgt” names no concept; did you mean “gadget”?
-          fix: Replace with “gadget”
-          fix: Create concept file “gadgt”
-        stderr: kg-ls check: 7 findings (1 errors, 6 warnings, 0 info, 0 hints) in 5 files; checked 0 documents and 5 knowledge-graph files
-    "#]],
+            exit 1
+            kg/async-runtime.md:5:1 warning format-slip: `related::` is inside a code block, so it is read as part of the definition, not as a property; move it out of the block if it is meant as one
+            kg/empty.md:2:1 warning format-slip: `related::` lists no related name
+              fix: Remove the empty line
+            kg/gadget.md:2:12 warning term-claimed-twice: “doohickey” is also a term of “widget” (widget.md); a term names one concept
+            kg/t.json:1:24 error broken-file: the thesaurus is not valid JSON: key must be a string at line 1 column 24; none of it is read
+            kg/widget.md:5:12 warning term-claimed-twice: “doohickey” is also a term of “gadget” (gadget.md); a term names one concept
+            kg/widget.md:6:11 warning unknown-related: related:: “gadgt” names no concept; did you mean “gadget”?
+              fix: Replace with “gadget”
+              fix: Create concept file “gadgt”
+            stderr: kg-ls check: 6 findings (1 errors, 5 warnings, 0 info, 0 hints) in 5 files; checked 0 documents and 5 knowledge-graph files
+        "#]],
     );
 }

@@ -176,10 +176,12 @@ impl<'a> ConceptFile<'a> {
                                     e.insert(Seen::Synonym);
                                     terms.push(Term { text: item, range: Some(self.at(item)) });
                                 }
-                                Entry::Occupied(e) => {
-                                    let first = *e.get();
-                                    self.duplicate_synonym(item, &items, n, line_start..start, first);
+                                // Repeating the file's name or heading as a synonym is Terraphim's
+                                // own habit (most of its concept files do): harmless, not flagged.
+                                Entry::Occupied(e) if matches!(e.get(), Seen::Synonym) => {
+                                    self.duplicate_synonym(item, &items, n, line_start..start);
                                 }
+                                Entry::Occupied(_) => {}
                             }
                         }
                     }
@@ -354,14 +356,9 @@ impl<'a> ConceptFile<'a> {
     }
 
     /// The `n`th item of a `synonyms::` line is a term the concept already has.
-    fn duplicate_synonym(&mut self, item: &str, items: &[&str], n: usize, line: Range<usize>, first: Seen) {
+    fn duplicate_synonym(&mut self, item: &str, items: &[&str], n: usize, line: Range<usize>) {
         let range = self.at(item);
-        let already = match first {
-            Seen::Name => "is the concept's own name (the file's name)",
-            Seen::Heading => "is the file's heading, already a term",
-            Seen::Synonym => "is listed already",
-        };
-        let message = format!("synonym “{item}” {already}; it adds nothing");
+        let message = format!("synonym “{item}” is listed already; it adds nothing");
         // The item and one comma beside it: the one before it, or the one after the first.
         let remove = if items.len() == 1 {
             line
@@ -382,6 +379,12 @@ impl<'a> ConceptFile<'a> {
     /// underscores, or quotes and sentence punctuation: the loader makes it a second term.
     fn heading_adds_term(&mut self, heading: &str, stem: &str, range: Range<usize>) {
         if loose(heading) != loose(stem) {
+            return;
+        }
+        // A slug file name under a readable heading (`agent-patterns.md`, `# Agent Patterns`) is
+        // how Terraphim names its files, and documents match a hyphen as a space: intended.
+        let spaced = |s: &str| fold(&s.replace(['-', '_'], " "));
+        if spaced(heading) == spaced(stem) {
             return;
         }
         let message = format!(
