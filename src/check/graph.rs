@@ -122,6 +122,9 @@ impl<'a> ConceptFile<'a> {
             seen.insert(fold(&stem), Seen::Name);
         }
         let mut fence: Option<(char, usize)> = None;
+        // A fence with a language (```markdown) is an example on purpose: its `key::` lines are
+        // no slip.
+        let mut tagged = false;
         let mut seen_heading = false;
         let mut start = 0;
         for raw in text.split_inclusive('\n') {
@@ -133,13 +136,14 @@ impl<'a> ConceptFile<'a> {
             if let Some((c, n)) = fence {
                 if crate::kg::is_fence_close(trimmed, c, n) {
                     fence = None;
-                } else {
+                } else if !tagged {
                     self.property_in_fence(trimmed);
                 }
                 continue;
             }
             if let Some(open) = crate::kg::fence_open(trimmed) {
                 fence = Some(open);
+                tagged = !trimmed[open.1 * open.0.len_utf8()..].trim().is_empty();
                 continue;
             }
             if !seen_heading && let Some(h) = crate::kg::atx_h1(trimmed) {

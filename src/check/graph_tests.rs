@@ -179,7 +179,7 @@ fn a_heading_that_only_respells_the_file_name_adds_a_term() {
 #[test]
 fn format_slips_one_colon_empty_lists_and_properties_in_code() {
     check(
-        "kg/docker.md\n# docker\n----\nkg/tokio.md\n# tokio\nsynonyms: rt\n- Related: docker\nRelated: see the docs.\nsynonyms::\nrelated:: , \n\n```\nsynonyms:: not read\nlet p = std::fs::read(x);\n```\nNote: synonyms: in prose is prose.\n",
+        "kg/docker.md\n# docker\n----\nkg/tokio.md\n# tokio\nsynonyms: rt\n- Related: docker\nRelated: see the docs.\nsynonyms::\nrelated:: , \n\n```\nsynonyms:: not read\nlet p = std::fs::read(x);\n```\nNote: synonyms: in prose is prose.\n```markdown\nsynonyms:: an example of the format\n```\n",
         "kg/tokio.md",
         expect![[r#"
             format-slip warning 8..17 «synonyms:»: `synonyms:` has one colon, so the line is read as definition text; a list is `synonyms::`
