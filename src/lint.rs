@@ -78,9 +78,6 @@ enum Format {
     Sarif,
 }
 
-/// The largest thesaurus the loaders read, as [`crate::kg`]'s own limit.
-const MAX_THESAURUS_BYTES: u64 = 512 << 20;
-
 /// Runs `kg-ls check` with the arguments after `check`. Problems, errors and the summary go to
 /// `warn` (for stderr); the findings are in the outcome.
 pub fn run(args: &[String], warn: &mut dyn FnMut(&str)) -> Outcome {
@@ -310,8 +307,7 @@ impl Checker<'_> {
     fn one(&self, path: &Path, kind: Kind) -> Result<Checked, String> {
         let limit = match kind {
             Kind::Document => crate::search::text::MAX_DOC_BYTES,
-            Kind::Kg(SourceKind::Markdown) => crate::kg::MAX_FILE_BYTES,
-            Kind::Kg(SourceKind::Thesaurus) => MAX_THESAURUS_BYTES,
+            Kind::Kg(kind) => crate::kg::read_limit(kind),
         };
         let read = RealFs.read(path, limit);
         match kind {

@@ -257,7 +257,7 @@ fn a_broken_concept_file_gets_diagnostics_without_being_opened() {
     let broken = file_uri(&ws.path("kg/broken.md"));
     let p = c.wait_for("textDocument/publishDiagnostics", |p| p["uri"] == broken);
     expect![[r#"
-        3:0-4:0 2 broken-file null invalid UTF-8 at byte 26; the bad bytes were replaced with U+FFFD
+        3:0-3:0 1 broken-file null invalid UTF-8 at byte 26: the loader reads such bytes as U+FFFD; the other checks skip this file
     "#]]
     .assert_eq(&render(&p["diagnostics"]));
     // Nothing valid is lost: the file's concept is there.
@@ -289,4 +289,33 @@ fn an_open_concept_file_gets_the_graph_checks_and_their_fixes() {
     let create = &found[1]["edit"]["documentChanges"][0];
     assert_eq!(create["kind"], "create", "{create}");
     assert_eq!(create["uri"], file_uri(&ws.path("kg/worker pol.md")), "{create}");
+}
+
+#[test]
+fn the_graph_checks_of_files_not_open_are_published() {
+    let mut files = KG.to_vec();
+    files.push(("kg/pod.md", b"# pod\n\nrelated:: worker pol\n"));
+    let ws = Workspace::new(&files);
+    let mut c = Client::start(&ws.root(), Value::Null);
+    let pod = file_uri(&ws.path("kg/pod.md"));
+    let p = c.wait_for("textDocument/publishDiagnostics", |p| p["uri"] == pod);
+    expect![[r#"
+        2:10-2:20 2 unknown-related null related:: “worker pol” names no concept; did you mean “worker pool”?
+    "#]]
+    .assert_eq(&render(&p["diagnostics"]));
+    // Fixed in the editor: opened, edited, the graph rebuilt; closed, nothing is left.
+    let uri = c.open(&ws.path("kg/pod.md"), "# pod\n\nrelated:: worker pol\n");
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": "# pod\n\nrelated:: worker pool\n"}]}),
+    );
+    std::fs::write(ws.path("kg/pod.md"), "# pod\n\nrelated:: worker pool\n").unwrap();
+    c.notify("textDocument/didSave", json!({"textDocument": {"uri": uri}}));
+    c.notify("textDocument/didClose", json!({"textDocument": {"uri": uri}}));
+    c.request("kg-ls/searchStats", Value::Null);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    c.request("kg-ls/searchStats", Value::Null);
+    let last =
+        c.received.iter().rev().find(|m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == pod);
+    assert_eq!(last.map(|m| m["params"]["diagnostics"].clone()), Some(json!([])), "{:#?}", c.received);
 }

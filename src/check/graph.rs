@@ -47,7 +47,10 @@ pub(super) fn check(
         Ok(t) => t,
         Err(e) => {
             let at = e.valid_up_to();
-            broken(levels, &mut out, at..at, format!("invalid UTF-8 at byte {at}; the file is not read"));
+            let message = format!(
+                "invalid UTF-8 at byte {at}: the loader reads such bytes as U+FFFD; the other checks skip this file"
+            );
+            broken(levels, &mut out, at..at + 1, message);
             return out;
         }
     };

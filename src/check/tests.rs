@@ -77,7 +77,7 @@ fn broken_files_are_findings_with_their_place() {
     let terms = Terminology::build(&g);
     let levels = Levels::default();
     let bad = check_kg_file(Path::new("kg/b.md"), Source::Bytes(b"# b\n\xff\n"), &g, &terms, &levels);
-    assert_eq!((bad[0].check, bad[0].range.clone()), (CheckId::BrokenFile, 4..4), "{bad:?}");
+    assert_eq!((bad[0].check, bad[0].range.clone()), (CheckId::BrokenFile, 4..5), "{bad:?}");
     let big = check_kg_file(
         Path::new("kg/c.md"),
         Source::TooLarge { len: 1 << 40, limit: crate::kg::MAX_FILE_BYTES },

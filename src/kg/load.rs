@@ -17,6 +17,14 @@ pub const MAX_FILE_BYTES: u64 = 16 << 20;
 /// million terms is about 70 MB of JSON), so its limit only guards against a wrong file.
 pub const MAX_THESAURUS_BYTES: u64 = 512 << 20;
 
+/// The most bytes the loaders read of a source of `kind`.
+pub fn read_limit(kind: SourceKind) -> u64 {
+    match kind {
+        SourceKind::Markdown => MAX_FILE_BYTES,
+        SourceKind::Thesaurus => MAX_THESAURUS_BYTES,
+    }
+}
+
 /// A configured knowledge-graph path, already resolved to an absolute path.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct KgSource {

@@ -20,7 +20,8 @@ use std::sync::Arc;
 pub use concepts::{ConceptRef, Concepts, ConceptsBuilder};
 pub use load::{
     FileStamp, KgSource, LoadedFile, MAX_FILE_BYTES, file_stamp, kind_of, list_source_files, load_file,
-    load_file_keeping_definitions, load_sources, load_sources_reusing, parse, parse_bytes, visit_source_files,
+    load_file_keeping_definitions, load_sources, load_sources_reusing, parse, parse_bytes, read_limit,
+    visit_source_files,
 };
 pub(crate) use markdown::{atx_h1, fence_open, is_fence_close, property};
 pub use markdown::{blank_properties, parse_concept_file};

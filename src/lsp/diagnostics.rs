@@ -115,6 +115,50 @@ pub fn problems(problems: &[crate::kg::Problem]) -> Vec<Diagnostic> {
         .collect()
 }
 
+/// The knowledge-graph checks of every file in `paths`, read from `files`, with the loader's
+/// `problems` of each (those a broken-file finding already says are left out): the
+/// diagnostics of every file that has any. `None` when cancelled.
+pub fn graph_report(
+    analysis: &Analysis,
+    files: &dyn Vfs,
+    paths: &[PathBuf],
+    problems: &HashMap<PathBuf, Vec<crate::kg::Problem>>,
+    levels: &Levels,
+    client: &ClientInfo,
+    cancel: &Cancel,
+) -> Option<Vec<(PathBuf, Vec<Diagnostic>)>> {
+    let terms = analysis.terminology();
+    let mut out = Vec::new();
+    for path in paths {
+        if cancel.is_cancelled() {
+            return None;
+        }
+        let Some(kind) = crate::kg::kind_of(path) else { continue };
+        let read = files.read(path, crate::kg::read_limit(kind));
+        let (bytes, too_large) = match read {
+            Ok(b) => (b, None),
+            Err(crate::vfs::ReadError::TooLarge { len, limit }) => (Vec::new(), Some(Source::TooLarge { len, limit })),
+            // Gone or unreadable since the load: the loader's problem (if any) says so.
+            Err(_) => (Vec::new(), None),
+        };
+        let findings = match too_large {
+            Some(source) => check::check_kg_file(path, source, &analysis.graph, terms, levels),
+            None if bytes.is_empty() => Vec::new(),
+            None => check::check_kg_file(path, Source::Bytes(&bytes), &analysis.graph, terms, levels),
+        };
+        let doc = Document::new(String::from_utf8_lossy(&bytes).into_owned(), 0, Some(path.clone()));
+        let mut items: Vec<Diagnostic> = findings.iter().map(|f| diagnostic(&doc, f, client)).collect();
+        let broken = findings.iter().any(|f| f.check == CheckId::BrokenFile);
+        if let Some(p) = problems.get(path).filter(|_| !broken && levels.is_on(CheckId::BrokenFile)) {
+            items.extend(self::problems(p));
+        }
+        if !items.is_empty() {
+            out.push((path.clone(), items));
+        }
+    }
+    Some(out)
+}
+
 /// The body of the `textDocument/publishDiagnostics` notification for `uri`.
 pub fn publish(uri: Uri, version: Option<i32>, diagnostics: Vec<Diagnostic>) -> PublishDiagnosticsParams {
     PublishDiagnosticsParams { uri, diagnostics, version }

@@ -16,6 +16,9 @@ use crate::lsp::diagnostics::{self, CheckContext};
 /// How long typing settles before a document is checked again.
 const CHECK_DEBOUNCE: Duration = Duration::from_millis(150);
 
+/// The diagnostics of knowledge-graph files, by file.
+pub(super) type Report = HashMap<PathBuf, Vec<Diagnostic>>;
+
 /// The state of pushed diagnostics.
 #[derive(Default)]
 pub(super) struct Checks {
@@ -25,10 +28,15 @@ pub(super) struct Checks {
     shown: HashSet<String>,
     /// The graph and levels the open documents were last checked with.
     last: Option<(GraphStamp, Levels)>,
-    /// Knowledge-graph files (not open) the client has the loader's problems of.
-    problems: HashMap<PathBuf, Vec<Problem>>,
-    /// A document was opened or closed: the problems shown change.
+    /// The diagnostics of every knowledge-graph file (the graph checks and the loader's
+    /// problems), for the graph they were made for.
+    report: Option<(GraphStamp, Arc<Report>)>,
+    /// The files not open whose report the client has.
+    published: HashMap<PathBuf, Vec<Diagnostic>>,
+    /// A document was opened or closed, or a report came: what is published changes.
     problems_due: bool,
+    /// Stops the report being made for an older graph.
+    report_cancel: Option<Cancel>,
 }
 
 impl MainLoop {
@@ -75,32 +83,66 @@ impl MainLoop {
         self.checks.problems_due = true;
     }
 
-    /// The loader's problems (a file that is not UTF-8, bad JSON, a line too long...) as
-    /// diagnostics of the knowledge-graph files that are not open, where the editor shows
-    /// them beside the file; an open file's own checks report on it instead.
-    fn publish_problems(&mut self) {
-        let open: HashSet<PathBuf> = self.ws.documents.iter().filter_map(|(_, d)| d.path.clone()).collect();
-        let mut now: HashMap<PathBuf, Vec<Problem>> = HashMap::new();
-        for p in self.ws.problems() {
-            if crate::kg::kind_of(&p.path).is_some() && !open.contains(&p.path) {
-                now.entry(p.path.clone()).or_default().push(p);
-            }
+    /// Checks every knowledge-graph file against the graph now, on the background thread
+    /// (one file at a time, stopped by the next graph), so that the editor lists what is wrong
+    /// with the graph without each file being opened.
+    fn start_graph_report(&mut self) {
+        if let Some(c) = self.checks.report_cancel.take() {
+            c.cancel();
         }
-        let gone: Vec<PathBuf> = self.checks.problems.keys().filter(|p| !now.contains_key(*p)).cloned().collect();
+        let analysis = self.ws.analysis(false);
+        let stamp = analysis.stamp;
+        let levels = self.check_context(None).levels;
+        let mut problems: HashMap<PathBuf, Vec<Problem>> = HashMap::new();
+        for p in self.ws.problems() {
+            problems.entry(p.path.clone()).or_default().push(p);
+        }
+        let mut paths: Vec<PathBuf> = analysis.graph.file_paths().map(|p| p.to_path_buf()).collect();
+        paths.extend(problems.keys().filter(|p| analysis.graph.file_concepts(p).is_none()).cloned());
+        let cancel = Cancel::new();
+        self.checks.report_cancel = Some(cancel.clone());
+        let (files, client, tx) = (self.ws.disk(), self.client.clone(), self.tx.clone());
+        self.background.run(move || {
+            let report = diagnostics::graph_report(&analysis, &*files, &paths, &problems, &levels, &client, &cancel);
+            if let Some(report) = report {
+                let _ = tx.send(Event::GraphReport { stamp, report: report.into_iter().collect() });
+            }
+        });
+    }
+
+    /// A graph report arrived.
+    pub(super) fn on_graph_report(&mut self, stamp: GraphStamp, report: Report) {
+        if self.ws.graph_stamp() != stamp {
+            return; // A newer graph has its own report on the way.
+        }
+        self.checks.report_cancel = None;
+        self.checks.report = Some((stamp, Arc::new(report)));
+        self.checks.problems_due = true;
+    }
+
+    /// Publishes the report of the knowledge-graph files that are not open (an open file's own
+    /// checks report on it), and clears what no longer holds.
+    fn publish_report(&mut self) {
+        let Some((_, report)) = self.checks.report.clone() else { return };
+        let open: HashSet<PathBuf> = self.ws.documents.iter().filter_map(|(_, d)| d.path.clone()).collect();
+        let now: Report =
+            report.iter().filter(|(p, _)| !open.contains(*p)).map(|(p, d)| (p.clone(), d.clone())).collect();
+        let gone: Vec<PathBuf> = self.checks.published.keys().filter(|p| !now.contains_key(*p)).cloned().collect();
         for path in gone {
+            // Cleared also when the file was opened: its own checks publish there next.
             if let Some(uri) = convert::uri(&path) {
                 self.publish_diagnostics(diagnostics::publish(uri, None, Vec::new()));
             }
         }
-        for (path, problems) in &now {
-            if self.checks.problems.get(path) == Some(problems) {
+        for (path, items) in &now {
+            if self.checks.published.get(path) == Some(items) {
                 continue;
             }
             if let Some(uri) = convert::uri(path) {
-                self.publish_diagnostics(diagnostics::publish(uri, None, diagnostics::problems(problems)));
+                self.publish_diagnostics(diagnostics::publish(uri, None, items.clone()));
             }
         }
-        self.checks.problems = now;
+        self.checks.published = now;
     }
 
     pub(super) fn checks_deadline(&self) -> Option<Instant> {
@@ -119,7 +161,7 @@ impl MainLoop {
         if self.checks.last != Some(current) {
             let first = self.checks.last.is_none();
             self.checks.last = Some(current);
-            self.checks.problems_due = true;
+            self.start_graph_report();
             if self.client.pull_diagnostics {
                 if self.client.diagnostic_refresh && !first {
                     self.ask(Asked::DiagnosticRefresh, "workspace/diagnostic/refresh", &());
@@ -132,7 +174,7 @@ impl MainLoop {
             }
         }
         if std::mem::take(&mut self.checks.problems_due) {
-            self.publish_problems();
+            self.publish_report();
         }
         let ready: Vec<String> = self.checks.due.iter().filter(|(_, t)| **t <= now).map(|(k, _)| k.clone()).collect();
         if ready.is_empty() {

@@ -103,6 +103,11 @@ pub enum Event {
     Alerts(Vec<String>),
     /// The full-text index was opened or updated.
     Text(TextEvent),
+    /// The knowledge-graph files were checked against graph `stamp`.
+    GraphReport {
+        stamp: crate::analysis::GraphStamp,
+        report: checks::Report,
+    },
     /// A worker checked an open document at `version`.
     Checked {
         key: String,
@@ -129,6 +134,7 @@ impl Event {
             Event::Alerts(_) => "a process sample",
             Event::Text(_) => "full-text indexing",
             Event::Checked { .. } => "a document checked",
+            Event::GraphReport { .. } => "the graph checked",
         }
     }
 }
@@ -463,6 +469,7 @@ impl MainLoop {
             }
             Event::Text(e) => self.on_text(e),
             Event::Checked { key, version, params } => self.on_checked(key, version, params),
+            Event::GraphReport { stamp, report } => self.on_graph_report(stamp, report),
             Event::Alerts(alerts) => {
                 self.sampler.busy = false;
                 for alert in alerts {
