@@ -87,9 +87,7 @@ impl MainLoop {
     /// (one file at a time, stopped by the next graph), so that the editor lists what is wrong
     /// with the graph without each file being opened.
     fn start_graph_report(&mut self) {
-        if let Some(c) = self.checks.report_cancel.take() {
-            c.cancel();
-        }
+        self.cancel_graph_report();
         let analysis = self.ws.analysis(false);
         let stamp = analysis.stamp;
         let levels = self.check_context(None).levels;
@@ -108,6 +106,13 @@ impl MainLoop {
                 let _ = tx.send(Event::GraphReport { stamp, report: report.into_iter().collect() });
             }
         });
+    }
+
+    /// Stops the graph report being made, if one is.
+    pub(super) fn cancel_graph_report(&mut self) {
+        if let Some(c) = self.checks.report_cancel.take() {
+            c.cancel();
+        }
     }
 
     /// A graph report arrived.

@@ -36,6 +36,8 @@ impl MainLoop {
             self.rebuild_due = None;
             if self.ws.has_pending_changes() {
                 self.rebuilding = true;
+                // The report of the graph being replaced would hold the rebuild up behind it.
+                self.cancel_graph_report();
                 let job = self.ws.rebuild_job();
                 let tx = self.tx.clone();
                 self.background.run(move || {
