@@ -293,3 +293,35 @@ The slave pool runs.
         "#]],
     );
 }
+
+#[test]
+fn non_canonical_terms_and_near_misses_are_found_when_turned_on() {
+    let fixture = "
+//- kg/async runtime.md
+# async runtime
+
+synonyms:: async rt, executor
+//- docs/a.md
+Pick an Executor, an asynch runtime, or an async runtime.
+";
+    // Off by default: nothing.
+    check(
+        fixture,
+        &[],
+        expect![[r#"
+            exit 0
+            stderr: kg-ls check: 0 findings (0 errors, 0 warnings, 0 info, 0 hints) in 0 files; checked 1 documents and 2 knowledge-graph files
+        "#]],
+    );
+    let on = format!("{fixture}//- .kg-ls.toml\n[checks]\nnon-canonical-term = \"hint\"\nnear-miss = \"info\"\n");
+    check(
+        &on,
+        &["--fail-on", "hint"],
+        expect![[r#"
+            exit 1
+            docs/a.md:1:9: hint[non-canonical-term]: “Executor” is a synonym of “async runtime”; the canonical name is preferred
+            docs/a.md:1:22: info[near-miss]: “asynch runtime” is not a term, but close to “async runtime”: a misspelling?
+            stderr: kg-ls check: 2 findings (0 errors, 0 warnings, 1 info, 1 hints) in 1 files; checked 1 documents and 2 knowledge-graph files
+        "#]],
+    );
+}

@@ -86,6 +86,8 @@ related:: widget
 //- kg/empty.md
 # empty
 related::
+//- kg/what_is_lsp.md
+# What is LSP?
 //- kg/t.json
 {\"name\": \"t\", \"data\": {,}}
 ";
@@ -107,13 +109,15 @@ fn each_graph_check_is_a_json_finding_with_its_fixes() {
               fix: Remove the empty line
             kg/gadget.md:2:12 warning term-claimed-twice: “doohickey” is also a term of “widget” (widget.md); a term names one concept
             kg/t.json:1:24 error broken-file: the thesaurus is not valid JSON: key must be a string at line 1 column 24; none of it is read
+            kg/what_is_lsp.md:1:3 warning heading-adds-term: the heading “What is LSP?” differs from the file's name “what_is_lsp” only in spelling, so it adds “What is LSP?” as a second term
+              fix: Make the heading “what_is_lsp”
             kg/widget.md:5:12 warning term-claimed-twice: “doohickey” is also a term of “gadget” (gadget.md); a term names one concept
             kg/widget.md:5:23 warning duplicate-synonym: synonym “Doohickey” is listed already; it adds nothing
               fix (safe): Remove the repeated “Doohickey”
             kg/widget.md:6:11 warning unknown-related: related:: “gadgt” names no concept; did you mean “gadget”?
               fix: Replace with “gadget”
               fix: Create concept file “gadgt”
-            stderr: kg-ls check: 9 findings (2 errors, 7 warnings, 0 info, 0 hints) in 6 files; checked 0 documents and 6 knowledge-graph files
+            stderr: kg-ls check: 10 findings (2 errors, 8 warnings, 0 info, 0 hints) in 7 files; checked 0 documents and 7 knowledge-graph files
         "#]],
     );
 }
@@ -139,11 +143,13 @@ fn fix_applies_the_safe_graph_fixes_only() {
               fix: Remove the empty line
             kg/gadget.md:2:12 warning term-claimed-twice: “doohickey” is also a term of “widget” (widget.md); a term names one concept
             kg/t.json:1:24 error broken-file: the thesaurus is not valid JSON: key must be a string at line 1 column 24; none of it is read
+            kg/what_is_lsp.md:1:3 warning heading-adds-term: the heading “What is LSP?” differs from the file's name “what_is_lsp” only in spelling, so it adds “What is LSP?” as a second term
+              fix: Make the heading “what_is_lsp”
             kg/widget.md:5:12 warning term-claimed-twice: “doohickey” is also a term of “gadget” (gadget.md); a term names one concept
             kg/widget.md:6:11 warning unknown-related: related:: “gadgt” names no concept; did you mean “gadget”?
               fix: Replace with “gadget”
               fix: Create concept file “gadgt”
-            stderr: kg-ls check: 6 findings (1 errors, 5 warnings, 0 info, 0 hints) in 5 files; checked 0 documents and 5 knowledge-graph files
+            stderr: kg-ls check: 7 findings (1 errors, 6 warnings, 0 info, 0 hints) in 6 files; checked 0 documents and 6 knowledge-graph files
         "#]],
     );
 }

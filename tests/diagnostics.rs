@@ -319,3 +319,17 @@ fn the_graph_checks_of_files_not_open_are_published() {
         c.received.iter().rev().find(|m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == pod);
     assert_eq!(last.map(|m| m["params"]["diagnostics"].clone()), Some(json!([])), "{:#?}", c.received);
 }
+
+#[test]
+fn checks_that_are_off_by_default_report_once_turned_on() {
+    let ws = Workspace::new(KG);
+    let options = json!({"checks": {"non-canonical-term": "hint", "near-miss": "info"}});
+    let mut c = Client::start(&ws.root(), options);
+    let uri = c.open(&ws.path("notes.md"), "The Executor and an asynch runtime.\n");
+    let p = c.wait_for("textDocument/publishDiagnostics", |p| p["uri"] == uri);
+    expect![[r#"
+        0:4-0:12 4 non-canonical-term null “Executor” is a synonym of “async runtime”; the canonical name is preferred
+        0:20-0:34 3 near-miss null “asynch runtime” is not a term, but close to “async runtime”: a misspelling?
+    "#]]
+    .assert_eq(&render(&p["diagnostics"]));
+}
