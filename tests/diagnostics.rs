@@ -333,3 +333,41 @@ fn checks_that_are_off_by_default_report_once_turned_on() {
     "#]]
     .assert_eq(&render(&p["diagnostics"]));
 }
+
+#[test]
+fn a_client_that_pulls_the_workspace_gets_the_graph_report_and_no_push_of_it() {
+    let mut files = KG.to_vec();
+    files.push(("kg/pod.md", b"# pod\n\nrelated:: worker pol\n"));
+    let ws = Workspace::new(&files);
+    let mut c = Client::spawn(&[]);
+    let init = c.initialize(&ws.root(), Value::Null, pull_capabilities());
+    assert_eq!(init["capabilities"]["diagnosticProvider"]["workspaceDiagnostics"], true, "{init}");
+    let pod = file_uri(&ws.path("kg/pod.md"));
+    // The report is made in the background once the graph is loaded: ask as VS Code does,
+    // again until it is there.
+    let mut r = Value::Null;
+    for _ in 0..300 {
+        r = c.request("workspace/diagnostic", json!({"previousResultIds": []}));
+        if r["items"].as_array().is_some_and(|i| !i.is_empty()) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let item = &r["items"][0];
+    assert_eq!((item["uri"].as_str(), item["kind"].as_str()), (Some(pod.as_str()), Some("full")), "{r}");
+    expect![[r#"
+        2:10-2:20 2 unknown-related null related:: “worker pol” names no concept; did you mean “worker pool”?
+    "#]]
+    .assert_eq(&render(&item["items"]));
+    // Asked again with the result id: unchanged.
+    let again =
+        c.request("workspace/diagnostic", json!({"previousResultIds": [{"uri": pod, "value": item["resultId"]}]}));
+    assert_eq!(again["items"][0]["kind"], "unchanged", "{again}");
+    // The report is not also pushed (what was pushed before the first pull is cleared).
+    let pushed: Vec<&Value> = c
+        .received
+        .iter()
+        .filter(|m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == pod)
+        .collect();
+    assert!(pushed.last().is_none_or(|m| m["params"]["diagnostics"] == json!([])), "{pushed:#?}");
+}

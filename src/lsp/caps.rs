@@ -162,7 +162,7 @@ pub fn initialize_result(client: &ClientInfo) -> InitializeResult {
             identifier: Some("kg-ls".to_string()),
             // A document's findings depend on the graph, which other files make.
             inter_file_dependencies: true,
-            workspace_diagnostics: false,
+            workspace_diagnostics: true,
             ..Default::default()
         })),
         execute_command_provider: Some(ExecuteCommandOptions {

@@ -159,6 +159,53 @@ pub fn graph_report(
     Some(out)
 }
 
+/// The diagnostics of knowledge-graph files, by file: what [`graph_report`] finds.
+pub type Report = HashMap<PathBuf, Vec<Diagnostic>>;
+
+/// `workspace/diagnostic`: the graph report (`report`, made for graph `stamp`) of the files not
+/// `open`: a full report for each file whose findings the client does not have (by its
+/// `previousResultIds`), `unchanged` for those it has, and an empty one for a file it has
+/// findings of that has none now. The client asks again on its own (VS Code every 2 s).
+pub fn workspace_diagnostic(
+    report: Option<&(crate::analysis::GraphStamp, std::sync::Arc<Report>)>,
+    open: &std::collections::HashSet<PathBuf>,
+    params: &WorkspaceDiagnosticParams,
+) -> Answer {
+    let previous: HashMap<PathBuf, &str> =
+        params.previous_result_ids.iter().filter_map(|p| Some((convert::path(&p.uri)?, p.value.as_str()))).collect();
+    let mut items = Vec::new();
+    if let Some((stamp, files)) = report {
+        let id = format!("graph-{}", stamp.0);
+        for (path, diagnostics) in files.iter().filter(|(p, _)| !open.contains(*p)) {
+            let Some(uri) = convert::uri(path) else { continue };
+            items.push(if previous.get(path) == Some(&id.as_str()) {
+                WorkspaceDocumentDiagnosticReport::Unchanged(WorkspaceUnchangedDocumentDiagnosticReport {
+                    uri,
+                    version: None,
+                    unchanged_document_diagnostic_report: UnchangedDocumentDiagnosticReport { result_id: id.clone() },
+                })
+            } else {
+                full(uri, Some(id.clone()), diagnostics.clone())
+            });
+        }
+        // Files the client has findings of that are clean now.
+        for (path, value) in &previous {
+            if !files.contains_key(path) && !value.is_empty() && !open.contains(path) {
+                items.extend(convert::uri(path).map(|uri| full(uri, Some(String::new()), Vec::new())));
+            }
+        }
+    }
+    json(&WorkspaceDiagnosticReportResult::Report(WorkspaceDiagnosticReport { items }))
+}
+
+fn full(uri: Uri, result_id: Option<String>, items: Vec<Diagnostic>) -> WorkspaceDocumentDiagnosticReport {
+    WorkspaceDocumentDiagnosticReport::Full(WorkspaceFullDocumentDiagnosticReport {
+        uri,
+        version: None,
+        full_document_diagnostic_report: FullDocumentDiagnosticReport { result_id, items },
+    })
+}
+
 /// The body of the `textDocument/publishDiagnostics` notification for `uri`.
 pub fn publish(uri: Uri, version: Option<i32>, diagnostics: Vec<Diagnostic>) -> PublishDiagnosticsParams {
     PublishDiagnosticsParams { uri, diagnostics, version }

@@ -16,8 +16,7 @@ use crate::lsp::diagnostics::{self, CheckContext};
 /// How long typing settles before a document is checked again.
 const CHECK_DEBOUNCE: Duration = Duration::from_millis(150);
 
-/// The diagnostics of knowledge-graph files, by file.
-pub(super) type Report = HashMap<PathBuf, Vec<Diagnostic>>;
+pub(super) use diagnostics::Report;
 
 /// The state of pushed diagnostics.
 #[derive(Default)]
@@ -37,6 +36,8 @@ pub(super) struct Checks {
     problems_due: bool,
     /// Stops the report being made for an older graph.
     report_cancel: Option<Cancel>,
+    /// The client pulls the report (`workspace/diagnostic`): it is not pushed.
+    workspace_pull: bool,
 }
 
 impl MainLoop {
@@ -115,6 +116,43 @@ impl MainLoop {
         }
     }
 
+    /// `workspace/diagnostic`: answered on a worker from the last graph report. The first one
+    /// turns the pushing of the report off, and clears what was pushed.
+    pub(super) fn workspace_diagnostic(
+        &mut self,
+        id: Id,
+        method: String,
+        start: Instant,
+        params: Option<Box<RawValue>>,
+    ) {
+        let params: WorkspaceDiagnosticParams = match parse(params.as_deref()) {
+            Ok(p) => p,
+            Err(e) => return self.reply(&id, &method, start, Err(e)),
+        };
+        if !self.checks.workspace_pull {
+            self.checks.workspace_pull = true;
+            for path in std::mem::take(&mut self.checks.published).into_keys() {
+                if let Some(uri) = convert::uri(&path) {
+                    self.publish_diagnostics(diagnostics::publish(uri, None, Vec::new()));
+                }
+            }
+        }
+        let report = self.checks.report.clone();
+        let open: HashSet<PathBuf> = self.ws.documents.iter().filter_map(|(_, d)| d.path.clone()).collect();
+        self.pending
+            .insert(id.clone(), Pending { method, start, cancel: Cancel::new(), search: false, snapshot: false });
+        let tx = self.tx.clone();
+        self.tasks.spawn_blocking(move || {
+            let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                diagnostics::workspace_diagnostic(report.as_ref(), &open, &params)
+            }))
+            .unwrap_or_else(|panic| {
+                Err(ResponseError::new(code::INTERNAL_ERROR, format!("kg-ls failed: {}", panic_message(&*panic))))
+            });
+            let _ = tx.send(Event::Done { id, answer });
+        });
+    }
+
     /// A graph report arrived.
     pub(super) fn on_graph_report(&mut self, stamp: GraphStamp, report: Report) {
         if self.ws.graph_stamp() != stamp {
@@ -128,6 +166,9 @@ impl MainLoop {
     /// Publishes the report of the knowledge-graph files that are not open (an open file's own
     /// checks report on it), and clears what no longer holds.
     fn publish_report(&mut self) {
+        if self.checks.workspace_pull {
+            return;
+        }
         let Some((_, report)) = self.checks.report.clone() else { return };
         let open: HashSet<PathBuf> = self.ws.documents.iter().filter_map(|(_, d)| d.path.clone()).collect();
         let now: Report =

@@ -106,6 +106,7 @@ impl MainLoop {
                 |p: &DocumentDiagnosticParams| Some(&p.text_document.uri),
                 |s, p, c, _| diagnostics::document_diagnostic(&s, p, c),
             ),
+            "workspace/diagnostic" => self.workspace_diagnostic(id, method, start, params),
             "textDocument/codeAction" => self.request(
                 Req { id, method, start, params },
                 Need::Graph,
