@@ -207,7 +207,7 @@ fn a_selection_that_is_no_term_can_become_a_concept() {
     let uri = c.open(&ws.path("notes.md"), "The backpressure gate holds.\n");
     let found = actions(&mut c, &uri, at(0, 4, 21), None);
     expect![[r#"
-        refactor.extract: Create concept “backpressure gate”
+        refactor.extract: Create concept file “backpressure gate”
     "#]]
     .assert_eq(&titles(&found));
     let ops = &found[0]["edit"]["documentChanges"];
@@ -235,7 +235,7 @@ fn a_selected_phrase_can_become_a_synonym_of_a_concept_mentioned_near_it() {
     let uri = c.open(&ws.path("notes.md"), "The executor is far.\n\nOur job queue feeds the worker pool.\n");
     let found = actions(&mut c, &uri, at(2, 4, 13), None);
     expect![[r#"
-        refactor.extract: Create concept “job queue”
+        refactor.extract: Create concept file “job queue”
         refactor.rewrite: Add “job queue” as a synonym of “worker pool”
         refactor.rewrite: Add “job queue” as a synonym of “async runtime”
     "#]]

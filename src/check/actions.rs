@@ -12,7 +12,7 @@ use crate::text::fold;
 /// The most characters a phrase made into a concept may have.
 const MAX_NAME_CHARS: usize = 80;
 
-/// "Create concept “phrase”": a concept file named after `phrase` in `dir`, with a `# `
+/// "Create concept file “phrase”": a concept file named after `phrase` in `dir`, with a `# `
 /// heading. `None` when the phrase cannot be a concept's name (empty, several lines, too long,
 /// a path separator or a character file systems refuse) or is a term already
 /// (`is_term(folded)`).
@@ -27,7 +27,7 @@ pub fn new_concept(dir: &Path, phrase: &str, is_term: impl Fn(&str) -> bool) -> 
     }
     let path = dir.join(format!("{name}.md"));
     Some(Fix {
-        title: format!("Create concept “{name}”"),
+        title: format!("Create concept file “{name}”"),
         edits: vec![Edit::Create { path, text: format!("# {name}\n\n") }],
         safe: false,
     })

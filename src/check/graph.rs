@@ -262,15 +262,9 @@ impl<'a> ConceptFile<'a> {
                 safe: false,
             })
             .collect();
-        let plain = !name.contains(['/', '\\', '\0']) && !name.starts_with('.');
-        if plain {
-            let dir = self.path.parent().unwrap_or(Path::new(""));
-            fixes.push(Fix {
-                title: format!("Create concept file “{name}”"),
-                edits: vec![Edit::Create { path: dir.join(format!("{name}.md")), text: format!("# {name}\n\n") }],
-                safe: false,
-            });
-        }
+        // The name is no term (that is the finding): only whether it can be a file name counts.
+        let dir = self.path.parent().unwrap_or(Path::new(""));
+        fixes.extend(super::actions::new_concept(dir, name, |_| false));
         self.push(CheckId::UnknownRelated, range, message, Vec::new(), fixes);
     }
 
