@@ -97,9 +97,10 @@ impl ClientInfo {
             .and_then(|t| t.code_action.as_ref())
             .is_some_and(|c| c.code_action_literal_support.is_some());
         let workspace_edit = caps.workspace.as_ref().and_then(|w| w.workspace_edit.as_ref());
+        // Resource operations exist only inside `documentChanges`: a client that declares the
+        // `create` one takes them (Neovim declares it and not `documentChanges` itself).
         let create_files = workspace_edit.is_some_and(|e| {
-            e.document_changes == Some(true)
-                && e.resource_operations.as_ref().is_some_and(|ops| ops.contains(&ResourceOperationKind::Create))
+            e.resource_operations.as_ref().is_some_and(|ops| ops.contains(&ResourceOperationKind::Create))
         });
 
         let mut roots: Vec<PathBuf> =
