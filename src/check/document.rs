@@ -154,55 +154,44 @@ fn in_case_of(written: &str, replacement: &str) -> String {
 }
 
 fn avoided(text: &str, span: Range<usize>, a: &Avoided, levels: &Levels) -> Finding {
-    let written = &text[span.clone()];
-    let replacement = in_case_of(written, &a.replacement);
-    Finding {
-        check: CheckId::AvoidedTerm,
-        level: levels.get(CheckId::AvoidedTerm),
-        range: span.clone(),
-        message: format!("“{written}” is an avoided term: use “{}”", a.replacement),
-        deprecated: true,
-        related: Vec::new(),
-        fixes: vec![Fix {
-            title: format!("Replace with “{replacement}”"),
-            edits: vec![Edit::Replace { path: None, range: span, text: replacement }],
-            safe: true,
-        }],
-    }
+    let message = format!("“{}” is an avoided term: use “{}”", &text[span.clone()], a.replacement);
+    let mut f = replaceable(CheckId::AvoidedTerm, text, span, &a.replacement, message, true, levels);
+    f.deprecated = true;
+    f
 }
 
 fn non_canonical(text: &str, span: Range<usize>, name: &str, levels: &Levels) -> Finding {
-    let written = &text[span.clone()];
-    let replacement = in_case_of(written, name);
-    Finding {
-        check: CheckId::NonCanonicalTerm,
-        level: levels.get(CheckId::NonCanonicalTerm),
-        range: span.clone(),
-        message: format!("“{written}” is a synonym of “{name}”; the canonical name is preferred"),
-        deprecated: false,
-        related: Vec::new(),
-        fixes: vec![Fix {
-            title: format!("Replace with “{replacement}”"),
-            edits: vec![Edit::Replace { path: None, range: span, text: replacement }],
-            safe: true,
-        }],
-    }
+    let message = format!("“{}” is a synonym of “{name}”; the canonical name is preferred", &text[span.clone()]);
+    replaceable(CheckId::NonCanonicalTerm, text, span, name, message, true, levels)
 }
 
 fn near_miss(text: &str, span: Range<usize>, term: &str, levels: &Levels) -> Finding {
-    let written = &text[span.clone()];
-    let replacement = in_case_of(written, term);
+    let message = format!("“{}” is not a term, but close to “{term}”: a misspelling?", &text[span.clone()]);
+    replaceable(CheckId::NearMiss, text, span, term, message, false, levels)
+}
+
+/// A finding of `check` at `span` whose one fix writes `term` there, in the case of the text.
+fn replaceable(
+    check: CheckId,
+    text: &str,
+    span: Range<usize>,
+    term: &str,
+    message: String,
+    safe: bool,
+    levels: &Levels,
+) -> Finding {
+    let replacement = in_case_of(&text[span.clone()], term);
     Finding {
-        check: CheckId::NearMiss,
-        level: levels.get(CheckId::NearMiss),
+        check,
+        level: levels.get(check),
         range: span.clone(),
-        message: format!("“{written}” is not a term, but close to “{term}”: a misspelling?"),
+        message,
         deprecated: false,
         related: Vec::new(),
         fixes: vec![Fix {
             title: format!("Replace with “{replacement}”"),
             edits: vec![Edit::Replace { path: None, range: span, text: replacement }],
-            safe: false,
+            safe,
         }],
     }
 }
