@@ -41,11 +41,16 @@ pub(super) struct Checks {
 }
 
 impl MainLoop {
+    /// The check levels of the configuration now (read on every turn of the loop: no more).
+    fn check_levels(&self) -> Levels {
+        self.ws.config.as_ref().map(|c| c.checks).unwrap_or_default()
+    }
+
     /// What the checks of `doc` need, from the configuration now.
     pub(super) fn check_context(&self, doc: Option<&Document>) -> CheckContext {
         let config = self.ws.config.as_ref();
         CheckContext {
-            levels: config.map(|c| c.checks).unwrap_or_default(),
+            levels: self.check_levels(),
             kg_file: doc.and_then(|d| d.path.as_deref()).is_some_and(|p| self.ws.is_kg_path(p)),
             kg_dir: config
                 .and_then(|c| c.sources.iter().find(|s| crate::kg::kind_of(&s.path).is_none()).map(|s| s.path.clone())),
@@ -91,7 +96,7 @@ impl MainLoop {
         self.cancel_graph_report();
         let analysis = self.ws.analysis(false);
         let stamp = analysis.stamp;
-        let levels = self.check_context(None).levels;
+        let levels = self.check_levels();
         let mut problems: HashMap<PathBuf, Vec<Problem>> = HashMap::new();
         for p in self.ws.problems() {
             problems.entry(p.path.clone()).or_default().push(p);
@@ -203,7 +208,7 @@ impl MainLoop {
         if !self.load.ready || self.phase != Phase::Running {
             return;
         }
-        let current = (self.ws.graph_stamp(), self.check_context(None).levels);
+        let current = (self.ws.graph_stamp(), self.check_levels());
         if self.checks.last != Some(current) {
             let first = self.checks.last.is_none();
             self.checks.last = Some(current);
