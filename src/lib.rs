@@ -16,6 +16,7 @@
 //! - [`synth`]: synthetic knowledge graphs and workspaces for tests and benchmarks.
 //! - [`perf`]: the performance monitor: latency histograms, process figures, alerts.
 //! - [`check`]: the terminology checks on documents and knowledge-graph files, pure.
+//! - [`navigate`]: mentions of concepts, their index over the documents, references.
 //! - [`query`]: the `kg-ls query` command, printing what an editor would show.
 //! - [`lint`]: the `kg-ls check` command: the checks over a workspace, for CI.
 //! - [`lsp`]: the only module that knows tokio, JSON-RPC and protocol types: the main loop.
@@ -31,6 +32,7 @@ pub mod index;
 pub mod kg;
 pub mod lint;
 pub mod lsp;
+pub mod navigate;
 pub mod par;
 pub mod perf;
 pub mod query;

@@ -1,15 +1,13 @@
 //! The document checks: prose of a markdown or text document against the [`Terminology`].
 //!
-//! Owns finding the prose (text outside code, inline code, URLs and link targets, through
-//! pulldown-cmark's offsets) and matching its phrases: the longest avoided term or synonym at
+//! Owns matching the phrases of the prose ([`crate::text::prose`] finds it): the longest avoided term or synonym at
 //! each word, else the longest near miss of a multi-word term. Pure: text in, findings out.
 
 use std::ops::Range;
 
-use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
-
 use super::terminology::{Avoided, Reach, Word, hash_str, scan};
 use super::{CheckId, Edit, Finding, Fix, Levels, Terminology};
+use crate::text::prose::{joined, prose_ranges};
 
 pub(super) fn check(text: &str, terms: &Terminology, levels: &Levels) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -22,56 +20,6 @@ pub(super) fn check(text: &str, terms: &Terminology, levels: &Levels) -> Vec<Fin
         phrases_in(text, prose, terms, levels, &mut scratch, &mut out);
     }
     out
-}
-
-/// Prose ranges with only white space between them made one, so that a phrase broken over
-/// lines (pulldown-cmark gives each line its own text event) is still one phrase.
-fn joined(text: &str, ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
-    let mut out: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
-    for r in ranges {
-        match out.last_mut() {
-            Some(last) if last.end <= r.start && text[last.end..r.start].chars().all(char::is_whitespace) => {
-                last.end = r.end
-            }
-            _ => out.push(r),
-        }
-    }
-    out
-}
-
-/// The byte ranges of `text` that are prose: text events outside code blocks, links' targets
-/// and autolinks. A link's own text is prose.
-pub(super) fn prose_ranges(text: &str) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
-    let mut code = 0usize;
-    let mut opts = Options::empty();
-    opts.insert(Options::ENABLE_TABLES);
-    opts.insert(Options::ENABLE_STRIKETHROUGH);
-    for (event, range) in Parser::new_ext(text, opts).into_offset_iter() {
-        match event {
-            Event::Start(Tag::CodeBlock(_)) | Event::Start(Tag::HtmlBlock) | Event::Start(Tag::Image { .. }) => {
-                code += 1
-            }
-            Event::End(TagEnd::CodeBlock) | Event::End(TagEnd::HtmlBlock) | Event::End(TagEnd::Image) => {
-                code = code.saturating_sub(1)
-            }
-            Event::Text(t) if code == 0 => {
-                // Only text that stands in the source as it is (not an entity or an escape,
-                // and not an autolink's URL, which pulldown gives as text too).
-                let src = &text[range.clone()];
-                if src == &*t && !looks_like_url(src) {
-                    out.push(range);
-                }
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
-fn looks_like_url(s: &str) -> bool {
-    let s = s.trim();
-    s.starts_with("http://") || s.starts_with("https://") || s.starts_with("www.") || s.starts_with("mailto:")
 }
 
 /// Buffers reused from one prose range to the next.

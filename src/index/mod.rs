@@ -163,7 +163,7 @@ impl<T> TermMap<T> {
     /// Stops at a line break.
     pub fn matches_at<'a>(&'a self, text: &str, start: usize) -> Vec<(usize, &'a [T])> {
         let mut found = Vec::new();
-        self.walk(text, start, |end, k| found.push((end, self.group(k))));
+        self.walk(text, start, false, |end, k| found.push((end, self.group(k))));
         found
     }
 
@@ -171,7 +171,7 @@ impl<T> TermMap<T> {
     /// `accept`s, as `(end, key number)`. Allocates nothing.
     pub fn longest_at(&self, text: &str, start: usize, accept: impl Fn(usize) -> bool) -> Option<(usize, u64)> {
         let mut best = None;
-        self.walk(text, start, |end, k| {
+        self.walk(text, start, false, |end, k| {
             if accept(end) {
                 best = Some((end, k));
             }
@@ -180,7 +180,9 @@ impl<T> TermMap<T> {
     }
 
     /// Calls `found(range, key number)` for every longest key of `text` that starts and ends at
-    /// a word boundary, left to right, never overlapping: the terms a text mentions.
+    /// a word boundary, left to right, never overlapping: the terms a text mentions. A key's
+    /// words may be broken over two lines (one line break in the white space between them),
+    /// as prose wraps.
     pub fn occurrences(&self, text: &str, mut found: impl FnMut(std::ops::Range<usize>, u64)) {
         if self.is_empty() {
             return;
@@ -189,27 +191,34 @@ impl<T> TermMap<T> {
         let (mut prev_word, mut skip_to) = (false, 0);
         for (i, c) in text.char_indices() {
             let word = crate::text::is_word_char(c);
-            if word
-                && !prev_word
-                && i >= skip_to
-                && let Some((end, k)) = self.longest_at(text, i, at_boundary)
-            {
-                found(i..end, k);
-                skip_to = end;
+            if word && !prev_word && i >= skip_to {
+                let mut best = None;
+                self.walk(text, i, true, |end, k| {
+                    if at_boundary(end) {
+                        best = Some((end, k));
+                    }
+                });
+                if let Some((end, k)) = best {
+                    found(i..end, k);
+                    skip_to = end;
+                }
             }
             prev_word = word;
         }
     }
 
-    /// Calls `found(end, key number)` wherever a whole key ends along `text` from `start`.
-    fn walk(&self, text: &str, start: usize, mut found: impl FnMut(usize, u64)) {
+    /// Calls `found(end, key number)` wherever a whole key ends along `text` from `start`. The
+    /// walk ends at a line break unless `lines`, and then at the second line break of one run
+    /// of white space (a paragraph's end).
+    fn walk(&self, text: &str, start: usize, lines: bool, mut found: impl FnMut(usize, u64)) {
         let fst = self.map.as_fst();
         let mut node = fst.root();
         let mut output = fst::raw::Output::zero();
         let mut chars = text[start..].char_indices().peekable();
         let mut buf = [0u8; 4];
         while let Some((i, c)) = chars.next() {
-            if c == '\n' || c == '\r' {
+            let is_break = |c: char| c == '\n' || c == '\r';
+            if is_break(c) && !lines {
                 break;
             }
             let mut step = |bytes: &[u8]| -> bool {
@@ -226,8 +235,21 @@ impl<T> TermMap<T> {
                 true
             };
             let ok = if c.is_whitespace() {
-                while chars.peek().is_some_and(|&(_, c)| c.is_whitespace() && c != '\n' && c != '\r') {
+                // `\r\n` is one line break.
+                let mut breaks = usize::from(is_break(c));
+                let mut last = c;
+                while let Some(&(_, n)) = chars.peek().filter(|&&(_, n)| n.is_whitespace()) {
+                    if is_break(n) && !(last == '\r' && n == '\n') {
+                        breaks += 1;
+                        if !lines || breaks > 1 {
+                            break;
+                        }
+                    }
+                    last = n;
                     chars.next();
+                }
+                if breaks > 1 || (breaks == 1 && chars.peek().is_some_and(|&(_, n)| is_break(n))) {
+                    break;
                 }
                 step(b" ")
             } else if c.is_ascii() {

@@ -5,6 +5,7 @@
 //! types or positions other than byte offsets.
 
 mod line_index;
+pub mod prose;
 
 pub use line_index::{Encoding, LineCol, LineIndex};
 

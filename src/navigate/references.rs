@@ -1,0 +1,159 @@
+//! References to a concept: its mentions in the workspace's documents (from the
+//! [`MentionIndex`], and from the open documents as they are now), the `related::` entries and
+//! wiki links of the concept files that name it, and its declaration.
+//!
+//! Every term of the concept counts as the concept. Files are read only through the [`Vfs`]
+//! the caller hands in (the open documents over the disk); no protocol types.
+
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::mentions::{Found, Kind, MentionIndex, Pos, Span, key_of, key_of_folded, mentions};
+use crate::index::TermIndex;
+use crate::kg::{ConceptId, ConceptLine, Graph, concept_lines};
+use crate::search::{Cancel, Cancelled};
+use crate::text::{LineIndex, fold};
+use crate::vfs::Vfs;
+
+/// The keys ([`key_of`]) of every term of concept `id`.
+pub fn concept_keys(graph: &Graph, id: ConceptId) -> Vec<u64> {
+    let mut keys: Vec<u64> = graph.concept(id).terms().map(|t| key_of_folded(&fold(t))).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// The items of a concept file's `related::` lines that name one of `keys`.
+pub fn related_entries(text: &str, keys: &[u64]) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    for line in concept_lines(text) {
+        if let ConceptLine::Property { key, items, .. } = line
+            && key.eq_ignore_ascii_case("related")
+        {
+            out.extend(items.into_iter().filter(|r| keys.contains(&key_of(&text[r.clone()]))));
+        }
+    }
+    out
+}
+
+/// What a search for references reads.
+pub struct ReferenceSet<'a> {
+    pub graph: &'a Graph,
+    pub terms: &'a TermIndex,
+    pub index: &'a MentionIndex,
+    /// The open documents (path and text as they are now), which are scanned instead of their
+    /// indexed mentions. Concept files among them are read through `files` as any other.
+    pub open: &'a [(Arc<Path>, &'a str)],
+    /// Whether a path is a knowledge-graph source (not a document).
+    pub is_source: &'a dyn Fn(&Path) -> bool,
+    pub files: &'a dyn Vfs,
+}
+
+impl ReferenceSet<'_> {
+    /// Every reference to concept `id`, by file in path order, each file's in text order; with
+    /// `declaration`, the concept's own heading (or definition line) too.
+    pub fn references(&self, id: ConceptId, declaration: bool, cancel: &Cancel) -> Result<Found, Cancelled> {
+        let keys = concept_keys(self.graph, id);
+        let is_open = |p: &Path| self.open.iter().any(|(o, _)| **o == *p);
+        let mut out = self.index.find(&keys, &is_open, cancel)?;
+        for (path, text) in self.open {
+            if (self.is_source)(path) {
+                continue;
+            }
+            let spans = spans_of(text, Kind::Document, self.terms, &keys);
+            if !spans.is_empty() {
+                out.push((path.clone(), spans));
+            }
+        }
+        let concept = self.graph.concept(id);
+        let mut files: Vec<&Arc<Path>> = concept
+            .related_by()
+            .iter()
+            .map(|&c| self.graph.concept(c).path())
+            .filter(|p| ***p != **concept.path())
+            .collect();
+        files.sort();
+        files.dedup();
+        for path in files {
+            if cancel.is_cancelled() {
+                return Err(Cancelled);
+            }
+            let Some(text) = self.read(path) else { continue };
+            let index = LineIndex::new(&text);
+            let mut ranges = related_entries(&text, &keys);
+            ranges.extend(
+                mentions(&text, Kind::ConceptFile, self.terms, false)
+                    .into_iter()
+                    .filter(|m| is_wiki_link(&text, &m.range) && keys.contains(&key_of(&text[m.range.clone()])))
+                    .map(|m| m.range),
+            );
+            if !ranges.is_empty() {
+                out.push((path.clone(), to_spans(&index, &text, ranges)));
+            }
+        }
+        if declaration && let Some(text) = self.read(concept.path()) {
+            let index = LineIndex::new(&text);
+            let heading = concept_lines(&text).into_iter().find_map(|l| match l {
+                ConceptLine::Heading { range, .. } => Some(range),
+                _ => None,
+            });
+            let range = match heading {
+                Some(r) if keys.contains(&key_of(&text[r.clone()])) => r,
+                _ => index.line_range(&text, concept.line()).map_or(0..0, |r| r.start..r.start),
+            };
+            out.push((concept.path().clone(), to_spans(&index, &text, vec![range])));
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        // One file's spans from several places (a concept file read for related entries and its
+        // declaration) become one list.
+        let mut merged: Found = Vec::with_capacity(out.len());
+        for (path, spans) in out {
+            match merged.last_mut() {
+                Some((p, s)) if *p == path => s.extend(spans),
+                _ => merged.push((path, spans)),
+            }
+        }
+        for (_, spans) in &mut merged {
+            spans.sort_unstable();
+            spans.dedup();
+        }
+        Ok(merged)
+    }
+
+    fn read(&self, path: &Path) -> Option<String> {
+        let bytes = self.files.read(path, crate::kg::MAX_FILE_BYTES).ok()?;
+        Some(String::from_utf8_lossy(&bytes).into_owned())
+    }
+}
+
+/// The spans of the mentions of `keys` in `text`.
+pub fn spans_of(text: &str, kind: Kind, terms: &TermIndex, keys: &[u64]) -> Vec<Span> {
+    let ranges: Vec<Range<usize>> = mentions(text, kind, terms, false)
+        .into_iter()
+        .filter(|m| keys.contains(&key_of(&text[m.range.clone()])))
+        .map(|m| m.range)
+        .collect();
+    to_spans(&LineIndex::new(text), text, ranges)
+}
+
+/// The byte ranges of the mentions of `keys` in `text`.
+pub fn ranges_of(text: &str, kind: Kind, terms: &TermIndex, keys: &[u64]) -> Vec<Range<usize>> {
+    mentions(text, kind, terms, false)
+        .into_iter()
+        .filter(|m| keys.contains(&key_of(&text[m.range.clone()])))
+        .map(|m| m.range)
+        .collect()
+}
+
+fn to_spans(index: &LineIndex, text: &str, ranges: Vec<Range<usize>>) -> Vec<Span> {
+    ranges
+        .into_iter()
+        .map(|r| Span { start: Pos::at(index, text, r.start), end: Pos::at(index, text, r.end) })
+        .collect()
+}
+
+/// Whether `range` is the whole target of a `[[wiki link]]` (`[[name]]` or `[[name|label]]`).
+fn is_wiki_link(text: &str, range: &Range<usize>) -> bool {
+    text[..range.start].ends_with("[[") && (text[range.end..].starts_with("]]") || text[range.end..].starts_with('|'))
+}

@@ -1,0 +1,156 @@
+//! Tests of mentions and references: a fixture of concept files and documents in, every
+//! reference as `path:line:col-line:col text` out.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use expect_test::{Expect, expect};
+
+use super::*;
+use crate::analysis::fixture::analysis;
+use crate::search::Cancel;
+use crate::vfs::MemFs;
+
+/// The fixture's sections (`//- path`): `kg/` files are concepts, the rest documents.
+fn sections(fixture: &str) -> Vec<(String, String)> {
+    fixture
+        .split("//- ")
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| {
+            let (p, t) = s.split_once('\n').unwrap_or((s, ""));
+            (p.trim().to_string(), t.to_string())
+        })
+        .collect()
+}
+
+/// The mentions of every document, as `text@line:col`.
+fn check_mentions(text: &str, kind: Kind, code: bool, terms: &str, expect: Expect) {
+    let a = analysis(terms);
+    let found: Vec<String> = mentions(text, kind, &a.terms, code)
+        .into_iter()
+        .map(|m| {
+            let names: Vec<&str> = a.terms.map.group(m.key).iter().map(|r| a.graph.concept(r.concept).name()).collect();
+            format!("{:?} → {}", &text[m.range], names.join(" | "))
+        })
+        .collect();
+    expect.assert_eq(&found.join("\n"));
+}
+
+/// References of the concept named `name`; `open` paths are scanned as open documents.
+fn check_refs(fixture: &str, name: &str, open: &[&str], declaration: bool, expect: Expect) {
+    let a = analysis(fixture);
+    let files = sections(fixture);
+    let fs = MemFs::with(files.iter().map(|(p, t)| (p.clone(), t.clone())));
+    let docs: Vec<(Arc<Path>, String)> = files
+        .iter()
+        .filter(|(p, _)| !p.starts_with("kg/") && !open.contains(&p.as_str()))
+        .map(|(p, t)| (Arc::from(Path::new(p)), t.clone()))
+        .collect();
+    let index = MentionIndex::build(&docs, &a.terms, &Cancel::new()).unwrap();
+    let open: Vec<(Arc<Path>, &str)> = files
+        .iter()
+        .filter(|(p, _)| open.contains(&p.as_str()))
+        .map(|(p, t)| (Arc::from(Path::new(p)), t.as_str()))
+        .collect();
+    let id = a.terms.map.get(&crate::text::fold(name)).first().expect("the concept").concept;
+    let set = ReferenceSet {
+        graph: &a.graph,
+        terms: &a.terms,
+        index: &index,
+        open: &open,
+        is_source: &|p: &Path| p.starts_with("kg"),
+        files: &fs,
+    };
+    let found = set.references(id, declaration, &Cancel::new()).unwrap();
+    let mut out = Vec::new();
+    for (path, spans) in found {
+        let text = &files.iter().find(|(p, _)| Path::new(p) == &*path).unwrap().1;
+        let index = crate::text::LineIndex::new(text);
+        for s in spans {
+            let (a, b) = (s.start.line_col(crate::text::Encoding::Utf8), s.end.line_col(crate::text::Encoding::Utf8));
+            let from = index.offset(text, a, crate::text::Encoding::Utf8);
+            let to = index.offset(text, b, crate::text::Encoding::Utf8);
+            out.push(format!("{}:{}:{}-{}:{} {:?}", path.display(), a.line, a.col, b.line, b.col, &text[from..to]));
+        }
+    }
+    expect.assert_eq(&out.join("\n"));
+}
+
+const GRAPH: &str = r#"
+//- kg/tokio runtime.md
+# Tokio Runtime
+synonyms:: tokio rt, async runtime
+related:: scheduler
+//- kg/scheduler.md
+# scheduler
+synonyms:: task scheduler
+related:: tokio rt, [[unknown]]
+See [[tokio runtime]] and the tokio runtime.
+//- kg/tokio.md
+# tokio
+"#;
+
+#[test]
+fn mentions_are_longest_terms_in_prose_across_line_breaks() {
+    check_mentions(
+        "The Tokio\n  runtime and tokio; an ASYNC RUNTIME.\n\n`tokio rt` in code\n\n```\ntokio\n```\nTokio\n\nruntime\n",
+        Kind::Document,
+        false,
+        GRAPH,
+        expect![[r#"
+            "Tokio\n  runtime" → tokio runtime
+            "tokio" → tokio
+            "ASYNC RUNTIME" → tokio runtime
+            "Tokio" → tokio"#]],
+    );
+}
+
+#[test]
+fn code_counts_when_asked_and_property_lines_never_in_concept_files() {
+    check_mentions("`tokio rt` here", Kind::Document, true, GRAPH, expect![[r#""tokio rt" → tokio runtime"#]]);
+    check_mentions(
+        "# scheduler\nsynonyms:: task scheduler\nrelated:: tokio rt\nThe tokio rt.\n",
+        Kind::ConceptFile,
+        false,
+        GRAPH,
+        expect![[r#"
+            "scheduler" → scheduler
+            "tokio rt" → tokio runtime"#]],
+    );
+}
+
+#[test]
+fn references_cover_every_term_in_documents_related_entries_and_wiki_links() {
+    let fixture = format!(
+        "{GRAPH}//- docs/a.md\nThe tokio rt and an Async\nRuntime; tokio alone.\n```\ntokio rt\n```\n//- docs/b.md\nNothing.\n//- docs/c.md\n# Tokio runtime\n"
+    );
+    check_refs(
+        &fixture,
+        "async runtime",
+        &[],
+        true,
+        expect![[r#"
+            docs/a.md:0:4-0:12 "tokio rt"
+            docs/a.md:0:20-1:7 "Async\nRuntime"
+            docs/c.md:0:2-0:15 "Tokio runtime"
+            kg/scheduler.md:2:10-2:18 "tokio rt"
+            kg/scheduler.md:3:6-3:19 "tokio runtime"
+            kg/tokio runtime.md:0:2-0:15 "Tokio Runtime""#]],
+    );
+}
+
+#[test]
+fn open_documents_are_read_as_they_are_now() {
+    let fixture = format!("{GRAPH}//- docs/a.md\nThe tokio rt.\n");
+    check_refs(&fixture, "tokio", &["docs/a.md"], false, expect![[r#""#]]);
+    check_refs(
+        &fixture,
+        "tokio runtime",
+        &["docs/a.md"],
+        false,
+        expect![[r#"
+        docs/a.md:0:4-0:12 "tokio rt"
+        kg/scheduler.md:2:10-2:18 "tokio rt"
+        kg/scheduler.md:3:6-3:19 "tokio runtime""#]],
+    );
+}
