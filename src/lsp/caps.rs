@@ -149,6 +149,8 @@ pub fn initialize_result(client: &ClientInfo) -> InitializeResult {
         completion_provider: Some(CompletionOptions { resolve_provider: Some(true), ..Default::default() }),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         definition_provider: Some(OneOf::Left(true)),
+        references_provider: Some(OneOf::Left(true)),
+        document_highlight_provider: Some(OneOf::Left(true)),
         workspace_symbol_provider: Some(OneOf::Left(true)),
         code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
             code_action_kinds: Some(vec![
