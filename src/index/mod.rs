@@ -137,6 +137,11 @@ impl<T> TermMap<T> {
         self.map.get(folded).map_or(&[], |i| self.group(i))
     }
 
+    /// The key number of `folded`, if it is a key.
+    pub fn number(&self, folded: &str) -> Option<u64> {
+        self.map.get(folded)
+    }
+
     /// Visits every key starting with `folded_prefix`, in byte order, until `visit` breaks.
     pub fn prefix<'a>(&'a self, folded_prefix: &str, visit: impl FnMut(&str, &'a [T]) -> ControlFlow<()>) {
         self.search(Str::new(folded_prefix).starts_with(), visit)

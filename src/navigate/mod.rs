@@ -8,8 +8,8 @@
 pub mod mentions;
 pub mod references;
 
-pub use mentions::{DocMentions, Kind, Mention, MentionIndex, Pos, Span, key_of, mentions};
-pub use references::{ReferenceSet, concept_keys, ranges_of, related_entries, spans_of};
+pub use mentions::{DocMentions, Kind, Mention, MentionIndex, Pos, Span, mentions};
+pub use references::{ReferenceSet, concept_keys, key_in, ranges_of, related_entries, spans_of};
 
 #[cfg(test)]
 mod tests;
