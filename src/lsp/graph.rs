@@ -27,9 +27,9 @@ pub struct GraphParams {
     pub concept: Option<String>,
     pub text_document: Option<TextDocumentIdentifier>,
     pub position: Option<Position>,
-    /// Steps from the concept, [`DEFAULT_DEPTH`] when absent; above
-    /// [`nav::MAX_DEPTH`] it is taken as that.
-    pub depth: Option<u32>,
+    /// Steps from the concept, [`DEFAULT_DEPTH`] when absent; above [`nav::MAX_DEPTH`] it is
+    /// taken as that. Any JSON value, so that a wrong one is refused with a message naming it.
+    pub depth: Option<serde_json::Value>,
     /// Accepted as in any request; no progress is reported.
     #[serde(rename = "workDoneToken")]
     _work_done_token: Option<serde_json::Value>,
@@ -57,7 +57,16 @@ pub fn graph(snap: &Snapshot, params: GraphParams, _: &Cancel) -> Answer {
         }
         _ => return Err(invalid("kg-ls/graph: give `concept`, or `textDocument` and `position`")),
     };
-    let depth = params.depth.unwrap_or(DEFAULT_DEPTH);
+    let depth = match &params.depth {
+        None => DEFAULT_DEPTH,
+        Some(d) => match d.as_u64() {
+            Some(n) => n.min(u64::from(nav::MAX_DEPTH)) as u32,
+            None => {
+                let top = nav::MAX_DEPTH;
+                return Err(invalid(format!("kg-ls/graph: `depth` takes a whole number from 0 to {top}, got {d}")));
+            }
+        },
+    };
     let n = nav::neighbourhood(&a.graph, &roots, depth, &snap.occurrences, Limits::default());
     let uri = |p: &Path| convert::uri(p).map(|u| u.to_string()).unwrap_or_default();
     let path = |p: &Path| p.display().to_string();
