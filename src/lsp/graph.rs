@@ -113,7 +113,8 @@ pub fn incoming_calls(snap: &Snapshot, params: CallHierarchyIncomingCallsParams,
     let calls: Vec<CallHierarchyIncomingCall> = nav::incoming(g, id)
         .iter()
         .filter_map(|&from| {
-            Some(CallHierarchyIncomingCall { from: item(snap, from)?, from_ranges: entries(snap, from, id) })
+            let file = NamingFile::read(snap, from);
+            Some(CallHierarchyIncomingCall { from: item(snap, from)?, from_ranges: file.entries(snap, id) })
         })
         .collect();
     // The documents that mention the concept, as file items, go here once the occurrence
@@ -126,9 +127,11 @@ pub fn incoming_calls(snap: &Snapshot, params: CallHierarchyIncomingCallsParams,
 pub fn outgoing_calls(snap: &Snapshot, params: CallHierarchyOutgoingCallsParams, _: &Cancel) -> Answer {
     let Some(id) = concept_of(snap, &params.item) else { return json(&None::<()>) };
     let g = &snap.analysis.graph;
+    // One file names them all: it is read once.
+    let file = NamingFile::read(snap, id);
     let calls: Vec<CallHierarchyOutgoingCall> = nav::outgoing(g, id)
         .iter()
-        .filter_map(|&to| Some(CallHierarchyOutgoingCall { to: item(snap, to)?, from_ranges: entries(snap, id, to) }))
+        .filter_map(|&to| Some(CallHierarchyOutgoingCall { to: item(snap, to)?, from_ranges: file.entries(snap, to) }))
         .collect();
     json(&calls)
 }
@@ -165,18 +168,35 @@ fn item(snap: &Snapshot, id: ConceptId) -> Option<CallHierarchyItem> {
     })
 }
 
-/// Where the file of `from` names `to` in its `related::` lines; its definition line when the
-/// file cannot be read or names it on no such line.
-fn entries(snap: &Snapshot, from: ConceptId, to: ConceptId) -> Vec<Range> {
-    let g = &snap.analysis.graph;
-    let (from, to) = (g.concept(from), g.concept(to));
-    let found = read(snap, from.path()).map(|text| {
-        let index = LineIndex::new(&text);
-        let ranges = nav::related_entries(&text, to);
-        ranges.into_iter().map(|r| convert::range(&text, &index, r, snap.client.encoding)).collect::<Vec<_>>()
-    });
-    match found {
-        Some(ranges) if !ranges.is_empty() => ranges,
-        _ => vec![line_range(from.line())],
+/// The file of a concept whose `related::` names others, read for the ranges of its entries.
+struct NamingFile {
+    /// The concept's definition line: the range when an entry cannot be found.
+    line: u32,
+    /// The text and its line index; `None` when the file cannot be read.
+    text: Option<(String, LineIndex)>,
+}
+
+impl NamingFile {
+    fn read(snap: &Snapshot, id: ConceptId) -> NamingFile {
+        let c = snap.analysis.graph.concept(id);
+        let text = read(snap, c.path()).map(|t| {
+            let index = LineIndex::new(&t);
+            (t, index)
+        });
+        NamingFile { line: c.line(), text }
+    }
+
+    /// Where the file names `to` in its `related::` lines; the definition line when it cannot
+    /// be read or names it on no such line (it changed on disk since the graph was built).
+    fn entries(&self, snap: &Snapshot, to: ConceptId) -> Vec<Range> {
+        let to = snap.analysis.graph.concept(to);
+        let ranges: Vec<Range> = match &self.text {
+            Some((text, index)) => nav::related_entries(text, to)
+                .into_iter()
+                .map(|r| convert::range(text, index, r, snap.client.encoding))
+                .collect(),
+            None => Vec::new(),
+        };
+        if ranges.is_empty() { vec![line_range(self.line)] } else { ranges }
     }
 }
