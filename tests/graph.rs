@@ -316,4 +316,7 @@ fn the_graph_command_prints_dot_and_json_for_the_demo() {
     let (code, _, stderr) = kg_ls(&["graph", "--workspace", "examples/demo"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("name a concept"), "{stderr}");
+    let (code, stdout, _) = kg_ls(&["graph", "--help"]);
+    assert_eq!(code, 0);
+    assert!(stdout.starts_with("usage: kg-ls graph"), "{stdout}");
 }

@@ -151,10 +151,18 @@ fn line_range(line: u32) -> Range {
     Range { start: Position { line, character: 0 }, end: Position { line: line + 1, character: 0 } }
 }
 
+/// The most synonyms an item's detail lists.
+const DETAIL_SYNONYMS: usize = 8;
+
 /// The call-hierarchy item of a concept: its file, its definition line, its synonyms.
 fn item(snap: &Snapshot, id: ConceptId) -> Option<CallHierarchyItem> {
     let c = snap.analysis.graph.concept(id);
-    let synonyms: Vec<&str> = c.terms().skip(1).collect();
+    // A concept may have thousands of synonyms: the detail names the first few.
+    let count = c.terms().count() - 1;
+    let mut synonyms: Vec<String> = c.terms().skip(1).take(DETAIL_SYNONYMS).map(str::to_string).collect();
+    if count > DETAIL_SYNONYMS {
+        synonyms.push(format!("… {} more", count - DETAIL_SYNONYMS));
+    }
     let range = line_range(c.line());
     Some(CallHierarchyItem {
         name: c.name().to_string(),
