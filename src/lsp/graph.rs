@@ -30,9 +30,11 @@ pub struct GraphParams {
     /// Steps from the concept, [`DEFAULT_DEPTH`] when absent; above [`nav::MAX_DEPTH`] it is
     /// taken as that. Any JSON value, so that a wrong one is refused with a message naming it.
     pub depth: Option<serde_json::Value>,
-    /// Accepted as in any request; no progress is reported.
+    /// Accepted as in any request; no progress is reported, and the answer comes whole.
     #[serde(rename = "workDoneToken")]
     _work_done_token: Option<serde_json::Value>,
+    #[serde(rename = "partialResultToken")]
+    _partial_result_token: Option<serde_json::Value>,
 }
 
 fn invalid(message: impl Into<String>) -> ResponseError {
