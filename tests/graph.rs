@@ -231,6 +231,11 @@ fn call_hierarchy_prepares_a_concept_and_walks_related_both_ways() {
         future kind 20 kg/future.md 0:0-1:0 detail "promise" from 3:10-3:15
     "#]]
     .assert_eq(&show_items(&ws, &incoming, "from"));
+    // An item of another kind (its data names no concept) has no calls.
+    let mut other = item.clone();
+    other["data"] = json!({"document": "notes.md"});
+    let none = c.request("callHierarchy/outgoingCalls", json!({"item": other}));
+    assert!(none.is_null(), "{none}");
     // No term: no item.
     let none = c.request("textDocument/prepareCallHierarchy", Client::position_params(&doc, 0, 1));
     assert!(none.is_null(), "{none}");

@@ -139,10 +139,15 @@ pub fn outgoing_calls(snap: &Snapshot, params: CallHierarchyOutgoingCallsParams,
 }
 
 /// The concept an item names in its `data` (name and file), found again in this snapshot's
-/// graph, by name and file, else by name alone (the file moved).
+/// graph, by name and file, else by name alone (the file moved). An item without `data` (a
+/// client that dropped it) is taken by its name; one whose `data` names no concept (another
+/// kind of item, such as a document's) is none.
 fn concept_of(snap: &Snapshot, item: &CallHierarchyItem) -> Option<ConceptId> {
     let data = item.data.as_ref();
-    let name = data.and_then(|d| d.get("concept")?.as_str()).unwrap_or(&item.name);
+    let name = match data {
+        None => &item.name,
+        Some(d) => d.get("concept")?.as_str()?,
+    };
     let path = data.and_then(|d| d.get("path")?.as_str()).map(Path::new);
     let a = &snap.analysis;
     a.concept_at(name, path).or_else(|| a.concept_at(name, None))
