@@ -119,8 +119,10 @@ pub fn incoming_calls(snap: &Snapshot, params: CallHierarchyIncomingCallsParams,
             Some(CallHierarchyIncomingCall { from: item(snap, from)?, from_ranges: file.entries(snap, id) })
         })
         .collect();
-    // The documents that mention the concept, as file items, go here once the occurrence
-    // index can list them (issue 19).
+    // The documents that mention the concept go here, as file items (kind FILE, grouped and
+    // capped, each with its mentions as `fromRanges`), once the occurrence index can list them
+    // (issue 19). Give such items `data` without a "concept" key: `concept_of` then takes
+    // them for no concept, and their own calls can be answered beside it.
     json(&calls)
 }
 
