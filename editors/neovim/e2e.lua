@@ -308,6 +308,39 @@ wait_for(5000, function()
   return buffer_file() == start_file
 end)
 
+-- Call hierarchy over the graph (0.11): incoming_calls() on `tokio` fills the quickfix list
+-- with the concepts whose related:: names it, each at that entry in its file (byte column).
+if vim.fn.has('nvim-0.11') == 1 then
+  local runtime_file = ws .. '/kg/runtime/async runtime.md'
+  local entry_row, entry_col
+  for i, l in ipairs(vim.fn.readfile(runtime_file)) do
+    if l:find('^related::') then
+      entry_row, entry_col = i, l:find('tokio', 1, true)
+      break
+    end
+  end
+  keys('gg0/tokio<CR>')
+  wait_mode('n')
+  keys(':lua vim.lsp.buf.incoming_calls()<CR>')
+  local call = wait_for(10000, function()
+    return lua([[
+      for _, e in ipairs(vim.fn.getqflist()) do
+        local f = vim.api.nvim_buf_get_name(e.bufnr)
+        if f:find('/kg/runtime/async runtime%.md$') then return { f, e.lnum, e.col, e.text } end
+      end
+      return nil
+    ]])
+  end)
+  check('incoming_calls() on "tokio" lists async runtime at its related:: entry',
+    call ~= nil and call[1] == runtime_file and call[2] == entry_row and call[3] == entry_col and call[4] == 'async runtime',
+    call and table.concat({ call[1], call[2], call[3], call[4] }, ':') .. (' (want line %s, col %s)'):format(entry_row, entry_col)
+      or tostring(#rpc('nvim_call_function', 'getqflist', {})) .. ' quickfix entries')
+  keys('<Esc>:cclose<CR>')
+  wait_for(5000, function()
+    return buffer_file() == start_file
+  end)
+end
+
 -- Knowledge-base search: `kilobytes` is in the prose of docs/search.md and is no concept's
 -- term, so only the full-text index finds it. Its line has em dashes before it (three bytes,
 -- one UTF-16 unit each): the quickfix column is in bytes.

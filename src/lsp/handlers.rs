@@ -39,6 +39,8 @@ pub struct Snapshot {
     pub mentions: Arc<crate::navigate::MentionIndex>,
     /// The open documents with a file, as they were at dispatch.
     pub open: Vec<(Arc<std::path::Path>, Arc<String>)>,
+    /// Folded term → occurrences in the workspace's documents (mention counts).
+    pub occurrences: Arc<std::collections::HashMap<String, u64>>,
 }
 
 /// Work a handler leaves for after its answer.

@@ -1,10 +1,11 @@
-//! Navigation over the knowledge graph from any text: where a concept is mentioned
-//! ([`mentions`]), the index of mentions in the workspace's documents ([`MentionIndex`]), and
-//! references to a concept ([`references`]).
-//!
-//! Pure: texts, the graph and its term index in; byte ranges and plain positions out. Files are
-//! read by the caller, and no protocol type appears here.
+//! Navigation over the knowledge graph, from a term in a document or a concept file: where a
+//! concept is mentioned ([`mentions`]), the index of mentions over the workspace's documents
+//! ([`MentionIndex`]), references to a concept ([`references`]), and walking the graph
+//! ([`graph`]). Each feature in a file of its own, pure: plain data and byte offsets in, plain
+//! data out, no protocol types; files are read only through a [`crate::vfs::Vfs`] the caller
+//! hands in. The LSP layer and the shell commands convert and print.
 
+pub mod graph;
 pub mod mentions;
 pub mod references;
 
