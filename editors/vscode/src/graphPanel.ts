@@ -63,10 +63,13 @@ async function request(c: LanguageClient, output: vscode.LogOutputChannel, param
     answer = await c.sendRequest(GRAPH_REQUEST, params);
   } catch (e) {
     const version = c.initializeResult?.serverInfo?.version ?? 'unknown';
+    // The server says itself what is wrong with the params (`no concept has the term "x"`).
     const why =
       e instanceof ResponseError && e.code === ErrorCodes.MethodNotFound
         ? `this kg-ls (version ${version}) has no kg-ls/graph request; update kg-ls`
-        : `the kg-ls/graph request failed: ${e instanceof Error ? e.message : String(e)}`;
+        : e instanceof ResponseError && e.code === ErrorCodes.InvalidParams
+          ? e.message
+          : `the kg-ls/graph request failed: ${e instanceof Error ? e.message : String(e)}`;
     output.warn(`kg-ls/graph ${JSON.stringify(params)}: ${why}`);
     vscode.window.showErrorMessage(`kg-ls: ${why}`);
     return undefined;
