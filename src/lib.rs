@@ -16,8 +16,10 @@
 //! - [`synth`]: synthetic knowledge graphs and workspaces for tests and benchmarks.
 //! - [`perf`]: the performance monitor: latency histograms, process figures, alerts.
 //! - [`check`]: the terminology checks on documents and knowledge-graph files, pure.
+//! - [`navigate`]: walking the graph from a term: neighbourhoods, call hierarchy, pure.
 //! - [`query`]: the `kg-ls query` command, printing what an editor would show.
 //! - [`lint`]: the `kg-ls check` command: the checks over a workspace, for CI.
+//! - [`graph_cli`]: the `kg-ls graph` command: a concept's neighbourhood as DOT or JSON.
 //! - [`lsp`]: the only module that knows tokio, JSON-RPC and protocol types: the main loop.
 //!
 //! Invariants: core modules take byte offsets and plain data; shared data is immutable behind
@@ -27,10 +29,12 @@
 pub mod analysis;
 pub mod cache;
 pub mod check;
+pub mod graph_cli;
 pub mod index;
 pub mod kg;
 pub mod lint;
 pub mod lsp;
+pub mod navigate;
 pub mod par;
 pub mod perf;
 pub mod query;

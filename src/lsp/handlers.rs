@@ -35,6 +35,8 @@ pub struct Snapshot {
     pub later: Later,
     /// What the terminology checks of `doc` need.
     pub checks: super::diagnostics::CheckContext,
+    /// Folded term → occurrences in the workspace's documents (mention counts).
+    pub occurrences: Arc<std::collections::HashMap<String, u64>>,
 }
 
 /// Work a handler leaves for after its answer.

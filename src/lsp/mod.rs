@@ -10,6 +10,7 @@ mod caps;
 mod completion;
 mod convert;
 mod diagnostics;
+mod graph;
 mod handlers;
 mod main_loop;
 mod search;

@@ -441,6 +441,11 @@ pub fn file_uri(path: &Path, line: u32) -> String {
     format!("{}#L{}", sanitize::path_uri(path), line + 1)
 }
 
+/// A `file://` URI for `path` (no line), encoded as [`file_uri`] encodes it.
+pub fn path_uri(path: &Path) -> String {
+    sanitize::path_uri(path)
+}
+
 fn escape_inline(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {

@@ -368,6 +368,11 @@ impl Workspace {
         self.feedback.clone()
     }
 
+    /// Folded term → occurrences in the workspace's documents, as last counted (shared).
+    pub fn occurrences(&self) -> Arc<HashMap<String, u64>> {
+        self.occurrences.clone()
+    }
+
     /// Problems of the current sources, open documents included.
     pub fn problems(&self) -> Vec<Problem> {
         self.kg_files.iter().flat_map(|f| f.0.problems.iter().cloned()).collect()

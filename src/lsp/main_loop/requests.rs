@@ -113,6 +113,30 @@ impl MainLoop {
                 |p: &CodeActionParams| Some(&p.text_document.uri),
                 |s, p, c, _| diagnostics::code_action(&s, p, c),
             ),
+            "kg-ls/graph" => self.request(
+                Req { id, method, start, params },
+                Need::Graph,
+                |p: &graph::GraphParams| p.text_document.as_ref().map(|t| &t.uri),
+                |s, p, c, _| graph::graph(&s, p, c),
+            ),
+            "textDocument/prepareCallHierarchy" => self.request(
+                Req { id, method, start, params },
+                Need::Graph,
+                |p: &CallHierarchyPrepareParams| Some(&p.text_document_position_params.text_document.uri),
+                |s, p, c, _| graph::prepare_call_hierarchy(&s, p, c),
+            ),
+            "callHierarchy/incomingCalls" => self.request(
+                Req { id, method, start, params },
+                Need::Graph,
+                |_: &CallHierarchyIncomingCallsParams| None,
+                |s, p, c, _| graph::incoming_calls(&s, p, c),
+            ),
+            "callHierarchy/outgoingCalls" => self.request(
+                Req { id, method, start, params },
+                Need::Graph,
+                |_: &CallHierarchyOutgoingCallsParams| None,
+                |s, p, c, _| graph::outgoing_calls(&s, p, c),
+            ),
             "workspace/symbol" => self.workspace_symbol(id, method, start, params),
             "kg-ls/search" => self.knowledge_search(Req { id, method, start, params }),
             "workspace/executeCommand" => {
@@ -192,6 +216,7 @@ impl MainLoop {
             search,
             later: later.clone(),
             checks: self.check_context(snap_doc.as_ref()),
+            occurrences: self.ws.occurrences(),
         };
         let notify = Notifier { id: q.id.clone(), tx: self.tx.clone() };
         let tx = self.tx.clone();
