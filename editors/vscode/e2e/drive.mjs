@@ -314,6 +314,22 @@ const graphColours = (frame) =>
     background: getComputedStyle(document.body).backgroundColor,
   }));
 
+/**
+ * Waits up to `ms` for the graph's tab titled `title` to be the active tab of its editor group
+ * (it opens beside the editor: the first group's active tab stays the document's).
+ */
+const graphTabIs = (title, ms) =>
+  page
+    .waitForFunction(
+      (t) => [...document.querySelectorAll('.part.editor .tab.active .label-name')].some((l) => l.textContent === t),
+      title,
+      { timeout: ms },
+    )
+    .then(() => true, () => false);
+
+/** The titles of the editor tabs. */
+const tabTitles = () => page.locator('.part.editor .tab .label-name').allTextContents();
+
 /** Closes the graph's tab (its editor group goes with it when it is the last tab there). */
 async function closeGraph() {
   const tab = page.locator('.part.editor .tab').filter({ hasText: 'Concept Graph' });
@@ -323,14 +339,25 @@ async function closeGraph() {
   if (!(await tab.first().waitFor({ state: 'detached' }).then(() => true, () => false))) fail('the graph tab does not close');
 }
 
-/** Picks a colour theme by name with "Preferences: Color Theme", as a user does. */
+/**
+ * Picks the colour theme `name` with "Preferences: Color Theme", as a user does; returns the
+ * theme that was current (the picker opens on it).
+ */
 async function colorTheme(name) {
-  await palette('Preferences: Color Theme');
-  await quickRows().filter({ hasText: name }).first().waitFor();
+  await openQuickInput('F1');
+  await page.keyboard.type('Preferences: Color Theme', { delay: 20 });
+  // Not "Browse Color Themes in Marketplace", which fuzzy-matches too.
+  const command = quickRows().filter({ has: page.locator('.label-name', { hasText: /^Preferences: Color Theme$/ }) });
+  await command.first().click();
+  const focused = quickInput().locator('.monaco-list-row.focused .label-name');
+  await focused.first().waitFor();
+  const was = (await focused.first().textContent())?.trim();
   await page.keyboard.type(name, { delay: 20 });
-  await quickRows().filter({ hasText: name }).first().waitFor();
-  await page.keyboard.press('Enter');
+  const row = quickRows().filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${name}$`) }) });
+  await row.first().waitFor();
+  await row.first().click();
   await quickInput().waitFor({ state: 'hidden' });
+  return was;
 }
 
 /** The concepts tokio's file names in `related::` (examples/demo): all in its neighbourhood. */
@@ -647,7 +674,7 @@ const CHECKS = [
       await page.mouse.click(at.x, at.y);
       await page.keyboard.press('Escape');
       await palette('kg-ls: Show Concept Graph');
-      if (!(await tabIs('Concept Graph: tokio', WAIT))) fail(`the active tab is ${JSON.stringify(await activeTab().textContent())}`);
+      if (!(await graphTabIs('Concept Graph: tokio', WAIT))) fail(`no graph tab; the tabs are ${JSON.stringify(await tabTitles())}`);
       const frame = await graphFrame();
       const labels = await graphLabels(frame);
       console.log(`   graph labels: ${JSON.stringify(labels)}`);
@@ -665,7 +692,7 @@ const CHECKS = [
       if (!/(^|; )default-src 'none'(;|$)/.test(csp ?? '') || !/(^|; )script-src 'nonce-[A-Za-z0-9+/=]+'(;|$)/.test(csp ?? '')) fail(`CSP: ${csp}`);
       if (!scripts.some((s) => s.endsWith('/out/vendor/d3-force.js'))) fail(`the webview loads ${JSON.stringify(scripts)}, not out/vendor/d3-force.js`);
       const colours = await graphColours(frame);
-      const shot = await graphShot(frame, 'graph-dark.png', rgb(colours.root));
+      const shot = await graphShot(frame, 'graph.png', rgb(colours.root));
       console.log(`   screenshot ${shot.file}: ${shot.width}x${shot.height}, background ${shot.background}, ${(shot.drawn * 100).toFixed(1)}% drawn, ${shot.marked} root pixels`);
       if (shot.background.join() !== rgb(colours.background).join()) {
         fail(`the drawing's background is ${shot.background}, not the editor's ${colours.background}`);
@@ -675,29 +702,31 @@ const CHECKS = [
     },
   },
   {
-    name: 'graph: the drawing follows the colour theme (Light Modern, then back)',
+    name: 'graph: the drawing follows the colour theme (Dark Modern or Light Modern, then back)',
     needs: 'graph: "kg-ls: Show Concept Graph" on `tokio` draws its neighbourhood in a webview (screenshot)',
     async run() {
       const frame = await graphFrame();
-      const dark = await graphColours(frame);
-      await colorTheme('Light Modern');
+      const before = await graphColours(frame);
+      const light = rgb(before.background).reduce((a, b) => a + b, 0) > 3 * 128;
+      const other = light ? 'Dark Modern' : 'Light Modern';
+      const was = await colorTheme(other);
       try {
         const deadline = Date.now() + WAIT;
-        let light;
-        while ((light = await graphColours(frame)).background === dark.background) {
-          if (Date.now() > deadline) fail(`the webview's background stays ${dark.background} in Light Modern`);
+        let now;
+        while ((now = await graphColours(frame)).background === before.background) {
+          if (Date.now() > deadline) fail(`the webview's background stays ${before.background} in ${other}`);
           await page.waitForTimeout(200);
         }
-        const shot = await graphShot(frame, 'graph-light.png', rgb(light.root));
-        console.log(`   light: background ${light.background} (dark: ${dark.background}), ${(shot.drawn * 100).toFixed(1)}% drawn, ${shot.marked} root pixels`);
-        if (shot.background.join() !== rgb(light.background).join()) fail(`the screenshot's background is ${shot.background}, not ${light.background}`);
-        if (shot.drawn < 0.01 || shot.marked < 100) fail(`the light drawing is blank or has no root: ${JSON.stringify(shot)}`);
+        const shot = await graphShot(frame, `graph-${light ? 'dark' : 'light'}.png`, rgb(now.root));
+        console.log(`   ${other} (was ${was}): background ${now.background} (was ${before.background}), ${(shot.drawn * 100).toFixed(1)}% drawn, ${shot.marked} root pixels`);
+        if (shot.background.join() !== rgb(now.background).join()) fail(`the screenshot's background is ${shot.background}, not ${now.background}`);
+        if (shot.drawn < 0.01 || shot.marked < 100) fail(`the ${other} drawing is blank or has no root: ${JSON.stringify(shot)}`);
         // The labels are the theme's foreground, readable on its background.
         const label = await frame.locator('#nodes .node .label').first().evaluate((t) => getComputedStyle(t).fill);
-        const [a, b] = [rgb(label), rgb(light.background)];
-        if (Math.abs(a[0] - b[0]) + Math.abs(a[1] - b[1]) + Math.abs(a[2] - b[2]) < 200) fail(`labels ${label} on ${light.background}`);
+        const [a, b] = [rgb(label), rgb(now.background)];
+        if (Math.abs(a[0] - b[0]) + Math.abs(a[1] - b[1]) + Math.abs(a[2] - b[2]) < 200) fail(`labels ${label} on ${now.background}`);
       } finally {
-        await colorTheme('Dark Modern');
+        if (was) await colorTheme(was);
       }
     },
   },
@@ -717,7 +746,7 @@ const CHECKS = [
       const after = await graphLabels(frame);
       console.log(`   double-click ${id}: ${before.length} -> ${after.length} nodes, new ${JSON.stringify(after.filter((l) => !before.includes(l)))}`);
       if (before.some((l) => !after.includes(l))) fail(`nodes went missing: ${JSON.stringify(before.filter((l) => !after.includes(l)))}`);
-      if (!(await tabIs('Concept Graph: tokio', 100))) fail(`the double-click left the graph: ${await activeTab().textContent()}`);
+      if (!(await graphTabIs('Concept Graph: tokio', 100))) fail(`the double-click left the graph: the tabs are ${JSON.stringify(await tabTitles())}`);
     },
   },
   {
@@ -736,7 +765,7 @@ const CHECKS = [
       }
       await page.keyboard.type('future', { delay: 20 });
       await page.keyboard.press('Enter');
-      if (!(await tabIs('Concept Graph: future', WAIT))) fail(`the active tab is ${JSON.stringify(await activeTab().textContent())}`);
+      if (!(await graphTabIs('Concept Graph: future', WAIT))) fail(`no graph tab for future; the tabs are ${JSON.stringify(await tabTitles())}`);
       const frame = await graphFrame();
       const deadline = Date.now() + WAIT;
       let root;
@@ -757,7 +786,11 @@ const CHECKS = [
       await node.click();
       if (!(await tabIs('executor.md', WAIT))) fail(`the active tab is ${JSON.stringify(await activeTab().textContent())}, not executor.md`);
       await activeEditor().locator('.view-line').filter({ hasText: 'executor' }).first().waitFor();
-      // Closed, so that the next checks have one editor group as before.
+    },
+  },
+  {
+    name: 'graph: closing the graph leaves one editor group, as the checks after it expect',
+    async run() {
       await closeGraph();
       const groups = await page.locator('.part.editor .editor-group-container').count();
       if (groups !== 1) fail(`${groups} editor groups are left`);

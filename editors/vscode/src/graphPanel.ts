@@ -15,8 +15,11 @@ import { checkGraph, GraphParams, GraphResult, graphView, mergeGraph, viewMessag
 
 const GRAPH_REQUEST = new RequestType<GraphParams, unknown, void>('kg-ls/graph');
 const TITLE = 'kg-ls: Show Concept Graph';
-/** How far from the concept the first drawing reaches; an expansion adds one step. */
-const DEPTH = 2;
+/** How far from the concept the first drawing reaches (`kg-ls.graph.depth`); an expansion adds one step. */
+function depth(): number {
+  const d = vscode.workspace.getConfiguration('kg-ls').get<number>('graph.depth') ?? 1;
+  return Number.isInteger(d) ? Math.min(5, Math.max(0, d)) : 1;
+}
 
 /** The one graph panel, reused by the next command. */
 let current: GraphPanel | undefined;
@@ -32,7 +35,7 @@ export async function showGraph(c: LanguageClient | undefined, extensionUri: vsc
     graph = await request(c, output, {
       textDocument: { uri: c.code2ProtocolConverter.asUri(editor.document.uri) },
       position: c.code2ProtocolConverter.asPosition(editor.selection.active),
-      depth: DEPTH,
+      depth: depth(),
     });
     if (graph === undefined) return;
   }
@@ -44,7 +47,7 @@ export async function showGraph(c: LanguageClient | undefined, extensionUri: vsc
       ignoreFocusOut: true,
     });
     if (!name?.trim()) return;
-    graph = await request(c, output, { concept: name.trim(), depth: DEPTH });
+    graph = await request(c, output, { concept: name.trim(), depth: depth() });
     if (graph === undefined) return;
     if (graph.root === null || graph.nodes.length === 0) {
       vscode.window.showInformationMessage(`kg-ls: no concept "${name.trim()}" in the knowledge graph.`);

@@ -58,8 +58,9 @@ let userMoved = false;
 const simulation = d3
   .forceSimulation<Vertex>([])
   .force('link', d3.forceLink<Vertex, Arc>([]).id((n) => n.id).distance((l) => 50 + radius(l.source) + radius(l.target)))
-  .force('charge', d3.forceManyBody<Vertex>().strength(-320).distanceMax(600))
-  .force('collide', d3.forceCollide<Vertex>().radius((n) => n.r + 14))
+  .force('charge', d3.forceManyBody<Vertex>().strength(-400).distanceMax(800))
+  // Room for the label under a circle too, so that labels do not cover other nodes.
+  .force('collide', d3.forceCollide<Vertex>().radius((n) => Math.max(n.r + 16, n.label.length * 4 + 6)))
   .force('x', d3.forceX<Vertex>(0).strength(0.04))
   .force('y', d3.forceY<Vertex>(0).strength(0.06))
   .on('tick', draw)
@@ -205,7 +206,7 @@ function fit(): void {
     y1 = Math.max(y1, (n.y ?? 0) + n.r + 20);
   }
   const pad = 24;
-  const k = Math.min(1.5, (box.width - 2 * pad) / Math.max(1, x1 - x0), (box.height - 2 * pad) / Math.max(1, y1 - y0));
+  const k = Math.min(1.25, (box.width - 2 * pad) / Math.max(1, x1 - x0), (box.height - 2 * pad) / Math.max(1, y1 - y0));
   view.k = Math.max(0.1, k);
   view.x = box.width / 2 - view.k * (x0 + x1) / 2;
   view.y = box.height / 2 - view.k * (y0 + y1) / 2;
