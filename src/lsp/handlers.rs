@@ -35,6 +35,9 @@ pub struct Snapshot {
     pub later: Later,
     /// What the terminology checks of `doc` need.
     pub checks: super::diagnostics::CheckContext,
+    /// The last semantic tokens sent per document, shared by every snapshot.
+    pub tokens: Arc<super::tokens::TokenCache>,
+    pub navigation: crate::workspace::NavigationConfig,
 }
 
 /// Work a handler leaves for after its answer.

@@ -13,6 +13,7 @@ mod diagnostics;
 mod handlers;
 mod main_loop;
 mod search;
+mod tokens;
 pub mod transport;
 
 use std::io::Write;

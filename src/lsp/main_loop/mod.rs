@@ -38,7 +38,7 @@ use super::caps::{self, ACCEPT_COMMAND, ClientInfo, REBUILD_TEXT_COMMAND, STATS_
 use super::handlers::{self, Answer, ResponseError, Snapshot};
 use super::search::{self, SearchHost};
 use super::transport::{self, Id, Incoming, code};
-use super::{completion, convert, diagnostics};
+use super::{completion, convert, diagnostics, tokens};
 use crate::analysis::Analysis;
 use crate::kg::Problem;
 use crate::perf::{Monitor, MonitorConfig, Outcome, ProcessSampler, default_budget};
@@ -51,6 +51,7 @@ mod client;
 mod loading;
 mod notifications;
 mod requests;
+mod terms;
 mod text_index;
 mod timers;
 
@@ -233,6 +234,8 @@ enum Asked {
     TextProgress,
     Watchers,
     DiagnosticRefresh,
+    /// `workspace/semanticTokens/refresh` or `workspace/inlayHint/refresh`.
+    TermsRefresh,
 }
 
 /// A progress (indexing, full-text indexing), reported once at a time.
@@ -296,6 +299,11 @@ pub struct MainLoop {
     text: TextState,
     /// Pushed diagnostics.
     checks: checks::Checks,
+    /// The last semantic tokens per document, which deltas are computed against.
+    tokens: Arc<tokens::TokenCache>,
+    /// The graph and navigation settings the client's tokens and hints were last asked for
+    /// with: a change asks it to ask again.
+    shown_terms: Option<(crate::analysis::GraphStamp, workspace::NavigationConfig)>,
 }
 
 impl MainLoop {
@@ -336,6 +344,8 @@ impl MainLoop {
             inbox: Default::default(),
             text: TextState::default(),
             checks: Default::default(),
+            tokens: Arc::default(),
+            shown_terms: None,
         }
     }
 
