@@ -360,6 +360,20 @@ synonyms:: k8s
     }
 
     #[test]
+    fn a_term_over_a_crlf_line_break_is_split_without_the_break() {
+        // Over two quoted lines it is no mention at all (the scanner's rule), so no token.
+        check(
+            "An async\r\nruntime.\r\n> An async\r\n> runtime\r\n",
+            Kind::Document,
+            false,
+            None,
+            expect![[r#"
+            0:3+5 "async" synonym
+            1:0+7 "runtime" synonym"#]],
+        );
+    }
+
+    #[test]
     fn a_term_that_names_one_concept_and_is_a_synonym_of_another_is_canonical() {
         check(
             "kube and K8S",
