@@ -154,6 +154,38 @@ check('tagfunc is the LSP one', opts[2] == 'v:lua.vim.lsp.tagfunc', opts[2])
 check('K is buffer-local', opts[3] == 1, tostring(opts[3]))
 check('gd is buffer-local', opts[4] == 1, tostring(opts[4]))
 
+-- Semantic tokens (Neovim 0.11 asks for them by default): a typed line's `tokio` gets the
+-- @lsp.type.type highlight and `tokio-rs`, a synonym, the synonym modifier's; code does not.
+if vim.fn.has('nvim-0.11') == 1 then
+  type_line('Tokens: tokio, tokio-rs and `tokio` in code')
+  keys('<Esc>')
+  wait_mode('n')
+  local TOKEN_GROUPS = [[
+    local row, col = ...
+    local out = {}
+    for _, t in ipairs(vim.inspect_pos(0, row, col).semantic_tokens) do
+      table.insert(out, t.opts.hl_group)
+    end
+    table.sort(out)
+    return table.concat(out, ' ')
+  ]]
+  local row = rpc('nvim_win_get_cursor', 0)[1] - 1
+  local line = current_line()
+  local at = function(word, from)
+    return (line:find(word, from or 1, true) or 0) - 1
+  end
+  local groups = wait_for(10000, function()
+    local g = lua(TOKEN_GROUPS, row, at('tokio'))
+    return g:find('@lsp.type.type', 1, true) and g or nil
+  end) or lua(TOKEN_GROUPS, row, at('tokio'))
+  check('semantic tokens mark tokio with @lsp.type.type', groups:find('@lsp.type.type', 1, true) ~= nil, groups)
+  check('tokio is canonical', groups:find('@lsp.mod.canonical', 1, true) ~= nil, groups)
+  local synonym = lua(TOKEN_GROUPS, row, at('tokio-rs'))
+  check('tokio-rs is marked as a synonym', synonym:find('@lsp.mod.synonym', 1, true) ~= nil, synonym)
+  local code = lua(TOKEN_GROUPS, row, at('`tokio`') + 1)
+  check('tokio in inline code is not marked', code == '', code)
+end
+
 -- Completion: `async r` offers the multi-word terms.
 type_line('Configure tokio before you pick an async r')
 keys('<C-x><C-o>')

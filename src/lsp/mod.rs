@@ -15,6 +15,7 @@ mod handlers;
 mod main_loop;
 mod navigation;
 mod search;
+mod tokens;
 pub mod transport;
 
 use std::io::Write;

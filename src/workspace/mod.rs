@@ -21,8 +21,8 @@ use std::sync::Arc;
 
 pub use config::{
     CONFIG_FILE, Config, DEFAULT_COMPLETION_LIMIT, DEFAULT_HOVER_MAX_LENGTH, DEFAULT_SYMBOL_LIMIT, HoverSettings,
-    KgSettings, LimitSettings, MonitorSettings, SearchConfig, SearchSettings, Settings, parse_settings, read_settings,
-    resolve, settings_from_json,
+    KgSettings, LimitSettings, MonitorSettings, NavigationConfig, NavigationSettings, SearchConfig, SearchSettings,
+    Settings, parse_settings, read_settings, resolve, settings_from_json,
 };
 pub use documents::{Document, Documents};
 pub use load::{
@@ -552,6 +552,7 @@ mod tests {
             hover_max_length: DEFAULT_HOVER_MAX_LENGTH,
             search: Default::default(),
             checks: Default::default(),
+            navigation: Default::default(),
         };
         let (kg_files, _) = load_sources(&config.sources, &mut |_, _| {});
         let kg_files = kg_files.into_iter().map(Arc::new).collect();
@@ -633,6 +634,7 @@ mod tests {
             hover_max_length: DEFAULT_HOVER_MAX_LENGTH,
             search: Default::default(),
             checks: Default::default(),
+            navigation: Default::default(),
         };
         let kg_files = files
             .iter()

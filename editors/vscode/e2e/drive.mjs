@@ -835,6 +835,39 @@ const CHECKS = [
     },
   },
   {
+    name: 'semantic tokens: a typed `tokio` takes another colour than the plain words around it',
+    async run() {
+      await showFile('runtime-guide.md');
+      await page.keyboard.press('Control+End');
+      await page.keyboard.press('Enter');
+      await page.keyboard.type('Colours of tokio before', { delay: 20 });
+      // The colour of the rendered span that holds `word` in the line that has `context`.
+      const colour = (word) =>
+        activeEditor().evaluate(
+          (root, word) => {
+            for (const line of root.querySelectorAll('.view-lines .view-line')) {
+              const text = line.textContent.replace(/\u00a0/g, ' ');
+              if (!text.includes('Colours of tokio before')) continue;
+              for (const span of line.querySelectorAll('span span')) {
+                if (span.textContent.includes(word)) return getComputedStyle(span).color;
+              }
+            }
+            return null;
+          },
+          word,
+        );
+      const deadline = Date.now() + WAIT;
+      let seen;
+      for (;;) {
+        seen = { tokio: await colour('tokio'), before: await colour('before') };
+        if (seen.tokio && seen.before && seen.tokio !== seen.before) break;
+        if (Date.now() > deadline) fail(`the colours are ${JSON.stringify(seen)}`);
+        await page.waitForTimeout(250);
+      }
+      console.log(`   colours: ${JSON.stringify(seen)}`);
+    },
+  },
+  {
     name: 'kg-ls output: no [error] lines (the server logs INFO lines, not errors)',
     async run() {
       const errors = logLines('kg-ls.log').filter((l) => l.line.includes('[error]') && !l.file.includes('trace'));

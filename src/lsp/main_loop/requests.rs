@@ -149,6 +149,30 @@ impl MainLoop {
                 |_: &CallHierarchyOutgoingCallsParams| None,
                 |s, p, c, _| graph::outgoing_calls(&s, p, c),
             ),
+            "textDocument/semanticTokens/full" => self.request(
+                Req { id, method, start, params },
+                Need::Graph,
+                |p: &SemanticTokensParams| Some(&p.text_document.uri),
+                |s, p, c, _| tokens::full(&s, p, c),
+            ),
+            "textDocument/semanticTokens/full/delta" => self.request(
+                Req { id, method, start, params },
+                Need::Graph,
+                |p: &SemanticTokensDeltaParams| Some(&p.text_document.uri),
+                |s, p, c, _| tokens::delta(&s, p, c),
+            ),
+            "textDocument/semanticTokens/range" => self.request(
+                Req { id, method, start, params },
+                Need::Graph,
+                |p: &SemanticTokensRangeParams| Some(&p.text_document.uri),
+                |s, p, c, _| tokens::range(&s, p, c),
+            ),
+            "textDocument/inlayHint" => self.request(
+                Req { id, method, start, params },
+                Need::Graph,
+                |p: &InlayHintParams| Some(&p.text_document.uri),
+                |s, p, c, _| tokens::inlay_hints(&s, p, c),
+            ),
             "workspace/symbol" => self.workspace_symbol(id, method, start, params),
             "kg-ls/search" => self.knowledge_search(Req { id, method, start, params }),
             "workspace/executeCommand" => {
@@ -234,6 +258,8 @@ impl MainLoop {
             mentions: self.mentions.index.clone(),
             open: if q.need == Need::Completion { Vec::new() } else { self.open_documents() },
             occurrences: self.ws.occurrences(),
+            tokens: self.tokens.clone(),
+            navigation: self.navigation(),
         };
         let notify = Notifier { id: q.id.clone(), tx: self.tx.clone() };
         let tx = self.tx.clone();
