@@ -216,6 +216,7 @@ fn call_hierarchy_prepares_a_concept_and_walks_related_both_ways() {
     expect![[r#"
         async runtime kind 20 kg/async%20runtime.md 0:0-1:0 detail null from 2:10-2:15
         概念 "graph" kind 20 kg/%E6%A6%82%E5%BF%B5%20%22graph%22.md 0:0-1:0 detail null from 2:10-2:18
+        notes.md kind 1 notes.md 0:7-0:12 detail "2 mentions" from 0:7-0:12, 2:0-2:8
     "#]]
     .assert_eq(&show_items(&ws, &incoming, "from"));
 

@@ -109,22 +109,48 @@ pub fn prepare_call_hierarchy(snap: &Snapshot, params: CallHierarchyPrepareParam
 
 /// `callHierarchy/incomingCalls`: the concepts whose `related::` names the item's concept,
 /// each with where its file names it.
-pub fn incoming_calls(snap: &Snapshot, params: CallHierarchyIncomingCallsParams, _: &Cancel) -> Answer {
+pub fn incoming_calls(snap: &Snapshot, params: CallHierarchyIncomingCallsParams, cancel: &Cancel) -> Answer {
     let Some(id) = concept_of(snap, &params.item) else { return json(&None::<()>) };
     let g = &snap.analysis.graph;
-    let calls: Vec<CallHierarchyIncomingCall> = nav::incoming(g, id)
+    let mut calls: Vec<CallHierarchyIncomingCall> = nav::incoming(g, id)
         .iter()
         .filter_map(|&from| {
             let file = NamingFile::read(snap, from);
             Some(CallHierarchyIncomingCall { from: item(snap, from)?, from_ranges: file.entries(snap, id) })
         })
         .collect();
-    // The documents that mention the concept go here, as file items (kind FILE, grouped and
-    // capped, each with its mentions as `fromRanges`), once the occurrence index can list them
-    // (issue 19). Give such items `data` without a "concept" key: `concept_of` then takes
-    // them for no concept, and their own calls can be answered beside it.
+    // Then the documents that mention it, as file items, the most mentions first.
+    let mut docs = super::navigation::with_reference_set(snap, |set| set.documents(id, cancel))
+        .map_err(|_| ResponseError::cancelled())?;
+    docs.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
+    let enc = snap.client.encoding;
+    for (path, spans) in docs.into_iter().take(MAX_DOCUMENT_CALLS) {
+        let Some(uri) = convert::uri(&path).filter(|_| !spans.is_empty()) else { continue };
+        let ranges: Vec<Range> =
+            spans.iter().take(MAX_RANGES_PER_DOCUMENT).map(|&s| super::navigation::range_of(s, enc)).collect();
+        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let count = spans.len();
+        let from = CallHierarchyItem {
+            name,
+            kind: SymbolKind::FILE,
+            tags: None,
+            detail: Some(format!("{count} mention{}", if count == 1 { "" } else { "s" })),
+            uri,
+            range: ranges[0],
+            selection_range: ranges[0],
+            // No "concept": `concept_of` takes a document for no concept, so its own calls are
+            // empty.
+            data: Some(json!({"document": path.display().to_string()})),
+        };
+        calls.push(CallHierarchyIncomingCall { from, from_ranges: ranges });
+    }
     json(&calls)
 }
+
+/// At most this many documents are listed among a concept's incoming calls.
+const MAX_DOCUMENT_CALLS: usize = 100;
+/// At most this many mentions of one document are its `fromRanges`.
+const MAX_RANGES_PER_DOCUMENT: usize = 100;
 
 /// `callHierarchy/outgoingCalls`: the concepts the item's concept names in its `related::`,
 /// each with where its own file names them.

@@ -64,17 +64,7 @@ impl ReferenceSet<'_> {
     pub fn references(&self, id: ConceptId, declaration: bool, cancel: &Cancel) -> Result<Found, Cancelled> {
         let terms = &**self.index.terms();
         let keys = concept_keys(self.graph, id, terms);
-        let is_open = |p: &Path| self.open.iter().any(|(o, _)| **o == *p);
-        let mut out = self.index.find(&keys, &is_open, cancel)?;
-        for (path, text) in self.open {
-            if (self.is_source)(path) {
-                continue;
-            }
-            let spans = spans_of(text, Kind::Document, terms, &keys);
-            if !spans.is_empty() {
-                out.push((path.clone(), spans));
-            }
-        }
+        let mut out = self.documents(id, cancel)?;
         let concept = self.graph.concept(id);
         let mut files: Vec<&Arc<Path>> = concept
             .related_by()
@@ -128,6 +118,25 @@ impl ReferenceSet<'_> {
             spans.dedup();
         }
         Ok(merged)
+    }
+
+    /// The documents (not concept files) that mention concept `id`, with where, in path order.
+    pub fn documents(&self, id: ConceptId, cancel: &Cancel) -> Result<Found, Cancelled> {
+        let terms = &**self.index.terms();
+        let keys = concept_keys(self.graph, id, terms);
+        let is_open = |p: &Path| self.open.iter().any(|(o, _)| **o == *p);
+        let mut out = self.index.find(&keys, &is_open, cancel)?;
+        for (path, text) in self.open {
+            if (self.is_source)(path) {
+                continue;
+            }
+            let spans = spans_of(text, Kind::Document, terms, &keys);
+            if !spans.is_empty() {
+                out.push((path.clone(), spans));
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
     }
 
     fn read(&self, path: &Path) -> Option<String> {

@@ -139,7 +139,7 @@ impl MainLoop {
             ),
             "callHierarchy/incomingCalls" => self.request(
                 Req { id, method, start, params },
-                Need::Graph,
+                Need::Mentions,
                 |_: &CallHierarchyIncomingCallsParams| None,
                 |s, p, c, _| graph::incoming_calls(&s, p, c),
             ),
