@@ -493,6 +493,43 @@ wait_for(5000, function()
   return buffer_file() == start_file
 end)
 
+-- References: grr on `tokio` (0.11's default key; the module maps it on 0.7 too) lists its
+-- mentions in the documents, at the word (byte column), and its definition.
+keys('gg0/tokio<CR>')
+wait_mode('n')
+local guide = ws .. '/docs/getting-started.md'
+local guide_row, guide_col
+-- Its first mention in prose (the ones before it are in code blocks).
+for i, l in ipairs(vim.fn.readfile(guide)) do
+  local from = l:find('the tokio crate', 1, true)
+  if from then
+    guide_row, guide_col = i, from + 4
+    break
+  end
+end
+qf = search(function()
+  keys('gg0/tokio<CR>')
+  wait_mode('n')
+  keys('grr')
+end, function(e)
+  return e.file == guide
+end)
+local mention, definition = nil, false
+for _, e in ipairs(qf.items) do
+  if e.file == guide and mention == nil then
+    mention = e
+  end
+  definition = definition or e.file:find('/kg/runtime/tokio%.md$') ~= nil
+end
+check('grr on "tokio" lists docs/getting-started.md at its first mention', mention ~= nil
+  and mention.lnum == guide_row and mention.col == guide_col,
+  describe_qf(qf) .. (' (want line %s, col %s)'):format(guide_row, guide_col))
+check('and the definition in kg/runtime/tokio.md', definition, describe_qf(qf))
+keys('<Esc>:cclose<CR>:edit ' .. vim.fn.fnameescape(start_file) .. '<CR>')
+wait_for(5000, function()
+  return buffer_file() == start_file
+end)
+
 -- :help kg_ls opens the help file.
 keys(':help kg_ls<CR>')
 local help = wait_for(5000, function()
