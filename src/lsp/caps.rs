@@ -50,6 +50,8 @@ pub struct ClientInfo {
     pub code_action_literals: bool,
     /// Workspace edits may create files (`documentChanges` with the `create` operation).
     pub create_files: bool,
+    /// The client takes document symbols as a tree (else as flat symbol information).
+    pub hierarchical_symbols: bool,
 }
 
 impl ClientInfo {
@@ -103,6 +105,13 @@ impl ClientInfo {
             e.resource_operations.as_ref().is_some_and(|ops| ops.contains(&ResourceOperationKind::Create))
         });
 
+        let hierarchical_symbols = caps
+            .text_document
+            .as_ref()
+            .and_then(|t| t.document_symbol.as_ref())
+            .and_then(|d| d.hierarchical_document_symbol_support)
+            .unwrap_or(false);
+
         let mut roots: Vec<PathBuf> =
             params.workspace_folders.iter().flatten().filter_map(|f| convert::path(&f.uri)).collect();
         #[allow(deprecated)]
@@ -129,6 +138,7 @@ impl ClientInfo {
             diagnostic_refresh,
             code_action_literals,
             create_files,
+            hierarchical_symbols,
         }
     }
 }
@@ -146,10 +156,21 @@ pub fn initialize_result(client: &ClientInfo) -> InitializeResult {
             save: Some(TextDocumentSyncSaveOptions::Supported(true)),
             ..Default::default()
         })),
-        completion_provider: Some(CompletionOptions { resolve_provider: Some(true), ..Default::default() }),
+        completion_provider: Some(CompletionOptions {
+            resolve_provider: Some(true),
+            // `[[` starts a wiki link: completion opens without a key chord (a lone `[` gets
+            // an empty list).
+            trigger_characters: Some(vec!["[".to_string()]),
+            ..Default::default()
+        }),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         definition_provider: Some(OneOf::Left(true)),
         workspace_symbol_provider: Some(OneOf::Left(true)),
+        document_symbol_provider: Some(OneOf::Left(true)),
+        document_link_provider: Some(DocumentLinkOptions {
+            resolve_provider: Some(false),
+            work_done_progress_options: Default::default(),
+        }),
         code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
             code_action_kinds: Some(vec![
                 CodeActionKind::QUICKFIX,

@@ -11,7 +11,9 @@ mod completion;
 mod convert;
 mod diagnostics;
 mod handlers;
+mod links;
 mod main_loop;
+mod outline;
 mod search;
 pub mod transport;
 

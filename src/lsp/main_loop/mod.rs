@@ -39,6 +39,7 @@ use super::handlers::{self, Answer, ResponseError, Snapshot};
 use super::search::{self, SearchHost};
 use super::transport::{self, Id, Incoming, code};
 use super::{completion, convert, diagnostics};
+use super::{links, outline};
 use crate::analysis::Analysis;
 use crate::kg::Problem;
 use crate::perf::{Monitor, MonitorConfig, Outcome, ProcessSampler, default_budget};
