@@ -396,6 +396,41 @@ mod tests {
         );
     }
 
+    /// [`entries`] reads a file as the loader does: the same heading, synonyms, related names
+    /// and properties, fences and cut lines included (the loader also deduplicates).
+    #[test]
+    fn entries_agree_with_the_loader() {
+        let long = format!("related:: a, {}, b\n", "x".repeat(MAX_LINE_BYTES));
+        for text in [
+            "\n# Language Server Protocol\n\nA protocol.\n\n## Details\nsynonyms:: LSP , , language server\n- related:: json-rpc, JSON-RPC\ncategory:: protocol\n\n```\nsynonyms:: not a synonym\n```\n",
+            "synonyms::\ntext with a::colon stays\n```rust\nfn main() {}\nsynonyms:: inside\n",
+            "# A\r\nsynonyms:: b, c\r\n# D\r\n* note::  v \r\n",
+            &long,
+        ] {
+            let c = parse_concept_file(Path::new("kg/lsp.md"), text).concepts.iter().next().unwrap().to_data();
+            let of = |kind| -> Vec<&str> {
+                let mut seen = HashSet::new();
+                entries(text)
+                    .into_iter()
+                    .filter(|e| e.kind == kind)
+                    .map(|e| &text[e.name])
+                    .filter(|s| seen.insert(fold(s)))
+                    .collect()
+            };
+            let heading: Vec<&str> = of(EntryKind::Heading);
+            let synonyms: Vec<&str> =
+                heading.iter().chain(&of(EntryKind::Synonym)).copied().filter(|s| fold(s) != "lsp").collect();
+            assert_eq!(synonyms, c.synonyms, "{text:?}");
+            assert_eq!(of(EntryKind::Related), c.related, "{text:?}");
+            let properties: Vec<(&str, &str)> = entries(text)
+                .into_iter()
+                .filter(|e| e.kind == EntryKind::Property)
+                .map(|e| (&text[e.name], &text[e.value]))
+                .collect();
+            assert_eq!(properties, c.properties.iter().collect::<Vec<_>>(), "{text:?}");
+        }
+    }
+
     /// A concept file rewritten with a synonym line of megabytes stalled every request for
     /// seconds and made a hover of megabytes: every term, list and value is cut at load, with
     /// its line, and the cost stays linear.
