@@ -428,6 +428,38 @@ wait_for(5000, function()
   return buffer_file() == start_file
 end)
 
+-- Outline: the README's :lua vim.lsp.buf.document_symbol() on a concept file lists the concept,
+-- its synonyms, related concepts and properties in the location list (the quickfix list on
+-- 0.7).
+local concept_file = ws .. '/kg/runtime/tokio.md'
+keys(':edit ' .. vim.fn.fnameescape(concept_file) .. '<CR>')
+wait_for(10000, function()
+  return buffer_file() == concept_file and lua(CLIENT) ~= nil
+end)
+keys(':lua vim.lsp.buf.document_symbol()<CR>')
+local outline = wait_for(10000, function()
+  return lua([[
+    local lists = { vim.fn.getqflist() }
+    for _, w in ipairs(vim.api.nvim_list_wins()) do table.insert(lists, vim.fn.getloclist(w)) end
+    for _, list in ipairs(lists) do
+      local texts = {}
+      for _, e in ipairs(list) do
+        if vim.api.nvim_buf_get_name(e.bufnr):find('tokio%.md$') then table.insert(texts, e.text) end
+      end
+      if #texts > 0 then return table.concat(texts, ' | ') end
+    end
+    return nil
+  ]])
+end)
+check('document_symbol() on kg/runtime/tokio.md lists its synonyms, related concepts and properties',
+  outline ~= nil and outline:find('tokio-rs', 1, true) ~= nil and outline:find('tokio crate', 1, true) ~= nil
+    and outline:find('join set', 1, true) ~= nil and outline:find('category', 1, true) ~= nil,
+  outline or 'no location list')
+keys('<Esc>:lclose<CR>:cclose<CR>:edit ' .. vim.fn.fnameescape(start_file) .. '<CR>')
+wait_for(5000, function()
+  return buffer_file() == start_file
+end)
+
 -- :help kg_ls opens the help file.
 keys(':help kg_ls<CR>')
 local help = wait_for(5000, function()
