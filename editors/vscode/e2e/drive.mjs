@@ -1,6 +1,6 @@
 // The kg-ls extension in the real VS Code (code-server in headless Chromium), driven with the
 // keys a user presses: completion, a terminology warning and its quick fix, hover, go to
-// definition, workspace symbols, the knowledge-base search and the rebuild of its index, and the
+// definition, workspace symbols, the outline of a concept file, the knowledge-base search and the rebuild of its index, and the
 // statistics command on a copy of
 // examples/demo, with default settings (only `kg-ls.path`).
 //
@@ -427,6 +427,25 @@ const CHECKS = [
         fail(`Ctrl+T "${value}" lists ${JSON.stringify(await rows().catch(() => []))}, no concept \`tokio runtime\``);
       }
       console.log(`   symbols: ${JSON.stringify((await rows()).slice(0, 5))}`);
+      await page.keyboard.press('Escape');
+    },
+  },
+  {
+    name: 'outline: Ctrl+Shift+O on kg/runtime/tokio.md lists its synonyms, related concepts and properties',
+    async run() {
+      await showFile('tokio.md');
+      await openQuickInput('Control+Shift+o');
+      const rows = async () => quickRows().evaluateAll((rs) => rs.map((r) => r.textContent));
+      const want = ['tokio-rs', 'tokio crate', 'join set', 'category'];
+      const until = Date.now() + WAIT;
+      let seen = [];
+      for (;;) {
+        seen = await rows().catch(() => []);
+        if (want.every((w) => seen.some((r) => r.includes(w)))) break;
+        if (Date.now() > until) fail(`Ctrl+Shift+O lists ${JSON.stringify(seen)}, not all of ${JSON.stringify(want)}`);
+        await page.waitForTimeout(200);
+      }
+      console.log(`   outline: ${JSON.stringify(seen.slice(0, 10))}`);
       await page.keyboard.press('Escape');
     },
   },
