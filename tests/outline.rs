@@ -150,13 +150,13 @@ fn document_symbols_as_a_tree() {
         &mut c,
         &uri,
         expect![[r#"
-        5 "tokio" (concept) 0:0-9:0 sel=0:2-0:7
-          14 "tokio-rs" 4:11-4:19 sel=4:11-4:19
-          14 "tokio rt" 4:21-4:29 sel=4:21-4:29
-          11 "async runtime" 5:10-5:23 sel=5:10-5:23
-          7 "source" (https://tokio.rs) 6:0-6:25 sel=6:0-6:6
-          15 "Notes" (##) 8:0-8:8 sel=8:3-8:8
-    "#]],
+            20 "tokio" (concept) 0:0-9:0 sel=0:2-0:7
+              14 "tokio-rs" 4:11-4:19 sel=4:11-4:19
+              14 "tokio rt" 4:21-4:29 sel=4:21-4:29
+              11 "async runtime" 5:10-5:23 sel=5:10-5:23
+              7 "source" (https://tokio.rs) 6:0-6:25 sel=6:0-6:6
+              15 "Notes" (##) 8:0-8:8 sel=8:3-8:8
+        "#]],
     );
     let text = std::fs::read_to_string(ws.path("glossary.json")).unwrap();
     let uri = c.open(&ws.path("glossary.json"), &text);
@@ -164,9 +164,9 @@ fn document_symbols_as_a_tree() {
         &mut c,
         &uri,
         expect![[r#"
-        5 "actor model" (concept) 1:3-2:9 sel=1:3-1:14
-          14 "actors" 2:3-2:9 sel=2:3-2:9
-    "#]],
+            20 "actor model" (concept) 1:3-2:9 sel=1:3-1:14
+              14 "actors" 2:3-2:9 sel=2:3-2:9
+        "#]],
     );
     assert_eq!(c.shutdown_and_exit().code(), Some(0));
 }
@@ -191,13 +191,13 @@ fn document_symbols_flat_for_clients_without_hierarchy() {
         &mut c,
         &uri,
         expect![[r#"
-        5 "tokio" 0:2-0:7
-        14 "tokio-rs" in "tokio" 4:11-4:19
-        14 "tokio rt" in "tokio" 4:21-4:29
-        11 "async runtime" in "tokio" 5:10-5:23
-        7 "source" in "tokio" 6:0-6:6
-        15 "Notes" in "tokio" 8:3-8:8
-    "#]],
+            20 "tokio" 0:2-0:7
+            14 "tokio-rs" in "tokio" 4:11-4:19
+            14 "tokio rt" in "tokio" 4:21-4:29
+            11 "async runtime" in "tokio" 5:10-5:23
+            7 "source" in "tokio" 6:0-6:6
+            15 "Notes" in "tokio" 8:3-8:8
+        "#]],
     );
     assert_eq!(c.shutdown_and_exit().code(), Some(0));
 }

@@ -58,37 +58,32 @@ pub fn extract_headings(text: &str) -> Vec<(u8, String, u32)> {
 /// out.
 pub fn heading_spans(text: &str) -> Vec<HeadingSpan> {
     let mut out = Vec::new();
-    let mut current: Option<HeadingSpan> = None;
+    // The heading being read, and the bytes of its inlines so far.
+    let mut current: Option<(HeadingSpan, Option<Range<usize>>)> = None;
     for (event, range) in Parser::new(text).into_offset_iter() {
         match event {
             Event::Start(Tag::Heading { level, .. }) => {
-                current = Some(HeadingSpan {
-                    level: level as u8,
-                    text: String::new(),
-                    range: range.clone(),
-                    text_range: range.start..range.start,
-                });
+                let h = HeadingSpan { level: level as u8, text: String::new(), range: range.clone(), text_range: 0..0 };
+                current = Some((h, None));
             }
             Event::End(TagEnd::Heading(_)) => {
-                if let Some(mut h) = current.take() {
+                if let Some((mut h, Some(inlines))) = current.take() {
                     h.text = h.text.trim().to_string();
+                    h.text_range = inlines;
                     if !h.text.is_empty() {
                         out.push(h);
                     }
                 }
             }
             other => {
-                let Some(h) = &mut current else { continue };
+                let Some((h, inlines)) = &mut current else { continue };
                 match other {
                     Event::Text(s) | Event::Code(s) => h.text.push_str(&s),
                     Event::SoftBreak | Event::HardBreak => h.text.push(' '),
                     _ => {}
                 }
-                // The first inline starts the heading's text, and each one ends it so far.
-                if h.text_range.is_empty() && h.text_range.start == h.range.start {
-                    h.text_range.start = range.start;
-                }
-                h.text_range.end = h.text_range.end.max(range.end);
+                let r = inlines.get_or_insert(range.clone());
+                r.end = r.end.max(range.end);
             }
         }
     }

@@ -34,10 +34,11 @@ pub fn document_symbol(snap: &Snapshot, params: DocumentSymbolParams, _: &Cancel
     }
 }
 
+/// Concepts and headings have the kinds workspace symbols give them.
 fn kind(k: Kind) -> SymbolKind {
     match k {
         Kind::Heading => SymbolKind::STRING,
-        Kind::Concept => SymbolKind::CLASS,
+        Kind::Concept => SymbolKind::KEY,
         Kind::Synonym => SymbolKind::CONSTANT,
         Kind::Related => SymbolKind::INTERFACE,
         Kind::Property => SymbolKind::PROPERTY,

@@ -42,7 +42,7 @@ pub struct Symbol {
 
 /// The headings of a markdown document as a tree, by level.
 pub fn document(text: &str) -> Vec<Symbol> {
-    headings(text, 0..text.len(), None)
+    headings(text, None)
 }
 
 /// The outline of the markdown concept file at `path` (the path names the concept, as the
@@ -79,7 +79,7 @@ pub fn concept_file(path: &Path, text: &str) -> Vec<Symbol> {
         })
         .collect();
     let own = heading.map(|h| h.range.clone());
-    children.extend(headings(text, 0..text.len(), own.clone()));
+    children.extend(headings(text, own.clone()));
     children.sort_by_key(|s| s.range.start);
     let selection = own.unwrap_or(0..0);
     vec![Symbol {
@@ -136,14 +136,14 @@ pub fn thesaurus(path: &Path, text: &str) -> Vec<Symbol> {
 
 /// The headings of `text` as a tree, leaving out the one whose text is at `skip` (a concept's
 /// own heading, which the concept stands for).
-fn headings(text: &str, whole: Range<usize>, skip: Option<Range<usize>>) -> Vec<Symbol> {
+fn headings(text: &str, skip: Option<Range<usize>>) -> Vec<Symbol> {
     let spans: Vec<_> = heading_spans(text)
         .into_iter()
         .filter(|h| skip.as_ref().is_none_or(|s| !(h.range.start <= s.start && s.end <= h.range.end)))
         .collect();
     // Each heading's section ends where the next heading of its level or above starts.
     let ends: Vec<usize> = (0..spans.len())
-        .map(|i| spans[i + 1..].iter().find(|h| h.level <= spans[i].level).map_or(whole.end, |h| h.range.start))
+        .map(|i| spans[i + 1..].iter().find(|h| h.level <= spans[i].level).map_or(text.len(), |h| h.range.start))
         .collect();
     // A stack of open headings (level, symbol): each closes into its parent.
     let mut roots = Vec::new();
