@@ -79,6 +79,9 @@ enum Method {
     Completion(Pos),
     Hover(Pos),
     Definition(Pos),
+    /// `textDocument/documentSymbol` and `textDocument/documentLink` on the position's document.
+    Outline(Pos),
+    Links(Pos),
     Resolve(Value),
     Symbol {
         query: String,
@@ -300,6 +303,8 @@ fn method() -> impl Strategy<Value = Method> {
         6 => pos().prop_map(Method::Completion),
         5 => pos().prop_map(Method::Hover),
         3 => pos().prop_map(Method::Definition),
+        2 => pos().prop_map(Method::Outline),
+        2 => pos().prop_map(Method::Links),
         2 => prop_oneof![
             Just(json!({"label": "tokio", "data": {"concept": "tokio", "path": "$ROOT_PATH/kg/tokio.md"}})),
             Just(json!({"label": "tokio-rs", "data": {"concept": "tokio", "path": null}})),
@@ -319,6 +324,8 @@ fn method() -> impl Strategy<Value = Method> {
                 Just("textDocument/completion"),
                 Just("textDocument/hover"),
                 Just("textDocument/definition"),
+                Just("textDocument/documentSymbol"),
+                Just("textDocument/documentLink"),
                 Just("completionItem/resolve"),
                 Just("workspace/symbol"),
                 Just("workspace/executeCommand"),
@@ -514,6 +521,10 @@ fn request_params(method: &Method, id: &str) -> (&'static str, Value) {
         Method::Completion(p) => ("textDocument/completion", position(p)),
         Method::Hover(p) => ("textDocument/hover", position(p)),
         Method::Definition(p) => ("textDocument/definition", position(p)),
+        Method::Outline(p) => {
+            ("textDocument/documentSymbol", json!({"textDocument": {"uri": format!("$DOC{}", p.doc)}}))
+        }
+        Method::Links(p) => ("textDocument/documentLink", json!({"textDocument": {"uri": format!("$DOC{}", p.doc)}})),
         Method::Resolve(item) => ("completionItem/resolve", item.clone()),
         Method::Symbol { query, partial } => {
             let mut p = json!({"query": query, "workDoneToken": format!("w-{id}")});
