@@ -231,3 +231,43 @@ fn the_bracket_trigger_character_opens_wiki_link_completion() {
     assert!(inserted.contains(&"tokio]]") || inserted.contains(&"Tokio]]"), "{inserted:?}");
     assert_eq!(c.shutdown_and_exit().code(), Some(0));
 }
+
+/// Terraphim's own thesaurus: every term of it is in the outline, under its concept, and every
+/// symbol's selection lies in its range (VS Code refuses an outline that breaks that).
+#[test]
+fn the_terraphim_thesaurus_outline_has_every_term() {
+    let ws = Workspace::new(&[(".kg-ls.toml", b"[kg]\npaths = [\"thesaurus_Default.json\"]\n")]);
+    ws.copy_fixture("terraphim/terraphim_server/fixtures/thesaurus_Default.json", "thesaurus_Default.json");
+    let mut c = start(&ws, hierarchical());
+    let text = std::fs::read_to_string(ws.path("thesaurus_Default.json")).unwrap();
+    let uri = c.open(&ws.path("thesaurus_Default.json"), &text);
+    let symbols = c.request("textDocument/documentSymbol", json!({"textDocument": {"uri": uri}}));
+    let pos = |p: &Value| (p["line"].as_u64().unwrap(), p["character"].as_u64().unwrap());
+    let within = |s: &Value| {
+        let (r, sel) = (&s["range"], &s["selectionRange"]);
+        pos(&r["start"]) <= pos(&sel["start"]) && pos(&sel["end"]) <= pos(&r["end"])
+    };
+    let concepts = symbols.as_array().unwrap();
+    let mut names: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for s in concepts {
+        assert!(within(s), "{s}");
+        names.insert(s["name"].as_str().unwrap().to_lowercase());
+        for child in s["children"].as_array().into_iter().flatten() {
+            assert!(within(child), "{child}");
+            names.insert(child["name"].as_str().unwrap().to_lowercase());
+        }
+    }
+    let data: Value = serde_json::from_str(&text).unwrap();
+    let terms = data["data"].as_object().unwrap();
+    let missing: Vec<&String> = terms.keys().filter(|t| !names.contains(&t.to_lowercase())).collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} terms missing: {:?}",
+        missing.len(),
+        terms.len(),
+        &missing[..missing.len().min(5)]
+    );
+    let ids: std::collections::HashSet<String> = terms.values().map(|v| v["id"].to_string()).collect();
+    assert_eq!(concepts.len(), ids.len(), "one concept per id");
+    assert_eq!(c.shutdown_and_exit().code(), Some(0));
+}

@@ -270,6 +270,37 @@ mod tests {
         );
     }
 
+    fn all_within(text: &str, symbols: &[Symbol]) -> Result<(), String> {
+        for s in symbols {
+            let ok = s.range.start <= s.selection.start
+                && s.selection.end <= s.range.end
+                && s.range.end <= text.len()
+                && text.is_char_boundary(s.range.start)
+                && text.is_char_boundary(s.range.end)
+                && text.is_char_boundary(s.selection.start)
+                && text.is_char_boundary(s.selection.end)
+                && !s.name.is_empty();
+            if !ok {
+                return Err(format!("{s:?}"));
+            }
+            all_within(text, &s.children)?;
+        }
+        Ok(())
+    }
+
+    proptest::proptest! {
+        /// Any text: every symbol has a name and its selection lies in its range, on character
+        /// boundaries (clients refuse an outline that breaks either rule).
+        #[test]
+        fn any_text_gives_symbols_clients_take(
+            text in r"(?s)([ \t\n#=\-`~:,a-zé]|synonyms::|related::|key::|```|# |## |\r\n){0,60}",
+        ) {
+            all_within(&text, &document(&text)).map_err(proptest::test_runner::TestCaseError::fail)?;
+            all_within(&text, &concept_file(Path::new("kg/x.md"), &text)).map_err(proptest::test_runner::TestCaseError::fail)?;
+            all_within(&text, &concept_file(Path::new("kg/.md"), &text)).map_err(proptest::test_runner::TestCaseError::fail)?;
+        }
+    }
+
     #[test]
     fn concept_file_without_heading_or_name() {
         check(
