@@ -187,6 +187,19 @@ check('"Toki" offers "Tokio"', has(words, 'Tokio'), words and table.concat(words
 keys('<C-e><Esc>')
 wait_mode('n')
 
+-- A bare `[[`: <C-x><C-o> offers terms that close the link.
+type_line('See [[')
+keys('<C-x><C-o>')
+words = popup_words()
+local closed = words ~= nil and #words > 0
+for _, w in ipairs(words or {}) do
+  closed = closed and w:sub(-2) == ']]'
+end
+check('<C-x><C-o> after "[[" offers terms closed with "]]"', closed,
+  words and table.concat(words, ', ', 1, math.min(#words, 8)) or 'no popup')
+keys('<C-e><Esc>')
+wait_mode('n')
+
 -- Terminology checks: the example's graph says to avoid "async engine" (kg/runtime/async
 -- runtime.md). Typing it shows a warning on that line; gra on it offers the fix, and picking
 -- it writes "async runtime".
