@@ -304,6 +304,30 @@ const CHECKS = [
     },
   },
   {
+    name: 'completion: typing `[[` opens the suggestions by itself (the `[` trigger character), with kg-ls terms',
+    async run() {
+      await showFile('runtime-guide.md');
+      await page.keyboard.press('Control+End');
+      await page.keyboard.press('Enter');
+      await page.keyboard.type('See [[', { delay: 80 });
+      const widget = page.locator('.editor-widget.suggest-widget.visible');
+      // Multi-word labels are the server's (VS Code's word suggestions are single words).
+      const serverRow = widget.locator('.monaco-list-row .label-name', { hasText: / / });
+      try {
+        await serverRow.first().waitFor();
+      } catch {
+        const labels = await widget.locator('.monaco-list-row .label-name').allTextContents().catch(() => []);
+        fail(`after typing "[[" the suggestion widget offers ${JSON.stringify(labels)}, no kg-ls term`);
+      }
+      const labels = await widget.locator('.monaco-list-row .label-name').allTextContents();
+      console.log(`   suggestions after [[: ${JSON.stringify(labels.slice(0, 8))}, line ${JSON.stringify(await cursorLine(activeEditor()))}`);
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('Home');
+      await page.keyboard.press('Shift+End');
+      await page.keyboard.press('Delete');
+    },
+  },
+  {
     name: 'checks: typing `async engine` (avoided in the example) underlines it with a struck-through warning',
     async run() {
       await showFile('runtime-guide.md');
