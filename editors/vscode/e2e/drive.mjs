@@ -1,6 +1,6 @@
 // The kg-ls extension in the real VS Code (code-server in headless Chromium), driven with the
 // keys a user presses: completion, a terminology warning and its quick fix, hover, go to
-// definition, workspace symbols, the outline of a concept file, the knowledge-base search and the rebuild of its index, and the
+// definition, workspace symbols, the outline and the links of a concept file, the knowledge-base search and the rebuild of its index, and the
 // statistics command on a copy of
 // examples/demo, with default settings (only `kg-ls.path`).
 //
@@ -471,6 +471,28 @@ const CHECKS = [
       }
       console.log(`   outline: ${JSON.stringify(seen.slice(0, 10))}`);
       await page.keyboard.press('Escape');
+    },
+  },
+  {
+    name: 'links: in kg/runtime/tokio.md the related entry `join set` is a link (its hover says so), and Ctrl+click opens join set.md',
+    async run() {
+      await showFile('tokio.md');
+      await page.keyboard.press('Control+End');
+      const at = await findWord(activeEditor(), 'channel, join set', 'join set');
+      if (!at) fail('`channel, join set` is not on screen');
+      await page.mouse.move(at.x - 40, at.y + 200);
+      await page.mouse.move(at.x, at.y, { steps: 5 });
+      const hover = page.locator('.monaco-hover').filter({ visible: true });
+      // VS Code shows a link's tooltip as "TOOLTIP (ctrl + click)".
+      try {
+        await hover.filter({ hasText: /join set \(ctrl \+ click\)/i }).waitFor();
+      } catch {
+        fail(`no link hover on \`join set\`; hover widgets show ${JSON.stringify(await hover.allTextContents().catch(() => []))}`);
+      }
+      await page.keyboard.down('Control');
+      await page.mouse.click(at.x, at.y);
+      await page.keyboard.up('Control');
+      if (!(await tabIs('join set.md', WAIT))) fail(`Ctrl+click opened ${JSON.stringify(await activeTab().textContent())}, not join set.md`);
     },
   },
   {
