@@ -10,6 +10,7 @@
 //! - [`search`]: workspace symbol search: services over index parts, a coordinator with
 //!   deadlines and cancellation, ranking, and the engine (result cache, final answers).
 //! - [`analysis`]: completion, hover and definition on an immutable snapshot.
+//! - [`navigate`]: navigation over the graph: document links, outlines.
 //! - [`workspace`]: the mutable host: configuration, sources, open documents.
 //! - [`cache`]: cache directory, atomic writes, checksummed files.
 //! - [`par`]: work over many items on every core, for the loaders.

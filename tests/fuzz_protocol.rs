@@ -84,6 +84,9 @@ enum Method {
     /// `textDocument/prepareCallHierarchy`, then (a later request) the calls of its item.
     CallHierarchy(Pos),
     Calls(Value),
+    /// `textDocument/documentSymbol` and `textDocument/documentLink` on the position's document.
+    Outline(Pos),
+    Links(Pos),
     Resolve(Value),
     Symbol {
         query: String,
@@ -318,6 +321,8 @@ fn method() -> impl Strategy<Value = Method> {
                 "data": 5}})),
         ]
         .prop_map(Method::Calls),
+        2 => pos().prop_map(Method::Outline),
+        2 => pos().prop_map(Method::Links),
         2 => prop_oneof![
             Just(json!({"label": "tokio", "data": {"concept": "tokio", "path": "$ROOT_PATH/kg/tokio.md"}})),
             Just(json!({"label": "tokio-rs", "data": {"concept": "tokio", "path": null}})),
@@ -340,6 +345,8 @@ fn method() -> impl Strategy<Value = Method> {
                 Just("kg-ls/graph"),
                 Just("textDocument/prepareCallHierarchy"),
                 Just("callHierarchy/incomingCalls"),
+                Just("textDocument/documentSymbol"),
+                Just("textDocument/documentLink"),
                 Just("completionItem/resolve"),
                 Just("workspace/symbol"),
                 Just("workspace/executeCommand"),
@@ -549,6 +556,10 @@ fn request_params(method: &Method, id: &str) -> (&'static str, Value) {
             };
             (method, item.clone())
         }
+        Method::Outline(p) => {
+            ("textDocument/documentSymbol", json!({"textDocument": {"uri": format!("$DOC{}", p.doc)}}))
+        }
+        Method::Links(p) => ("textDocument/documentLink", json!({"textDocument": {"uri": format!("$DOC{}", p.doc)}})),
         Method::Resolve(item) => ("completionItem/resolve", item.clone()),
         Method::Symbol { query, partial } => {
             let mut p = json!({"query": query, "workDoneToken": format!("w-{id}")});

@@ -219,6 +219,19 @@ check('"Toki" offers "Tokio"', has(words, 'Tokio'), words and table.concat(words
 keys('<C-e><Esc>')
 wait_mode('n')
 
+-- A bare `[[`: <C-x><C-o> offers terms that close the link.
+type_line('See [[')
+keys('<C-x><C-o>')
+words = popup_words()
+local closed = words ~= nil and #words > 0
+for _, w in ipairs(words or {}) do
+  closed = closed and w:sub(-2) == ']]'
+end
+check('<C-x><C-o> after "[[" offers terms closed with "]]"', closed,
+  words and table.concat(words, ', ', 1, math.min(#words, 8)) or 'no popup')
+keys('<C-e><Esc>')
+wait_mode('n')
+
 -- Terminology checks: the example's graph says to avoid "async engine" (kg/runtime/async
 -- runtime.md). Typing it shows a warning on that line; gra on it offers the fix, and picking
 -- it writes "async runtime".
@@ -526,6 +539,38 @@ check('grr on "tokio" lists docs/getting-started.md at its first mention', menti
   describe_qf(qf) .. (' (want line %s, col %s)'):format(guide_row, guide_col))
 check('and the definition in kg/runtime/tokio.md', definition, describe_qf(qf))
 keys('<Esc>:cclose<CR>:edit ' .. vim.fn.fnameescape(start_file) .. '<CR>')
+wait_for(5000, function()
+  return buffer_file() == start_file
+end)
+
+-- Outline: the README's :lua vim.lsp.buf.document_symbol() on a concept file lists the concept,
+-- its synonyms, related concepts and properties in the location list (the quickfix list on
+-- 0.7).
+local concept_file = ws .. '/kg/runtime/tokio.md'
+keys(':edit ' .. vim.fn.fnameescape(concept_file) .. '<CR>')
+wait_for(10000, function()
+  return buffer_file() == concept_file and lua(CLIENT) ~= nil
+end)
+keys(':lua vim.lsp.buf.document_symbol()<CR>')
+local outline = wait_for(10000, function()
+  return lua([[
+    local lists = { vim.fn.getqflist() }
+    for _, w in ipairs(vim.api.nvim_list_wins()) do table.insert(lists, vim.fn.getloclist(w)) end
+    for _, list in ipairs(lists) do
+      local texts = {}
+      for _, e in ipairs(list) do
+        if vim.api.nvim_buf_get_name(e.bufnr):find('tokio%.md$') then table.insert(texts, e.text) end
+      end
+      if #texts > 0 then return table.concat(texts, ' | ') end
+    end
+    return nil
+  ]])
+end)
+check('document_symbol() on kg/runtime/tokio.md lists its synonyms, related concepts and properties',
+  outline ~= nil and outline:find('tokio-rs', 1, true) ~= nil and outline:find('tokio crate', 1, true) ~= nil
+    and outline:find('join set', 1, true) ~= nil and outline:find('category', 1, true) ~= nil,
+  outline or 'no location list')
+keys('<Esc>:lclose<CR>:cclose<CR>:edit ' .. vim.fn.fnameescape(start_file) .. '<CR>')
 wait_for(5000, function()
   return buffer_file() == start_file
 end)

@@ -20,7 +20,7 @@ use fst::{IntoStreamer, Streamer};
 
 pub use bytes::Bytes;
 pub use completion::{CompletionIndex, FormatError, Hit, PRECOMPUTED_K, TermInput};
-pub use headings::{DocHeadings, Heading, HeadingIndex, extract_headings};
+pub use headings::{DocHeadings, Heading, HeadingIndex, HeadingSpan, extract_headings, heading_spans};
 pub use layered::LayeredIndex;
 pub use matching::{DfaAutomaton, MAX_FUZZY_CHARS, Quality, levenshtein_prefix_dfa};
 pub use terms::{TermIndex, TermRef};

@@ -6,6 +6,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -243,9 +244,10 @@ struct Group<'e> {
     full: bool,
 }
 
-/// Calls `visit(key, depth, line)` for every object key of a JSON text, in order: the key
-/// unescaped, how many objects and arrays enclose it, and its zero-based line. One pass.
-fn scan_keys<'t>(text: &'t str, mut visit: impl FnMut(Cow<'t, str>, u32, u32)) {
+/// Calls `visit(key, depth, line, bytes)` for every object key of a JSON text, in order: the
+/// key unescaped, how many objects and arrays enclose it, its zero-based line, and the bytes
+/// between its quotes. One pass.
+fn scan_keys<'t>(text: &'t str, mut visit: impl FnMut(Cow<'t, str>, u32, u32, Range<usize>)) {
     let bytes = text.as_bytes();
     let (mut i, mut line, mut depth) = (0, 0u32, 0u32);
     while i < bytes.len() {
@@ -275,7 +277,7 @@ fn scan_keys<'t>(text: &'t str, mut visit: impl FnMut(Cow<'t, str>, u32, u32)) {
                     } else {
                         Cow::Borrowed(raw)
                     };
-                    visit(key, depth, line);
+                    visit(key, depth, line, start..end);
                 }
                 line += text[start..end].matches('\n').count() as u32;
                 i = end;
@@ -291,12 +293,25 @@ fn data_key_lines(text: &str) -> Vec<u32> {
     let mut lines = Vec::new();
     // Keys at depth 2 belong to `data` from its key at depth 1 until the next key at depth 1.
     let mut in_data = false;
-    scan_keys(text, |key, depth, line| match depth {
+    scan_keys(text, |key, depth, line, _| match depth {
         1 => in_data = key == "data",
         2 if in_data => lines.push(line),
         _ => {}
     });
     lines
+}
+
+/// The keys of the top-level `data` object (the thesaurus's terms), unescaped, with the bytes
+/// between their quotes, in file order: where each term of a thesaurus is written.
+pub fn thesaurus_keys(text: &str) -> Vec<(Cow<'_, str>, Range<usize>)> {
+    let mut keys = Vec::new();
+    let mut in_data = false;
+    scan_keys(text, |key, depth, _, range| match depth {
+        1 => in_data = key == "data",
+        2 if in_data => keys.push((key, range)),
+        _ => {}
+    });
+    keys
 }
 
 /// The zero-based line of the first `"key":` of every object key in a JSON text, found in one
@@ -308,7 +323,7 @@ struct KeyLines<'t> {
 impl<'t> KeyLines<'t> {
     fn new(text: &'t str) -> KeyLines<'t> {
         let mut lines = HashMap::new();
-        scan_keys(text, |key, _, line| {
+        scan_keys(text, |key, _, line, _| {
             lines.entry(key).or_insert(line);
         });
         KeyLines { lines }

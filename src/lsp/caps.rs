@@ -57,6 +57,8 @@ pub struct ClientInfo {
     /// The client takes `workspace/semanticTokens/refresh` and `workspace/inlayHint/refresh`.
     pub semantic_tokens_refresh: bool,
     pub inlay_hint_refresh: bool,
+    /// The client takes document symbols as a tree (else as flat symbol information).
+    pub hierarchical_symbols: bool,
 }
 
 /// The semantic-token requests and legend entries a client declares.
@@ -163,6 +165,12 @@ impl ClientInfo {
             workspace.and_then(|w| w.semantic_tokens.as_ref()).and_then(|s| s.refresh_support).unwrap_or(false);
         let inlay_hint_refresh =
             workspace.and_then(|w| w.inlay_hint.as_ref()).and_then(|s| s.refresh_support).unwrap_or(false);
+        let hierarchical_symbols = caps
+            .text_document
+            .as_ref()
+            .and_then(|t| t.document_symbol.as_ref())
+            .and_then(|d| d.hierarchical_document_symbol_support)
+            .unwrap_or(false);
 
         let mut roots: Vec<PathBuf> =
             params.workspace_folders.iter().flatten().filter_map(|f| convert::path(&f.uri)).collect();
@@ -194,6 +202,7 @@ impl ClientInfo {
             inlay_hints,
             semantic_tokens_refresh,
             inlay_hint_refresh,
+            hierarchical_symbols,
         }
     }
 }
@@ -211,13 +220,24 @@ pub fn initialize_result(client: &ClientInfo) -> InitializeResult {
             save: Some(TextDocumentSyncSaveOptions::Supported(true)),
             ..Default::default()
         })),
-        completion_provider: Some(CompletionOptions { resolve_provider: Some(true), ..Default::default() }),
+        completion_provider: Some(CompletionOptions {
+            resolve_provider: Some(true),
+            // `[[` starts a wiki link: completion opens without a key chord (a lone `[` gets
+            // an empty list).
+            trigger_characters: Some(vec!["[".to_string()]),
+            ..Default::default()
+        }),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         definition_provider: Some(OneOf::Left(true)),
         references_provider: Some(OneOf::Left(true)),
         document_highlight_provider: Some(OneOf::Left(true)),
         workspace_symbol_provider: Some(OneOf::Left(true)),
         call_hierarchy_provider: Some(CallHierarchyServerCapability::Simple(true)),
+        document_symbol_provider: Some(OneOf::Left(true)),
+        document_link_provider: Some(DocumentLinkOptions {
+            resolve_provider: Some(false),
+            work_done_progress_options: Default::default(),
+        }),
         code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
             code_action_kinds: Some(vec![
                 CodeActionKind::QUICKFIX,

@@ -20,7 +20,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::analysis::Analysis;
-use crate::kg::{Concept, ConceptId, Graph, MAX_TERM_BYTES, cut_at_char, fence_open, is_fence_close, property};
+use crate::kg::{Concept, ConceptId, Graph, MAX_TERM_BYTES, cut_at_char};
 use crate::text::fold;
 
 /// The deepest walk: a depth above it is taken as this.
@@ -193,40 +193,12 @@ pub fn incoming(graph: &Graph, id: ConceptId) -> &[ConceptId] {
 /// as the parser reads them. Empty when no line does (a thesaurus, or a file changed since).
 pub fn related_entries(text: &str, target: Concept<'_>) -> Vec<Range<usize>> {
     let terms: HashSet<String> = target.terms().map(fold).collect();
-    let mut out = Vec::new();
-    let mut fence: Option<(char, usize)> = None;
-    let mut start = 0;
-    for raw in text.split_inclusive('\n') {
-        let line_start = start;
-        start += raw.len();
-        let line = raw.trim_end_matches(['\n', '\r']);
-        let trimmed = line.trim_start();
-        if let Some((c, n)) = fence {
-            if is_fence_close(trimmed, c, n) {
-                fence = None;
-            }
-            continue;
-        }
-        if let Some(open) = fence_open(trimmed) {
-            fence = Some(open);
-            continue;
-        }
-        let Some((key, value)) = property(trimmed) else { continue };
-        if !key.eq_ignore_ascii_case("related") {
-            continue;
-        }
-        // `value` is a slice of `line`: its offset there, then each entry's.
-        let mut at = line_start + (value.as_ptr() as usize - line.as_ptr() as usize);
-        for item in value.split(',') {
-            let lead = item.len() - item.trim_start().len();
-            let name = item.trim();
-            if !name.is_empty() && terms.contains(&fold(cut_at_char(name, MAX_TERM_BYTES))) {
-                out.push(at + lead..at + lead + name.len());
-            }
-            at += item.len() + 1;
-        }
-    }
-    out
+    crate::kg::entries(text)
+        .into_iter()
+        .filter(|e| e.kind == crate::kg::EntryKind::Related)
+        .filter(|e| terms.contains(&fold(cut_at_char(&text[e.range.clone()], MAX_TERM_BYTES))))
+        .map(|e| e.range)
+        .collect()
 }
 
 /// A neighbourhood as `kg-ls/graph` answers it and `kg-ls graph --format json` prints it.

@@ -7,7 +7,9 @@
 //! LSP layer and the shell commands convert and print.
 
 pub mod graph;
+pub mod links;
 pub mod mentions;
+pub mod outline;
 pub mod references;
 pub mod tokens;
 

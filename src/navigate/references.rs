@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::mentions::{Found, Kind, MentionIndex, Pos, Span, mentions};
 use crate::index::TermIndex;
-use crate::kg::{ConceptId, ConceptLine, Graph, concept_lines};
+use crate::kg::{ConceptId, EntryKind, Graph, entries};
 use crate::search::{Cancel, Cancelled};
 use crate::text::{LineIndex, fold};
 use crate::vfs::Vfs;
@@ -32,17 +32,12 @@ pub fn key_in(terms: &TermIndex, term: &str) -> Option<u32> {
 
 /// The items of a concept file's `related::` lines that name one of `keys` (in `terms`).
 pub fn related_entries(text: &str, terms: &TermIndex, keys: &[u32]) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
-    for line in concept_lines(text) {
-        if let ConceptLine::Property { key, items, .. } = line
-            && key.eq_ignore_ascii_case("related")
-        {
-            out.extend(
-                items.into_iter().filter(|r| key_in(terms, &text[r.clone()]).is_some_and(|k| keys.contains(&k))),
-            );
-        }
-    }
-    out
+    entries(text)
+        .into_iter()
+        .filter(|e| e.kind == EntryKind::Related)
+        .filter(|e| key_in(terms, &text[e.range.clone()]).is_some_and(|k| keys.contains(&k)))
+        .map(|e| e.range)
+        .collect()
 }
 
 /// What a search for references reads. Terms are matched with the index's term index
@@ -93,10 +88,7 @@ impl ReferenceSet<'_> {
         }
         if declaration && let Some(text) = self.read(concept.path()) {
             let index = LineIndex::new(&text);
-            let heading = concept_lines(&text).into_iter().find_map(|l| match l {
-                ConceptLine::Heading { range, .. } => Some(range),
-                _ => None,
-            });
+            let heading = entries(&text).into_iter().find(|e| e.kind == EntryKind::Heading).map(|e| e.range);
             let range = match heading {
                 Some(r) if key_in(terms, &text[r.clone()]).is_some_and(|k| keys.contains(&k)) => r,
                 _ => index.line_range(&text, concept.line()).map_or(0..0, |r| r.start..r.start),

@@ -40,6 +40,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
+/// The markdown extensions kg-ls reads (wiki links among them), for every reader of markdown.
+pub(crate) use blocks::PARSE_OPTIONS;
 pub use cache::{BLOCK_CAPACITY, CacheStats, HOVER_CAPACITY};
 pub use stream::{Budget, Env, Progress, Stream};
 

@@ -1,7 +1,8 @@
 // The kg-ls extension in the real VS Code (code-server in headless Chromium), driven with the
 // keys a user presses: completion, a terminology warning and its quick fix, hover, go to
-// definition, workspace symbols, the knowledge-base search and the rebuild of its index, the
-// statistics command and the concept graph view (with screenshots) on a copy of
+// definition, workspace symbols, the outline and the links of a concept file, the knowledge-base
+// search and the rebuild of its index, the statistics command and the concept graph view (with
+// screenshots) on a copy of
 // examples/demo, with default settings (only `kg-ls.path`).
 //
 // run.sh installs the tools, starts code-server and runs this file; it is not meant to be run
@@ -434,6 +435,30 @@ const CHECKS = [
     },
   },
   {
+    name: 'completion: typing `[[` opens the suggestions by itself (the `[` trigger character), with kg-ls terms',
+    async run() {
+      await showFile('runtime-guide.md');
+      await page.keyboard.press('Control+End');
+      await page.keyboard.press('Enter');
+      await page.keyboard.type('See [[', { delay: 80 });
+      const widget = page.locator('.editor-widget.suggest-widget.visible');
+      // Multi-word labels are the server's (VS Code's word suggestions are single words).
+      const serverRow = widget.locator('.monaco-list-row .label-name', { hasText: / / });
+      try {
+        await serverRow.first().waitFor();
+      } catch {
+        const labels = await widget.locator('.monaco-list-row .label-name').allTextContents().catch(() => []);
+        fail(`after typing "[[" the suggestion widget offers ${JSON.stringify(labels)}, no kg-ls term`);
+      }
+      const labels = await widget.locator('.monaco-list-row .label-name').allTextContents();
+      console.log(`   suggestions after [[: ${JSON.stringify(labels.slice(0, 8))}, line ${JSON.stringify(await cursorLine(activeEditor()))}`);
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('Home');
+      await page.keyboard.press('Shift+End');
+      await page.keyboard.press('Delete');
+    },
+  },
+  {
     name: 'checks: typing `async engine` (avoided in the example) underlines it with a struck-through warning',
     async run() {
       await showFile('runtime-guide.md');
@@ -558,6 +583,47 @@ const CHECKS = [
       }
       console.log(`   symbols: ${JSON.stringify((await rows()).slice(0, 5))}`);
       await page.keyboard.press('Escape');
+    },
+  },
+  {
+    name: 'outline: Ctrl+Shift+O on kg/runtime/tokio.md lists its synonyms, related concepts and properties',
+    async run() {
+      await showFile('tokio.md');
+      await openQuickInput('Control+Shift+o');
+      const rows = async () => quickRows().evaluateAll((rs) => rs.map((r) => r.textContent));
+      const want = ['tokio-rs', 'tokio crate', 'join set', 'category'];
+      const until = Date.now() + WAIT;
+      let seen = [];
+      for (;;) {
+        seen = await rows().catch(() => []);
+        if (want.every((w) => seen.some((r) => r.includes(w)))) break;
+        if (Date.now() > until) fail(`Ctrl+Shift+O lists ${JSON.stringify(seen)}, not all of ${JSON.stringify(want)}`);
+        await page.waitForTimeout(200);
+      }
+      console.log(`   outline: ${JSON.stringify(seen.slice(0, 10))}`);
+      await page.keyboard.press('Escape');
+    },
+  },
+  {
+    name: 'links: in kg/runtime/tokio.md the related entry `join set` is a link (its hover says so), and Ctrl+click opens join set.md',
+    async run() {
+      await showFile('tokio.md');
+      await page.keyboard.press('Control+End');
+      const at = await findWord(activeEditor(), 'channel, join set', 'join set');
+      if (!at) fail('`channel, join set` is not on screen');
+      await page.mouse.move(at.x - 40, at.y + 200);
+      await page.mouse.move(at.x, at.y, { steps: 5 });
+      const hover = page.locator('.monaco-hover').filter({ visible: true });
+      // VS Code shows a link's tooltip as "TOOLTIP (ctrl + click)".
+      try {
+        await hover.filter({ hasText: /join set \(ctrl \+ click\)/i }).waitFor();
+      } catch {
+        fail(`no link hover on \`join set\`; hover widgets show ${JSON.stringify(await hover.allTextContents().catch(() => []))}`);
+      }
+      await page.keyboard.down('Control');
+      await page.mouse.click(at.x, at.y);
+      await page.keyboard.up('Control');
+      if (!(await tabIs('join set.md', WAIT))) fail(`Ctrl+click opened ${JSON.stringify(await activeTab().textContent())}, not join set.md`);
     },
   },
   {

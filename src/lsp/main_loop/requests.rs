@@ -112,6 +112,18 @@ impl MainLoop {
                 |p: &DocumentHighlightParams| Some(&p.text_document_position_params.text_document.uri),
                 |s, p, c, _| navigation::document_highlight(&s, p, c),
             ),
+            "textDocument/documentLink" => self.request(
+                Req { id, method, start, params },
+                Need::Graph,
+                |p: &DocumentLinkParams| Some(&p.text_document.uri),
+                |s, p, c, _| links::document_link(&s, p, c),
+            ),
+            "textDocument/documentSymbol" => self.request(
+                Req { id, method, start, params },
+                Need::Graph,
+                |p: &DocumentSymbolParams| Some(&p.text_document.uri),
+                |s, p, c, _| outline::document_symbol(&s, p, c),
+            ),
             "textDocument/diagnostic" => self.request(
                 Req { id, method, start, params },
                 Need::Graph,
