@@ -1,7 +1,8 @@
 //! Navigation over a graph of 150k terms and 10k documents of generated prose: building the
 //! index of mentions (time and memory), and `references` of concepts through it, beside the
 //! same answer found by scanning every document again (the baseline of the same run: what the
-//! index saves).
+//! index saves); semantic tokens of a 2,000-line document, full and after a one-character edit
+//! (delta), beside pulldown-cmark's parse of it; and the graph's neighbourhood at depth 2.
 //!
 //! ```sh
 //! cargo bench --bench navigation
@@ -23,7 +24,11 @@ mod fmt;
 use fmt::{ms, pct};
 use kg_ls::index::TermIndex;
 use kg_ls::kg::{ConceptId, Graph};
+use kg_ls::check::Terminology;
+use kg_ls::navigate::graph::{Limits, neighbourhood, view};
+use kg_ls::navigate::tokens::{Terms, delta, encode, tokens};
 use kg_ls::navigate::{Kind, MentionIndex, ReferenceSet, concept_keys, spans_of};
+use kg_ls::text::{Encoding, LineIndex};
 use kg_ls::search::Cancel;
 use kg_ls::synth::{GenConfig, ProseConfig, Rng, generate, generate_prose};
 use kg_ls::vfs::{MemFs, Vfs};
@@ -59,9 +64,19 @@ fn main() {
     let docs = generate_prose(&synth, &ProseConfig::new(ndocs));
     let bytes: usize = docs.iter().map(|(_, t)| t.len()).sum();
     let paths: Vec<Arc<Path>> = docs.iter().map(|(p, _)| Arc::from(Path::new(&format!("docs/{p}")))).collect();
+    let mut counts = Vec::new();
     for ((_, t), p) in docs.iter().zip(&paths) {
         fs.write(p.to_path_buf(), t);
+        kg_ls::workspace::count_terms(&terms, t, &mut counts);
     }
+    let mut occurrences = std::collections::HashMap::new();
+    terms.map.keys(|key, k| {
+        if let Some(&n) = counts.get(k as usize).filter(|&&n| n > 0) {
+            occurrences.insert(key.to_string(), n);
+        }
+    });
+    // A 2,000-line document for the semantic tokens: generated documents joined.
+    let long: String = docs.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>().join("\n").lines().take(2_000).collect::<Vec<_>>().join("\n");
     drop(docs);
 
     let before = rss();
@@ -126,6 +141,51 @@ fn main() {
         }
     });
     row("the same, scanning every document (baseline)", &times, found);
+    let mut found = 0usize;
+    let times = timed(few, |&id| {
+        found += set.references(id, true, &cancel).expect("not cancelled").iter().map(|(_, s)| s.len()).sum::<usize>();
+    });
+    row("references (index) of the same concepts", &times, found);
+
+    // Semantic tokens of one long document.
+    let terminology = Terminology::build(&graph);
+    let t = Terms { graph: &graph, terms: &terms, terminology: &terminology };
+    let full = |text: &str| {
+        let toks = tokens(text, Kind::Document, t, false);
+        encode(text, &LineIndex::new(text), &toks, Encoding::Utf16, u32::MAX, None)
+    };
+    let before = full(&long);
+    let mut edited = long.clone();
+    edited.insert(long.len() / 2, 'x');
+    let reps: Vec<()> = vec![(); runs.min(200)];
+    println!("\nSemantic tokens: {} lines, {} tokens.\n", long.lines().count(), before.len() / 5);
+    println!("| what | runs | median ms | p99 ms | max ms | |");
+    println!("|---|---|---|---|---|---|");
+    let mut opts = pulldown_cmark::Options::empty();
+    opts.insert(pulldown_cmark::Options::ENABLE_TABLES);
+    let times = timed(&reps, |_| {
+        black_box(pulldown_cmark::Parser::new_ext(&long, opts).into_offset_iter().count());
+    });
+    row("pulldown-cmark parse of the document (baseline)", &times, 0);
+    let times = timed(&reps, |_| {
+        black_box(full(&long));
+    });
+    row("semantic tokens, full", &times, 0);
+    let times = timed(&reps, |_| {
+        black_box(delta(&before, &full(&edited)));
+    });
+    row("semantic tokens, delta after a one-character edit", &times, 0);
+
+    // The neighbourhood of a concept at depth 2, as kg-ls/graph answers it.
+    let reps = &picks[..picks.len().min(500)];
+    let mut nodes = 0usize;
+    let times = timed(reps, |&id| {
+        let n = neighbourhood(&graph, &[id], 2, &occurrences, Limits::default());
+        nodes += n.nodes.len();
+        black_box(view(&graph, &n, &|p| p.display().to_string(), &|p| p.display().to_string()));
+    });
+    println!();
+    row("kg-ls/graph depth 2 (neighbourhood and view; mean nodes in last column)", &times, nodes);
 }
 
 fn timed<T>(items: &[T], mut f: impl FnMut(&T)) -> Vec<Duration> {
