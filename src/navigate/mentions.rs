@@ -170,25 +170,36 @@ impl DocMentions {
     /// The spans of the mentions whose key number is one of `keys`, in document order.
     pub fn find(&self, keys: &[u32]) -> Vec<Span> {
         let mut out = Vec::new();
+        let mut groups = 0;
         for &k in keys {
             let from = self.keys.partition_point(|&x| x < k);
             let to = from + self.keys[from..].partition_point(|&x| x == k);
-            out.extend((from..to).map(|i| self.span(i)));
+            if from == to {
+                continue;
+            }
+            groups += 1;
+            // A key's mentions are in text order: the line only moves forward.
+            let mut line = 0usize;
+            out.extend((from..to).map(|i| self.span(i, &mut line)));
         }
-        out.sort_unstable();
-        out.dedup();
+        if groups > 1 {
+            out.sort_unstable();
+        }
         out
     }
 
-    fn span(&self, i: usize) -> Span {
+    /// Mention `i`'s span; `line` is a line at or before it, moved to its line.
+    fn span(&self, i: usize, line: &mut usize) -> Span {
         let (start, end) = (self.starts[i], self.starts[i] + self.lens[i] as u32);
-        let pos = |offset: u32| {
-            let line = self.lines.partition_point(|&l| l <= offset) - 1;
-            let col = offset - self.lines[line];
-            Pos { line: line as u32, col8: col, col16: col }
+        let mut pos = |offset: u32| {
+            *line += self.lines[*line..].partition_point(|&l| l <= offset).saturating_sub(1);
+            let col = offset - self.lines[*line];
+            Pos { line: *line as u32, col8: col, col16: col }
         };
         let (mut a, mut b) = (pos(start), pos(end));
-        if let Ok(w) = self.wide.binary_search_by_key(&(i as u32), |w| w.0) {
+        if !self.wide.is_empty()
+            && let Ok(w) = self.wide.binary_search_by_key(&(i as u32), |w| w.0)
+        {
             (a.col16, b.col16) = (self.wide[w].1, self.wide[w].2);
         }
         Span { start: a, end: b }
@@ -343,7 +354,10 @@ impl MentionIndex {
             }
             out.push((path.clone(), doc.find(keys)));
         }
-        out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        // Slots are given in path order at a build; only documents added since are not.
+        if !out.is_sorted_by(|a, b| a.0 <= b.0) {
+            out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        }
         Ok(out)
     }
 }

@@ -105,9 +105,13 @@ impl ReferenceSet<'_> {
                 _ => merged.push((path, spans)),
             }
         }
+        // Only a file met twice (a concept file, for its entries and its declaration) needs
+        // sorting; the index and the scans give each file's spans in order.
         for (_, spans) in &mut merged {
-            spans.sort_unstable();
-            spans.dedup();
+            if !spans.is_sorted() {
+                spans.sort_unstable();
+                spans.dedup();
+            }
         }
         Ok(merged)
     }
