@@ -225,6 +225,24 @@ again.  Returns the buffer's text, or the last error."
       (e2e-keys "M-,")
       (e2e-check "M-, comes back" (eq (current-buffer) from) (buffer-name)))
 
+    ;; References: M-? (xref-find-references) on `tokio' (eglot takes the identifier at point)
+    ;; lists its mentions in the documents in *xref*.
+    (e2e-keys "M-< C-s tokio RET M-b")
+    (e2e-keys "M-?")
+    (let ((refs (e2e-wait 10 (lambda ()
+                               (let ((b (get-buffer "*xref*")))
+                                 (and b (with-current-buffer b
+                                          (and (string-match-p "getting-started\\.md" (buffer-string))
+                                               (string-match-p "architecture\\.md" (buffer-string))
+                                               (buffer-string)))))))))
+      (e2e-check "M-? on \"tokio\" lists its mentions in docs/getting-started.md and docs/architecture.md"
+                 refs (let ((b (get-buffer "*xref*")))
+                        (if b (with-current-buffer b (substring (buffer-string) 0 (min 200 (buffer-size))))
+                          (buffer-name)))))
+    (when (get-buffer "*xref*") (kill-buffer "*xref*"))
+    (e2e-keys "C-x b notes.md RET")
+    (delete-other-windows)
+
     ;; Workspace symbols: C-M-. (xref-find-apropos) `tkrt'.
     (e2e-keys "C-M-. tkrt RET")
     (let ((hit (e2e-wait 10 (lambda ()
