@@ -538,6 +538,31 @@ const CHECKS = [
     },
   },
   {
+    name: 'references: Shift+F12 on `tokio` peeks at its mentions in the other documents',
+    async run() {
+      await showFile('runtime-guide.md');
+      await page.keyboard.press('Control+Home');
+      const at = await findWord(activeEditor(), 'configure tokio for', 'tokio');
+      if (!at) fail('`configure tokio for` is not on screen');
+      await page.mouse.click(at.x, at.y);
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('Shift+F12');
+      const peek = page.locator('.reference-zone-widget');
+      const rows = async () => peek.locator('.monaco-list-row').evaluateAll((rs) => rs.map((r) => r.textContent));
+      const until = Date.now() + WAIT;
+      let seen = [];
+      for (;;) {
+        seen = await rows().catch(() => []);
+        if (seen.some((r) => r.includes('getting-started.md')) && seen.some((r) => r.includes('architecture.md'))) break;
+        if (Date.now() > until) fail(`the references peek lists ${JSON.stringify(seen)}, not getting-started.md and architecture.md`);
+        await page.waitForTimeout(200);
+      }
+      console.log(`   references: ${JSON.stringify(seen.slice(0, 6))}`);
+      await page.keyboard.press('Escape');
+      await peek.waitFor({ state: 'hidden', timeout: WAIT }).catch(() => undefined);
+    },
+  },
+  {
     name: 'definition: F12 on `tokio` opens kg/runtime/tokio.md',
     async run() {
       const at = await findWord(activeEditor(), 'configure tokio for', 'tokio');
