@@ -126,3 +126,24 @@ fn a_document_saved_on_disk_is_indexed_again() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+#[test]
+fn references_still_answer_from_the_index_after_the_graph_is_rebuilt() {
+    let ws = Workspace::new(FILES);
+    let mut c = Client::start(&ws.root(), Value::Null);
+    let probe = c.open(&ws.path("docs/probe.md"), "tokio rt\n");
+    let mut params = Client::position_params(&probe, 0, 1);
+    params["context"] = json!({"includeDeclaration": false});
+    let before = render(&ws, &c.request("textDocument/references", params.clone()));
+    assert!(before.contains("docs/other.md"), "{before}");
+    // A synonym added to the concept file: the graph is rebuilt, the index is kept until the
+    // graph settles, and it still finds the concept's old terms.
+    let path = ws.path("kg/tokio runtime.md");
+    let text = String::from_utf8(FILES[0].1.to_vec()).unwrap().replace("async runtime", "async runtime, rt engine");
+    std::fs::write(&path, &text).unwrap();
+    let uri = common::file_uri(&path);
+    c.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": uri, "type": 2}]}));
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let after = render(&ws, &c.request("textDocument/references", params));
+    assert_eq!(after, before);
+}

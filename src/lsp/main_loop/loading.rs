@@ -216,7 +216,7 @@ impl MainLoop {
                     );
                 }
                 // Before the queued requests: those that read mentions wait for the index.
-                self.mentions_after_graph();
+                self.mentions_after_load();
                 self.dispatch_queued();
                 self.prepare_search();
                 self.text_after_load();

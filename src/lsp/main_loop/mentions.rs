@@ -1,6 +1,8 @@
 //! Keeping the index of mentions ([`MentionIndex`]) in step with the workspace: built in full
-//! after a load and after each graph rebuild (a new term index finds other terms), and per file
-//! when a document changes on disk (a save, a close, a watched-file event).
+//! after a load, again once the graph has not changed for [`REBUILD_QUIET`] (a new term index
+//! finds new terms; until then the index answers through the term index it was built with, so
+//! its terms stay found), and per file when a document changes on disk (a save, a close, a
+//! watched-file event).
 //!
 //! The work runs on the background thread with a [`Cancel`] that a newer full build sets; the
 //! current index answers meanwhile. Open documents are not read from it: navigation scans them
@@ -20,6 +22,11 @@ pub enum MentionEvent {
     Updated { base: Arc<MentionIndex>, index: MentionIndex, paths: BTreeSet<PathBuf> },
 }
 
+/// How long the graph must stay unchanged before the documents are scanned again for its terms:
+/// a full scan costs seconds of CPU at 10k documents, and a user saving a concept file every
+/// few seconds should not pay it each time.
+const REBUILD_QUIET: Duration = Duration::from_secs(10);
+
 #[derive(Default)]
 pub(super) struct MentionState {
     pub index: Arc<MentionIndex>,
@@ -30,12 +37,29 @@ pub(super) struct MentionState {
     ready: bool,
     /// Documents that changed while a full build ran (it may have read them before).
     changed_meanwhile: BTreeSet<PathBuf>,
+    /// When a full build for a changed graph is due.
+    due: Option<Instant>,
 }
 
 impl MainLoop {
-    /// The graph's term index may have changed (a load, a rebuild): the index is built again
-    /// when it did.
+    /// A load ended: the index is built now (requests that read it wait for it).
+    pub(super) fn mentions_after_load(&mut self) {
+        self.mentions.due = None;
+        self.mentions_rebuild();
+    }
+
+    /// The graph was rebuilt: the documents are scanned for its terms once it stays unchanged.
     pub(super) fn mentions_after_graph(&mut self) {
+        self.mentions.due = Some(Instant::now() + REBUILD_QUIET);
+    }
+
+    pub(super) fn mentions_due(&self) -> Option<Instant> {
+        self.mentions.due
+    }
+
+    /// Builds the index for the current term index, unless it is the one built already.
+    pub(super) fn mentions_rebuild(&mut self) {
+        self.mentions.due = None;
         if !self.load.ready {
             return;
         }

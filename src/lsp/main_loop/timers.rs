@@ -24,6 +24,7 @@ impl MainLoop {
         at(self.warm_stop);
         at(self.parent_check);
         at(self.text.edit_due);
+        at(self.mentions_due());
         at(self.checks_deadline());
         at(self.asked.values().map(|(_, t)| *t + CLIENT_REQUEST_TIMEOUT).min());
         at((self.phase == Phase::Running && self.load.ready).then_some(self.sampler.next));
@@ -66,6 +67,9 @@ impl MainLoop {
         }
         if self.text.edit_due.is_some_and(|t| t <= now) {
             self.text_edits_settled();
+        }
+        if self.mentions_due().is_some_and(|t| t <= now) {
+            self.mentions_rebuild();
         }
         self.checks_timers(now);
         self.terms_timers();
