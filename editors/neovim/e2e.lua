@@ -538,6 +538,8 @@ check('grr on "tokio" lists docs/getting-started.md at its first mention', menti
   and mention.lnum == guide_row and mention.col == guide_col,
   describe_qf(qf) .. (' (want line %s, col %s)'):format(guide_row, guide_col))
 check('and the definition in kg/runtime/tokio.md', definition, describe_qf(qf))
+-- The list is emptied, so that the checks after this one read only their own.
+lua('vim.fn.setqflist({}, "r", { title = "", items = {} })')
 keys('<Esc>:cclose<CR>:edit ' .. vim.fn.fnameescape(start_file) .. '<CR>')
 wait_for(5000, function()
   return buffer_file() == start_file
