@@ -27,7 +27,7 @@ pub use markdown::{ConceptLine, blank_properties, concept_lines, parse_concept_f
 pub(crate) use markdown::{atx_h1, fence_open, is_fence_close, property};
 pub use saved::{DecodeError, SavedFiles, decode as decode_saved, encode as encode_saved};
 pub use terms::{TermClaim, TermTable};
-pub use thesaurus::parse_thesaurus;
+pub use thesaurus::{DataEntry, data_entries, parse_thesaurus};
 
 use crate::text::fold;
 use crate::vfs::{Stamp, Vfs};

@@ -286,6 +286,102 @@ fn scan_keys<'t>(text: &'t str, mut visit: impl FnMut(Cow<'t, str>, u32, u32)) {
     }
 }
 
+/// One entry of a thesaurus's `data` object as written, with byte ranges into the text: what
+/// an edit of the file (rename) needs to change a term or an nterm in place, without writing
+/// the JSON again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataEntry {
+    /// The term, unescaped.
+    pub term: String,
+    /// The term's string, inside its quotes.
+    pub term_range: std::ops::Range<usize>,
+    /// The `id` as the reader keeps it (a number's text, or a string).
+    pub id: Option<String>,
+    /// The `nterm`, unescaped, and its string inside the quotes.
+    pub nterm: Option<(String, std::ops::Range<usize>)>,
+}
+
+/// The entries of the top-level `data` object, in file order, found by the same scan as their
+/// lines. A text that is not JSON gives what the scan could make of it.
+pub fn data_entries(text: &str) -> Vec<DataEntry> {
+    let mut out: Vec<DataEntry> = Vec::new();
+    let bytes = text.as_bytes();
+    let string_end = |start: usize| {
+        let mut j = start;
+        while j < bytes.len() && bytes[j] != b'"' {
+            j += if bytes[j] == b'\\' { 2 } else { 1 };
+        }
+        j.min(bytes.len())
+    };
+    let unescape = |r: std::ops::Range<usize>| {
+        let raw = &text[r.clone()];
+        if raw.contains('\\') {
+            serde_json::from_str::<String>(&text[r.start - 1..(r.end + 1).min(text.len())]).unwrap_or_default()
+        } else {
+            raw.to_string()
+        }
+    };
+    let skip_space = |mut k: usize| {
+        while k < bytes.len() && bytes[k].is_ascii_whitespace() {
+            k += 1;
+        }
+        k
+    };
+    let (mut i, mut depth, mut in_data) = (0, 0u32, false);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b'"' => {
+                let start = i + 1;
+                let end = string_end(start);
+                let colon = skip_space(end + 1);
+                if bytes.get(colon) == Some(&b':') && text.is_char_boundary(end) {
+                    let key = unescape(start..end);
+                    match depth {
+                        1 => in_data = key == "data",
+                        2 if in_data => {
+                            out.push(DataEntry { term: key, term_range: start..end, id: None, nterm: None })
+                        }
+                        3 if in_data && (key == "id" || key == "nterm") => {
+                            let v = skip_space(colon + 1);
+                            let entry = out.last_mut();
+                            if let Some(e) = entry {
+                                if bytes.get(v) == Some(&b'"') {
+                                    let vend = string_end(v + 1);
+                                    if text.is_char_boundary(vend) {
+                                        let value = unescape(v + 1..vend);
+                                        if key == "id" {
+                                            e.id = Some(value);
+                                        } else {
+                                            e.nterm = Some((value, v + 1..vend));
+                                        }
+                                    }
+                                } else if key == "id" {
+                                    let n = bytes[v..]
+                                        .iter()
+                                        .take_while(|b| {
+                                            b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E')
+                                        })
+                                        .count();
+                                    if n > 0 {
+                                        e.id = Some(text[v..v + n].to_string());
+                                    }
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                i = end;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
 /// The lines of the keys of the top-level `data` object, in file order.
 fn data_key_lines(text: &str) -> Vec<u32> {
     let mut lines = Vec::new();
