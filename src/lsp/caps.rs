@@ -50,6 +50,12 @@ pub struct ClientInfo {
     pub code_action_literals: bool,
     /// Workspace edits may create files (`documentChanges` with the `create` operation).
     pub create_files: bool,
+    /// Workspace edits may be `documentChanges` (versioned edits and file operations).
+    pub document_changes: bool,
+    /// Workspace edits may rename files (the `rename` resource operation).
+    pub rename_files: bool,
+    /// Workspace edits may carry change annotations (`changeAnnotationSupport`).
+    pub change_annotations: bool,
 }
 
 impl ClientInfo {
@@ -102,6 +108,11 @@ impl ClientInfo {
         let create_files = workspace_edit.is_some_and(|e| {
             e.resource_operations.as_ref().is_some_and(|ops| ops.contains(&ResourceOperationKind::Create))
         });
+        let document_changes = workspace_edit.and_then(|e| e.document_changes).unwrap_or(false);
+        let rename_files = workspace_edit.is_some_and(|e| {
+            e.resource_operations.as_ref().is_some_and(|ops| ops.contains(&ResourceOperationKind::Rename))
+        });
+        let change_annotations = workspace_edit.is_some_and(|e| e.change_annotation_support.is_some());
 
         let mut roots: Vec<PathBuf> =
             params.workspace_folders.iter().flatten().filter_map(|f| convert::path(&f.uri)).collect();
@@ -129,6 +140,9 @@ impl ClientInfo {
             diagnostic_refresh,
             code_action_literals,
             create_files,
+            document_changes,
+            rename_files,
+            change_annotations,
         }
     }
 }
@@ -149,6 +163,10 @@ pub fn initialize_result(client: &ClientInfo) -> InitializeResult {
         completion_provider: Some(CompletionOptions { resolve_provider: Some(true), ..Default::default() }),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         definition_provider: Some(OneOf::Left(true)),
+        rename_provider: Some(OneOf::Right(RenameOptions {
+            prepare_provider: Some(true),
+            work_done_progress_options: Default::default(),
+        })),
         workspace_symbol_provider: Some(OneOf::Left(true)),
         code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
             code_action_kinds: Some(vec![

@@ -100,6 +100,18 @@ impl MainLoop {
                 |p: &GotoDefinitionParams| Some(&p.text_document_position_params.text_document.uri),
                 |s, p, c, _| handlers::definition(&s, p, c),
             ),
+            "textDocument/prepareRename" => self.request(
+                Req { id, method, start, params },
+                Need::Graph,
+                |p: &TextDocumentPositionParams| Some(&p.text_document.uri),
+                |s, p, c, _| rename::prepare(&s, p, c),
+            ),
+            "textDocument/rename" => self.request(
+                Req { id, method, start, params },
+                Need::Graph,
+                |p: &RenameParams| Some(&p.text_document_position.text_document.uri),
+                |s, p, c, _| rename::reply(&s, p, c),
+            ),
             "textDocument/diagnostic" => self.request(
                 Req { id, method, start, params },
                 Need::Graph,
