@@ -225,29 +225,31 @@ fn renaming_a_synonym_edits_its_entry_and_its_mentions() {
         13,
         "tokio-rt",
         expect![[r#"
-        edit kg/scheduler.md version null (1 edits)
-        edit kg/tokio runtime.md version 1 (1 edits)
-        --- docs/notes.md
-        The Tokio runtime and the tokio
-        runtime; the tokio rt.
-        --- docs/other.md
-        Nothing to see.
-        --- kg/k8s.md
-        # k8s
+            edit docs/notes.md version null (1 edits, 1 annotated)
+            edit kg/scheduler.md version null (1 edits)
+            edit kg/tokio runtime.md version 1 (1 edits)
+            annotation kg-ls.prose: "Mentions in prose" (needsConfirmation true)
+            --- docs/notes.md
+            The Tokio runtime and the tokio
+            runtime; the tokio-rt.
+            --- docs/other.md
+            Nothing to see.
+            --- kg/k8s.md
+            # k8s
 
-        synonyms:: kube
-        --- kg/scheduler.md
-        # scheduler
+            synonyms:: kube
+            --- kg/scheduler.md
+            # scheduler
 
-        related:: tokio runtime
+            related:: tokio runtime
 
-        See [[tokio runtime|the runtime]] and [[tokio-rt]].
-        --- kg/tokio runtime.md
-        # Tokio Runtime
+            See [[tokio runtime|the runtime]] and [[tokio-rt]].
+            --- kg/tokio runtime.md
+            # Tokio Runtime
 
-        synonyms:: tokio-rt, async runtime
-        related:: scheduler
-    "#]],
+            synonyms:: tokio-rt, async runtime
+            related:: scheduler
+        "#]],
     );
 }
 
@@ -292,29 +294,29 @@ fn a_client_without_document_changes_gets_changes_and_no_file_rename() {
         3,
         "async engine",
         expect![[r#"
-        change kg/scheduler.md (2 edits)
-        change kg/tokio runtime.md (1 edits)
-        --- docs/notes.md
-        The Tokio runtime and the tokio
-        runtime; the tokio rt.
-        --- docs/other.md
-        Nothing to see.
-        --- kg/k8s.md
-        # k8s
+            change docs/notes.md (2 edits)
+            change kg/scheduler.md (2 edits)
+            change kg/tokio runtime.md (1 edits)
+            --- docs/notes.md
+            The Async engine and the async engine; the tokio rt.
+            --- docs/other.md
+            Nothing to see.
+            --- kg/k8s.md
+            # k8s
 
-        synonyms:: kube
-        --- kg/scheduler.md
-        # scheduler
+            synonyms:: kube
+            --- kg/scheduler.md
+            # scheduler
 
-        related:: async engine
+            related:: async engine
 
-        See [[async engine|the runtime]] and [[tokio rt]].
-        --- kg/tokio runtime.md
-        # async engine
+            See [[async engine|the runtime]] and [[tokio rt]].
+            --- kg/tokio runtime.md
+            # async engine
 
-        synonyms:: tokio rt, async runtime
-        related:: scheduler
-    "#]],
+            synonyms:: tokio rt, async runtime
+            related:: scheduler
+        "#]],
     );
 }
 

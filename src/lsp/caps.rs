@@ -167,6 +167,8 @@ pub fn initialize_result(client: &ClientInfo) -> InitializeResult {
             prepare_provider: Some(true),
             work_done_progress_options: Default::default(),
         })),
+        references_provider: Some(OneOf::Left(true)),
+        document_highlight_provider: Some(OneOf::Left(true)),
         workspace_symbol_provider: Some(OneOf::Left(true)),
         code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
             code_action_kinds: Some(vec![

@@ -35,6 +35,12 @@ pub struct Snapshot {
     pub later: Later,
     /// What the terminology checks of `doc` need.
     pub checks: super::diagnostics::CheckContext,
+    /// Where the workspace's documents (as on disk) mention concepts.
+    pub mentions: Arc<crate::navigate::MentionIndex>,
+    /// The open documents with a file, as they were at dispatch.
+    pub open: Vec<(Arc<std::path::Path>, Arc<String>)>,
+    /// The version of each of `open`, for edits of open documents.
+    pub versions: Vec<(Arc<std::path::Path>, i32)>,
 }
 
 /// Work a handler leaves for after its answer.

@@ -12,6 +12,7 @@ mod convert;
 mod diagnostics;
 mod handlers;
 mod main_loop;
+mod navigation;
 mod rename;
 mod search;
 pub mod transport;

@@ -14,8 +14,8 @@ use ls_types::*;
 
 use super::convert;
 use super::handlers::{Answer, ResponseError, Snapshot, json};
+use super::navigation::with_reference_set;
 use super::transport::code;
-use crate::navigate::ReferenceSet;
 use crate::navigate::rename::{Plan, Renamable, RenameError, plan, renamable};
 use crate::search::Cancel;
 
@@ -49,16 +49,10 @@ pub fn prepare(snap: &Snapshot, params: TextDocumentPositionParams, _: &Cancel) 
     json(&PrepareRenameResponse::RangeWithPlaceholder { range, placeholder: r.placeholder })
 }
 
-/// `set` reads the references; `version` is the version of an open document.
-pub fn rename(
-    snap: &Snapshot,
-    params: RenameParams,
-    set: &ReferenceSet,
-    version: &dyn Fn(&Path) -> Option<i32>,
-    cancel: &Cancel,
-) -> Answer {
+pub fn rename(snap: &Snapshot, params: RenameParams, cancel: &Cancel) -> Answer {
     let r = at(snap, params.text_document_position.position)?;
-    let mut p = plan(set, &r.target, &params.new_name, cancel).map_err(refused)?;
+    let planned = with_reference_set(snap, |set| plan(set, &r.target, &params.new_name, cancel));
+    let mut p = planned.map_err(refused)?;
     if let Some(fr) = &p.rename
         && !can_rename_files(snap)
     {
@@ -77,7 +71,8 @@ pub fn rename(
         }
         p.rename = None;
     }
-    match workspace_edit(&p, snap, version) {
+    let version = |path: &Path| snap.versions.iter().find(|(p, _)| **p == *path).map(|(_, v)| *v);
+    match workspace_edit(&p, snap, &version) {
         Some(edit) => json(&edit),
         None => Err(ResponseError::new(code::INTERNAL_ERROR, "a file of the rename has no file URI")),
     }
@@ -162,26 +157,4 @@ fn workspace_edit(p: &Plan, snap: &Snapshot, version: &dyn Fn(&Path) -> Option<i
         change_annotations,
         ..Default::default()
     })
-}
-
-/// `textDocument/rename` with the references of the snapshot.
-pub fn reply(snap: &Snapshot, params: RenameParams, cancel: &Cancel) -> Answer {
-    // Interim: until the mention index is on the snapshot, only the request's document is read
-    // for mentions.
-    let index = crate::navigate::MentionIndex::default();
-    let doc = snap.doc.as_ref();
-    let open: Vec<(std::sync::Arc<Path>, &str)> =
-        doc.and_then(|d| Some((std::sync::Arc::from(d.path.as_deref()?), d.text.as_str()))).into_iter().collect();
-    let graph = &snap.analysis.graph;
-    let is_source = |p: &Path| graph.file_concepts(p).is_some();
-    let set = ReferenceSet {
-        graph,
-        terms: &snap.analysis.terms,
-        index: &index,
-        open: &open,
-        is_source: &is_source,
-        files: &*snap.files,
-    };
-    let version = |p: &Path| doc.filter(|d| d.path.as_deref() == Some(p)).map(|d| d.version);
-    rename(snap, params, &set, &version, cancel)
 }

@@ -21,6 +21,10 @@ use crate::index::TermIndex;
 use crate::search::{Cancel, Cancelled};
 use crate::text::prose::{joined, prose_ranges};
 use crate::text::{Encoding, LineCol, LineIndex, fold};
+use crate::vfs::Vfs;
+
+/// Documents larger than this are not scanned for mentions (as for headings).
+pub const MAX_DOC_BYTES: u64 = 4 << 20;
 
 /// What kind of text is scanned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,6 +120,16 @@ pub struct DocMentions {
 }
 
 impl DocMentions {
+    /// The mentions of the document at `path` as `files` has it; `None` when it cannot be read,
+    /// is binary or is over [`MAX_DOC_BYTES`].
+    pub fn read(files: &dyn Vfs, path: &Path, terms: &TermIndex) -> Option<DocMentions> {
+        let bytes = files.read(path, MAX_DOC_BYTES).ok()?;
+        if crate::text::is_binary(&bytes) {
+            return None;
+        }
+        Some(DocMentions::scan(&String::from_utf8_lossy(&bytes), Kind::Document, terms, false))
+    }
+
     pub fn scan(text: &str, kind: Kind, terms: &TermIndex, code: bool) -> DocMentions {
         let found = mentions(text, kind, terms, code);
         if found.is_empty() {
@@ -165,18 +179,24 @@ pub struct MentionIndex {
 pub type Found = Vec<(Arc<Path>, Vec<Span>)>;
 
 impl MentionIndex {
-    /// The index of `docs` (path and text), scanning on every core.
-    pub fn build(docs: &[(Arc<Path>, String)], terms: &TermIndex, cancel: &Cancel) -> Result<MentionIndex, Cancelled> {
+    /// The index of the documents at `paths`, read through `files` and scanned on every core.
+    /// A document that cannot be read, is binary or is over [`MAX_DOC_BYTES`] has no mentions.
+    pub fn build(
+        paths: &[Arc<Path>],
+        files: &dyn Vfs,
+        terms: &TermIndex,
+        cancel: &Cancel,
+    ) -> Result<MentionIndex, Cancelled> {
         let results = crate::par::for_each_index(
-            docs.len(),
+            paths.len(),
             256,
             Vec::new,
             |out: &mut Vec<(Arc<Path>, Arc<DocMentions>)>, i| {
                 if cancel.is_cancelled() {
                     return;
                 }
-                let (path, text) = &docs[i];
-                out.push((path.clone(), Arc::new(DocMentions::scan(text, Kind::Document, terms, false))));
+                let m = DocMentions::read(files, &paths[i], terms).unwrap_or_default();
+                out.push((paths[i].clone(), Arc::new(m)));
             },
             &mut |_| {},
         );

@@ -43,12 +43,9 @@ fn check(fixture: &str, new: &str, expect: Expect) {
         found.expect("the cursor is in a section")
     };
     let fs = MemFs::with(files.iter().map(|(p, t)| (p.clone(), t.clone())));
-    let docs: Vec<(Arc<Path>, String)> = files
-        .iter()
-        .filter(|(p, _)| !p.starts_with("kg/"))
-        .map(|(p, t)| (Arc::from(Path::new(p)), t.clone()))
-        .collect();
-    let index = MentionIndex::build(&docs, &a.terms, &Cancel::new()).unwrap();
+    let docs: Vec<Arc<Path>> =
+        files.iter().filter(|(p, _)| !p.starts_with("kg/")).map(|(p, _)| Arc::from(Path::new(p))).collect();
+    let index = MentionIndex::build(&docs, &fs, &a.terms, &Cancel::new()).unwrap();
     let text = &files.iter().find(|(p, _)| *p == path).unwrap().1;
     let is_source = |p: &Path| p.starts_with("kg");
     let out = match renamable(&a.graph, &a.terms, Path::new(&path), text, is_source(Path::new(&path)), offset) {

@@ -41,12 +41,12 @@ fn check_refs(fixture: &str, name: &str, open: &[&str], declaration: bool, expec
     let a = analysis(fixture);
     let files = sections(fixture);
     let fs = MemFs::with(files.iter().map(|(p, t)| (p.clone(), t.clone())));
-    let docs: Vec<(Arc<Path>, String)> = files
+    let docs: Vec<Arc<Path>> = files
         .iter()
         .filter(|(p, _)| !p.starts_with("kg/") && !open.contains(&p.as_str()))
-        .map(|(p, t)| (Arc::from(Path::new(p)), t.clone()))
+        .map(|(p, _)| Arc::from(Path::new(p)))
         .collect();
-    let index = MentionIndex::build(&docs, &a.terms, &Cancel::new()).unwrap();
+    let index = MentionIndex::build(&docs, &fs, &a.terms, &Cancel::new()).unwrap();
     let open: Vec<(Arc<Path>, &str)> = files
         .iter()
         .filter(|(p, _)| open.contains(&p.as_str()))

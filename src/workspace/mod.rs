@@ -294,6 +294,11 @@ impl Workspace {
         is_markdown(path) && config.roots.iter().any(|r| path.starts_with(r)) && !self.is_kg_path(path)
     }
 
+    /// The paths of the workspace's documents as last read from disk.
+    pub fn doc_paths(&self) -> impl Iterator<Item = &Path> + '_ {
+        self.doc_headings.keys().map(PathBuf::as_path)
+    }
+
     /// Records that the open document at `path` changed, so the next analysis re-reads it.
     pub fn document_changed(&mut self, path: &Path) {
         if self.is_kg_path(path) {

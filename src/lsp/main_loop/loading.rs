@@ -215,6 +215,8 @@ impl MainLoop {
                         "kg-ls: the knowledge graph is empty: no concepts were loaded".to_string(),
                     );
                 }
+                // Before the queued requests: those that read mentions wait for the index.
+                self.mentions_after_graph();
                 self.dispatch_queued();
                 self.prepare_search();
                 self.text_after_load();

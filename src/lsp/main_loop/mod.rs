@@ -38,7 +38,7 @@ use super::caps::{self, ACCEPT_COMMAND, ClientInfo, REBUILD_TEXT_COMMAND, STATS_
 use super::handlers::{self, Answer, ResponseError, Snapshot};
 use super::search::{self, SearchHost};
 use super::transport::{self, Id, Incoming, code};
-use super::{completion, convert, diagnostics, rename};
+use super::{completion, convert, diagnostics, navigation, rename};
 use crate::analysis::Analysis;
 use crate::kg::Problem;
 use crate::perf::{Monitor, MonitorConfig, Outcome, ProcessSampler, default_budget};
@@ -49,12 +49,15 @@ mod background;
 mod checks;
 mod client;
 mod loading;
+mod mentions;
 mod notifications;
 mod requests;
 mod text_index;
 mod timers;
 
 use background::{Background, Sampler};
+pub use mentions::MentionEvent;
+use mentions::MentionState;
 pub use text_index::TextEvent;
 use text_index::TextState;
 
@@ -108,6 +111,8 @@ pub enum Event {
         stamp: crate::analysis::GraphStamp,
         report: checks::Report,
     },
+    /// The index of mentions was built or updated.
+    Mentions(MentionEvent),
     /// A worker checked an open document at `version`.
     Checked {
         key: String,
@@ -134,6 +139,7 @@ impl Event {
             Event::Alerts(_) => "a process sample",
             Event::Text(_) => "full-text indexing",
             Event::Checked { .. } => "a document checked",
+            Event::Mentions(_) => "the mentions index",
             Event::GraphReport { .. } => "the graph checked",
         }
     }
@@ -195,6 +201,8 @@ enum Need {
     Graph,
     /// A graph to search: an early one while loading is fine.
     Search,
+    /// The first load and the first index of mentions after it.
+    Mentions,
 }
 
 type Work = Box<dyn FnOnce(Snapshot, &Cancel, &Notifier) -> Answer + Send>;
@@ -296,6 +304,8 @@ pub struct MainLoop {
     text: TextState,
     /// Pushed diagnostics.
     checks: checks::Checks,
+    /// Where the documents mention concepts.
+    mentions: MentionState,
 }
 
 impl MainLoop {
@@ -336,6 +346,7 @@ impl MainLoop {
             inbox: Default::default(),
             text: TextState::default(),
             checks: Default::default(),
+            mentions: Default::default(),
         }
     }
 
@@ -443,6 +454,7 @@ impl MainLoop {
                     self.background.run(move || drop(old));
                     // The search dictionaries still hold the old graph: replace them too.
                     self.prepare_search();
+                    self.mentions_after_graph();
                 } else if self.ws.has_pending_changes() {
                     self.rebuild_due = Some(Instant::now() + REBUILD_DEBOUNCE);
                 }
@@ -468,6 +480,7 @@ impl MainLoop {
                 self.after_kg_edit();
             }
             Event::Text(e) => self.on_text(e),
+            Event::Mentions(e) => self.on_mentions(e),
             Event::Checked { key, version, params } => self.on_checked(key, version, params),
             Event::GraphReport { stamp, report } => self.on_graph_report(stamp, report),
             Event::Alerts(alerts) => {

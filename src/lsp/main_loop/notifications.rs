@@ -180,6 +180,7 @@ impl MainLoop {
     pub(super) fn reread(&mut self, uri: &Uri) {
         let Some(path) = convert::path(uri) else { return };
         self.text_files_changed([path.clone()]);
+        self.mentions_files_changed([path.clone()]);
         let (kg, doc) = (self.ws.is_kg_path(&path), self.ws.is_doc_path(&path));
         if !kg && !doc {
             return;

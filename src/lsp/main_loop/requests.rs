@@ -100,6 +100,18 @@ impl MainLoop {
                 |p: &GotoDefinitionParams| Some(&p.text_document_position_params.text_document.uri),
                 |s, p, c, _| handlers::definition(&s, p, c),
             ),
+            "textDocument/references" => self.request(
+                Req { id, method, start, params },
+                Need::Mentions,
+                |p: &ReferenceParams| Some(&p.text_document_position.text_document.uri),
+                |s, p, c, _| navigation::references(&s, p, c),
+            ),
+            "textDocument/documentHighlight" => self.request(
+                Req { id, method, start, params },
+                Need::Graph,
+                |p: &DocumentHighlightParams| Some(&p.text_document_position_params.text_document.uri),
+                |s, p, c, _| navigation::document_highlight(&s, p, c),
+            ),
             "textDocument/prepareRename" => self.request(
                 Req { id, method, start, params },
                 Need::Graph,
@@ -108,9 +120,9 @@ impl MainLoop {
             ),
             "textDocument/rename" => self.request(
                 Req { id, method, start, params },
-                Need::Graph,
+                Need::Mentions,
                 |p: &RenameParams| Some(&p.text_document_position.text_document.uri),
-                |s, p, c, _| rename::reply(&s, p, c),
+                |s, p, c, _| rename::rename(&s, p, c),
             ),
             "textDocument/diagnostic" => self.request(
                 Req { id, method, start, params },
@@ -167,11 +179,14 @@ impl MainLoop {
     }
 
     pub(super) fn can_serve(&self, need: Need) -> bool {
+        if need == Need::Mentions {
+            return self.load.ready && self.mentions_ready();
+        }
         self.load.ready
             || match need {
                 Need::Completion => self.load.early.is_some(),
                 Need::Search => self.load.early_search.is_some(),
-                Need::Graph => false,
+                Need::Graph | Need::Mentions => false,
             }
     }
 
@@ -187,7 +202,7 @@ impl MainLoop {
             (Some(s), _, _) => s.analysis.clone(),
             (None, Need::Completion, false) => self.load.early.clone().unwrap_or_default(),
             (None, Need::Completion, true) => self.ws.completion_analysis(),
-            (None, Need::Graph | Need::Search, _) => self.ws.analysis(false),
+            (None, Need::Graph | Need::Search | Need::Mentions, _) => self.ws.analysis(false),
         };
         let completion_limit =
             self.ws.config.as_ref().map_or(workspace::DEFAULT_COMPLETION_LIMIT, |c| c.completion_limit);
@@ -204,6 +219,9 @@ impl MainLoop {
             search,
             later: later.clone(),
             checks: self.check_context(snap_doc.as_ref()),
+            mentions: self.mentions.index.clone(),
+            open: if q.need == Need::Completion { Vec::new() } else { self.open_documents() },
+            versions: if q.need == Need::Mentions { self.open_versions() } else { Vec::new() },
         };
         let notify = Notifier { id: q.id.clone(), tx: self.tx.clone() };
         let tx = self.tx.clone();
@@ -223,6 +241,16 @@ impl MainLoop {
                 }
             }
         });
+    }
+
+    /// The open documents that have a file, with their text now.
+    fn open_documents(&self) -> Vec<(Arc<Path>, Arc<String>)> {
+        self.ws.documents.iter().filter_map(|(_, d)| Some((Arc::from(d.path.as_deref()?), d.text.clone()))).collect()
+    }
+
+    /// The versions of the open documents that have a file.
+    fn open_versions(&self) -> Vec<(Arc<Path>, i32)> {
+        self.ws.documents.iter().filter_map(|(_, d)| Some((Arc::from(d.path.as_deref()?), d.version))).collect()
     }
 
     pub(super) fn workspace_symbol(&mut self, id: Id, method: String, start: Instant, params: Option<Box<RawValue>>) {
