@@ -186,31 +186,32 @@ fn renaming_a_concept_renames_its_file_heading_related_entries_links_and_mention
         8,
         "async engine",
         expect![[r#"
-        edit docs/notes.md version 1 (2 edits, 2 annotated)
-        edit kg/scheduler.md version null (2 edits)
-        edit kg/tokio runtime.md version null (1 edits)
-        rename kg/tokio runtime.md -> kg/async engine.md
-        annotation kg-ls.prose: "Mentions in prose" (needsConfirmation true)
-        --- docs/notes.md
-        The Async engine and the async engine; the tokio rt.
-        --- docs/other.md
-        Nothing to see.
-        --- kg/async engine.md
-        # async engine
+            edit docs/notes.md version 1 (2 edits, 2 annotated)
+            edit kg/scheduler.md version null (2 edits)
+            edit kg/tokio runtime.md version null (1 edits)
+            rename kg/tokio runtime.md -> kg/async engine.md
+            annotation kg-ls.prose: "Mentions in prose" (needsConfirmation true)
+            --- docs/notes.md
+            The Async engine and the async
+            engine; the tokio rt.
+            --- docs/other.md
+            Nothing to see.
+            --- kg/async engine.md
+            # async engine
 
-        synonyms:: tokio rt, async runtime
-        related:: scheduler
-        --- kg/k8s.md
-        # k8s
+            synonyms:: tokio rt, async runtime
+            related:: scheduler
+            --- kg/k8s.md
+            # k8s
 
-        synonyms:: kube
-        --- kg/scheduler.md
-        # scheduler
+            synonyms:: kube
+            --- kg/scheduler.md
+            # scheduler
 
-        related:: async engine
+            related:: async engine
 
-        See [[async engine|the runtime]] and [[tokio rt]].
-    "#]],
+            See [[async engine|the runtime]] and [[tokio rt]].
+        "#]],
     );
 }
 
@@ -298,7 +299,8 @@ fn a_client_without_document_changes_gets_changes_and_no_file_rename() {
             change kg/scheduler.md (2 edits)
             change kg/tokio runtime.md (1 edits)
             --- docs/notes.md
-            The Async engine and the async engine; the tokio rt.
+            The Async engine and the async
+            engine; the tokio rt.
             --- docs/other.md
             Nothing to see.
             --- kg/k8s.md
@@ -356,5 +358,21 @@ fn a_thesaurus_concept_is_renamed_in_its_json() {
           }
         }
     "#]],
+    );
+}
+
+#[test]
+fn a_client_that_cannot_rename_files_is_told_to_when_no_heading_carries_the_name() {
+    let ws = Workspace::new(&[("kg/plain.md", b"synonyms:: simple\n"), ("notes.md", b"A plain note.\n")]);
+    check_rename(
+        &ws,
+        editor_capabilities(),
+        "notes.md",
+        0,
+        3,
+        "clear",
+        expect![[r#"
+            error: this editor cannot rename files: rename plain.md to clear.md yourself, or give it a `# ` heading first
+        "#]],
     );
 }

@@ -64,8 +64,8 @@ pub fn rename(snap: &Snapshot, params: RenameParams, cancel: &Cancel) -> Answer 
                 code::REQUEST_FAILED,
                 format!(
                     "this editor cannot rename files: rename {} to {} yourself, or give it a `# ` heading first",
-                    fr.from.display(),
-                    fr.to.display()
+                    name(&fr.from),
+                    name(&fr.to)
                 ),
             ));
         }
@@ -76,6 +76,10 @@ pub fn rename(snap: &Snapshot, params: RenameParams, cancel: &Cancel) -> Answer 
         Some(edit) => json(&edit),
         None => Err(ResponseError::new(code::INTERNAL_ERROR, "a file of the rename has no file URI")),
     }
+}
+
+fn name(path: &Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
 
 /// `documentChanges` are what carries a file rename: a client that declares the rename

@@ -342,8 +342,11 @@ pub fn plan(set: &ReferenceSet, target: &Target, new_name: &str, cancel: &Cancel
             if r.is_empty() || key_of(written) != old_key {
                 continue;
             }
-            let replacement =
-                if prose { infer_case(written, &new).unwrap_or_else(|| new.clone()) } else { new.clone() };
+            let replacement = if prose {
+                keep_breaks(written, &infer_case(written, &new).unwrap_or_else(|| new.clone()))
+            } else {
+                new.clone()
+            };
             edits.push((r, replacement, prose));
         }
     }
@@ -404,6 +407,23 @@ fn read(set: &ReferenceSet, path: &Path) -> Option<String> {
 
 fn offset(index: &LineIndex, text: &str, p: Pos) -> usize {
     index.offset(text, LineCol { line: p.line, col: p.col8 }, Encoding::Utf8)
+}
+
+/// `replacement` with the line breaks of `written` (a mention across lines) between the same
+/// words, where it has as many: a renamed mention keeps the paragraph's lines.
+fn keep_breaks(written: &str, replacement: &str) -> String {
+    if !written.contains('\n') {
+        return replacement.to_string();
+    }
+    let gaps: Vec<&str> = written.split(|c: char| !c.is_whitespace()).filter(|g| !g.is_empty()).collect();
+    let mut out = String::with_capacity(replacement.len() + 4);
+    for (i, word) in replacement.split(' ').enumerate() {
+        if i > 0 {
+            out.push_str(gaps.get(i - 1).filter(|g| g.contains('\n')).copied().unwrap_or(" "));
+        }
+        out.push_str(word);
+    }
+    out
 }
 
 /// `s` as the inside of a JSON string.

@@ -116,7 +116,8 @@ fn renaming_a_concept_renames_its_file_heading_entries_links_and_mentions() {
         expect![[r#"
             prepare: "Tokio Runtime" placeholder "Tokio Runtime"
             --- docs/a.md
-            The «Async Engine» and the «async engine»; a «ASYNC ENGINE», the tokio rt.
+            The «Async Engine» and the «async
+            engine»; a «ASYNC ENGINE», the tokio rt.
             `tokio runtime` in code.
             --- kg/scheduler.md
             # scheduler
@@ -141,7 +142,8 @@ fn a_mention_or_a_related_entry_renames_the_concept_it_names() {
         expect![[r#"
             prepare: "Tokio Runtime" placeholder "Tokio Runtime"
             --- docs/a.md
-            The «Async Engine» and the «Async Engine»; a «Async Engine», the tokio rt.
+            The «Async Engine» and the «Async
+            Engine»; a «Async Engine», the tokio rt.
             `tokio runtime` in code.
             --- kg/scheduler.md
             # scheduler
@@ -269,17 +271,18 @@ fn refusals_say_why() {
         &on_name,
         "Tokio Runtime",
         expect![[r#"
-        prepare: "Tokio Runtime" placeholder "Tokio Runtime"
-        --- docs/a.md
-        The Tokio Runtime and the «Tokio Runtime»; a «Tokio Runtime», the tokio rt.
-        `tokio runtime` in code.
-        --- kg/scheduler.md
-        # scheduler
-        synonyms:: task scheduler
-        related:: Tokio Runtime, tokio rt
-        See [[Tokio Runtime|the runtime]] and [[tokio rt]] and the tokio runtime.
-        --- renamed kg/tokio runtime.md -> kg/Tokio Runtime.md
-    "#]],
+            prepare: "Tokio Runtime" placeholder "Tokio Runtime"
+            --- docs/a.md
+            The Tokio Runtime and the «Tokio
+            Runtime»; a «Tokio Runtime», the tokio rt.
+            `tokio runtime` in code.
+            --- kg/scheduler.md
+            # scheduler
+            synonyms:: task scheduler
+            related:: Tokio Runtime, tokio rt
+            See [[Tokio Runtime|the runtime]] and [[tokio rt]] and the tokio runtime.
+            --- renamed kg/tokio runtime.md -> kg/Tokio Runtime.md
+        "#]],
     );
     check(
         &format!("{on_name}//- kg/engine.md\n"),
