@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::mentions::{Kind, Pos, Span, key_of, mentions};
-use super::references::ReferenceSet;
+use super::references::{ReferenceSet, is_wiki_link};
 use crate::index::TermIndex;
 use crate::kg::{ConceptId, ConceptLine, Graph, SourceKind, concept_lines, data_entries, kind_of};
 use crate::search::{Cancel, Cancelled};
@@ -326,7 +326,7 @@ pub fn plan(set: &ReferenceSet, target: &Target, new_name: &str, cancel: &Cancel
         if cancel.is_cancelled() {
             return Err(RenameError::Cancelled);
         }
-        let prose = !(set.is_source)(&path);
+        let document = !(set.is_source)(&path);
         let (text, edits) = match by_file.iter_mut().find(|(p, ..)| *p == path) {
             Some((_, text, edits)) => (text.clone(), edits),
             None => {
@@ -342,6 +342,8 @@ pub fn plan(set: &ReferenceSet, target: &Target, new_name: &str, cancel: &Cancel
             if r.is_empty() || key_of(written) != old_key {
                 continue;
             }
+            // A wiki link names the concept as the graph's own entries do, even in a document.
+            let prose = document && !is_wiki_link(&text, &r);
             let replacement = if prose {
                 keep_breaks(written, &infer_case(written, &new).unwrap_or_else(|| new.clone()))
             } else {

@@ -353,3 +353,28 @@ Containerisation with docker.
         refused: “k8s” is already a term of concept “orchestration”"#]],
     );
 }
+
+#[test]
+fn a_wiki_link_in_a_document_is_a_graph_edit_and_a_markdown_link_to_the_file_is_left() {
+    check(
+        &format!("{GRAPH}//- docs/b.md\nSee [[tokio runtime|the runtime]] and [Tokio](../kg/tokio%20runtime.md).\n")
+            .replace("# Tokio Runtime", "# Tokio $0Runtime"),
+        "engine",
+        expect![[r#"
+            prepare: "Tokio Runtime" placeholder "Tokio Runtime"
+            --- docs/b.md
+            See [[engine|the runtime]] and [Tokio](../kg/tokio%20runtime.md).
+            --- kg/scheduler.md
+            # scheduler
+            synonyms:: task scheduler
+            related:: engine, tokio rt
+            See [[engine|the runtime]] and [[tokio rt]] and the tokio runtime.
+            --- kg/tokio runtime.md
+            # engine
+            synonyms:: tokio rt, async runtime
+            related:: scheduler
+            The runtime.
+            --- renamed kg/tokio runtime.md -> kg/engine.md
+        "#]],
+    );
+}
