@@ -10,15 +10,18 @@
 //! - [`search`]: workspace symbol search: services over index parts, a coordinator with
 //!   deadlines and cancellation, ranking, and the engine (result cache, final answers).
 //! - [`analysis`]: completion, hover and definition on an immutable snapshot.
+//! - [`navigate`]: navigation over the graph: document links, outlines.
 //! - [`workspace`]: the mutable host: configuration, sources, open documents.
 //! - [`cache`]: cache directory, atomic writes, checksummed files.
 //! - [`par`]: work over many items on every core, for the loaders.
 //! - [`synth`]: synthetic knowledge graphs and workspaces for tests and benchmarks.
 //! - [`perf`]: the performance monitor: latency histograms, process figures, alerts.
 //! - [`check`]: the terminology checks on documents and knowledge-graph files, pure.
-//! - [`navigate`]: mentions of concepts, their index over the documents, references.
+//! - [`navigate`]: walking the graph from a term: mentions and their index over the documents,
+//!   references, neighbourhoods, call hierarchy; pure.
 //! - [`query`]: the `kg-ls query` command, printing what an editor would show.
 //! - [`lint`]: the `kg-ls check` command: the checks over a workspace, for CI.
+//! - [`graph_cli`]: the `kg-ls graph` command: a concept's neighbourhood as DOT or JSON.
 //! - [`lsp`]: the only module that knows tokio, JSON-RPC and protocol types: the main loop.
 //!
 //! Invariants: core modules take byte offsets and plain data; shared data is immutable behind
@@ -28,6 +31,7 @@
 pub mod analysis;
 pub mod cache;
 pub mod check;
+pub mod graph_cli;
 pub mod index;
 pub mod kg;
 pub mod lint;

@@ -2,7 +2,8 @@
 //! Must not hold protocol logic: that is [`kg_ls::lsp`].
 //!
 //! `kg-ls` (or `kg-ls --stdio`) serves LSP on stdin/stdout; `kg-ls query …` answers from the
-//! shell and `kg-ls check …` runs the terminology checks. Logs never go to stdout, which carries the protocol.
+//! shell, `kg-ls check …` runs the terminology checks and `kg-ls graph …` prints a concept's
+//! neighbourhood. Logs never go to stdout, which carries the protocol.
 
 use std::process::ExitCode;
 
@@ -13,6 +14,7 @@ usage:
   kg-ls [--stdio]        serve the Language Server Protocol on stdin/stdout
   kg-ls query [...]      print completions, hovers and symbols for a workspace (kg-ls query --help)
   kg-ls check [...]      run the terminology checks, for CI and pre-commit hooks (kg-ls check --help)
+  kg-ls graph [...]      print a concept's neighbourhood as DOT or JSON (kg-ls graph --help)
   kg-ls --version        print the version
   kg-ls --help           print this help
 
@@ -60,6 +62,12 @@ fn main() -> ExitCode {
             kg_ls::perf::process::tune_allocator();
             init_logging("kg_ls=warn");
             let outcome = kg_ls::lint::run(&args[1..], &mut |w| eprintln!("{w}"));
+            print!("{}", outcome.stdout);
+            ExitCode::from(outcome.code)
+        }
+        Some("graph") => {
+            init_logging("kg_ls=warn");
+            let outcome = kg_ls::graph_cli::run(&args[1..], &mut |w| eprintln!("{w}"));
             print!("{}", outcome.stdout);
             ExitCode::from(outcome.code)
         }

@@ -79,6 +79,14 @@ enum Method {
     Completion(Pos),
     Hover(Pos),
     Definition(Pos),
+    /// `kg-ls/graph` at a position, with a depth (any JSON value).
+    Graph(Pos, Value),
+    /// `textDocument/prepareCallHierarchy`, then (a later request) the calls of its item.
+    CallHierarchy(Pos),
+    Calls(Value),
+    /// `textDocument/documentSymbol` and `textDocument/documentLink` on the position's document.
+    Outline(Pos),
+    Links(Pos),
     Resolve(Value),
     Symbol {
         query: String,
@@ -300,6 +308,21 @@ fn method() -> impl Strategy<Value = Method> {
         6 => pos().prop_map(Method::Completion),
         5 => pos().prop_map(Method::Hover),
         3 => pos().prop_map(Method::Definition),
+        2 => (pos(), limit()).prop_map(|(p, depth)| Method::Graph(p, depth)),
+        2 => pos().prop_map(Method::CallHierarchy),
+        1 => prop_oneof![
+            Just(json!({"item": {"name": "tokio", "kind": 20, "uri": "$ROOT/kg/tokio.md",
+                "range": {"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 0}},
+                "selectionRange": {"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 0}},
+                "data": {"concept": "tokio", "path": "$ROOT_PATH/kg/tokio.md"}}})),
+            Just(json!({"item": {"name": "nope", "kind": 20, "uri": "$ROOT/kg/nope.md",
+                "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+                "selectionRange": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+                "data": 5}})),
+        ]
+        .prop_map(Method::Calls),
+        2 => pos().prop_map(Method::Outline),
+        2 => pos().prop_map(Method::Links),
         2 => prop_oneof![
             Just(json!({"label": "tokio", "data": {"concept": "tokio", "path": "$ROOT_PATH/kg/tokio.md"}})),
             Just(json!({"label": "tokio-rs", "data": {"concept": "tokio", "path": null}})),
@@ -319,6 +342,11 @@ fn method() -> impl Strategy<Value = Method> {
                 Just("textDocument/completion"),
                 Just("textDocument/hover"),
                 Just("textDocument/definition"),
+                Just("kg-ls/graph"),
+                Just("textDocument/prepareCallHierarchy"),
+                Just("callHierarchy/incomingCalls"),
+                Just("textDocument/documentSymbol"),
+                Just("textDocument/documentLink"),
                 Just("completionItem/resolve"),
                 Just("workspace/symbol"),
                 Just("workspace/executeCommand"),
@@ -514,6 +542,24 @@ fn request_params(method: &Method, id: &str) -> (&'static str, Value) {
         Method::Completion(p) => ("textDocument/completion", position(p)),
         Method::Hover(p) => ("textDocument/hover", position(p)),
         Method::Definition(p) => ("textDocument/definition", position(p)),
+        Method::Graph(p, depth) => {
+            let mut params = position(p);
+            params["depth"] = depth.clone();
+            ("kg-ls/graph", params)
+        }
+        Method::CallHierarchy(p) => ("textDocument/prepareCallHierarchy", position(p)),
+        Method::Calls(item) => {
+            let method = if item["item"]["name"] == "tokio" {
+                "callHierarchy/incomingCalls"
+            } else {
+                "callHierarchy/outgoingCalls"
+            };
+            (method, item.clone())
+        }
+        Method::Outline(p) => {
+            ("textDocument/documentSymbol", json!({"textDocument": {"uri": format!("$DOC{}", p.doc)}}))
+        }
+        Method::Links(p) => ("textDocument/documentLink", json!({"textDocument": {"uri": format!("$DOC{}", p.doc)}})),
         Method::Resolve(item) => ("completionItem/resolve", item.clone()),
         Method::Symbol { query, partial } => {
             let mut p = json!({"query": query, "workDoneToken": format!("w-{id}")});

@@ -113,6 +113,14 @@ list, the result is the line."
 (defun e2e-short (list)
   (mapconcat #'identity (seq-take list 8) ", "))
 
+(defun e2e-imenu-names (index)
+  "Every name in the imenu INDEX, nested menus included."
+  (cl-loop for entry in index
+           when (consp entry)
+           append (cons (car entry)
+                        (and (listp (cdr entry)) (not (markerp (cdr entry)))
+                             (e2e-imenu-names (cdr entry))))))
+
 (defun e2e-root ()
   (expand-file-name (project-root (eglot--project (eglot-current-server)))))
 
@@ -230,6 +238,25 @@ again.  Returns the buffer's text, or the last error."
       (e2e-check "C-M-. tkrt finds the tokio runtime concept" hit
                  (or hit (let ((b (get-buffer "*xref*"))) (and b (with-current-buffer b (buffer-string)))))))
     (when (equal (buffer-name) "*xref*") (e2e-keys "q"))
+    (e2e-keys "C-x b notes.md RET")
+    (delete-other-windows)
+
+    ;; Outline: imenu on kg/runtime/tokio.md (what M-x imenu offers) lists the concept's
+    ;; synonyms, related concepts and properties.
+    (when (e2e-open (concat demo "kg/runtime/tokio.md"))
+      (let ((names (e2e-imenu-names
+                    (e2e-wait 10 (lambda () (ignore-errors (imenu--make-index-alist t)))))))
+        (e2e-check "imenu on kg/runtime/tokio.md lists its synonyms, related concepts and properties"
+                   (cl-every (lambda (n) (member n names)) '("tokio-rs" "tokio crate" "join set" "category"))
+                   (e2e-short names))))
+    (e2e-keys "C-x b notes.md RET")
+    (delete-other-windows)
+
+    ;; `[[': C-M-i right after it lists terms that close the link.
+    (setq words (e2e-complete "See [["))
+    (e2e-check "C-M-i after \"[[\" lists terms closed with \"]]\""
+               (and words (cl-every (lambda (w) (string-suffix-p "]]" w)) words)) (e2e-short words))
+    (e2e-close-completions)
     (e2e-keys "C-x b notes.md RET")
     (delete-other-windows)
 

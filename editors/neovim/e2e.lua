@@ -154,6 +154,38 @@ check('tagfunc is the LSP one', opts[2] == 'v:lua.vim.lsp.tagfunc', opts[2])
 check('K is buffer-local', opts[3] == 1, tostring(opts[3]))
 check('gd is buffer-local', opts[4] == 1, tostring(opts[4]))
 
+-- Semantic tokens (Neovim 0.11 asks for them by default): a typed line's `tokio` gets the
+-- @lsp.type.type highlight and `tokio-rs`, a synonym, the synonym modifier's; code does not.
+if vim.fn.has('nvim-0.11') == 1 then
+  type_line('Tokens: tokio, tokio-rs and `tokio` in code')
+  keys('<Esc>')
+  wait_mode('n')
+  local TOKEN_GROUPS = [[
+    local row, col = ...
+    local out = {}
+    for _, t in ipairs(vim.inspect_pos(0, row, col).semantic_tokens) do
+      table.insert(out, t.opts.hl_group)
+    end
+    table.sort(out)
+    return table.concat(out, ' ')
+  ]]
+  local row = rpc('nvim_win_get_cursor', 0)[1] - 1
+  local line = current_line()
+  local at = function(word, from)
+    return (line:find(word, from or 1, true) or 0) - 1
+  end
+  local groups = wait_for(10000, function()
+    local g = lua(TOKEN_GROUPS, row, at('tokio'))
+    return g:find('@lsp.type.type', 1, true) and g or nil
+  end) or lua(TOKEN_GROUPS, row, at('tokio'))
+  check('semantic tokens mark tokio with @lsp.type.type', groups:find('@lsp.type.type', 1, true) ~= nil, groups)
+  check('tokio is canonical', groups:find('@lsp.mod.canonical', 1, true) ~= nil, groups)
+  local synonym = lua(TOKEN_GROUPS, row, at('tokio-rs'))
+  check('tokio-rs is marked as a synonym', synonym:find('@lsp.mod.synonym', 1, true) ~= nil, synonym)
+  local code = lua(TOKEN_GROUPS, row, at('`tokio`') + 1)
+  check('tokio in inline code is not marked', code == '', code)
+end
+
 -- Completion: `async r` offers the multi-word terms.
 type_line('Configure tokio before you pick an async r')
 keys('<C-x><C-o>')
@@ -184,6 +216,19 @@ type_line('Toki')
 keys('<C-x><C-o>')
 words = popup_words()
 check('"Toki" offers "Tokio"', has(words, 'Tokio'), words and table.concat(words, ', ', 1, math.min(#words, 8)) or 'no popup')
+keys('<C-e><Esc>')
+wait_mode('n')
+
+-- A bare `[[`: <C-x><C-o> offers terms that close the link.
+type_line('See [[')
+keys('<C-x><C-o>')
+words = popup_words()
+local closed = words ~= nil and #words > 0
+for _, w in ipairs(words or {}) do
+  closed = closed and w:sub(-2) == ']]'
+end
+check('<C-x><C-o> after "[[" offers terms closed with "]]"', closed,
+  words and table.concat(words, ', ', 1, math.min(#words, 8)) or 'no popup')
 keys('<C-e><Esc>')
 wait_mode('n')
 
@@ -308,6 +353,39 @@ wait_for(5000, function()
   return buffer_file() == start_file
 end)
 
+-- Call hierarchy over the graph (0.11): incoming_calls() on `tokio` fills the quickfix list
+-- with the concepts whose related:: names it, each at that entry in its file (byte column).
+if vim.fn.has('nvim-0.11') == 1 then
+  local runtime_file = ws .. '/kg/runtime/async runtime.md'
+  local entry_row, entry_col
+  for i, l in ipairs(vim.fn.readfile(runtime_file)) do
+    if l:find('^related::') then
+      entry_row, entry_col = i, l:find('tokio', 1, true)
+      break
+    end
+  end
+  keys('gg0/tokio<CR>')
+  wait_mode('n')
+  keys(':lua vim.lsp.buf.incoming_calls()<CR>')
+  local call = wait_for(10000, function()
+    return lua([[
+      for _, e in ipairs(vim.fn.getqflist()) do
+        local f = vim.api.nvim_buf_get_name(e.bufnr)
+        if f:find('/kg/runtime/async runtime%.md$') then return { f, e.lnum, e.col, e.text } end
+      end
+      return nil
+    ]])
+  end)
+  check('incoming_calls() on "tokio" lists async runtime at its related:: entry',
+    call ~= nil and call[1] == runtime_file and call[2] == entry_row and call[3] == entry_col and call[4] == 'async runtime',
+    call and table.concat({ call[1], call[2], call[3], call[4] }, ':') .. (' (want line %s, col %s)'):format(entry_row, entry_col)
+      or tostring(#rpc('nvim_call_function', 'getqflist', {})) .. ' quickfix entries')
+  keys('<Esc>:cclose<CR>')
+  wait_for(5000, function()
+    return buffer_file() == start_file
+  end)
+end
+
 -- Knowledge-base search: `kilobytes` is in the prose of docs/search.md and is no concept's
 -- term, so only the full-text index finds it. Its line has em dashes before it (three bytes,
 -- one UTF-16 unit each): the quickfix column is in bytes.
@@ -424,6 +502,75 @@ end, function(e)
 end)
 check('after it :KgSearch kilobytes finds docs/search.md again', qf.items[1] ~= nil and qf.items[1].file == search_file, describe_qf(qf))
 keys('<Esc>:cclose<CR>:edit ' .. vim.fn.fnameescape(start_file) .. '<CR>')
+wait_for(5000, function()
+  return buffer_file() == start_file
+end)
+
+-- References: grr on `tokio` (0.11's default key; the module maps it on 0.7 too) lists its
+-- mentions in the documents, at the word (byte column), and its definition.
+keys('gg0/tokio<CR>')
+wait_mode('n')
+local guide = ws .. '/docs/getting-started.md'
+local guide_row, guide_col
+-- Its first mention in prose (the ones before it are in code blocks).
+for i, l in ipairs(vim.fn.readfile(guide)) do
+  local from = l:find('the tokio crate', 1, true)
+  if from then
+    guide_row, guide_col = i, from + 4
+    break
+  end
+end
+qf = search(function()
+  keys('gg0/tokio<CR>')
+  wait_mode('n')
+  keys('grr')
+end, function(e)
+  return e.file == guide
+end)
+local mention, definition = nil, false
+for _, e in ipairs(qf.items) do
+  if e.file == guide and mention == nil then
+    mention = e
+  end
+  definition = definition or e.file:find('/kg/runtime/tokio%.md$') ~= nil
+end
+check('grr on "tokio" lists docs/getting-started.md at its first mention', mention ~= nil
+  and mention.lnum == guide_row and mention.col == guide_col,
+  describe_qf(qf) .. (' (want line %s, col %s)'):format(guide_row, guide_col))
+check('and the definition in kg/runtime/tokio.md', definition, describe_qf(qf))
+keys('<Esc>:cclose<CR>:edit ' .. vim.fn.fnameescape(start_file) .. '<CR>')
+wait_for(5000, function()
+  return buffer_file() == start_file
+end)
+
+-- Outline: the README's :lua vim.lsp.buf.document_symbol() on a concept file lists the concept,
+-- its synonyms, related concepts and properties in the location list (the quickfix list on
+-- 0.7).
+local concept_file = ws .. '/kg/runtime/tokio.md'
+keys(':edit ' .. vim.fn.fnameescape(concept_file) .. '<CR>')
+wait_for(10000, function()
+  return buffer_file() == concept_file and lua(CLIENT) ~= nil
+end)
+keys(':lua vim.lsp.buf.document_symbol()<CR>')
+local outline = wait_for(10000, function()
+  return lua([[
+    local lists = { vim.fn.getqflist() }
+    for _, w in ipairs(vim.api.nvim_list_wins()) do table.insert(lists, vim.fn.getloclist(w)) end
+    for _, list in ipairs(lists) do
+      local texts = {}
+      for _, e in ipairs(list) do
+        if vim.api.nvim_buf_get_name(e.bufnr):find('tokio%.md$') then table.insert(texts, e.text) end
+      end
+      if #texts > 0 then return table.concat(texts, ' | ') end
+    end
+    return nil
+  ]])
+end)
+check('document_symbol() on kg/runtime/tokio.md lists its synonyms, related concepts and properties',
+  outline ~= nil and outline:find('tokio-rs', 1, true) ~= nil and outline:find('tokio crate', 1, true) ~= nil
+    and outline:find('join set', 1, true) ~= nil and outline:find('category', 1, true) ~= nil,
+  outline or 'no location list')
+keys('<Esc>:lclose<CR>:cclose<CR>:edit ' .. vim.fn.fnameescape(start_file) .. '<CR>')
 wait_for(5000, function()
   return buffer_file() == start_file
 end)

@@ -10,7 +10,8 @@
 //! length like them), then initials and subsequences of multi-word terms.
 //!
 //! Where the cursor is matters too: nothing is offered inside a URL, a link target or a fenced
-//! code block; inside `[[…` the link's text is the one phrase and the link gets closed; a term
+//! code block; inside `[[…` the link's text is the one phrase and the link gets closed (a bare
+//! `[[` offers the best terms by weight; a lone `[` offers nothing); a term
 //! written all in lowercase is inserted in the case the user typed ([`infer_case`]).
 //!
 //! One item per inserted text: a term that several concepts claim is one item, and
@@ -136,6 +137,15 @@ pub(super) fn completions(a: &Analysis, text: &str, offset: usize, limit: usize)
             out.incomplete = true;
         }
         phrases.push((words, query, replace, hits));
+    }
+    // A `[[` with nothing typed yet (the `[` trigger character) offers the best terms by
+    // weight, a list to narrow as the user types.
+    if let Some(w) = wiki
+        && before[w..].trim().is_empty()
+    {
+        let hits = index.prefix("", limit + 1, &boost);
+        out.incomplete = true;
+        phrases.push((0, String::new(), offset..offset, hits));
     }
     let mut close_match = false;
     // Once a longer phrase starts a term, the user is typing that term: typo matches of the
@@ -529,6 +539,31 @@ synonyms:: tokio
             expect![[r#"
                 tokio (tokio, other) replaces "Tok" with "Tokio"
                 tokio runtime (tokio runtime) replaces "Tok" with "Tokio runtime"
+                incomplete
+            "#]],
+        );
+    }
+
+    /// The `[` trigger character: a lone `[` (a markdown link) offers nothing, a bare `[[` the
+    /// best terms, closing the link when it is not closed yet.
+    #[test]
+    fn a_bare_wiki_link_offers_the_best_terms_and_a_lone_bracket_nothing() {
+        check("see [$0", 50, expect![[""]]);
+        check("[$0x](y)", 50, expect![[""]]);
+        check(
+            "see [[$0",
+            2,
+            expect![[r#"
+                rust (rust) replaces "" with "rust]]"
+                other (other) replaces "" with "other]]"
+                incomplete
+            "#]],
+        );
+        check(
+            "see [[$0]]",
+            1,
+            expect![[r#"
+                rust (rust) replaces ""
                 incomplete
             "#]],
         );

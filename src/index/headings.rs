@@ -1,9 +1,10 @@
 //! The heading dictionary: every heading of every markdown document in the workspace.
 //!
-//! [`extract_headings`] reads headings (ATX and setext) out of markdown text with pulldown-cmark;
+//! [`extract_headings`] reads headings (and [`heading_spans`] them with their bytes) (ATX and setext) out of markdown text with pulldown-cmark;
 //! [`HeadingIndex`] puts them in a [`TermMap`] keyed by folded heading text. No I/O, no
 //! protocol types.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -31,36 +32,59 @@ pub struct DocHeadings {
     pub headings: Vec<(u8, String, u32)>,
 }
 
+/// A heading with its bytes: what the outline of a document is made of.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeadingSpan {
+    /// 1 for `#`, up to 6.
+    pub level: u8,
+    /// The heading's text, inline markup dropped.
+    pub text: String,
+    /// The whole heading, its `#` marks or setext underline included.
+    pub range: Range<usize>,
+    /// The heading's text as written (from its first to its last inline).
+    pub text_range: Range<usize>,
+}
+
 /// Every heading of a markdown text, in order, as `(level, text, zero-based line)`.
 pub fn extract_headings(text: &str) -> Vec<(u8, String, u32)> {
     let index = LineIndex::new(text);
+    heading_spans(text)
+        .into_iter()
+        .map(|h| (h.level, h.text, index.line_col(text, h.range.start, crate::text::Encoding::Utf8).line))
+        .collect()
+}
+
+/// Every heading of a markdown text with its bytes, in order; headings with no text are left
+/// out.
+pub fn heading_spans(text: &str) -> Vec<HeadingSpan> {
     let mut out = Vec::new();
-    let mut current: Option<(u8, String, u32)> = None;
+    // The heading being read, and the bytes of its inlines so far.
+    let mut current: Option<(HeadingSpan, Option<Range<usize>>)> = None;
     for (event, range) in Parser::new(text).into_offset_iter() {
         match event {
             Event::Start(Tag::Heading { level, .. }) => {
-                let line = index.line_col(text, range.start, crate::text::Encoding::Utf8).line;
-                current = Some((level as u8, String::new(), line));
+                let h = HeadingSpan { level: level as u8, text: String::new(), range: range.clone(), text_range: 0..0 };
+                current = Some((h, None));
             }
             Event::End(TagEnd::Heading(_)) => {
-                if let Some((level, t, line)) = current.take() {
-                    let t = t.trim().to_string();
-                    if !t.is_empty() {
-                        out.push((level, t, line));
+                if let Some((mut h, Some(inlines))) = current.take() {
+                    h.text = h.text.trim().to_string();
+                    h.text_range = inlines;
+                    if !h.text.is_empty() {
+                        out.push(h);
                     }
                 }
             }
-            Event::Text(s) | Event::Code(s) => {
-                if let Some((_, t, _)) = &mut current {
-                    t.push_str(&s);
+            other => {
+                let Some((h, inlines)) = &mut current else { continue };
+                match other {
+                    Event::Text(s) | Event::Code(s) => h.text.push_str(&s),
+                    Event::SoftBreak | Event::HardBreak => h.text.push(' '),
+                    _ => {}
                 }
+                let r = inlines.get_or_insert(range.clone());
+                r.end = r.end.max(range.end);
             }
-            Event::SoftBreak | Event::HardBreak => {
-                if let Some((_, t, _)) = &mut current {
-                    t.push(' ');
-                }
-            }
-            _ => {}
         }
     }
     out

@@ -20,7 +20,7 @@ use fst::{IntoStreamer, Streamer};
 
 pub use bytes::Bytes;
 pub use completion::{CompletionIndex, FormatError, Hit, PRECOMPUTED_K, TermInput};
-pub use headings::{DocHeadings, Heading, HeadingIndex, extract_headings};
+pub use headings::{DocHeadings, Heading, HeadingIndex, HeadingSpan, extract_headings, heading_spans};
 pub use layered::LayeredIndex;
 pub use matching::{DfaAutomaton, MAX_FUZZY_CHARS, Quality, levenshtein_prefix_dfa};
 pub use terms::{TermIndex, TermRef};
@@ -135,6 +135,11 @@ impl<T> TermMap<T> {
     /// The group of an already folded key.
     pub fn get(&self, folded: &str) -> &[T] {
         self.map.get(folded).map_or(&[], |i| self.group(i))
+    }
+
+    /// The key number of `folded`, if it is a key.
+    pub fn number(&self, folded: &str) -> Option<u64> {
+        self.map.get(folded)
     }
 
     /// Visits every key starting with `folded_prefix`, in byte order, until `visit` breaks.

@@ -6,6 +6,7 @@
 //! fails: odd lines become [`Problem`]s. It does no I/O.
 
 use std::collections::HashSet;
+use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -163,6 +164,83 @@ pub fn parse_concept_file(path: &Path, text: &str) -> KgFile {
         problems: problems.into(),
         definitions: Definitions::Kept,
     }
+}
+
+/// What a line of a concept file gives its concept, as [`parse_concept_file`] reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryKind {
+    /// The first `# ` heading: the name, or an extra term.
+    Heading,
+    /// One item of a `synonyms::` line.
+    Synonym,
+    /// One item of a `related::` line.
+    Related,
+    /// A `key:: value` line that is neither.
+    Property,
+}
+
+/// One entry of a concept file with its bytes, in file order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub kind: EntryKind,
+    /// The entry's own bytes: the heading's text, the list item, or the whole `key:: value`.
+    pub range: Range<usize>,
+    /// What names it: the same as `range`, or a property's key.
+    pub name: Range<usize>,
+    /// A property's value, trimmed (empty for the others).
+    pub value: Range<usize>,
+}
+
+/// The entries of a concept file with their bytes, read by the loader's rules (the same fences,
+/// first heading, `key::` lines and list items, a line read to its first [`MAX_LINE_BYTES`]
+/// without its last, cut item), but keeping where each one is written: the outline of a concept
+/// file and its links. Names are not cut or deduplicated: each entry is shown as written.
+pub fn entries(text: &str) -> Vec<Entry> {
+    let at = |s: &str| {
+        let start = s.as_ptr() as usize - text.as_ptr() as usize;
+        start..start + s.len()
+    };
+    let mut out = Vec::new();
+    let mut fence: Option<(char, usize)> = None;
+    let mut seen_heading = false;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if let Some((c, n)) = fence {
+            if is_fence_close(trimmed, c, n) {
+                fence = None;
+            }
+            continue;
+        }
+        if let Some(open) = fence_open(trimmed) {
+            fence = Some(open);
+            continue;
+        }
+        if !seen_heading && let Some(h) = atx_h1(trimmed) {
+            seen_heading = true;
+            out.push(Entry { kind: EntryKind::Heading, range: at(h), name: at(h), value: at(h).end..at(h).end });
+            continue;
+        }
+        let Some((key, value)) = property(trimmed) else { continue };
+        let kind = match key.to_ascii_lowercase().as_str() {
+            "synonyms" | "synonym" => EntryKind::Synonym,
+            "related" => EntryKind::Related,
+            _ => {
+                let v = at(value.trim());
+                let whole = at(key).start..at(trimmed.trim_end()).end;
+                out.push(Entry { kind: EntryKind::Property, range: whole, name: at(key), value: v });
+                continue;
+            }
+        };
+        let limit = at(trimmed).start + MAX_LINE_BYTES;
+        for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let r = at(item);
+            if r.end >= limit && trimmed.len() > MAX_LINE_BYTES {
+                break;
+            }
+            out.push(Entry { kind, range: r.clone(), name: r.clone(), value: r.end..r.end });
+        }
+    }
+    out
 }
 
 /// A line of a concept file that says something about its concept, with byte ranges into the
@@ -375,6 +453,41 @@ mod tests {
                 problem: kg/empty syn.md: a code fence is never closed
             "#]],
         );
+    }
+
+    /// [`entries`] reads a file as the loader does: the same heading, synonyms, related names
+    /// and properties, fences and cut lines included (the loader also deduplicates).
+    #[test]
+    fn entries_agree_with_the_loader() {
+        let long = format!("related:: a, {}, b\n", "x".repeat(MAX_LINE_BYTES));
+        for text in [
+            "\n# Language Server Protocol\n\nA protocol.\n\n## Details\nsynonyms:: LSP , , language server\n- related:: json-rpc, JSON-RPC\ncategory:: protocol\n\n```\nsynonyms:: not a synonym\n```\n",
+            "synonyms::\ntext with a::colon stays\n```rust\nfn main() {}\nsynonyms:: inside\n",
+            "# A\r\nsynonyms:: b, c\r\n# D\r\n* note::  v \r\n",
+            &long,
+        ] {
+            let c = parse_concept_file(Path::new("kg/lsp.md"), text).concepts.iter().next().unwrap().to_data();
+            let of = |kind| -> Vec<&str> {
+                let mut seen = HashSet::new();
+                entries(text)
+                    .into_iter()
+                    .filter(|e| e.kind == kind)
+                    .map(|e| &text[e.name])
+                    .filter(|s| seen.insert(fold(s)))
+                    .collect()
+            };
+            let heading: Vec<&str> = of(EntryKind::Heading);
+            let synonyms: Vec<&str> =
+                heading.iter().chain(&of(EntryKind::Synonym)).copied().filter(|s| fold(s) != "lsp").collect();
+            assert_eq!(synonyms, c.synonyms, "{text:?}");
+            assert_eq!(of(EntryKind::Related), c.related, "{text:?}");
+            let properties: Vec<(&str, &str)> = entries(text)
+                .into_iter()
+                .filter(|e| e.kind == EntryKind::Property)
+                .map(|e| (&text[e.name], &text[e.value]))
+                .collect();
+            assert_eq!(properties, c.properties.iter().collect::<Vec<_>>(), "{text:?}");
+        }
     }
 
     /// A concept file rewritten with a synonym line of megabytes stalled every request for

@@ -6,6 +6,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -243,9 +244,10 @@ struct Group<'e> {
     full: bool,
 }
 
-/// Calls `visit(key, depth, line)` for every object key of a JSON text, in order: the key
-/// unescaped, how many objects and arrays enclose it, and its zero-based line. One pass.
-fn scan_keys<'t>(text: &'t str, mut visit: impl FnMut(Cow<'t, str>, u32, u32)) {
+/// Calls `visit(key, depth, line, bytes)` for every object key of a JSON text, in order: the
+/// key unescaped, how many objects and arrays enclose it, its zero-based line, and the bytes
+/// between its quotes. One pass.
+fn scan_keys<'t>(text: &'t str, mut visit: impl FnMut(Cow<'t, str>, u32, u32, Range<usize>)) {
     let bytes = text.as_bytes();
     let (mut i, mut line, mut depth) = (0, 0u32, 0u32);
     while i < bytes.len() {
@@ -275,7 +277,7 @@ fn scan_keys<'t>(text: &'t str, mut visit: impl FnMut(Cow<'t, str>, u32, u32)) {
                     } else {
                         Cow::Borrowed(raw)
                     };
-                    visit(key, depth, line);
+                    visit(key, depth, line, start..end);
                 }
                 line += text[start..end].matches('\n').count() as u32;
                 i = end;
@@ -301,84 +303,57 @@ pub struct DataEntry {
     pub nterm: Option<(String, std::ops::Range<usize>)>,
 }
 
-/// The entries of the top-level `data` object, in file order, found by the same scan as their
-/// lines. A text that is not JSON gives what the scan could make of it.
+/// The entries of the top-level `data` object, in file order, found by the same key scan as
+/// their lines ([`thesaurus_keys`]); an entry's `id` and `nterm` are the values after its keys
+/// of those names. A text that is not JSON gives what the scan could make of it.
 pub fn data_entries(text: &str) -> Vec<DataEntry> {
-    let mut out: Vec<DataEntry> = Vec::new();
     let bytes = text.as_bytes();
-    let string_end = |start: usize| {
-        let mut j = start;
-        while j < bytes.len() && bytes[j] != b'"' {
-            j += if bytes[j] == b'\\' { 2 } else { 1 };
-        }
-        j.min(bytes.len())
-    };
-    let unescape = |r: std::ops::Range<usize>| {
-        let raw = &text[r.clone()];
-        if raw.contains('\\') {
-            serde_json::from_str::<String>(&text[r.start - 1..(r.end + 1).min(text.len())]).unwrap_or_default()
-        } else {
-            raw.to_string()
-        }
-    };
     let skip_space = |mut k: usize| {
         while k < bytes.len() && bytes[k].is_ascii_whitespace() {
             k += 1;
         }
         k
     };
-    let (mut i, mut depth, mut in_data) = (0, 0u32, false);
-    while i < bytes.len() {
-        match bytes[i] {
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            b'"' => {
-                let start = i + 1;
-                let end = string_end(start);
-                let colon = skip_space(end + 1);
-                if bytes.get(colon) == Some(&b':') && text.is_char_boundary(end) {
-                    let key = unescape(start..end);
-                    match depth {
-                        1 => in_data = key == "data",
-                        2 if in_data => {
-                            out.push(DataEntry { term: key, term_range: start..end, id: None, nterm: None })
-                        }
-                        3 if in_data && (key == "id" || key == "nterm") => {
-                            let v = skip_space(colon + 1);
-                            let entry = out.last_mut();
-                            if let Some(e) = entry {
-                                if bytes.get(v) == Some(&b'"') {
-                                    let vend = string_end(v + 1);
-                                    if text.is_char_boundary(vend) {
-                                        let value = unescape(v + 1..vend);
-                                        if key == "id" {
-                                            e.id = Some(value);
-                                        } else {
-                                            e.nterm = Some((value, v + 1..vend));
-                                        }
-                                    }
-                                } else if key == "id" {
-                                    let n = bytes[v..]
-                                        .iter()
-                                        .take_while(|b| {
-                                            b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E')
-                                        })
-                                        .count();
-                                    if n > 0 {
-                                        e.id = Some(text[v..v + n].to_string());
-                                    }
-                                }
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-                i = end;
+    // The value after the key whose string ends at `end`: a string (unescaped, with the bytes
+    // between its quotes) or a number's text.
+    let value = |end: usize| -> Option<(String, Range<usize>)> {
+        let v = skip_space(skip_space(end + 1) + 1);
+        if bytes.get(v) == Some(&b'"') {
+            let mut j = v + 1;
+            while j < bytes.len() && bytes[j] != b'"' {
+                j += if bytes[j] == b'\\' { 2 } else { 1 };
             }
-            _ => {}
+            let r = v + 1..j.min(bytes.len());
+            let raw = text.get(r.clone())?;
+            let s = if raw.contains('\\') {
+                serde_json::from_str::<String>(text.get(v..r.end + 1)?).ok()?
+            } else {
+                raw.to_string()
+            };
+            return Some((s, r));
         }
-        i += 1;
-    }
+        let n = bytes[v.min(bytes.len())..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'))
+            .count();
+        (n > 0).then(|| (text[v..v + n].to_string(), v..v + n))
+    };
+    let mut out: Vec<DataEntry> = Vec::new();
+    let mut in_data = false;
+    scan_keys(text, |key, depth, _, range| match depth {
+        1 => in_data = key == "data",
+        2 if in_data => out.push(DataEntry { term: key.into_owned(), term_range: range, id: None, nterm: None }),
+        3 if in_data => {
+            if let Some(e) = out.last_mut() {
+                match &*key {
+                    "id" => e.id = value(range.end).map(|(v, _)| v),
+                    "nterm" => e.nterm = value(range.end),
+                    _ => {}
+                }
+            }
+        }
+        _ => {}
+    });
     out
 }
 
@@ -387,12 +362,25 @@ fn data_key_lines(text: &str) -> Vec<u32> {
     let mut lines = Vec::new();
     // Keys at depth 2 belong to `data` from its key at depth 1 until the next key at depth 1.
     let mut in_data = false;
-    scan_keys(text, |key, depth, line| match depth {
+    scan_keys(text, |key, depth, line, _| match depth {
         1 => in_data = key == "data",
         2 if in_data => lines.push(line),
         _ => {}
     });
     lines
+}
+
+/// The keys of the top-level `data` object (the thesaurus's terms), unescaped, with the bytes
+/// between their quotes, in file order: where each term of a thesaurus is written.
+pub fn thesaurus_keys(text: &str) -> Vec<(Cow<'_, str>, Range<usize>)> {
+    let mut keys = Vec::new();
+    let mut in_data = false;
+    scan_keys(text, |key, depth, _, range| match depth {
+        1 => in_data = key == "data",
+        2 if in_data => keys.push((key, range)),
+        _ => {}
+    });
+    keys
 }
 
 /// The zero-based line of the first `"key":` of every object key in a JSON text, found in one
@@ -404,7 +392,7 @@ struct KeyLines<'t> {
 impl<'t> KeyLines<'t> {
     fn new(text: &'t str) -> KeyLines<'t> {
         let mut lines = HashMap::new();
-        scan_keys(text, |key, _, line| {
+        scan_keys(text, |key, _, line, _| {
             lines.entry(key).or_insert(line);
         });
         KeyLines { lines }

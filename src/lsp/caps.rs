@@ -56,6 +56,60 @@ pub struct ClientInfo {
     pub rename_files: bool,
     /// Workspace edits may carry change annotations (`changeAnnotationSupport`).
     pub change_annotations: bool,
+    /// What the client takes of semantic tokens; `None`: none (no provider is offered).
+    pub semantic_tokens: Option<SemanticTokensSupport>,
+    /// The client declares `textDocument/inlayHint`.
+    pub inlay_hints: bool,
+    /// The client takes `workspace/semanticTokens/refresh` and `workspace/inlayHint/refresh`.
+    pub semantic_tokens_refresh: bool,
+    pub inlay_hint_refresh: bool,
+    /// The client takes document symbols as a tree (else as flat symbol information).
+    pub hierarchical_symbols: bool,
+}
+
+/// The semantic-token requests and legend entries a client declares.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SemanticTokensSupport {
+    pub range: bool,
+    pub delta: bool,
+    /// The client knows the standard `deprecated` modifier (every client does; it is offered
+    /// only when declared).
+    pub deprecated: bool,
+}
+
+impl SemanticTokensSupport {
+    /// The legend's modifiers: kg-ls's own, which no client can declare in advance (VS Code
+    /// takes them from the extension's `semanticTokenModifiers`, Neovim makes `@lsp.mod.*`
+    /// groups of any name), then `deprecated` when declared.
+    pub fn modifiers(&self) -> &'static [&'static str] {
+        let all = crate::navigate::tokens::TOKEN_MODIFIERS;
+        if self.deprecated { all } else { &all[..all.len() - 1] }
+    }
+
+    /// The modifier bits the legend has.
+    pub fn mask(&self) -> u32 {
+        (1 << self.modifiers().len()) - 1
+    }
+}
+
+/// What `caps` declares of semantic tokens: `None` unless it takes full or range requests and
+/// every token type kg-ls uses.
+fn semantic_tokens_support(caps: &SemanticTokensClientCapabilities) -> Option<SemanticTokensSupport> {
+    let full = match &caps.requests.full {
+        Some(SemanticTokensFullOptions::Bool(b)) => (*b, false),
+        Some(SemanticTokensFullOptions::Delta { delta }) => (true, delta.unwrap_or(false)),
+        None => (false, false),
+    };
+    let range = caps.requests.range.unwrap_or(false);
+    let types = crate::navigate::tokens::TOKEN_TYPES.iter().all(|t| caps.token_types.iter().any(|c| c.as_str() == *t));
+    if !(full.0 || range) || !types {
+        return None;
+    }
+    Some(SemanticTokensSupport {
+        range,
+        delta: full.1,
+        deprecated: caps.token_modifiers.iter().any(|m| m.as_str() == "deprecated"),
+    })
 }
 
 impl ClientInfo {
@@ -114,6 +168,21 @@ impl ClientInfo {
         });
         let change_annotations = workspace_edit.is_some_and(|e| e.change_annotation_support.is_some());
 
+        let text_document = caps.text_document.as_ref();
+        let semantic_tokens = text_document.and_then(|t| t.semantic_tokens.as_ref()).and_then(semantic_tokens_support);
+        let inlay_hints = text_document.is_some_and(|t| t.inlay_hint.is_some());
+        let workspace = caps.workspace.as_ref();
+        let semantic_tokens_refresh =
+            workspace.and_then(|w| w.semantic_tokens.as_ref()).and_then(|s| s.refresh_support).unwrap_or(false);
+        let inlay_hint_refresh =
+            workspace.and_then(|w| w.inlay_hint.as_ref()).and_then(|s| s.refresh_support).unwrap_or(false);
+        let hierarchical_symbols = caps
+            .text_document
+            .as_ref()
+            .and_then(|t| t.document_symbol.as_ref())
+            .and_then(|d| d.hierarchical_document_symbol_support)
+            .unwrap_or(false);
+
         let mut roots: Vec<PathBuf> =
             params.workspace_folders.iter().flatten().filter_map(|f| convert::path(&f.uri)).collect();
         #[allow(deprecated)]
@@ -143,6 +212,11 @@ impl ClientInfo {
             document_changes,
             rename_files,
             change_annotations,
+            semantic_tokens,
+            inlay_hints,
+            semantic_tokens_refresh,
+            inlay_hint_refresh,
+            hierarchical_symbols,
         }
     }
 }
@@ -160,7 +234,13 @@ pub fn initialize_result(client: &ClientInfo) -> InitializeResult {
             save: Some(TextDocumentSyncSaveOptions::Supported(true)),
             ..Default::default()
         })),
-        completion_provider: Some(CompletionOptions { resolve_provider: Some(true), ..Default::default() }),
+        completion_provider: Some(CompletionOptions {
+            resolve_provider: Some(true),
+            // `[[` starts a wiki link: completion opens without a key chord (a lone `[` gets
+            // an empty list).
+            trigger_characters: Some(vec!["[".to_string()]),
+            ..Default::default()
+        }),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         definition_provider: Some(OneOf::Left(true)),
         rename_provider: Some(OneOf::Right(RenameOptions {
@@ -170,6 +250,12 @@ pub fn initialize_result(client: &ClientInfo) -> InitializeResult {
         references_provider: Some(OneOf::Left(true)),
         document_highlight_provider: Some(OneOf::Left(true)),
         workspace_symbol_provider: Some(OneOf::Left(true)),
+        call_hierarchy_provider: Some(CallHierarchyServerCapability::Simple(true)),
+        document_symbol_provider: Some(OneOf::Left(true)),
+        document_link_provider: Some(DocumentLinkOptions {
+            resolve_provider: Some(false),
+            work_done_progress_options: Default::default(),
+        }),
         code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
             code_action_kinds: Some(vec![
                 CodeActionKind::QUICKFIX,
@@ -190,6 +276,25 @@ pub fn initialize_result(client: &ClientInfo) -> InitializeResult {
             commands: vec![ACCEPT_COMMAND.to_string(), STATS_COMMAND.to_string(), REBUILD_TEXT_COMMAND.to_string()],
             ..Default::default()
         }),
+        semantic_tokens_provider: client.semantic_tokens.map(|s| {
+            SemanticTokensServerCapabilities::SemanticTokensOptions(SemanticTokensOptions {
+                legend: SemanticTokensLegend {
+                    token_types: crate::navigate::tokens::TOKEN_TYPES
+                        .iter()
+                        .map(|t| SemanticTokenType::from(t.to_string()))
+                        .collect(),
+                    token_modifiers: s.modifiers().iter().map(|m| SemanticTokenModifier::from(m.to_string())).collect(),
+                },
+                range: Some(s.range),
+                full: Some(if s.delta {
+                    SemanticTokensFullOptions::Delta { delta: Some(true) }
+                } else {
+                    SemanticTokensFullOptions::Bool(true)
+                }),
+                ..Default::default()
+            })
+        }),
+        inlay_hint_provider: client.inlay_hints.then_some(OneOf::Left(true)),
         ..Default::default()
     };
     InitializeResult {

@@ -41,6 +41,11 @@ pub struct Snapshot {
     pub open: Vec<(Arc<std::path::Path>, Arc<String>)>,
     /// The version of each of `open`, for edits of open documents.
     pub versions: Vec<(Arc<std::path::Path>, i32)>,
+    /// Folded term → occurrences in the workspace's documents (mention counts).
+    pub occurrences: Arc<std::collections::HashMap<String, u64>>,
+    /// The last semantic tokens sent per document, shared by every snapshot.
+    pub tokens: Arc<super::tokens::TokenCache>,
+    pub navigation: crate::workspace::NavigationConfig,
 }
 
 /// Work a handler leaves for after its answer.

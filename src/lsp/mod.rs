@@ -10,11 +10,15 @@ mod caps;
 mod completion;
 mod convert;
 mod diagnostics;
+mod graph;
 mod handlers;
+mod links;
 mod main_loop;
 mod navigation;
+mod outline;
 mod rename;
 mod search;
+mod tokens;
 pub mod transport;
 
 use std::io::Write;

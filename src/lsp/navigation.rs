@@ -36,7 +36,6 @@ pub fn with_reference_set<R>(snap: &Snapshot, f: impl FnOnce(&ReferenceSet<'_>) 
     let is_source = |p: &Path| is_source(snap, p);
     let set = ReferenceSet {
         graph: &snap.analysis.graph,
-        terms: &snap.analysis.terms,
         index: &snap.mentions,
         open: &open,
         is_source: &is_source,
@@ -74,14 +73,15 @@ pub fn document_highlight(snap: &Snapshot, params: DocumentHighlightParams, _: &
         return json(&None::<()>);
     };
     let graph = &snap.analysis.graph;
-    let mut keys: Vec<u64> = concepts.iter().flat_map(|&id| concept_keys(graph, id)).collect();
+    let terms = &snap.analysis.terms;
+    let mut keys: Vec<u32> = concepts.iter().flat_map(|&id| concept_keys(graph, id, terms)).collect();
     keys.sort_unstable();
     keys.dedup();
     let concept_file = doc.path.as_deref().is_some_and(|p| is_source(snap, p));
     let kind = if concept_file { Kind::ConceptFile } else { Kind::Document };
-    let mut ranges = ranges_of(&doc.text, kind, &snap.analysis.terms, &keys);
+    let mut ranges = ranges_of(&doc.text, kind, terms, &keys);
     if concept_file {
-        ranges.extend(related_entries(&doc.text, &keys));
+        ranges.extend(related_entries(&doc.text, terms, &keys));
         ranges.sort_by_key(|r| r.start);
     }
     let enc = snap.client.encoding;

@@ -6,13 +6,12 @@
 //! counts unless code is asked for: code blocks, inline code, HTML, link targets and URLs are
 //! not mentions, and in a concept file neither are its `key:: value` lines.
 //!
-//! A mention is kept by the hash of its folded text, not by the concept it meant when it was
-//! found, so the index stays valid across graph rebuilds for every term it found: what it may
-//! lack after a rebuild is a term that is new, until its documents are scanned again. Must not
-//! read files: the caller hands each text in.
+//! The index keeps a mention by its key number in the term index it was built with, and keeps
+//! that term index: a concept of a newer graph finds its mentions through its terms' keys in
+//! it, so the index answers across a graph rebuild for every term it knows, until the next
+//! full build replaces it. Files are read only through the [`Vfs`] the caller hands in.
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
@@ -20,7 +19,7 @@ use std::sync::Arc;
 use crate::index::TermIndex;
 use crate::search::{Cancel, Cancelled};
 use crate::text::prose::{joined, prose_ranges};
-use crate::text::{Encoding, LineCol, LineIndex, fold};
+use crate::text::{Encoding, LineCol, LineIndex};
 use crate::vfs::Vfs;
 
 /// Documents larger than this are not scanned for mentions (as for headings).
@@ -67,18 +66,6 @@ pub fn mentions(text: &str, kind: Kind, terms: &TermIndex, code: bool) -> Vec<Me
     out
 }
 
-/// The key a mention is indexed by: a hash of its folded text ([`fold`]), which is the term's
-/// folded form.
-pub fn key_of(text: &str) -> u64 {
-    key_of_folded(&fold(text))
-}
-
-pub(super) fn key_of_folded(folded: &str) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    folded.hash(&mut h);
-    h.finish()
-}
-
 /// A position in both encodings a client may negotiate, so that an index built once answers
 /// any client without the text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -107,16 +94,18 @@ pub struct Span {
     pub end: Pos,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Entry {
-    key: u64,
-    span: Span,
-}
-
-/// The mentions of one document, sorted by key so that a concept's are found by binary search.
+/// The mentions of one document, kept small: ten bytes a mention (its key number, start and
+/// length, as arrays sorted by key so that a concept's are found by binary search), the line
+/// starts, and the UTF-16 columns of the few mentions on lines that are not ASCII.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DocMentions {
-    entries: Box<[Entry]>,
+    lines: Box<[u32]>,
+    keys: Box<[u32]>,
+    starts: Box<[u32]>,
+    lens: Box<[u16]>,
+    /// (mention, start column, end column) in UTF-16, for mentions whose line is not ASCII up
+    /// to the mention's end; sorted by mention.
+    wide: Box<[(u32, u32, u32)]>,
 }
 
 impl DocMentions {
@@ -131,48 +120,93 @@ impl DocMentions {
     }
 
     pub fn scan(text: &str, kind: Kind, terms: &TermIndex, code: bool) -> DocMentions {
-        let found = mentions(text, kind, terms, code);
+        let mut found: Vec<Mention> = mentions(text, kind, terms, code)
+            .into_iter()
+            .filter(|m| {
+                m.range.len() <= u16::MAX as usize && m.key <= u32::MAX as u64 && text.len() <= u32::MAX as usize
+            })
+            .collect();
         if found.is_empty() {
             return DocMentions::default();
         }
+        found.sort_unstable_by_key(|m| (m.key, m.range.start));
         let index = LineIndex::new(text);
-        let mut entries: Vec<Entry> = found
-            .iter()
-            .map(|m| Entry {
-                key: key_of(&text[m.range.clone()]),
-                span: Span { start: Pos::at(&index, text, m.range.start), end: Pos::at(&index, text, m.range.end) },
-            })
-            .collect();
-        entries.sort_unstable();
-        DocMentions { entries: entries.into() }
+        let mut lines = vec![0u32];
+        lines.extend(text.match_indices('\n').map(|(i, _)| i as u32 + 1));
+        let mut wide = Vec::new();
+        for (i, m) in found.iter().enumerate() {
+            let line_start = lines[lines.partition_point(|&l| l as usize <= m.range.start) - 1] as usize;
+            if !text[line_start..m.range.end].is_ascii() {
+                let (a, b) = (Pos::at(&index, text, m.range.start), Pos::at(&index, text, m.range.end));
+                wide.push((i as u32, a.col16, b.col16));
+            }
+        }
+        DocMentions {
+            lines: lines.into(),
+            keys: found.iter().map(|m| m.key as u32).collect(),
+            starts: found.iter().map(|m| m.range.start as u32).collect(),
+            lens: found.iter().map(|m| m.range.len() as u16).collect(),
+            wide: wide.into(),
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.keys.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.keys.is_empty()
     }
 
-    /// The spans of the mentions whose key is one of `keys`, in document order.
-    pub fn find(&self, keys: &[u64]) -> Vec<Span> {
+    fn heap_bytes(&self) -> usize {
+        self.lines.len() * 4 + self.keys.len() * 10 + self.wide.len() * 12
+    }
+
+    /// Each key number once, ascending.
+    fn distinct_keys(&self) -> impl Iterator<Item = u32> + '_ {
+        self.keys.iter().enumerate().filter(|&(i, k)| i == 0 || self.keys[i - 1] != *k).map(|(_, &k)| k)
+    }
+
+    /// The spans of the mentions whose key number is one of `keys`, in document order.
+    pub fn find(&self, keys: &[u32]) -> Vec<Span> {
         let mut out = Vec::new();
         for &k in keys {
-            let from = self.entries.partition_point(|e| e.key < k);
-            out.extend(self.entries[from..].iter().take_while(|e| e.key == k).map(|e| e.span));
+            let from = self.keys.partition_point(|&x| x < k);
+            let to = from + self.keys[from..].partition_point(|&x| x == k);
+            out.extend((from..to).map(|i| self.span(i)));
         }
         out.sort_unstable();
         out.dedup();
         out
     }
+
+    fn span(&self, i: usize) -> Span {
+        let (start, end) = (self.starts[i], self.starts[i] + self.lens[i] as u32);
+        let pos = |offset: u32| {
+            let line = self.lines.partition_point(|&l| l <= offset) - 1;
+            let col = offset - self.lines[line];
+            Pos { line: line as u32, col8: col, col16: col }
+        };
+        let (mut a, mut b) = (pos(start), pos(end));
+        if let Ok(w) = self.wide.binary_search_by_key(&(i as u32), |w| w.0) {
+            (a.col16, b.col16) = (self.wide[w].1, self.wide[w].2);
+        }
+        Span { start: a, end: b }
+    }
 }
 
-/// The mentions of every document of the workspace, by path. Immutable: an update makes a new
-/// index that shares the documents it did not change.
+/// The mentions of every document of the workspace, by path, with the term index whose key
+/// numbers they hold, and for each key the documents that mention it (so that a query reads
+/// only those). Immutable: an update makes a new index that shares the documents and key
+/// lists it did not change.
 #[derive(Clone, Debug, Default)]
 pub struct MentionIndex {
-    docs: HashMap<Arc<Path>, Arc<DocMentions>>,
+    terms: Arc<TermIndex>,
+    /// Documents by slot; a removed document leaves its slot empty.
+    docs: Vec<Option<(Arc<Path>, Arc<DocMentions>)>>,
+    slots: HashMap<Arc<Path>, u32>,
+    /// Key number → the slots of the documents that mention it, ascending.
+    postings: HashMap<u32, Arc<[u32]>>,
 }
 
 /// Documents with the mentions of one concept.
@@ -184,19 +218,18 @@ impl MentionIndex {
     pub fn build(
         paths: &[Arc<Path>],
         files: &dyn Vfs,
-        terms: &TermIndex,
+        terms: Arc<TermIndex>,
         cancel: &Cancel,
     ) -> Result<MentionIndex, Cancelled> {
         let results = crate::par::for_each_index(
             paths.len(),
             256,
             Vec::new,
-            |out: &mut Vec<(Arc<Path>, Arc<DocMentions>)>, i| {
+            |out: &mut Vec<(usize, DocMentions)>, i| {
                 if cancel.is_cancelled() {
                     return;
                 }
-                let m = DocMentions::read(files, &paths[i], terms).unwrap_or_default();
-                out.push((paths[i].clone(), Arc::new(m)));
+                out.push((i, DocMentions::read(files, &paths[i], &terms).unwrap_or_default()));
             },
             &mut |_| {},
         );
@@ -204,64 +237,113 @@ impl MentionIndex {
             return Err(Cancelled);
         }
         // A worker that panicked loses its documents' mentions, not the index.
-        Ok(MentionIndex { docs: results.into_iter().flatten().flatten().collect() })
+        let mut scanned: Vec<(usize, DocMentions)> = results.into_iter().flatten().flatten().collect();
+        scanned.sort_unstable_by_key(|(i, _)| *i);
+        let mut postings: HashMap<u32, Vec<u32>> = HashMap::new();
+        let mut index = MentionIndex { terms, ..MentionIndex::default() };
+        for (slot, (i, m)) in scanned.into_iter().enumerate() {
+            for k in m.distinct_keys() {
+                postings.entry(k).or_default().push(slot as u32);
+            }
+            index.slots.insert(paths[i].clone(), slot as u32);
+            index.docs.push(Some((paths[i].clone(), Arc::new(m))));
+        }
+        index.postings = postings.into_iter().map(|(k, v)| (k, Arc::from(v))).collect();
+        Ok(index)
     }
 
-    /// This index with each of `updates` applied: a document's new mentions, or `None` for a
-    /// document that is gone.
+    /// The term index whose key numbers the mentions hold.
+    pub fn terms(&self) -> &Arc<TermIndex> {
+        &self.terms
+    }
+
+    /// This index with each of `updates` applied: a document's new mentions (scanned with
+    /// [`MentionIndex::terms`]), or `None` for a document that is gone. Costs a copy of the
+    /// maps (milliseconds at 150k keys): run it off the main loop.
     pub fn with(&self, updates: impl IntoIterator<Item = (Arc<Path>, Option<DocMentions>)>) -> MentionIndex {
-        let mut docs = self.docs.clone();
+        let mut new = self.clone();
+        let mut touched: HashMap<u32, Vec<u32>> = HashMap::new();
+        let list =
+            |new: &MentionIndex, k: u32| -> Vec<u32> { new.postings.get(&k).map_or_else(Vec::new, |l| l.to_vec()) };
         for (path, m) in updates {
-            match m {
-                Some(m) => docs.insert(path, Arc::new(m)),
-                None => docs.remove(&path),
+            let slot = match new.slots.get(&path) {
+                Some(&s) => s,
+                None => {
+                    new.docs.push(None);
+                    (new.docs.len() - 1) as u32
+                }
             };
+            if let Some((_, old)) = &new.docs[slot as usize] {
+                for k in old.distinct_keys() {
+                    let l = touched.entry(k).or_insert_with(|| list(&new, k));
+                    l.retain(|&s| s != slot);
+                }
+            }
+            match m {
+                Some(m) => {
+                    for k in m.distinct_keys() {
+                        let l = touched.entry(k).or_insert_with(|| list(&new, k));
+                        if let Err(at) = l.binary_search(&slot) {
+                            l.insert(at, slot);
+                        }
+                    }
+                    new.slots.insert(path.clone(), slot);
+                    new.docs[slot as usize] = Some((path, Arc::new(m)));
+                }
+                None => {
+                    new.slots.remove(&path);
+                    new.docs[slot as usize] = None;
+                }
+            }
         }
-        MentionIndex { docs }
+        for (k, l) in touched {
+            if l.is_empty() {
+                new.postings.remove(&k);
+            } else {
+                new.postings.insert(k, l.into());
+            }
+        }
+        new
     }
 
     pub fn doc_count(&self) -> usize {
-        self.docs.len()
+        self.slots.len()
     }
 
     pub fn mention_count(&self) -> usize {
-        self.docs.values().map(|d| d.len()).sum()
+        self.docs.iter().flatten().map(|(_, d)| d.len()).sum()
     }
 
-    /// Bytes the index holds on the heap (its entries and map, not counting the allocator's
-    /// overhead).
+    /// Bytes the index holds on the heap (its arrays and maps, not counting the allocator's
+    /// overhead or the term index).
     pub fn heap_bytes(&self) -> usize {
-        let entry = std::mem::size_of::<Entry>();
-        let slot = std::mem::size_of::<(Arc<Path>, Arc<DocMentions>)>() + 1;
-        self.docs
-            .iter()
-            .map(|(p, d)| d.len() * entry + p.as_os_str().len() + std::mem::size_of::<DocMentions>() + 16)
-            .sum::<usize>()
-            + self.docs.capacity() * slot
+        let per_doc = std::mem::size_of::<DocMentions>() + 2 * 16 + std::mem::size_of::<(Arc<Path>, u32)>() + 1;
+        let docs: usize = self.docs.iter().flatten().map(|(p, d)| d.heap_bytes() + p.as_os_str().len() + per_doc).sum();
+        let postings: usize = self.postings.values().map(|l| l.len() * 4 + 16).sum::<usize>()
+            + self.postings.capacity() * (std::mem::size_of::<(u32, Arc<[u32]>)>() + 1);
+        docs + self.docs.capacity() * std::mem::size_of::<Option<(Arc<Path>, Arc<DocMentions>)>>() + postings
     }
 
-    /// The documents that mention any of `keys`, with where, skipping those `skip` says (the
-    /// open documents, which the caller scans as they are now); sorted by path.
-    pub fn find(&self, keys: &[u64], skip: &dyn Fn(&Path) -> bool, cancel: &Cancel) -> Result<Found, Cancelled> {
-        let mut out = Vec::new();
-        for (n, (path, doc)) in self.docs.iter().enumerate() {
-            if n % 1024 == 0 && cancel.is_cancelled() {
+    /// The documents that mention any of `keys` (key numbers in [`MentionIndex::terms`]),
+    /// with where, skipping those `skip` says (the open documents, which the caller scans as
+    /// they are now); sorted by path.
+    pub fn find(&self, keys: &[u32], skip: &dyn Fn(&Path) -> bool, cancel: &Cancel) -> Result<Found, Cancelled> {
+        let mut slots: Vec<u32> =
+            keys.iter().filter_map(|k| self.postings.get(k)).flat_map(|l| l.iter().copied()).collect();
+        slots.sort_unstable();
+        slots.dedup();
+        let mut out = Vec::with_capacity(slots.len());
+        for (n, slot) in slots.into_iter().enumerate() {
+            if n % 256 == 0 && cancel.is_cancelled() {
                 return Err(Cancelled);
             }
+            let Some((path, doc)) = &self.docs[slot as usize] else { continue };
             if skip(path) {
                 continue;
             }
-            let spans = doc.find(keys);
-            if !spans.is_empty() {
-                out.push((path.clone(), spans));
-            }
+            out.push((path.clone(), doc.find(keys)));
         }
         out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         Ok(out)
-    }
-
-    /// How many mentions of any of `keys` the documents have (open documents as indexed).
-    pub fn count(&self, keys: &[u64]) -> usize {
-        self.docs.values().map(|d| d.find(keys).len()).sum()
     }
 }

@@ -9,38 +9,41 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::mentions::{Found, Kind, MentionIndex, Pos, Span, key_of, key_of_folded, mentions};
+use super::mentions::{Found, Kind, MentionIndex, Pos, Span, mentions};
 use crate::index::TermIndex;
-use crate::kg::{ConceptId, ConceptLine, Graph, concept_lines};
+use crate::kg::{ConceptId, EntryKind, Graph, entries};
 use crate::search::{Cancel, Cancelled};
 use crate::text::{LineIndex, fold};
 use crate::vfs::Vfs;
 
-/// The keys ([`key_of`]) of every term of concept `id`.
-pub fn concept_keys(graph: &Graph, id: ConceptId) -> Vec<u64> {
-    let mut keys: Vec<u64> = graph.concept(id).terms().map(|t| key_of_folded(&fold(t))).collect();
+/// The key numbers in `terms` of every term of concept `id` (of `graph`, which may be newer
+/// than `terms`: a term `terms` does not know has none).
+pub fn concept_keys(graph: &Graph, id: ConceptId, terms: &TermIndex) -> Vec<u32> {
+    let mut keys: Vec<u32> = graph.concept(id).terms().filter_map(|t| key_in(terms, t)).collect();
     keys.sort_unstable();
     keys.dedup();
     keys
 }
 
-/// The items of a concept file's `related::` lines that name one of `keys`.
-pub fn related_entries(text: &str, keys: &[u64]) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
-    for line in concept_lines(text) {
-        if let ConceptLine::Property { key, items, .. } = line
-            && key.eq_ignore_ascii_case("related")
-        {
-            out.extend(items.into_iter().filter(|r| keys.contains(&key_of(&text[r.clone()]))));
-        }
-    }
-    out
+/// The key number of `term` in `terms`, if it is one of its terms.
+pub fn key_in(terms: &TermIndex, term: &str) -> Option<u32> {
+    terms.map.number(&fold(term)).and_then(|k| u32::try_from(k).ok())
 }
 
-/// What a search for references reads.
+/// The items of a concept file's `related::` lines that name one of `keys` (in `terms`).
+pub fn related_entries(text: &str, terms: &TermIndex, keys: &[u32]) -> Vec<Range<usize>> {
+    entries(text)
+        .into_iter()
+        .filter(|e| e.kind == EntryKind::Related)
+        .filter(|e| key_in(terms, &text[e.range.clone()]).is_some_and(|k| keys.contains(&k)))
+        .map(|e| e.range)
+        .collect()
+}
+
+/// What a search for references reads. Terms are matched with the index's term index
+/// ([`MentionIndex::terms`]) everywhere, so that every place agrees on what a mention is.
 pub struct ReferenceSet<'a> {
     pub graph: &'a Graph,
-    pub terms: &'a TermIndex,
     pub index: &'a MentionIndex,
     /// The open documents (path and text as they are now), which are scanned instead of their
     /// indexed mentions. Concept files among them are read through `files` as any other.
@@ -54,18 +57,9 @@ impl ReferenceSet<'_> {
     /// Every reference to concept `id`, by file in path order, each file's in text order; with
     /// `declaration`, the concept's own heading (or definition line) too.
     pub fn references(&self, id: ConceptId, declaration: bool, cancel: &Cancel) -> Result<Found, Cancelled> {
-        let keys = concept_keys(self.graph, id);
-        let is_open = |p: &Path| self.open.iter().any(|(o, _)| **o == *p);
-        let mut out = self.index.find(&keys, &is_open, cancel)?;
-        for (path, text) in self.open {
-            if (self.is_source)(path) {
-                continue;
-            }
-            let spans = spans_of(text, Kind::Document, self.terms, &keys);
-            if !spans.is_empty() {
-                out.push((path.clone(), spans));
-            }
-        }
+        let terms = &**self.index.terms();
+        let keys = concept_keys(self.graph, id, terms);
+        let mut out = self.documents(id, cancel)?;
         let concept = self.graph.concept(id);
         let mut files: Vec<&Arc<Path>> = concept
             .related_by()
@@ -81,11 +75,11 @@ impl ReferenceSet<'_> {
             }
             let Some(text) = self.read(path) else { continue };
             let index = LineIndex::new(&text);
-            let mut ranges = related_entries(&text, &keys);
+            let mut ranges = related_entries(&text, terms, &keys);
             ranges.extend(
-                mentions(&text, Kind::ConceptFile, self.terms, false)
+                mentions(&text, Kind::ConceptFile, terms, false)
                     .into_iter()
-                    .filter(|m| is_wiki_link(&text, &m.range) && keys.contains(&key_of(&text[m.range.clone()])))
+                    .filter(|m| is_wiki_link(&text, &m.range) && keys.contains(&(m.key as u32)))
                     .map(|m| m.range),
             );
             if !ranges.is_empty() {
@@ -94,12 +88,9 @@ impl ReferenceSet<'_> {
         }
         if declaration && let Some(text) = self.read(concept.path()) {
             let index = LineIndex::new(&text);
-            let heading = concept_lines(&text).into_iter().find_map(|l| match l {
-                ConceptLine::Heading { range, .. } => Some(range),
-                _ => None,
-            });
+            let heading = entries(&text).into_iter().find(|e| e.kind == EntryKind::Heading).map(|e| e.range);
             let range = match heading {
-                Some(r) if keys.contains(&key_of(&text[r.clone()])) => r,
+                Some(r) if key_in(terms, &text[r.clone()]).is_some_and(|k| keys.contains(&k)) => r,
                 _ => index.line_range(&text, concept.line()).map_or(0..0, |r| r.start..r.start),
             };
             out.push((concept.path().clone(), to_spans(&index, &text, vec![range])));
@@ -121,29 +112,39 @@ impl ReferenceSet<'_> {
         Ok(merged)
     }
 
+    /// The documents (not concept files) that mention concept `id`, with where, in path order.
+    pub fn documents(&self, id: ConceptId, cancel: &Cancel) -> Result<Found, Cancelled> {
+        let terms = &**self.index.terms();
+        let keys = concept_keys(self.graph, id, terms);
+        let is_open = |p: &Path| self.open.iter().any(|(o, _)| **o == *p);
+        let mut out = self.index.find(&keys, &is_open, cancel)?;
+        for (path, text) in self.open {
+            if (self.is_source)(path) {
+                continue;
+            }
+            let spans = spans_of(text, Kind::Document, terms, &keys);
+            if !spans.is_empty() {
+                out.push((path.clone(), spans));
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
     fn read(&self, path: &Path) -> Option<String> {
         let bytes = self.files.read(path, crate::kg::MAX_FILE_BYTES).ok()?;
         Some(String::from_utf8_lossy(&bytes).into_owned())
     }
 }
 
-/// The spans of the mentions of `keys` in `text`.
-pub fn spans_of(text: &str, kind: Kind, terms: &TermIndex, keys: &[u64]) -> Vec<Span> {
-    let ranges: Vec<Range<usize>> = mentions(text, kind, terms, false)
-        .into_iter()
-        .filter(|m| keys.contains(&key_of(&text[m.range.clone()])))
-        .map(|m| m.range)
-        .collect();
-    to_spans(&LineIndex::new(text), text, ranges)
+/// The spans of the mentions of `keys` (key numbers in `terms`) in `text`.
+pub fn spans_of(text: &str, kind: Kind, terms: &TermIndex, keys: &[u32]) -> Vec<Span> {
+    to_spans(&LineIndex::new(text), text, ranges_of(text, kind, terms, keys))
 }
 
-/// The byte ranges of the mentions of `keys` in `text`.
-pub fn ranges_of(text: &str, kind: Kind, terms: &TermIndex, keys: &[u64]) -> Vec<Range<usize>> {
-    mentions(text, kind, terms, false)
-        .into_iter()
-        .filter(|m| keys.contains(&key_of(&text[m.range.clone()])))
-        .map(|m| m.range)
-        .collect()
+/// The byte ranges of the mentions of `keys` (key numbers in `terms`) in `text`.
+pub fn ranges_of(text: &str, kind: Kind, terms: &TermIndex, keys: &[u32]) -> Vec<Range<usize>> {
+    mentions(text, kind, terms, false).into_iter().filter(|m| keys.contains(&(m.key as u32))).map(|m| m.range).collect()
 }
 
 fn to_spans(index: &LineIndex, text: &str, ranges: Vec<Range<usize>>) -> Vec<Span> {

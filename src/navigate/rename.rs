@@ -11,16 +11,16 @@
 //!
 //! Pure: the references come from a [`ReferenceSet`] and files are read only through its
 //! [`Vfs`](crate::vfs::Vfs); no protocol types, no writes. It must not parse concept files or
-//! thesauri itself: [`concept_lines`] and [`data_entries`] say where things are written.
+//! thesauri itself: [`entries`] and [`data_entries`] say where things are written.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::mentions::{Kind, Pos, Span, key_of, mentions};
+use super::mentions::{Kind, Pos, Span, mentions};
 use super::references::{ReferenceSet, is_wiki_link};
 use crate::index::TermIndex;
-use crate::kg::{ConceptId, ConceptLine, Graph, SourceKind, concept_lines, data_entries, kind_of};
+use crate::kg::{ConceptId, EntryKind, Graph, SourceKind, data_entries, entries, kind_of};
 use crate::search::{Cancel, Cancelled};
 use crate::text::{Encoding, LineCol, LineIndex, fold, infer_case};
 
@@ -119,42 +119,21 @@ pub fn renamable(
         }
         return refused("no term of the thesaurus here to rename");
     }
-    if source {
-        for line in concept_lines(text) {
-            match line {
-                ConceptLine::Heading { range, .. } if on(&range) => {
-                    let Some(c) = own() else { return refused("this file defines no concept") };
-                    let heading = text[range.clone()].to_string();
-                    return Ok(at(graph, c, range, &heading));
-                }
-                ConceptLine::Property { key, items, key_range, .. } => {
-                    let key = key.to_ascii_lowercase();
-                    if let Some(r) = items.iter().find(|r| on(r)) {
-                        let item = &text[r.clone()];
-                        match key.as_str() {
-                            "synonyms" | "synonym" => {
-                                let Some(c) = own() else { return refused("this file defines no concept") };
-                                return Ok(at(graph, c, r.clone(), item));
-                            }
-                            "related" => {
-                                let c = one_concept(graph, terms, item)?;
-                                let name = graph.concept(c).name().to_string();
-                                return Ok(Renamable {
-                                    range: r.clone(),
-                                    placeholder: name,
-                                    target: Target::Concept(c),
-                                });
-                            }
-                            _ => return refused(format!("“{key}::” values are not terms; nothing to rename here")),
-                        }
-                    }
-                    if on(&key_range)
-                        || (key_range.start..items.last().map_or(key_range.end, |r| r.end)).contains(&offset)
-                    {
-                        return refused("no term here to rename");
-                    }
-                }
-                _ => {}
+    if source && let Some(e) = entries(text).into_iter().find(|e| on(&e.range)) {
+        let written = &text[e.range.clone()];
+        match e.kind {
+            EntryKind::Heading | EntryKind::Synonym => {
+                let Some(c) = own() else { return refused("this file defines no concept") };
+                return Ok(at(graph, c, e.range, written));
+            }
+            EntryKind::Related => {
+                let c = one_concept(graph, terms, written)?;
+                let name = graph.concept(c).name().to_string();
+                return Ok(Renamable { range: e.range, placeholder: name, target: Target::Concept(c) });
+            }
+            EntryKind::Property => {
+                let key = &text[e.name];
+                return refused(format!("“{key}::” values are not terms; nothing to rename here"));
             }
         }
     }
@@ -254,7 +233,7 @@ pub fn plan(set: &ReferenceSet, target: &Target, new_name: &str, cancel: &Cancel
         return refused(format!("“{new}” has no letters or digits to be a term"));
     }
     if new_f != old_f {
-        for t in set.terms.map.get(&new_f) {
+        for t in graph.term_table().get(&new_f) {
             let other = graph.concept(t.concept);
             let same = t.concept == id && other.term(t.term as usize).is_some_and(|x| fold(x) == old_f);
             if !same {
@@ -262,7 +241,6 @@ pub fn plan(set: &ReferenceSet, target: &Target, new_name: &str, cancel: &Cancel
             }
         }
     }
-    let old_key = key_of(old);
     let own_path = concept.path().clone();
     let kind = kind_of(&own_path);
     let mut by_file: Vec<(Arc<Path>, String, Vec<Planned>)> = Vec::new();
@@ -290,23 +268,14 @@ pub fn plan(set: &ReferenceSet, target: &Target, new_name: &str, cancel: &Cancel
                 }
             }
             _ => {
-                for line in concept_lines(&text) {
-                    match line {
-                        ConceptLine::Heading { range, .. } if fold(&text[range.clone()]) == old_f => {
-                            edits.push((range, new.clone(), false));
-                        }
-                        ConceptLine::Property { key, items, .. }
-                            if matches!(target, Target::Term { .. })
-                                && matches!(key.to_ascii_lowercase().as_str(), "synonyms" | "synonym") =>
-                        {
-                            edits.extend(
-                                items
-                                    .into_iter()
-                                    .filter(|r| fold(&text[r.clone()]) == old_f)
-                                    .map(|r| (r, new.clone(), false)),
-                            );
-                        }
-                        _ => {}
+                for e in entries(&text) {
+                    let renames = match e.kind {
+                        EntryKind::Heading => true,
+                        EntryKind::Synonym => matches!(target, Target::Term { .. }),
+                        EntryKind::Related | EntryKind::Property => false,
+                    };
+                    if renames && fold(&text[e.range.clone()]) == old_f {
+                        edits.push((e.range, new.clone(), false));
                     }
                 }
                 if let Target::Concept(_) = target
@@ -339,7 +308,7 @@ pub fn plan(set: &ReferenceSet, target: &Target, new_name: &str, cancel: &Cancel
         for s in spans {
             let r = offset(&index, &text, s.start)..offset(&index, &text, s.end);
             let written = &text[r.clone()];
-            if r.is_empty() || key_of(written) != old_key {
+            if r.is_empty() || fold(written) != old_f {
                 continue;
             }
             // A wiki link names the concept as the graph's own entries do, even in a document.

@@ -45,21 +45,14 @@ fn check(fixture: &str, new: &str, expect: Expect) {
     let fs = MemFs::with(files.iter().map(|(p, t)| (p.clone(), t.clone())));
     let docs: Vec<Arc<Path>> =
         files.iter().filter(|(p, _)| !p.starts_with("kg/")).map(|(p, _)| Arc::from(Path::new(p))).collect();
-    let index = MentionIndex::build(&docs, &fs, &a.terms, &Cancel::new()).unwrap();
+    let index = MentionIndex::build(&docs, &fs, a.terms.clone(), &Cancel::new()).unwrap();
     let text = &files.iter().find(|(p, _)| *p == path).unwrap().1;
     let is_source = |p: &Path| p.starts_with("kg");
     let out = match renamable(&a.graph, &a.terms, Path::new(&path), text, is_source(Path::new(&path)), offset) {
         Err(e) => format!("prepare refused: {e}"),
         Ok(r) => {
             let head = format!("prepare: {:?} placeholder {:?}\n", &text[r.range.clone()], r.placeholder);
-            let set = ReferenceSet {
-                graph: &a.graph,
-                terms: &a.terms,
-                index: &index,
-                open: &[],
-                is_source: &is_source,
-                files: &fs,
-            };
+            let set = ReferenceSet { graph: &a.graph, index: &index, open: &[], is_source: &is_source, files: &fs };
             match plan(&set, &r.target, new, &Cancel::new()) {
                 Err(e) => format!("{head}refused: {e}"),
                 Ok(p) => {
@@ -299,7 +292,7 @@ fn refusals_say_why() {
     check(
         &GRAPH.replace("synonyms:: task", "syn$0onyms:: task"),
         "x",
-        expect!["prepare refused: no term here to rename"],
+        expect!["prepare refused: no term of the knowledge graph here to rename"],
     );
 }
 

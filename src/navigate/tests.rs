@@ -46,7 +46,7 @@ fn check_refs(fixture: &str, name: &str, open: &[&str], declaration: bool, expec
         .filter(|(p, _)| !p.starts_with("kg/") && !open.contains(&p.as_str()))
         .map(|(p, _)| Arc::from(Path::new(p)))
         .collect();
-    let index = MentionIndex::build(&docs, &fs, &a.terms, &Cancel::new()).unwrap();
+    let index = MentionIndex::build(&docs, &fs, a.terms.clone(), &Cancel::new()).unwrap();
     let open: Vec<(Arc<Path>, &str)> = files
         .iter()
         .filter(|(p, _)| open.contains(&p.as_str()))
@@ -55,7 +55,6 @@ fn check_refs(fixture: &str, name: &str, open: &[&str], declaration: bool, expec
     let id = a.terms.map.get(&crate::text::fold(name)).first().expect("the concept").concept;
     let set = ReferenceSet {
         graph: &a.graph,
-        terms: &a.terms,
         index: &index,
         open: &open,
         is_source: &|p: &Path| p.starts_with("kg"),
@@ -153,4 +152,32 @@ fn open_documents_are_read_as_they_are_now() {
         kg/scheduler.md:2:10-2:18 "tokio rt"
         kg/scheduler.md:3:6-3:19 "tokio runtime""#]],
     );
+}
+
+#[test]
+fn an_update_replaces_a_documents_mentions_and_its_keys() {
+    let a = analysis(GRAPH);
+    let fs = MemFs::with([("docs/a.md", "tokio rt\n"), ("docs/b.md", "tokio\n")]);
+    let paths: Vec<Arc<Path>> = ["docs/a.md", "docs/b.md"].iter().map(|p| Arc::from(Path::new(p))).collect();
+    let index = MentionIndex::build(&paths, &fs, a.terms.clone(), &Cancel::new()).unwrap();
+    let keys = |name: &str| {
+        let id = a.terms.map.get(&crate::text::fold(name)).first().unwrap().concept;
+        concept_keys(&a.graph, id, &a.terms)
+    };
+    let docs = |index: &MentionIndex, name: &str| -> Vec<String> {
+        let found = index.find(&keys(name), &|_| false, &Cancel::new()).unwrap();
+        found.iter().map(|(p, s)| format!("{} {}", p.display(), s.len())).collect()
+    };
+    assert_eq!(docs(&index, "tokio runtime"), ["docs/a.md 1"]);
+    fs.write("docs/a.md", "tokio and tokio\n");
+    fs.write("docs/c.md", "async runtime\n");
+    let updates = ["docs/a.md", "docs/c.md", "docs/b.md"].map(|p| {
+        let path: Arc<Path> = Arc::from(Path::new(p));
+        let m = if p == "docs/b.md" { None } else { DocMentions::read(&fs, &path, &a.terms) };
+        (path, m)
+    });
+    let index = index.with(updates);
+    assert_eq!(docs(&index, "tokio runtime"), ["docs/c.md 1"]);
+    assert_eq!(docs(&index, "tokio"), ["docs/a.md 2"]);
+    assert_eq!(index.doc_count(), 2);
 }

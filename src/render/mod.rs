@@ -40,6 +40,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
+/// The markdown extensions kg-ls reads (wiki links among them), for every reader of markdown.
+pub(crate) use blocks::PARSE_OPTIONS;
 pub use cache::{BLOCK_CAPACITY, CacheStats, HOVER_CAPACITY};
 pub use stream::{Budget, Env, Progress, Stream};
 
@@ -439,6 +441,11 @@ fn joined(total: usize, items: impl Iterator<Item = String>, room: usize, md: bo
 /// A `file://` URI for `path`, with a `#L` line fragment (one-based) as editors understand it.
 pub fn file_uri(path: &Path, line: u32) -> String {
     format!("{}#L{}", sanitize::path_uri(path), line + 1)
+}
+
+/// A `file://` URI for `path` (no line), encoded as [`file_uri`] encodes it.
+pub fn path_uri(path: &Path) -> String {
+    sanitize::path_uri(path)
 }
 
 fn escape_inline(s: &str) -> String {

@@ -29,6 +29,9 @@
 //! | `search.warm`              | true or false    | true                 |                        |
 //! | `search.include`           | list of globs    | `**/*.md`, `**/*.markdown`, `**/*.txt` | 1–1024 globs |
 //! | `search.exclude`           | list of globs    | licences, `node_modules`, `target`, `dist`, `build` | 1–1024 globs |
+//! | `navigation.semantic_tokens` | true or false | true                 |                        |
+//! | `navigation.semantic_tokens_in_code` | true or false | false        |                        |
+//! | `navigation.inlay_hints`   | true or false    | false                |                        |
 //! | `checks.<check id>`        | `off`, `hint`, `info`, `warning`, `error` | the check's own ([`crate::check::CheckId::default_level`]) | |
 //!
 //! A number outside its range is clamped to the nearest end; a value of the wrong type, an
@@ -109,6 +112,7 @@ pub struct Settings {
     pub monitor: MonitorSettings,
     pub hover: HoverSettings,
     pub search: SearchSettings,
+    pub navigation: NavigationSettings,
     /// `[checks]`: a level for each check set, by check (client wins over the file per check).
     #[serde(skip)]
     pub checks: std::collections::BTreeMap<crate::check::CheckId, crate::check::Level>,
@@ -201,6 +205,32 @@ impl Default for SearchConfig {
     }
 }
 
+/// `[navigation]`: how a document's terms are shown (semantic tokens and inlay hints).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct NavigationSettings {
+    /// Whether terms are marked as semantic tokens at all.
+    pub semantic_tokens: Option<bool>,
+    /// Whether terms in code blocks and inline code are marked too.
+    pub semantic_tokens_in_code: Option<bool>,
+    /// Whether the canonical name is shown after each synonym.
+    pub inlay_hints: Option<bool>,
+}
+
+/// Resolved `[navigation]` settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NavigationConfig {
+    pub semantic_tokens: bool,
+    pub semantic_tokens_in_code: bool,
+    pub inlay_hints: bool,
+}
+
+impl Default for NavigationConfig {
+    fn default() -> Self {
+        NavigationConfig { semantic_tokens: true, semantic_tokens_in_code: false, inlay_hints: false }
+    }
+}
+
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct KgSettings {
@@ -226,6 +256,7 @@ pub struct Config {
     pub search: SearchConfig,
     /// The level of every terminology check (`[checks]`).
     pub checks: crate::check::Levels,
+    pub navigation: NavigationConfig,
 }
 
 /// Reads `.kg-ls.toml` text key by key: everything valid, and a problem with its line, column
@@ -328,6 +359,15 @@ pub fn resolve(
         budgets_ms: monitor.budgets_ms.into_iter().map(|(m, n)| (m, clamp.u64(Some(n), METHOD_BUDGET_MS))).collect(),
     };
     let search = resolve_search(&base, client, files, &mut clamp);
+    let flag = |f: &dyn Fn(&NavigationSettings) -> Option<bool>| {
+        client.and_then(|s| f(&s.navigation)).or_else(|| files.iter().find_map(|(_, s)| f(&s.navigation)))
+    };
+    let d = NavigationConfig::default();
+    let navigation = NavigationConfig {
+        semantic_tokens: flag(&|n| n.semantic_tokens).unwrap_or(d.semantic_tokens),
+        semantic_tokens_in_code: flag(&|n| n.semantic_tokens_in_code).unwrap_or(d.semantic_tokens_in_code),
+        inlay_hints: flag(&|n| n.inlay_hints).unwrap_or(d.inlay_hints),
+    };
     let mut checks = crate::check::Levels::default();
     for check in crate::check::CheckId::ALL {
         let set =
@@ -345,6 +385,7 @@ pub fn resolve(
         hover_max_length,
         search,
         checks,
+        navigation,
     };
     (config, problems)
 }
@@ -449,6 +490,26 @@ mod tests {
     }
 
     #[test]
+    fn navigation_flags_are_read_key_by_key_and_the_client_wins_per_key() {
+        check_toml(
+            "[navigation]\nsemantic_tokens_in_code = true\ninlay_hints = \"yes\"\ninlay_hint = true\n",
+            expect![[r#"
+                navigation = NavigationSettings { semantic_tokens: None, semantic_tokens_in_code: Some(true), inlay_hints: None }
+                problem: /ws/.kg-ls.toml:3: column 15: navigation.inlay_hints: expected true or false, got "yes"; it is ignored
+                problem: /ws/.kg-ls.toml:4: column 1: unknown key `navigation.inlay_hint` (did you mean `inlay_hints`?); it is ignored
+            "#]],
+        );
+        let roots = [PathBuf::from("/ws")];
+        let file =
+            vec![(PathBuf::from("/ws"), settings("[navigation]\nsemantic_tokens = false\ninlay_hints = true\n"))];
+        let yes = |_: &Path| true;
+        assert_eq!(resolve(&roots, None, &[], &yes).0.navigation, NavigationConfig::default());
+        let (client, _) = settings_from_json(&serde_json::json!({"navigation": {"inlay_hints": false}}));
+        let n = resolve(&roots, Some(&client), &file, &yes).0.navigation;
+        assert_eq!(n, NavigationConfig { semantic_tokens: false, semantic_tokens_in_code: false, inlay_hints: false });
+    }
+
+    #[test]
     fn client_options_override_the_file_and_the_file_overrides_conventions() {
         let roots = [PathBuf::from("/ws")];
         let file = vec![(
@@ -549,6 +610,7 @@ mod tests {
         field("hover", s.hover != d.hover, format!("{:?}", s.hover));
         field("monitor", s.monitor != d.monitor, format!("{:?}", s.monitor));
         field("search", s.search != d.search, format!("{:?}", s.search));
+        field("navigation", s.navigation != d.navigation, format!("{:?}", s.navigation));
         for (check, level) in &s.checks {
             out += &format!("checks.{} = {}\n", check.id(), level.name());
         }

@@ -21,8 +21,8 @@ use std::sync::Arc;
 
 pub use config::{
     CONFIG_FILE, Config, DEFAULT_COMPLETION_LIMIT, DEFAULT_HOVER_MAX_LENGTH, DEFAULT_SYMBOL_LIMIT, HoverSettings,
-    KgSettings, LimitSettings, MonitorSettings, SearchConfig, SearchSettings, Settings, parse_settings, read_settings,
-    resolve, settings_from_json,
+    KgSettings, LimitSettings, MonitorSettings, NavigationConfig, NavigationSettings, SearchConfig, SearchSettings,
+    Settings, parse_settings, read_settings, resolve, settings_from_json,
 };
 pub use documents::{Document, Documents};
 pub use load::{
@@ -373,6 +373,11 @@ impl Workspace {
         self.feedback.clone()
     }
 
+    /// Folded term → occurrences in the workspace's documents, as last counted (shared).
+    pub fn occurrences(&self) -> Arc<HashMap<String, u64>> {
+        self.occurrences.clone()
+    }
+
     /// Problems of the current sources, open documents included.
     pub fn problems(&self) -> Vec<Problem> {
         self.kg_files.iter().flat_map(|f| f.0.problems.iter().cloned()).collect()
@@ -547,6 +552,7 @@ mod tests {
             hover_max_length: DEFAULT_HOVER_MAX_LENGTH,
             search: Default::default(),
             checks: Default::default(),
+            navigation: Default::default(),
         };
         let (kg_files, _) = load_sources(&config.sources, &mut |_, _| {});
         let kg_files = kg_files.into_iter().map(Arc::new).collect();
@@ -628,6 +634,7 @@ mod tests {
             hover_max_length: DEFAULT_HOVER_MAX_LENGTH,
             search: Default::default(),
             checks: Default::default(),
+            navigation: Default::default(),
         };
         let kg_files = files
             .iter()

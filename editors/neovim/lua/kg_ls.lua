@@ -11,7 +11,8 @@
 ---   init_options = {},  -- empty: the workspace's .kg-ls.toml decides what is loaded
 ---   omnifunc = true,    -- set 'omnifunc' for <C-x><C-o>, over any ftplugin's
 ---   tagfunc = true,     -- set 'tagfunc' so that <C-]> and :tag go to a concept's file
----   keymaps = true,     -- buffer-local K (hover), gd (definition) and gra (code action)
+---   keymaps = true,     -- buffer-local K (hover), gd (definition), gra (code action), and
+---                       -- on 0.7 to 0.10 grr (references) and grn (rename)
 --- })
 --- ```
 ---
@@ -249,6 +250,11 @@ local function set_buffer(bufnr, opts)
     -- Neovim 0.11's default key for code actions (the terminology checks' quick fixes), on 0.7
     -- too.
     vim.keymap.set({ 'n', 'x' }, 'gra', vim.lsp.buf.code_action, { buffer = bufnr, desc = 'kg-ls: code action' })
+    -- And its keys for references and rename, which 0.7 to 0.10 do not have.
+    if vim.fn.has('nvim-0.11') == 0 then
+      vim.keymap.set('n', 'grr', vim.lsp.buf.references, { buffer = bufnr, desc = 'kg-ls: references' })
+      vim.keymap.set('n', 'grn', vim.lsp.buf.rename, { buffer = bufnr, desc = 'kg-ls: rename' })
+    end
   end
 end
 

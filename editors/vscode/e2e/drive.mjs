@@ -1,7 +1,8 @@
 // The kg-ls extension in the real VS Code (code-server in headless Chromium), driven with the
 // keys a user presses: completion, a terminology warning and its quick fix, hover, go to
-// definition, workspace symbols, the knowledge-base search and the rebuild of its index, and the
-// statistics command on a copy of
+// definition, workspace symbols, the outline and the links of a concept file, the knowledge-base
+// search and the rebuild of its index, the statistics command and the concept graph view (with
+// screenshots) on a copy of
 // examples/demo, with default settings (only `kg-ls.path`).
 //
 // run.sh installs the tools, starts code-server and runs this file; it is not meant to be run
@@ -236,6 +237,136 @@ const logLines = (suffix) =>
     .filter((f) => f.path.endsWith(suffix))
     .flatMap((f) => f.text.split('\n').map((line) => ({ file: path.relative(logs, f.path), line })));
 
+// ---- The concept graph view ("kg-ls: Show Concept Graph"): helpers of its checks below. ----
+
+/** The webview frame that draws the concept graph (code-server nests it in two iframes). */
+async function graphFrame() {
+  const deadline = Date.now() + FIRST_LOAD;
+  for (;;) {
+    for (const frame of page.frames()) {
+      if (await frame.locator('svg#graph').count().catch(() => 0)) return frame;
+    }
+    if (Date.now() > deadline) {
+      const toasts = await page.evaluate(() => [...window.__kgNotifications]);
+      fail(`no concept graph webview; tabs ${JSON.stringify(await page.locator('.part.editor .tab .label-name').allTextContents())}, notifications ${JSON.stringify(toasts)}`);
+    }
+    await page.waitForTimeout(200);
+  }
+}
+
+/** The labels the drawing shows, once its layout is still. */
+async function graphLabels(frame) {
+  await frame.locator('body[data-settled]').waitFor({ state: 'attached', timeout: WAIT });
+  return frame.locator('#nodes .node .label').allTextContents();
+}
+
+/** An `rgb(r, g, b)` colour as [r, g, b]. */
+const rgb = (css) => (css.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map(Number);
+
+/**
+ * A screenshot of the drawing area, saved as `name` in the artifacts folder, and its pixels
+ * counted (in a blank page of the browser, which decodes PNG): the most frequent colour (the
+ * background), the share of pixels far from it, and how many are near `mark` (the root's fill).
+ */
+async function graphShot(frame, name, mark) {
+  const file = path.join(artifacts, name);
+  const png = await frame.locator('svg#graph').screenshot({ path: file });
+  const blank = await browser.newPage();
+  try {
+    const counts = await blank.evaluate(
+      async ([b64, mark]) => {
+        const img = new Image();
+        img.src = `data:image/png;base64,${b64}`;
+        await img.decode();
+        const canvas = document.createElement('canvas');
+        canvas.width = img.width;
+        canvas.height = img.height;
+        const ctx = canvas.getContext('2d');
+        ctx.drawImage(img, 0, 0);
+        const d = ctx.getImageData(0, 0, img.width, img.height).data;
+        const freq = new Map();
+        for (let i = 0; i < d.length; i += 4) {
+          const k = (d[i] << 16) | (d[i + 1] << 8) | d[i + 2];
+          freq.set(k, (freq.get(k) ?? 0) + 1);
+        }
+        const bg = [...freq.entries()].sort((a, b) => b[1] - a[1])[0][0];
+        const b = [bg >> 16, (bg >> 8) & 255, bg & 255];
+        const far = (i, c, t) => Math.abs(d[i] - c[0]) + Math.abs(d[i + 1] - c[1]) + Math.abs(d[i + 2] - c[2]) > t;
+        let drawn = 0;
+        let marked = 0;
+        for (let i = 0; i < d.length; i += 4) {
+          if (far(i, b, 48)) drawn++;
+          if (!far(i, mark, 24)) marked++;
+        }
+        return { width: img.width, height: img.height, background: b, drawn: drawn / (d.length / 4), marked };
+      },
+      [png.toString('base64'), mark],
+    );
+    return { file, ...counts };
+  } finally {
+    await blank.close();
+  }
+}
+
+/** The computed fill of the root's circle and the page's background, in the webview. */
+const graphColours = (frame) =>
+  frame.evaluate(() => ({
+    root: getComputedStyle(document.querySelector('#nodes .node.root circle')).fill,
+    background: getComputedStyle(document.body).backgroundColor,
+  }));
+
+/**
+ * Waits up to `ms` for the graph's tab titled `title` to be the active tab of its editor group
+ * (it opens beside the editor: the first group's active tab stays the document's).
+ */
+const graphTabIs = (title, ms) =>
+  page
+    .waitForFunction(
+      (t) => [...document.querySelectorAll('.part.editor .tab.active .label-name')].some((l) => l.textContent === t),
+      title,
+      { timeout: ms },
+    )
+    .then(() => true, () => false);
+
+/** The titles of the editor tabs. */
+const tabTitles = () => page.locator('.part.editor .tab .label-name').allTextContents();
+
+/** Closes the graph's tab (its editor group goes with it when it is the last tab there). */
+async function closeGraph() {
+  const tab = page.locator('.part.editor .tab').filter({ hasText: 'Concept Graph' });
+  if ((await tab.count()) === 0) return;
+  await tab.first().click();
+  await page.keyboard.press('Control+w');
+  if (!(await tab.first().waitFor({ state: 'detached' }).then(() => true, () => false))) fail('the graph tab does not close');
+}
+
+/**
+ * Picks the colour theme `name` with "Preferences: Color Theme", as a user does; returns the
+ * theme that was current (the picker opens on it).
+ */
+async function colorTheme(name) {
+  await openQuickInput('F1');
+  await page.keyboard.type('Preferences: Color Theme', { delay: 20 });
+  // Not "Browse Color Themes in Marketplace", which fuzzy-matches too.
+  const command = quickRows().filter({ has: page.locator('.label-name', { hasText: /^Preferences: Color Theme$/ }) });
+  await command.first().click();
+  const focused = quickInput().locator('.monaco-list-row.focused .label-name');
+  await focused.first().waitFor();
+  const was = (await focused.first().textContent())?.trim();
+  await page.keyboard.type(name, { delay: 20 });
+  const row = quickRows().filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${name}$`) }) });
+  await row.first().waitFor();
+  await row.first().click();
+  await quickInput().waitFor({ state: 'hidden' });
+  return was;
+}
+
+/** The concepts tokio's file names in `related::` (examples/demo): all in its neighbourhood. */
+const TOKIO_RELATED = readFileSync(path.join(demo, 'kg/runtime/tokio.md'), 'utf8')
+  .match(/^related::(.*)$/m)[1]
+  .split(',')
+  .map((s) => s.trim());
+
 const fail = (message) => {
   throw new Error(message);
 };
@@ -301,6 +432,30 @@ const CHECKS = [
       await page.locator('.editor-widget.suggest-widget.visible').waitFor({ state: 'hidden' });
       const line = await cursorLine(activeEditor());
       if (line !== 'async runtime') fail(`the line reads ${JSON.stringify(line)}, not "async runtime"`);
+    },
+  },
+  {
+    name: 'completion: typing `[[` opens the suggestions by itself (the `[` trigger character), with kg-ls terms',
+    async run() {
+      await showFile('runtime-guide.md');
+      await page.keyboard.press('Control+End');
+      await page.keyboard.press('Enter');
+      await page.keyboard.type('See [[', { delay: 80 });
+      const widget = page.locator('.editor-widget.suggest-widget.visible');
+      // Multi-word labels are the server's (VS Code's word suggestions are single words).
+      const serverRow = widget.locator('.monaco-list-row .label-name', { hasText: / / });
+      try {
+        await serverRow.first().waitFor();
+      } catch {
+        const labels = await widget.locator('.monaco-list-row .label-name').allTextContents().catch(() => []);
+        fail(`after typing "[[" the suggestion widget offers ${JSON.stringify(labels)}, no kg-ls term`);
+      }
+      const labels = await widget.locator('.monaco-list-row .label-name').allTextContents();
+      console.log(`   suggestions after [[: ${JSON.stringify(labels.slice(0, 8))}, line ${JSON.stringify(await cursorLine(activeEditor()))}`);
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('Home');
+      await page.keyboard.press('Shift+End');
+      await page.keyboard.press('Delete');
     },
   },
   {
@@ -431,6 +586,47 @@ const CHECKS = [
     },
   },
   {
+    name: 'outline: Ctrl+Shift+O on kg/runtime/tokio.md lists its synonyms, related concepts and properties',
+    async run() {
+      await showFile('tokio.md');
+      await openQuickInput('Control+Shift+o');
+      const rows = async () => quickRows().evaluateAll((rs) => rs.map((r) => r.textContent));
+      const want = ['tokio-rs', 'tokio crate', 'join set', 'category'];
+      const until = Date.now() + WAIT;
+      let seen = [];
+      for (;;) {
+        seen = await rows().catch(() => []);
+        if (want.every((w) => seen.some((r) => r.includes(w)))) break;
+        if (Date.now() > until) fail(`Ctrl+Shift+O lists ${JSON.stringify(seen)}, not all of ${JSON.stringify(want)}`);
+        await page.waitForTimeout(200);
+      }
+      console.log(`   outline: ${JSON.stringify(seen.slice(0, 10))}`);
+      await page.keyboard.press('Escape');
+    },
+  },
+  {
+    name: 'links: in kg/runtime/tokio.md the related entry `join set` is a link (its hover says so), and Ctrl+click opens join set.md',
+    async run() {
+      await showFile('tokio.md');
+      await page.keyboard.press('Control+End');
+      const at = await findWord(activeEditor(), 'channel, join set', 'join set');
+      if (!at) fail('`channel, join set` is not on screen');
+      await page.mouse.move(at.x - 40, at.y + 200);
+      await page.mouse.move(at.x, at.y, { steps: 5 });
+      const hover = page.locator('.monaco-hover').filter({ visible: true });
+      // VS Code shows a link's tooltip as "TOOLTIP (ctrl + click)".
+      try {
+        await hover.filter({ hasText: /join set \(ctrl \+ click\)/i }).waitFor();
+      } catch {
+        fail(`no link hover on \`join set\`; hover widgets show ${JSON.stringify(await hover.allTextContents().catch(() => []))}`);
+      }
+      await page.keyboard.down('Control');
+      await page.mouse.click(at.x, at.y);
+      await page.keyboard.up('Control');
+      if (!(await tabIs('join set.md', WAIT))) fail(`Ctrl+click opened ${JSON.stringify(await activeTab().textContent())}, not join set.md`);
+    },
+  },
+  {
     name: 'search: "kg-ls: Search Knowledge Base" `kilobytes` shows the snippet of docs/search.md',
     async run() {
       // `kilobytes` is in the prose of docs/search.md and is no concept's term: only the
@@ -535,6 +731,138 @@ const CHECKS = [
     },
   },
   {
+    name: 'graph: "kg-ls: Show Concept Graph" on `tokio` draws its neighbourhood in a webview (screenshot)',
+    async run() {
+      await showFile('runtime-guide.md');
+      await page.keyboard.press('Control+Home');
+      const at = await findWord(activeEditor(), 'configure tokio for', 'tokio');
+      if (!at) fail('`configure tokio for` is not on screen');
+      await page.mouse.click(at.x, at.y);
+      await page.keyboard.press('Escape');
+      await palette('kg-ls: Show Concept Graph');
+      if (!(await graphTabIs('Concept Graph: tokio', WAIT))) fail(`no graph tab; the tabs are ${JSON.stringify(await tabTitles())}`);
+      const frame = await graphFrame();
+      const labels = await graphLabels(frame);
+      console.log(`   graph labels: ${JSON.stringify(labels)}`);
+      const missing = ['tokio', ...TOKIO_RELATED].filter((l) => !labels.includes(l));
+      if (missing.length > 0) fail(`the drawing has no node ${JSON.stringify(missing)}; it has ${JSON.stringify(labels)}`);
+      const root = await frame.locator('#nodes .node.root .label').allTextContents();
+      if (root.join() !== 'tokio') fail(`the highlighted root is ${JSON.stringify(root)}, not tokio`);
+      // Bigger circles for concepts the documents mention more: not all the same size.
+      const radii = new Set(await frame.locator('#nodes .node circle').evaluateAll((cs) => cs.map((c) => c.getAttribute('r'))));
+      if (radii.size < 2) fail(`every node has the radius ${[...radii]}`);
+      // The script and the library come from the extension, under a CSP that allows nothing else.
+      const scripts = await frame.locator('script').evaluateAll((ss) => ss.map((s) => s.src));
+      const csp = await frame.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+      // Scripts: only this page's nonce (no 'unsafe-inline', no host to load from).
+      if (!/(^|; )default-src 'none'(;|$)/.test(csp ?? '') || !/(^|; )script-src 'nonce-[A-Za-z0-9+/=]+'(;|$)/.test(csp ?? '')) fail(`CSP: ${csp}`);
+      if (!scripts.some((s) => s.endsWith('/out/vendor/d3-force.js'))) fail(`the webview loads ${JSON.stringify(scripts)}, not out/vendor/d3-force.js`);
+      const colours = await graphColours(frame);
+      const shot = await graphShot(frame, 'graph.png', rgb(colours.root));
+      console.log(`   screenshot ${shot.file}: ${shot.width}x${shot.height}, background ${shot.background}, ${(shot.drawn * 100).toFixed(1)}% drawn, ${shot.marked} root pixels`);
+      if (shot.background.join() !== rgb(colours.background).join()) {
+        fail(`the drawing's background is ${shot.background}, not the editor's ${colours.background}`);
+      }
+      if (shot.drawn < 0.01) fail(`the screenshot is blank: ${(shot.drawn * 100).toFixed(2)}% of its pixels are not the background`);
+      if (shot.marked < 100) fail(`the root's colour ${colours.root} shows on ${shot.marked} pixels only`);
+    },
+  },
+  {
+    name: 'graph: the drawing follows the colour theme (Dark Modern or Light Modern, then back)',
+    needs: 'graph: "kg-ls: Show Concept Graph" on `tokio` draws its neighbourhood in a webview (screenshot)',
+    async run() {
+      const frame = await graphFrame();
+      const before = await graphColours(frame);
+      const light = rgb(before.background).reduce((a, b) => a + b, 0) > 3 * 128;
+      const other = light ? 'Dark Modern' : 'Light Modern';
+      const was = await colorTheme(other);
+      try {
+        const deadline = Date.now() + WAIT;
+        let now;
+        while ((now = await graphColours(frame)).background === before.background) {
+          if (Date.now() > deadline) fail(`the webview's background stays ${before.background} in ${other}`);
+          await page.waitForTimeout(200);
+        }
+        const shot = await graphShot(frame, `graph-${light ? 'dark' : 'light'}.png`, rgb(now.root));
+        console.log(`   ${other} (was ${was}): background ${now.background} (was ${before.background}), ${(shot.drawn * 100).toFixed(1)}% drawn, ${shot.marked} root pixels`);
+        if (shot.background.join() !== rgb(now.background).join()) fail(`the screenshot's background is ${shot.background}, not ${now.background}`);
+        if (shot.drawn < 0.01 || shot.marked < 100) fail(`the ${other} drawing is blank or has no root: ${JSON.stringify(shot)}`);
+        // The labels are the theme's foreground, readable on its background.
+        const label = await frame.locator('#nodes .node .label').first().evaluate((t) => getComputedStyle(t).fill);
+        const [a, b] = [rgb(label), rgb(now.background)];
+        if (Math.abs(a[0] - b[0]) + Math.abs(a[1] - b[1]) + Math.abs(a[2] - b[2]) < 200) fail(`labels ${label} on ${now.background}`);
+      } finally {
+        if (was) await colorTheme(was);
+      }
+    },
+  },
+  {
+    name: 'graph: double-clicking a concept brings its neighbours in',
+    needs: 'graph: "kg-ls: Show Concept Graph" on `tokio` draws its neighbourhood in a webview (screenshot)',
+    async run() {
+      const frame = await graphFrame();
+      const before = await graphLabels(frame);
+      // A concept at the edge of the drawing, whose neighbours are not all there yet.
+      const edge = frame.locator('#nodes .node:not(.expanded)');
+      if ((await edge.count()) === 0) fail(`every node is expanded already: ${JSON.stringify(before)}`);
+      const id = await edge.first().getAttribute('data-id');
+      await edge.first().locator('circle').dblclick();
+      const node = frame.locator(`#nodes .node.expanded[data-id="${id}"]`);
+      if (!(await node.waitFor({ timeout: WAIT }).then(() => true, () => false))) fail(`${id} is not expanded after a double-click`);
+      const after = await graphLabels(frame);
+      console.log(`   double-click ${id}: ${before.length} -> ${after.length} nodes, new ${JSON.stringify(after.filter((l) => !before.includes(l)))}`);
+      if (before.some((l) => !after.includes(l))) fail(`nodes went missing: ${JSON.stringify(before.filter((l) => !after.includes(l)))}`);
+      if (!(await graphTabIs('Concept Graph: tokio', 100))) fail(`the double-click left the graph: the tabs are ${JSON.stringify(await tabTitles())}`);
+    },
+  },
+  {
+    name: 'graph: on no term, "kg-ls: Show Concept Graph" asks for a concept (`future`)',
+    async run() {
+      // The graph opens beside the editor: closed, the editor is alone again.
+      await closeGraph();
+      await showFile('runtime-guide.md');
+      // A new empty line: no term under the cursor.
+      await page.keyboard.press('Control+End');
+      await page.keyboard.press('Enter');
+      await palette('kg-ls: Show Concept Graph');
+      const box = quickInput().filter({ hasText: 'no term' });
+      if (!(await box.first().waitFor().then(() => true, () => false))) {
+        fail(`no input box asking for a concept; the quick input reads ${JSON.stringify(await quickInput().allTextContents())}`);
+      }
+      await page.keyboard.type('future', { delay: 20 });
+      await page.keyboard.press('Enter');
+      if (!(await graphTabIs('Concept Graph: future', WAIT))) fail(`no graph tab for future; the tabs are ${JSON.stringify(await tabTitles())}`);
+      const frame = await graphFrame();
+      const deadline = Date.now() + WAIT;
+      let root;
+      while ((root = await frame.locator('#nodes .node.root .label').allTextContents()).join() !== 'future') {
+        if (Date.now() > deadline) fail(`the root is ${JSON.stringify(root)}, not future`);
+        await page.waitForTimeout(200);
+      }
+    },
+  },
+  {
+    name: 'graph: clicking a concept opens its file (`executor` -> kg/runtime/executor.md)',
+    needs: 'graph: on no term, "kg-ls: Show Concept Graph" asks for a concept (`future`)',
+    async run() {
+      const frame = await graphFrame();
+      const node = frame.locator('#nodes .node[data-id="executor"] circle');
+      if (!(await node.waitFor().then(() => true, () => false))) fail(`no node executor: ${JSON.stringify(await graphLabels(frame))}`);
+      await frame.locator('body[data-settled]').waitFor({ state: 'attached' });
+      await node.click();
+      if (!(await tabIs('executor.md', WAIT))) fail(`the active tab is ${JSON.stringify(await activeTab().textContent())}, not executor.md`);
+      await activeEditor().locator('.view-line').filter({ hasText: 'executor' }).first().waitFor();
+    },
+  },
+  {
+    name: 'graph: closing the graph leaves one editor group, as the checks after it expect',
+    async run() {
+      await closeGraph();
+      const groups = await page.locator('.part.editor .editor-group-container').count();
+      if (groups !== 1) fail(`${groups} editor groups are left`);
+    },
+  },
+  {
     name: 'trace: "kg-ls.trace.server": "messages" in settings.json alone traces to "kg-ls trace"',
     async run() {
       // As a user does: open the settings file, paste the line, save. (VS Code does not see a
@@ -570,6 +898,39 @@ const CHECKS = [
         await page.waitForTimeout(500);
       }
       console.log(`   trace: ${traced()[0].line}`);
+    },
+  },
+  {
+    name: 'semantic tokens: a typed `tokio` takes another colour than the plain words around it',
+    async run() {
+      await showFile('runtime-guide.md');
+      await page.keyboard.press('Control+End');
+      await page.keyboard.press('Enter');
+      await page.keyboard.type('Colours of tokio before', { delay: 20 });
+      // The colour of the rendered span that holds `word` in the line that has `context`.
+      const colour = (word) =>
+        activeEditor().evaluate(
+          (root, word) => {
+            for (const line of root.querySelectorAll('.view-lines .view-line')) {
+              const text = line.textContent.replace(/\u00a0/g, ' ');
+              if (!text.includes('Colours of tokio before')) continue;
+              for (const span of line.querySelectorAll('span span')) {
+                if (span.textContent.includes(word)) return getComputedStyle(span).color;
+              }
+            }
+            return null;
+          },
+          word,
+        );
+      const deadline = Date.now() + WAIT;
+      let seen;
+      for (;;) {
+        seen = { tokio: await colour('tokio'), before: await colour('before') };
+        if (seen.tokio && seen.before && seen.tokio !== seen.before) break;
+        if (Date.now() > deadline) fail(`the colours are ${JSON.stringify(seen)}`);
+        await page.waitForTimeout(250);
+      }
+      console.log(`   colours: ${JSON.stringify(seen)}`);
     },
   },
   {

@@ -111,6 +111,10 @@ finish() {
     wait "$cs_pid" 2>/dev/null || true
     kill -KILL -- "-$cs_pid" 2>/dev/null || true
   fi
+  # KG_E2E_SHOTS=DIR keeps the run's screenshots (the concept graph's among them) there.
+  if [ -n "${KG_E2E_SHOTS:-}" ]; then
+    mkdir -p "$KG_E2E_SHOTS" && cp "$work"/*.png "$KG_E2E_SHOTS"/ 2>/dev/null || true
+  fi
   if [ "$status" = 0 ]; then
     rm -rf "$work"
   else

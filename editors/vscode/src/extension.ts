@@ -2,7 +2,8 @@
 // languages in `kg-ls.languages`), passes the `kg-ls` settings as initialization options,
 // shows the server's log in the `kg-ls` output with the lines' own levels, and offers commands
 // to restart the server, show its statistics, search the knowledge base (`kg-ls/search`, in a
-// Quick Pick that opens the document at the match) and rebuild its index.
+// Quick Pick that opens the document at the match), rebuild its index and show the concept
+// graph around the cursor (src/graphPanel.ts).
 //
 // kg-ls reads its settings at `initialize`. The client also sends them through
 // `workspace/didChangeConfiguration` (the `synchronize` option below), only the values the user
@@ -25,6 +26,7 @@ import {
   State,
 } from 'vscode-languageclient/node';
 
+import { showGraph } from './graphPanel';
 import { SearchItem, SearchParams, SearchPartialResult, SearchPick, searchPick, SearchResult, searchTitle } from './search';
 import { configurationSettings, initializationOptions, KgLsSettings, resolveServer } from './settings';
 import { serverLogLine } from './serverlog';
@@ -64,6 +66,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('kg-ls.showOutput', () => output.show()),
     vscode.commands.registerCommand('kg-ls.searchKnowledgeBase', searchKnowledgeBase),
     vscode.commands.registerCommand('kg-ls.rebuildSearchIndex', rebuildSearchIndex),
+    vscode.commands.registerCommand('kg-ls.showGraph', () => showGraph(client, extensionUri, output)),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
       const needsRestart = ['path', 'kg', 'completion', 'symbols', 'languages'].some((k) =>
         e.affectsConfiguration(`kg-ls.${k}`),

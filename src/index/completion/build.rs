@@ -77,6 +77,10 @@ impl CompletionIndex {
         for slot in open.into_iter().flatten() {
             close_prefix(&mut prefix_lists, slot, n as u32, &weight);
         }
+        // The empty prefix too: the best terms of all, for a query with nothing typed yet (a
+        // bare `[[`), which would otherwise stream every key.
+        let distinct = keyed.chunk_by(|a, b| a.0 == b.0).count() as u32;
+        close_prefix(&mut prefix_lists, (String::new(), 0, distinct), n as u32, &weight);
         prefix_lists.sort_by(|a, b| a.0.cmp(&b.0));
         let mut initials: Vec<(String, Vec<u32>)> = initials.into_iter().collect();
         initials.sort_by(|a, b| a.0.cmp(&b.0));

@@ -6,8 +6,9 @@
 //! previous one:
 //! 1. exact and prefix matches, top-k by weight without scanning every match of a common
 //!    prefix (the best [`PRECOMPUTED_K`] entries of every prefix of up to
-//!    [`TRACKED_PREFIX_CHARS`] characters with at least [`HEAVY_PREFIX_KEYS`] keys are
-//!    computed at build time; other prefixes stream their small fst range into a bounded heap);
+//!    [`TRACKED_PREFIX_CHARS`] characters with at least [`HEAVY_PREFIX_KEYS`] keys, the empty
+//!    one included, are computed at build time; other prefixes stream their small fst range
+//!    into a bounded heap);
 //! 2. typo-tolerant matches found by walking the fst with a Levenshtein automaton (the limits
 //!    are [`super::matching::typo_limits`]). The walk finds whole terms within the distance,
 //!    and the term prefixes within it, whose best entries come from the prefix tier; it visits

@@ -85,6 +85,29 @@ fn prefix_is_exact_first_then_by_weight_for_short_and_long_prefixes() {
     check(|i, q| i.prefix(q, 10, &none), "x", expect![[""]]);
 }
 
+/// Nothing typed (a bare `[[`): the best terms of all, from the empty prefix's precomputed list
+/// once there are enough keys for one, the same as streaming every key.
+#[test]
+fn the_empty_prefix_gives_the_best_terms_of_all() {
+    let spec: String = (0..200).map(|i| format!("term{i:03}:{}:{i}\n", (i * 37) % 200)).collect();
+    let idx = index(&spec);
+    assert!(idx.prefix_lists.get("").is_some(), "the empty prefix has its list");
+    check(
+        |i, q| i.prefix(q, 3, &none),
+        "",
+        expect![[r#"
+        tokio Prefix
+        photosynthesis Prefix
+        Photon Prefix
+    "#]],
+    );
+    let best: Vec<String> = idx.prefix("", 4, &none).iter().map(|h| idx.text(h.entry).to_string()).collect();
+    let mut streamed: Vec<(u16, String)> = (0..200).map(|i| (((i * 37) % 200) as u16, format!("term{i:03}"))).collect();
+    streamed.sort_by(|a, b| b.cmp(a));
+    let streamed: Vec<String> = streamed.into_iter().take(4).map(|(_, t)| t).collect();
+    assert_eq!(best, streamed);
+}
+
 #[test]
 fn boosts_reorder_and_lift_entries() {
     let idx = index(TERMS);

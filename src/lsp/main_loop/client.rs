@@ -35,7 +35,7 @@ impl MainLoop {
             (Asked::TextProgress, answer) => self.on_text_progress_created(answer.is_ok()),
             (Asked::Watchers, Err(e)) => tracing::debug!("the client refused file watchers: {}", e.get()),
             (Asked::Watchers, Ok(_)) => {}
-            (Asked::DiagnosticRefresh, _) => {}
+            (Asked::DiagnosticRefresh | Asked::TermsRefresh, _) => {}
         }
     }
 

@@ -16,8 +16,8 @@ use crate::navigate::{DocMentions, MentionIndex};
 pub enum MentionEvent {
     /// A full build for the term index `terms` ended.
     Built { terms: Arc<TermIndex>, index: MentionIndex },
-    /// These documents were read again (`None`: gone or unreadable).
-    Updated(Vec<(Arc<Path>, Option<DocMentions>)>),
+    /// The documents at `paths` were read again into `index`, made from `base`.
+    Updated { base: Arc<MentionIndex>, index: MentionIndex, paths: BTreeSet<PathBuf> },
 }
 
 #[derive(Default)]
@@ -28,6 +28,8 @@ pub(super) struct MentionState {
     running: Option<Cancel>,
     /// A full build was installed.
     ready: bool,
+    /// Documents that changed while a full build ran (it may have read them before).
+    changed_meanwhile: BTreeSet<PathBuf>,
 }
 
 impl MainLoop {
@@ -51,7 +53,7 @@ impl MainLoop {
         let (tx, files) = (self.tx.clone(), self.ws.disk());
         self.background.run(move || {
             let started = Instant::now();
-            if let Ok(index) = MentionIndex::build(&paths, &*files, &terms, &cancel) {
+            if let Ok(index) = MentionIndex::build(&paths, &*files, terms.clone(), &cancel) {
                 tracing::debug!(
                     "mentions: {} in {} documents, {} KiB, built in {:?}",
                     index.mention_count(),
@@ -67,17 +69,20 @@ impl MainLoop {
     /// Documents changed on disk: their mentions are read again.
     pub(super) fn mentions_files_changed(&mut self, paths: impl IntoIterator<Item = PathBuf>) {
         let paths: BTreeSet<PathBuf> = paths.into_iter().filter(|p| self.ws.is_doc_path(p)).collect();
-        let Some(terms) = self.mentions.built_with.clone().filter(|_| !paths.is_empty()) else { return };
+        if paths.is_empty() || !self.mentions.ready {
+            return;
+        }
+        if self.mentions.running.is_some() {
+            self.mentions.changed_meanwhile.extend(paths.iter().cloned());
+        }
+        let base = self.mentions.index.clone();
         let (tx, files) = (self.tx.clone(), self.ws.disk());
         self.background.run(move || {
-            let updates = paths
-                .into_iter()
-                .map(|p| {
-                    let m = DocMentions::read(&*files, &p, &terms);
-                    (Arc::from(p), m)
-                })
-                .collect();
-            let _ = tx.send(Event::Mentions(MentionEvent::Updated(updates)));
+            let terms = base.terms().clone();
+            let updates: Vec<_> =
+                paths.iter().map(|p| (Arc::from(p.as_path()), DocMentions::read(&*files, p, &terms))).collect();
+            let index = base.with(updates);
+            let _ = tx.send(Event::Mentions(MentionEvent::Updated { base, index, paths }));
         });
     }
 
@@ -99,13 +104,19 @@ impl MainLoop {
                     if !std::mem::replace(&mut self.mentions.ready, true) {
                         self.dispatch_queued();
                     }
+                    let meanwhile = std::mem::take(&mut self.mentions.changed_meanwhile);
+                    self.mentions_files_changed(meanwhile);
                 }
             }
-            MentionEvent::Updated(updates) => {
-                // Updates read with an older term index are still right for the terms they
-                // found; the next full build replaces them anyway.
-                let index = self.mentions.index.with(updates);
-                self.mentions.index = Arc::new(index);
+            MentionEvent::Updated { base, index, paths } => {
+                if Arc::ptr_eq(&base, &self.mentions.index) {
+                    self.mentions.index = Arc::new(index);
+                } else if Arc::ptr_eq(base.terms(), self.mentions.index.terms()) {
+                    // Another update landed first: these files again, on top of it.
+                    self.mentions_files_changed(paths);
+                }
+                // Else a full build with another term index replaced the base; it read the
+                // files after the change.
             }
         }
     }

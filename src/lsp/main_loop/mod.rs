@@ -38,7 +38,7 @@ use super::caps::{self, ACCEPT_COMMAND, ClientInfo, REBUILD_TEXT_COMMAND, STATS_
 use super::handlers::{self, Answer, ResponseError, Snapshot};
 use super::search::{self, SearchHost};
 use super::transport::{self, Id, Incoming, code};
-use super::{completion, convert, diagnostics, navigation, rename};
+use super::{completion, convert, diagnostics, graph, links, navigation, outline, rename, tokens};
 use crate::analysis::Analysis;
 use crate::kg::Problem;
 use crate::perf::{Monitor, MonitorConfig, Outcome, ProcessSampler, default_budget};
@@ -52,6 +52,7 @@ mod loading;
 mod mentions;
 mod notifications;
 mod requests;
+mod terms;
 mod text_index;
 mod timers;
 
@@ -241,6 +242,8 @@ enum Asked {
     TextProgress,
     Watchers,
     DiagnosticRefresh,
+    /// `workspace/semanticTokens/refresh` or `workspace/inlayHint/refresh`.
+    TermsRefresh,
 }
 
 /// A progress (indexing, full-text indexing), reported once at a time.
@@ -306,6 +309,11 @@ pub struct MainLoop {
     checks: checks::Checks,
     /// Where the documents mention concepts.
     mentions: MentionState,
+    /// The last semantic tokens per document, which deltas are computed against.
+    tokens: Arc<tokens::TokenCache>,
+    /// The graph and navigation settings the client's tokens and hints were last asked for
+    /// with: a change asks it to ask again.
+    shown_terms: Option<(crate::analysis::GraphStamp, workspace::NavigationConfig)>,
 }
 
 impl MainLoop {
@@ -347,6 +355,8 @@ impl MainLoop {
             text: TextState::default(),
             checks: Default::default(),
             mentions: Default::default(),
+            tokens: Arc::default(),
+            shown_terms: None,
         }
     }
 

@@ -112,6 +112,18 @@ impl MainLoop {
                 |p: &DocumentHighlightParams| Some(&p.text_document_position_params.text_document.uri),
                 |s, p, c, _| navigation::document_highlight(&s, p, c),
             ),
+            "textDocument/documentLink" => self.request(
+                Req { id, method, start, params },
+                Need::Graph,
+                |p: &DocumentLinkParams| Some(&p.text_document.uri),
+                |s, p, c, _| links::document_link(&s, p, c),
+            ),
+            "textDocument/documentSymbol" => self.request(
+                Req { id, method, start, params },
+                Need::Graph,
+                |p: &DocumentSymbolParams| Some(&p.text_document.uri),
+                |s, p, c, _| outline::document_symbol(&s, p, c),
+            ),
             "textDocument/prepareRename" => self.request(
                 Req { id, method, start, params },
                 Need::Graph,
@@ -136,6 +148,54 @@ impl MainLoop {
                 Need::Graph,
                 |p: &CodeActionParams| Some(&p.text_document.uri),
                 |s, p, c, _| diagnostics::code_action(&s, p, c),
+            ),
+            "kg-ls/graph" => self.request(
+                Req { id, method, start, params },
+                Need::Graph,
+                |p: &graph::GraphParams| p.text_document.as_ref().map(|t| &t.uri),
+                |s, p, c, _| graph::graph(&s, p, c),
+            ),
+            "textDocument/prepareCallHierarchy" => self.request(
+                Req { id, method, start, params },
+                Need::Graph,
+                |p: &CallHierarchyPrepareParams| Some(&p.text_document_position_params.text_document.uri),
+                |s, p, c, _| graph::prepare_call_hierarchy(&s, p, c),
+            ),
+            "callHierarchy/incomingCalls" => self.request(
+                Req { id, method, start, params },
+                Need::Mentions,
+                |_: &CallHierarchyIncomingCallsParams| None,
+                |s, p, c, _| graph::incoming_calls(&s, p, c),
+            ),
+            "callHierarchy/outgoingCalls" => self.request(
+                Req { id, method, start, params },
+                Need::Graph,
+                |_: &CallHierarchyOutgoingCallsParams| None,
+                |s, p, c, _| graph::outgoing_calls(&s, p, c),
+            ),
+            "textDocument/semanticTokens/full" => self.request(
+                Req { id, method, start, params },
+                Need::Graph,
+                |p: &SemanticTokensParams| Some(&p.text_document.uri),
+                |s, p, c, _| tokens::full(&s, p, c),
+            ),
+            "textDocument/semanticTokens/full/delta" => self.request(
+                Req { id, method, start, params },
+                Need::Graph,
+                |p: &SemanticTokensDeltaParams| Some(&p.text_document.uri),
+                |s, p, c, _| tokens::delta(&s, p, c),
+            ),
+            "textDocument/semanticTokens/range" => self.request(
+                Req { id, method, start, params },
+                Need::Graph,
+                |p: &SemanticTokensRangeParams| Some(&p.text_document.uri),
+                |s, p, c, _| tokens::range(&s, p, c),
+            ),
+            "textDocument/inlayHint" => self.request(
+                Req { id, method, start, params },
+                Need::Graph,
+                |p: &InlayHintParams| Some(&p.text_document.uri),
+                |s, p, c, _| tokens::inlay_hints(&s, p, c),
             ),
             "workspace/symbol" => self.workspace_symbol(id, method, start, params),
             "kg-ls/search" => self.knowledge_search(Req { id, method, start, params }),
@@ -222,6 +282,9 @@ impl MainLoop {
             mentions: self.mentions.index.clone(),
             open: if q.need == Need::Completion { Vec::new() } else { self.open_documents() },
             versions: if q.need == Need::Mentions { self.open_versions() } else { Vec::new() },
+            occurrences: self.ws.occurrences(),
+            tokens: self.tokens.clone(),
+            navigation: self.navigation(),
         };
         let notify = Notifier { id: q.id.clone(), tx: self.tx.clone() };
         let tx = self.tx.clone();

@@ -68,6 +68,7 @@ impl MainLoop {
             self.text_edits_settled();
         }
         self.checks_timers(now);
+        self.terms_timers();
         if self.parent_check.is_some_and(|t| t <= now) {
             self.parent_check = Some(now + PARENT_CHECK);
             if let Some(pid) = self.client.process_id
@@ -89,7 +90,7 @@ impl MainLoop {
                 match asked {
                     Asked::Progress => self.progress = Progress::Off,
                     Asked::TextProgress => self.on_text_progress_created(false),
-                    Asked::Watchers | Asked::DiagnosticRefresh => {}
+                    Asked::Watchers | Asked::DiagnosticRefresh | Asked::TermsRefresh => {}
                 }
             }
         }

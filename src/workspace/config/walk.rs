@@ -141,7 +141,7 @@ struct Walker<'t> {
     problems: Vec<(usize, Problem)>,
 }
 
-const SECTIONS: &[&str] = &["kg", "completion", "symbols", "hover", "monitor", "search", "checks"];
+const SECTIONS: &[&str] = &["kg", "completion", "symbols", "hover", "monitor", "search", "navigation", "checks"];
 
 impl Walker<'_> {
     fn settings(&mut self, root: &Node<'_>) -> Settings {
@@ -173,6 +173,7 @@ impl Walker<'_> {
                     "include",
                     "exclude",
                 ],
+                "navigation" => &["semantic_tokens", "semantic_tokens_in_code", "inlay_hints"],
                 other => {
                     self.unknown(at, other, "section", SECTIONS);
                     continue;
@@ -202,6 +203,11 @@ impl Walker<'_> {
                     "search.warm" => s.search.warm = self.boolean(node, key),
                     "search.include" => s.search.include = self.globs(node, key),
                     "search.exclude" => s.search.exclude = self.globs(node, key),
+                    "navigation.semantic_tokens" => s.navigation.semantic_tokens = self.boolean(node, key),
+                    "navigation.semantic_tokens_in_code" => {
+                        s.navigation.semantic_tokens_in_code = self.boolean(node, key);
+                    }
+                    "navigation.inlay_hints" => s.navigation.inlay_hints = self.boolean(node, key),
                     _ => unreachable!("every field of {name} is matched"),
                 }
             }
