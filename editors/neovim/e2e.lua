@@ -612,6 +612,47 @@ check('after the restart "zebra s" offers "zebra stripes" from the new path', ha
 keys('<C-e><Esc>')
 wait_mode('n')
 
+-- Rename (Neovim 0.11's grn): the concept "zebra crossing" of the restart above, from a
+-- mention in this buffer. grn asks for the new name (prepareRename's placeholder), and the
+-- answer renames the mention, the heading and the concept file.
+if lua('return vim.fn.has("nvim-0.11")') == 1 then
+  type_line('Cross at the zebra crossing')
+  keys('<Esc>0fz')
+  wait_mode('n')
+  keys('grn')
+  local asked = wait_for(5000, function()
+    local m = rpc('nvim_get_mode')
+    return (m.blocking or m.mode == 'c') and 'asked' or nil
+  end)
+  check('grn on "zebra crossing" asks for the new name', asked ~= nil, rpc('nvim_get_mode').mode)
+  keys('<C-u>zebra walk<CR>')
+  local renamed = wait_for(10000, function()
+    local m = rpc('nvim_get_mode')
+    if m.blocking then
+      return nil
+    end
+    return current_line() == 'Cross at the zebra walk' and current_line() or nil
+  end)
+  check('grn renames the mention in the buffer', renamed ~= nil, current_line())
+  local moved = wait_for(10000, function()
+    return vim.fn.filereadable(extra .. '/zebra walk.md') == 1 and vim.fn.filereadable(extra .. '/zebra crossing.md') == 0
+  end)
+  check('and the concept file: extra/zebra crossing.md is now extra/zebra walk.md', moved,
+    table.concat(vim.fn.readdir(extra), ', '))
+  -- The file's own edit (its heading) is in a buffer Neovim opened for it, unsaved.
+  local heading = lua([[
+    for _, b in ipairs(vim.api.nvim_list_bufs()) do
+      if vim.api.nvim_buf_get_name(b):find('zebra walk%.md$') then
+        return vim.api.nvim_buf_get_lines(b, 0, 1, false)[1]
+      end
+    end
+    return nil
+  ]])
+  check('with its heading "# zebra walk"', heading == '# zebra walk', tostring(heading))
+  keys('<Esc>')
+  wait_mode('n')
+end
+
 local errors = lua([[
   local out = {}
   for _, line in ipairs(vim.split(vim.api.nvim_exec('messages', true), '\n')) do

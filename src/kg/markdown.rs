@@ -243,65 +243,6 @@ pub fn entries(text: &str) -> Vec<Entry> {
     out
 }
 
-/// A line of a concept file that says something about its concept, with byte ranges into the
-/// text: what navigation (references, links, outlines, rename) needs to find where a name is
-/// written.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ConceptLine {
-    /// The first `# ` heading: the range of its text.
-    Heading { line: u32, range: std::ops::Range<usize> },
-    /// A `key:: value` line outside code fences: its key as written, the key's range, and the
-    /// value's comma-separated items, trimmed (empty ones dropped). A value that is no list
-    /// (any key but `synonyms`, `synonym` and `related`) is one item.
-    Property { line: u32, key: String, key_range: std::ops::Range<usize>, items: Vec<std::ops::Range<usize>> },
-}
-
-/// The [`ConceptLine`]s of a concept file's text, in order, read as [`parse_concept_file`]
-/// reads them (fenced code skipped, the first `# ` heading only).
-pub fn concept_lines(text: &str) -> Vec<ConceptLine> {
-    let mut out = Vec::new();
-    let mut fence: Option<(char, usize)> = None;
-    let mut seen_heading = false;
-    let mut start = 0;
-    let at = |s: &str| {
-        let from = s.as_ptr() as usize - text.as_ptr() as usize;
-        from..from + s.len()
-    };
-    for (i, raw) in text.split_inclusive('\n').enumerate() {
-        start += raw.len();
-        let line = raw.strip_suffix('\n').unwrap_or(raw);
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        let trimmed = line.trim_start();
-        let i = i as u32;
-        if let Some((c, n)) = fence {
-            if is_fence_close(trimmed, c, n) {
-                fence = None;
-            }
-            continue;
-        }
-        if let Some(open) = fence_open(trimmed) {
-            fence = Some(open);
-            continue;
-        }
-        if !seen_heading && let Some(h) = atx_h1(trimmed) {
-            seen_heading = true;
-            out.push(ConceptLine::Heading { line: i, range: at(h) });
-            continue;
-        }
-        if let Some((key, value)) = property(trimmed) {
-            let list = matches!(key.to_ascii_lowercase().as_str(), "synonyms" | "synonym" | "related");
-            let items: Vec<_> = if list {
-                value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(at).collect()
-            } else {
-                Some(value.trim()).filter(|s| !s.is_empty()).map(at).into_iter().collect()
-            };
-            out.push(ConceptLine::Property { line: i, key: key.to_string(), key_range: at(key), items });
-        }
-    }
-    debug_assert_eq!(start, text.len());
-    out
-}
-
 /// `text` with every `key:: value` line (a concept file's properties) turned to spaces, so
 /// offsets into it are offsets into the file.
 pub fn blank_properties(text: &str) -> String {

@@ -23,11 +23,11 @@ pub use load::{
     load_file_keeping_definitions, load_sources, load_sources_reusing, parse, parse_bytes, read_limit,
     visit_source_files,
 };
-pub use markdown::{ConceptLine, Entry, EntryKind, blank_properties, concept_lines, entries, parse_concept_file};
+pub use markdown::{Entry, EntryKind, blank_properties, entries, parse_concept_file};
 pub(crate) use markdown::{atx_h1, fence_open, is_fence_close, property};
 pub use saved::{DecodeError, SavedFiles, decode as decode_saved, encode as encode_saved};
 pub use terms::{TermClaim, TermTable};
-pub use thesaurus::{parse_thesaurus, thesaurus_keys};
+pub use thesaurus::{DataEntry, data_entries, parse_thesaurus, thesaurus_keys};
 
 use crate::text::fold;
 use crate::vfs::{Stamp, Vfs};

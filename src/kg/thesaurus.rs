@@ -288,6 +288,75 @@ fn scan_keys<'t>(text: &'t str, mut visit: impl FnMut(Cow<'t, str>, u32, u32, Ra
     }
 }
 
+/// One entry of a thesaurus's `data` object as written, with byte ranges into the text: what
+/// an edit of the file (rename) needs to change a term or an nterm in place, without writing
+/// the JSON again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataEntry {
+    /// The term, unescaped.
+    pub term: String,
+    /// The term's string, inside its quotes.
+    pub term_range: std::ops::Range<usize>,
+    /// The `id` as the reader keeps it (a number's text, or a string).
+    pub id: Option<String>,
+    /// The `nterm`, unescaped, and its string inside the quotes.
+    pub nterm: Option<(String, std::ops::Range<usize>)>,
+}
+
+/// The entries of the top-level `data` object, in file order, found by the same key scan as
+/// their lines ([`thesaurus_keys`]); an entry's `id` and `nterm` are the values after its keys
+/// of those names. A text that is not JSON gives what the scan could make of it.
+pub fn data_entries(text: &str) -> Vec<DataEntry> {
+    let bytes = text.as_bytes();
+    let skip_space = |mut k: usize| {
+        while k < bytes.len() && bytes[k].is_ascii_whitespace() {
+            k += 1;
+        }
+        k
+    };
+    // The value after the key whose string ends at `end`: a string (unescaped, with the bytes
+    // between its quotes) or a number's text.
+    let value = |end: usize| -> Option<(String, Range<usize>)> {
+        let v = skip_space(skip_space(end + 1) + 1);
+        if bytes.get(v) == Some(&b'"') {
+            let mut j = v + 1;
+            while j < bytes.len() && bytes[j] != b'"' {
+                j += if bytes[j] == b'\\' { 2 } else { 1 };
+            }
+            let r = v + 1..j.min(bytes.len());
+            let raw = text.get(r.clone())?;
+            let s = if raw.contains('\\') {
+                serde_json::from_str::<String>(text.get(v..r.end + 1)?).ok()?
+            } else {
+                raw.to_string()
+            };
+            return Some((s, r));
+        }
+        let n = bytes[v.min(bytes.len())..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'))
+            .count();
+        (n > 0).then(|| (text[v..v + n].to_string(), v..v + n))
+    };
+    let mut out: Vec<DataEntry> = Vec::new();
+    let mut in_data = false;
+    scan_keys(text, |key, depth, _, range| match depth {
+        1 => in_data = key == "data",
+        2 if in_data => out.push(DataEntry { term: key.into_owned(), term_range: range, id: None, nterm: None }),
+        3 if in_data => {
+            if let Some(e) = out.last_mut() {
+                match &*key {
+                    "id" => e.id = value(range.end).map(|(v, _)| v),
+                    "nterm" => e.nterm = value(range.end),
+                    _ => {}
+                }
+            }
+        }
+        _ => {}
+    });
+    out
+}
+
 /// The lines of the keys of the top-level `data` object, in file order.
 fn data_key_lines(text: &str) -> Vec<u32> {
     let mut lines = Vec::new();

@@ -50,6 +50,12 @@ pub struct ClientInfo {
     pub code_action_literals: bool,
     /// Workspace edits may create files (`documentChanges` with the `create` operation).
     pub create_files: bool,
+    /// Workspace edits may be `documentChanges` (versioned edits and file operations).
+    pub document_changes: bool,
+    /// Workspace edits may rename files (the `rename` resource operation).
+    pub rename_files: bool,
+    /// Workspace edits may carry change annotations (`changeAnnotationSupport`).
+    pub change_annotations: bool,
     /// What the client takes of semantic tokens; `None`: none (no provider is offered).
     pub semantic_tokens: Option<SemanticTokensSupport>,
     /// The client declares `textDocument/inlayHint`.
@@ -156,6 +162,11 @@ impl ClientInfo {
         let create_files = workspace_edit.is_some_and(|e| {
             e.resource_operations.as_ref().is_some_and(|ops| ops.contains(&ResourceOperationKind::Create))
         });
+        let document_changes = workspace_edit.and_then(|e| e.document_changes).unwrap_or(false);
+        let rename_files = workspace_edit.is_some_and(|e| {
+            e.resource_operations.as_ref().is_some_and(|ops| ops.contains(&ResourceOperationKind::Rename))
+        });
+        let change_annotations = workspace_edit.is_some_and(|e| e.change_annotation_support.is_some());
 
         let text_document = caps.text_document.as_ref();
         let semantic_tokens = text_document.and_then(|t| t.semantic_tokens.as_ref()).and_then(semantic_tokens_support);
@@ -198,6 +209,9 @@ impl ClientInfo {
             diagnostic_refresh,
             code_action_literals,
             create_files,
+            document_changes,
+            rename_files,
+            change_annotations,
             semantic_tokens,
             inlay_hints,
             semantic_tokens_refresh,
@@ -229,6 +243,10 @@ pub fn initialize_result(client: &ClientInfo) -> InitializeResult {
         }),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         definition_provider: Some(OneOf::Left(true)),
+        rename_provider: Some(OneOf::Right(RenameOptions {
+            prepare_provider: Some(true),
+            work_done_progress_options: Default::default(),
+        })),
         references_provider: Some(OneOf::Left(true)),
         document_highlight_provider: Some(OneOf::Left(true)),
         workspace_symbol_provider: Some(OneOf::Left(true)),

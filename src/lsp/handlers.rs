@@ -39,6 +39,8 @@ pub struct Snapshot {
     pub mentions: Arc<crate::navigate::MentionIndex>,
     /// The open documents with a file, as they were at dispatch.
     pub open: Vec<(Arc<std::path::Path>, Arc<String>)>,
+    /// The version of each of `open`, for edits of open documents.
+    pub versions: Vec<(Arc<std::path::Path>, i32)>,
     /// Folded term → occurrences in the workspace's documents (mention counts).
     pub occurrences: Arc<std::collections::HashMap<String, u64>>,
     /// The last semantic tokens sent per document, shared by every snapshot.

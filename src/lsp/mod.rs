@@ -16,6 +16,7 @@ mod links;
 mod main_loop;
 mod navigation;
 mod outline;
+mod rename;
 mod search;
 mod tokens;
 pub mod transport;

@@ -159,6 +159,6 @@ fn to_spans(index: &LineIndex, text: &str, ranges: Vec<Range<usize>>) -> Vec<Spa
 }
 
 /// Whether `range` is the whole target of a `[[wiki link]]` (`[[name]]` or `[[name|label]]`).
-fn is_wiki_link(text: &str, range: &Range<usize>) -> bool {
+pub(super) fn is_wiki_link(text: &str, range: &Range<usize>) -> bool {
     text[..range.start].ends_with("[[") && (text[range.end..].starts_with("]]") || text[range.end..].starts_with('|'))
 }

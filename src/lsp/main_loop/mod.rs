@@ -38,7 +38,7 @@ use super::caps::{self, ACCEPT_COMMAND, ClientInfo, REBUILD_TEXT_COMMAND, STATS_
 use super::handlers::{self, Answer, ResponseError, Snapshot};
 use super::search::{self, SearchHost};
 use super::transport::{self, Id, Incoming, code};
-use super::{completion, convert, diagnostics, graph, links, navigation, outline, tokens};
+use super::{completion, convert, diagnostics, graph, links, navigation, outline, rename, tokens};
 use crate::analysis::Analysis;
 use crate::kg::Problem;
 use crate::perf::{Monitor, MonitorConfig, Outcome, ProcessSampler, default_budget};

@@ -124,6 +124,18 @@ impl MainLoop {
                 |p: &DocumentSymbolParams| Some(&p.text_document.uri),
                 |s, p, c, _| outline::document_symbol(&s, p, c),
             ),
+            "textDocument/prepareRename" => self.request(
+                Req { id, method, start, params },
+                Need::Graph,
+                |p: &TextDocumentPositionParams| Some(&p.text_document.uri),
+                |s, p, c, _| rename::prepare(&s, p, c),
+            ),
+            "textDocument/rename" => self.request(
+                Req { id, method, start, params },
+                Need::Mentions,
+                |p: &RenameParams| Some(&p.text_document_position.text_document.uri),
+                |s, p, c, _| rename::rename(&s, p, c),
+            ),
             "textDocument/diagnostic" => self.request(
                 Req { id, method, start, params },
                 Need::Graph,
@@ -269,6 +281,7 @@ impl MainLoop {
             checks: self.check_context(snap_doc.as_ref()),
             mentions: self.mentions.index.clone(),
             open: if q.need == Need::Completion { Vec::new() } else { self.open_documents() },
+            versions: if q.need == Need::Mentions { self.open_versions() } else { Vec::new() },
             occurrences: self.ws.occurrences(),
             tokens: self.tokens.clone(),
             navigation: self.navigation(),
@@ -296,6 +309,11 @@ impl MainLoop {
     /// The open documents that have a file, with their text now.
     fn open_documents(&self) -> Vec<(Arc<Path>, Arc<String>)> {
         self.ws.documents.iter().filter_map(|(_, d)| Some((Arc::from(d.path.as_deref()?), d.text.clone()))).collect()
+    }
+
+    /// The versions of the open documents that have a file.
+    fn open_versions(&self) -> Vec<(Arc<Path>, i32)> {
+        self.ws.documents.iter().filter_map(|(_, d)| Some((Arc::from(d.path.as_deref()?), d.version))).collect()
     }
 
     pub(super) fn workspace_symbol(&mut self, id: Id, method: String, start: Instant, params: Option<Box<RawValue>>) {
