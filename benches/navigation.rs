@@ -2,7 +2,8 @@
 //! index of mentions (time and memory), and `references` of concepts through it, beside the
 //! same answer found by scanning every document again (the baseline of the same run: what the
 //! index saves); semantic tokens of a 2,000-line document, full and after a one-character edit
-//! (delta), beside pulldown-cmark's parse of it; and the graph's neighbourhood at depth 2.
+//! (delta), beside pulldown-cmark's parse of it; the edit plan of renaming a concept; and the
+//! graph's neighbourhood at depth 2.
 //!
 //! ```sh
 //! cargo bench --bench navigation
@@ -26,6 +27,7 @@ use kg_ls::check::Terminology;
 use kg_ls::index::TermIndex;
 use kg_ls::kg::{ConceptId, Graph};
 use kg_ls::navigate::graph::{Limits, neighbourhood, view};
+use kg_ls::navigate::rename::{Target, plan};
 use kg_ls::navigate::tokens::{Terms, delta, encode, tokens};
 use kg_ls::navigate::{Kind, MentionIndex, ReferenceSet, concept_keys, spans_of};
 use kg_ls::search::Cancel;
@@ -157,6 +159,18 @@ fn main() {
         found += set.references(id, true, &cancel).expect("not cancelled").iter().map(|(_, s)| s.len()).sum::<usize>();
     });
     row("references (index) of the same concepts", &times, found);
+
+    // Renaming a concept: the whole edit plan (files, headings, related entries, prose).
+    let _ = graph.term_table();
+    let mut edits = 0usize;
+    let mut n = 0usize;
+    let times = timed(&picks, |&id| {
+        n += 1;
+        if let Ok(p) = plan(&set, &Target::Concept(id), &format!("renamed concept {n}"), &cancel) {
+            edits += p.files.iter().map(|f| f.edits.len()).sum::<usize>();
+        }
+    });
+    row("rename: the edit plan of a concept (mean edits in last column)", &times, edits);
 
     // Semantic tokens of one long document.
     let terminology = Terminology::build(&graph);

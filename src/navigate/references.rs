@@ -49,7 +49,7 @@ pub struct ReferenceSet<'a> {
     /// indexed mentions. Concept files among them are read through `files` as any other.
     pub open: &'a [(Arc<Path>, &'a str)],
     /// Whether a path is a knowledge-graph source (not a document).
-    pub is_source: &'a dyn Fn(&Path) -> bool,
+    pub is_source: &'a (dyn Fn(&Path) -> bool + Sync),
     pub files: &'a dyn Vfs,
 }
 

@@ -290,29 +290,22 @@ pub fn plan(set: &ReferenceSet, target: &Target, new_name: &str, cancel: &Cancel
         return refused(format!("cannot read {}, where “{}” is defined", own_path.display(), concept.name()));
     }
 
-    // Every other reference that writes the renamed term.
-    for (path, spans) in set.references(id, false, cancel)? {
-        if cancel.is_cancelled() {
-            return Err(RenameError::Cancelled);
-        }
-        let document = !(set.is_source)(&path);
-        let (text, edits) = match by_file.iter_mut().find(|(p, ..)| *p == path) {
-            Some((_, text, edits)) => (text.clone(), edits),
-            None => {
-                let Some(text) = read(set, &path) else { continue };
-                by_file.push((path.clone(), text.clone(), Vec::new()));
-                (text, &mut by_file.last_mut().expect("just pushed").2)
-            }
-        };
-        let index = LineIndex::new(&text);
+    // Every other reference that writes the renamed term, file by file on every core (a
+    // concept mentioned everywhere touches every document).
+    let refs = set.references(id, false, cancel)?;
+    let (own_text, own_edits) = by_file.pop().map(|(_, t, e)| (t, e)).expect("the own file was read");
+    let mut own = Some((own_text, own_edits));
+    let planned = |path: &Arc<Path>, text: &str, spans: &[Span], edits: &mut Vec<Planned>| {
+        let document = !(set.is_source)(path);
+        let index = LineIndex::new(text);
         for s in spans {
-            let r = offset(&index, &text, s.start)..offset(&index, &text, s.end);
+            let r = offset(&index, text, s.start)..offset(&index, text, s.end);
             let written = &text[r.clone()];
             if r.is_empty() || fold(written) != old_f {
                 continue;
             }
             // A wiki link names the concept as the graph's own entries do, even in a document.
-            let prose = document && !is_wiki_link(&text, &r);
+            let prose = document && !is_wiki_link(text, &r);
             let replacement = if prose {
                 keep_breaks(written, &infer_case(written, &new).unwrap_or_else(|| new.clone()))
             } else {
@@ -320,26 +313,56 @@ pub fn plan(set: &ReferenceSet, target: &Target, new_name: &str, cancel: &Cancel
             };
             edits.push((r, replacement, prose));
         }
-    }
-
+    };
     let mut files = Vec::new();
-    for (path, text, mut edits) in by_file {
-        edits.sort_by_key(|e| (e.0.start, e.0.end));
-        let index = LineIndex::new(&text);
-        let mut out: Vec<Edit> = Vec::new();
-        for (range, t, prose) in edits {
-            if out.last().is_some_and(|e| e.range.end > range.start) || text[range.clone()] == *t {
-                continue;
+    let results = crate::par::for_each_index(
+        refs.len(),
+        64,
+        Vec::new,
+        |out: &mut Vec<FileEdits>, i| {
+            let (path, spans) = &refs[i];
+            if *path == own_path || cancel.is_cancelled() {
+                return;
             }
-            let span = Span { start: Pos::at(&index, &text, range.start), end: Pos::at(&index, &text, range.end) };
-            out.push(Edit { range, span, text: t, prose });
+            let Some(text) = read(set, path) else { return };
+            let mut edits = Vec::new();
+            planned(path, &text, spans, &mut edits);
+            out.extend(finish(path.clone(), &text, edits));
+        },
+        &mut |_| {},
+    );
+    if cancel.is_cancelled() {
+        return Err(RenameError::Cancelled);
+    }
+    for r in results {
+        match r {
+            Ok(found) => files.extend(found),
+            Err(panic) => std::panic::resume_unwind(panic),
         }
-        if !out.is_empty() {
-            files.push(FileEdits { path, edits: out });
+    }
+    if let Some((text, mut edits)) = own.take() {
+        if let Some((_, spans)) = refs.iter().find(|(p, _)| *p == own_path) {
+            planned(&own_path, &text, spans, &mut edits);
         }
+        files.extend(finish(own_path.clone(), &text, edits));
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Plan { files, rename })
+}
+
+/// A file's planned edits in order, without overlaps or edits that change nothing.
+fn finish(path: Arc<Path>, text: &str, mut edits: Vec<Planned>) -> Option<FileEdits> {
+    edits.sort_by_key(|e| (e.0.start, e.0.end));
+    let index = LineIndex::new(text);
+    let mut out: Vec<Edit> = Vec::new();
+    for (range, t, prose) in edits {
+        if out.last().is_some_and(|e| e.range.end > range.start) || text[range.clone()] == *t {
+            continue;
+        }
+        let span = Span { start: Pos::at(&index, text, range.start), end: Pos::at(&index, text, range.end) };
+        out.push(Edit { range, span, text: t, prose });
+    }
+    (!out.is_empty()).then_some(FileEdits { path, edits: out })
 }
 
 /// The rename of a markdown concept file named `name` to `new`, when its stem is the name.
