@@ -232,8 +232,11 @@ impl<T> TermMap<T> {
                         if let Some(k) = w.key {
                             keep(j, k);
                         }
-                        let fst = self.map.as_fst();
-                        self.walk_from(text, j, fst.node(w.addr), w.output, true, &mut keep);
+                        // The walk goes on only if the next character (folded) leads on.
+                        if bytes.get(j).is_some_and(|&b| w.leads_on(b)) {
+                            let fst = self.map.as_fst();
+                            self.walk_from(text, j, fst.node(w.addr), w.output, true, &mut keep);
+                        }
                     }
                 } else {
                     self.walk(text, i, true, keep);
@@ -345,6 +348,17 @@ struct WordState {
     output: fst::raw::Output,
     /// The key number when the word is a whole key.
     key: Option<u64>,
+    /// The ASCII bytes the state has a transition on, as bits.
+    next: u128,
+}
+
+impl WordState {
+    /// Whether the walk can go on from this state over ASCII byte `b` (white space walks as
+    /// one space).
+    fn leads_on(&self, b: u8) -> bool {
+        let folded = if (b as char).is_whitespace() { b' ' } else { b.to_ascii_lowercase() };
+        folded < 128 && self.next & (1u128 << folded) != 0
+    }
 }
 
 impl<'t> WordMemo<'t> {
@@ -363,7 +377,8 @@ impl<'t> WordMemo<'t> {
             if key.is_none() && node.is_empty() {
                 return None;
             }
-            Some(WordState { addr: node.addr(), output, key })
+            let next = node.transitions().filter(|t| t.inp < 128).fold(0u128, |m, t| m | 1u128 << t.inp);
+            Some(WordState { addr: node.addr(), output, key, next })
         })
     }
 }
