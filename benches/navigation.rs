@@ -1,8 +1,9 @@
 //! Navigation over a graph of 150k terms and 10k documents of generated prose: building the
 //! index of mentions (time and memory), and `references` of concepts through it, beside the
 //! same answer found by scanning every document again (the baseline of the same run: what the
-//! index saves); semantic tokens of a 2,000-line document, full and after a one-character edit
-//! (delta), beside pulldown-cmark's parse of it; and the graph's neighbourhood at depth 2.
+//! index saves); semantic tokens of a 2,000-line document, full and as deltas from the kept
+//! result (after a one-character edit, after typing a term, and by the full recompute a delta
+//! falls back to), beside pulldown-cmark's parse of it; and the graph's neighbourhood at depth 2.
 //!
 //! ```sh
 //! cargo bench --bench navigation
