@@ -367,6 +367,7 @@ impl Encoded {
 
     /// The tokens of `new`, an edit of `old` (the text this was encoded from), and the edit of
     /// [`Encoded::data`] that gives their encoding; the edit is `None` when nothing changed.
+    /// `t` must be what `self` was found with (the caller knows when the graph changed).
     ///
     /// Only the blocks the edit touches are scanned again: the text from the blank line before
     /// the first changed byte to the blank line after the last (no mention crosses a blank
