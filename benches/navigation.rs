@@ -1,9 +1,10 @@
 //! Navigation over a graph of 150k terms and 10k documents of generated prose: building the
 //! index of mentions (time and memory), and `references` of concepts through it, beside the
 //! same answer found by scanning every document again (the baseline of the same run: what the
-//! index saves); semantic tokens of a 2,000-line document, full and after a one-character edit
-//! (delta), beside pulldown-cmark's parse of it; the edit plan of renaming a concept; and the
-//! graph's neighbourhood at depth 2.
+//! index saves); semantic tokens of a 2,000-line document, full and as deltas from the kept
+//! result (after a one-character edit, after typing a term, and by the full recompute a delta
+//! falls back to), beside pulldown-cmark's parse of it; the edit plan of renaming a concept; and the graph's
+//! neighbourhood at depth 2.
 //!
 //! ```sh
 //! cargo bench --bench navigation
@@ -28,7 +29,7 @@ use kg_ls::index::TermIndex;
 use kg_ls::kg::{ConceptId, Graph};
 use kg_ls::navigate::graph::{Limits, neighbourhood, view};
 use kg_ls::navigate::rename::{Target, plan};
-use kg_ls::navigate::tokens::{Terms, delta, encode, tokens};
+use kg_ls::navigate::tokens::{Encoded, Setup, Terms, apply, delta, encode, tokens};
 use kg_ls::navigate::{Kind, MentionIndex, ReferenceSet, concept_keys, spans_of};
 use kg_ls::search::Cancel;
 use kg_ls::synth::{GenConfig, ProseConfig, Rng, generate, generate_prose};
@@ -196,10 +197,35 @@ fn main() {
         black_box(full(&long));
     });
     row("semantic tokens, full", &times, 0);
+    // A delta as the server computes it: from the tokens kept with the last result.
+    let setup = Setup { kind: Kind::Document, code: false, enc: Encoding::Utf16, mask: u32::MAX };
+    let kept = Encoded::new(&long, &LineIndex::new(&long), t, setup);
+    assert_eq!(kept.data, before);
+    let delta_to = |text: &str| kept.update(&long, text, &LineIndex::new(text), t, setup);
+    // The edit gives what a full recompute gives.
+    let check = |text: &str| {
+        let (new, edit) = delta_to(text);
+        assert_eq!(new.data, full(text));
+        assert_eq!(edit.map_or(before.clone(), |e| apply(&before, &e)), new.data);
+    };
+    check(&edited);
+    let times = timed(&reps, |_| {
+        black_box(delta_to(&edited));
+    });
+    row("semantic tokens, delta after a one-character edit", &times, 0);
+    // Typing a word (a term) into the middle of a paragraph.
+    let at = long[long.len() / 3..].find(". ").map_or(long.len() / 3, |i| long.len() / 3 + i + 2);
+    let mut typed = long.clone();
+    typed.insert_str(at, &format!("{} ", graph.concept(picks[0]).name()));
+    check(&typed);
+    let times = timed(&reps, |_| {
+        black_box(delta_to(&typed));
+    });
+    row("semantic tokens, delta after typing a term in a paragraph", &times, 0);
     let times = timed(&reps, |_| {
         black_box(delta(&before, &full(&edited)));
     });
-    row("semantic tokens, delta after a one-character edit", &times, 0);
+    row("semantic tokens, delta by a full recompute and diff (the fallback)", &times, 0);
 
     // The neighbourhood of a concept at depth 2, as kg-ls/graph answers it.
     let reps = &picks[..picks.len().min(500)];

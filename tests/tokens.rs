@@ -171,6 +171,60 @@ fn a_delta_after_an_edit_reproduces_the_new_full_result() {
     assert_eq!(same["edits"], json!([]), "{same}");
 }
 
+/// Edits in turn, each followed by a delta from the last result (which, in a graph without
+/// avoided terms, redoes only the blocks the edit touched): each applied delta is the full
+/// result of the new text, across typing in a paragraph, a term broken and mended, a code fence
+/// opened and closed, and a block joined to the next.
+#[test]
+fn deltas_after_each_of_many_edits_reproduce_the_full_results() {
+    let ws = Workspace::new(&[
+        ("kg/tokio runtime.md", b"# tokio runtime\nsynonyms:: tokio rt, async runtime\n"),
+        ("kg/tokio.md", b"# tokio\n"),
+    ]);
+    let (mut c, init) = start(&ws, Value::Null);
+    let modifiers = legend(&init);
+    let mut text = "# Notes\n\nThe tokio rt and an async\nruntime.\n\n```\ntokio\n```\n\nAt last tokio.\n".to_string();
+    let uri = c.open(&ws.path("notes.md"), &text);
+    let first = c.request("textDocument/semanticTokens/full", json!({"textDocument": {"uri": uri}}));
+    let (mut data, mut id) = (numbers(&first["data"]), first["resultId"].clone());
+    // (find, replace with), each applied to the text as it is then.
+    let edits = [
+        ("The tokio", "The tokio runtime, tokio"),
+        ("an async\nruntime", "an asyncx\nruntime"),
+        ("asyncx", "async"),
+        ("```\ntokio\n```", "```\ntokio\n"),
+        ("At last", "```\nAt last"),
+        ("runtime.\n\n", "runtime.\n"),
+        ("# Notes", "# Notes on tokio"),
+    ];
+    for (version, (find, replace)) in edits.into_iter().enumerate() {
+        text = text.replacen(find, replace, 1);
+        c.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version + 2}, "contentChanges": [{"text": text}]}),
+        );
+        let delta = c.request(
+            "textDocument/semanticTokens/full/delta",
+            json!({"textDocument": {"uri": uri}, "previousResultId": id}),
+        );
+        for e in delta["edits"].as_array().unwrap_or_else(|| panic!("a delta: {delta}")) {
+            let (start, count) = (e["start"].as_u64().unwrap() as usize, e["deleteCount"].as_u64().unwrap() as usize);
+            data.splice(start..start + count, numbers(&e["data"]));
+        }
+        // A full request keeps its own result, which the next delta starts from.
+        let full = c.request("textDocument/semanticTokens/full", json!({"textDocument": {"uri": uri}}));
+        id = full["resultId"].clone();
+        assert_eq!(
+            decode(&text, &data, &modifiers),
+            decode(&text, &numbers(&full["data"]), &modifiers),
+            "after {find:?} -> {replace:?}"
+        );
+        assert_eq!(data, numbers(&full["data"]));
+    }
+    assert!(decode(&text, &data, &modifiers).contains(&"0:11+5 \"tokio\" canonical".to_string()));
+    assert_eq!(c.shutdown_and_exit().code(), Some(0));
+}
+
 #[test]
 fn inlay_hints_are_off_by_default_and_name_the_concept_when_on() {
     let ws = workspace();

@@ -546,6 +546,11 @@ impl Terminology {
     pub fn is_empty(&self) -> bool {
         self.phrases.is_empty()
     }
+
+    /// Whether the graph has any avoided term (when not, the avoided-term check finds nothing).
+    pub fn has_avoided(&self) -> bool {
+        !self.avoided.is_empty()
+    }
 }
 
 /// The distance of `phrase` (its words `keys`) from `term` when it is a near miss of it.

@@ -188,37 +188,89 @@ impl<T> TermMap<T> {
     /// a word boundary, left to right, never overlapping: the terms a text mentions. A key's
     /// words may be broken over two lines (one line break in the white space between them),
     /// as prose wraps.
-    pub fn occurrences(&self, text: &str, mut found: impl FnMut(std::ops::Range<usize>, u64)) {
+    pub fn occurrences(&self, text: &str, found: impl FnMut(std::ops::Range<usize>, u64)) {
+        self.occurrences_with(text, &mut WordMemo::default(), found)
+    }
+
+    /// [`TermMap::occurrences`], remembering in `memo` where each ASCII word leads in the
+    /// dictionary, so that a word met again costs a hash lookup instead of a walk over its
+    /// letters (and a word that starts no key costs nothing more). `memo` must only be used
+    /// with this map and slices of one text.
+    pub fn occurrences_with<'t>(
+        &self,
+        text: &'t str,
+        memo: &mut WordMemo<'t>,
+        mut found: impl FnMut(std::ops::Range<usize>, u64),
+    ) {
         if self.is_empty() {
             return;
         }
         let at_boundary = |end: usize| !text[end..].chars().next().is_some_and(crate::text::is_word_char);
+        let bytes = text.as_bytes();
         let (mut prev_word, mut skip_to) = (false, 0);
-        for (i, c) in text.char_indices() {
-            let word = crate::text::is_word_char(c);
+        let mut i = 0;
+        while i < bytes.len() {
+            let (word, len) = match bytes[i] {
+                b if b.is_ascii() => (b.is_ascii_alphanumeric(), 1),
+                _ => {
+                    let c = text[i..].chars().next().expect("at a character boundary");
+                    (crate::text::is_word_char(c), c.len_utf8())
+                }
+            };
             if word && !prev_word && i >= skip_to {
                 let mut best = None;
-                self.walk(text, i, true, |end, k| {
+                let mut keep = |end: usize, k: u64| {
                     if at_boundary(end) {
                         best = Some((end, k));
                     }
-                });
+                };
+                // A key that ends at a boundary covers the whole word: when the word is ASCII
+                // (and not followed by more letters of another script), walk on from its end.
+                let j = i + bytes[i..].iter().take_while(|b| b.is_ascii_alphanumeric()).count();
+                if j > i && bytes.get(j).is_none_or(|b| b.is_ascii()) {
+                    if let Some(w) = memo.get(self, &text[i..j]) {
+                        if let Some(k) = w.key {
+                            keep(j, k);
+                        }
+                        // The walk goes on only if the next character (folded) leads on.
+                        if bytes.get(j).is_some_and(|&b| w.leads_on(b)) {
+                            let fst = self.map.as_fst();
+                            self.walk_from(text, j, fst.node(w.addr), w.output, true, &mut keep);
+                        }
+                    }
+                } else {
+                    self.walk(text, i, true, keep);
+                }
                 if let Some((end, k)) = best {
                     found(i..end, k);
                     skip_to = end;
                 }
             }
             prev_word = word;
+            i += len;
         }
     }
 
     /// Calls `found(end, key number)` wherever a whole key ends along `text` from `start`. The
     /// walk ends at a line break unless `lines`, and then at the second line break of one run
     /// of white space (a paragraph's end).
-    fn walk(&self, text: &str, start: usize, lines: bool, mut found: impl FnMut(usize, u64)) {
+    fn walk(&self, text: &str, start: usize, lines: bool, found: impl FnMut(usize, u64)) {
         let fst = self.map.as_fst();
-        let mut node = fst.root();
-        let mut output = fst::raw::Output::zero();
+        self.walk_from(text, start, fst.root(), fst::raw::Output::zero(), lines, found)
+    }
+
+    /// [`TermMap::walk`] from `node`, reached with `output`, at `start` (which the walk reached
+    /// after a character that is not white space).
+    fn walk_from<'a>(
+        &'a self,
+        text: &str,
+        start: usize,
+        mut node: fst::raw::Node<'a>,
+        mut output: fst::raw::Output,
+        lines: bool,
+        mut found: impl FnMut(usize, u64),
+    ) {
+        let fst = self.map.as_fst();
         let mut chars = text[start..].char_indices().peekable();
         let mut buf = [0u8; 4];
         while let Some((i, c)) = chars.next() {
@@ -279,6 +331,71 @@ impl<T> TermMap<T> {
         while let Some((key, k)) = stream.next() {
             visit(std::str::from_utf8(key).expect("fst keys are UTF-8"), k);
         }
+    }
+}
+
+/// Where ASCII words lead in a [`TermMap`], for [`TermMap::occurrences_with`]: by the word as
+/// written, the dictionary's state after its folded letters, or `None` when no key starts with
+/// it followed by a non-letter (or is it).
+#[derive(Default)]
+pub struct WordMemo<'t> {
+    states: std::collections::HashMap<&'t str, Option<WordState>, std::hash::BuildHasherDefault<WordHasher>>,
+}
+
+#[derive(Clone, Copy)]
+struct WordState {
+    addr: fst::raw::CompiledAddr,
+    output: fst::raw::Output,
+    /// The key number when the word is a whole key.
+    key: Option<u64>,
+    /// The ASCII bytes the state has a transition on, as bits.
+    next: u128,
+}
+
+impl WordState {
+    /// Whether the walk can go on from this state over ASCII byte `b` (white space walks as
+    /// one space).
+    fn leads_on(&self, b: u8) -> bool {
+        let folded = if (b as char).is_whitespace() { b' ' } else { b.to_ascii_lowercase() };
+        folded < 128 && self.next & (1u128 << folded) != 0
+    }
+}
+
+impl<'t> WordMemo<'t> {
+    fn get<T>(&mut self, map: &TermMap<T>, word: &'t str) -> Option<WordState> {
+        *self.states.entry(word).or_insert_with(|| {
+            let fst = map.map.as_fst();
+            let (mut node, mut output) = (fst.root(), fst::raw::Output::zero());
+            for b in word.bytes() {
+                let t = node.find_input(b.to_ascii_lowercase())?;
+                let tr = node.transition(t);
+                output = output.cat(tr.out);
+                node = fst.node(tr.addr);
+            }
+            let key = node.is_final().then(|| output.cat(node.final_output()).value());
+            // Nothing more to walk and no key: the word leads nowhere.
+            if key.is_none() && node.is_empty() {
+                return None;
+            }
+            let next = node.transitions().filter(|t| t.inp < 128).fold(0u128, |m, t| m | 1u128 << t.inp);
+            Some(WordState { addr: node.addr(), output, key, next })
+        })
+    }
+}
+
+/// A multiplicative hash of short words (the memo's keys are a text's own words).
+#[derive(Default)]
+struct WordHasher(u64);
+
+impl std::hash::Hasher for WordHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 

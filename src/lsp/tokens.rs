@@ -3,28 +3,40 @@
 //!
 //! Owns the [`TokenCache`] of the last full result per document, which a delta is computed
 //! against. Handlers run on workers with an immutable snapshot, so the cache is the one shared,
-//! locked piece: a small LRU by URI, each entry the last `resultId` sent and its numbers. A
+//! locked piece: a small LRU by URI, each entry the last `resultId` sent, its tokens and the text
+//! and graph they were found in, so that a delta redoes only the blocks an edit touched. A
 //! delta whose `previousResultId` is not the cached one (evicted, or another client's) is
 //! answered with full tokens, which the protocol allows. Must not decide what a token is.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 
 use ls_types::*;
 use parking_lot::Mutex;
 
 use super::convert;
 use super::handlers::{Answer, Snapshot, json};
+use crate::analysis::GraphStamp;
+use crate::index::TermIndex;
 use crate::navigate::Kind;
-use crate::navigate::tokens::{self as core, Terms};
+use crate::navigate::tokens::{self as core, Encoded, Setup, Terms};
 use crate::search::Cancel;
 
 /// How many documents' last results are kept: the documents on screen, with room to spare.
 /// A 2,000-line document's tokens are a few hundred kilobytes at most.
 const CACHED_DOCUMENTS: usize = 16;
 
-/// A result sent: its id and its numbers.
-type Sent = (String, Arc<[u32]>);
+/// What kept tokens were found in: the text, and the graph and term index.
+type Source = (Arc<String>, GraphStamp, Weak<TermIndex>);
+
+/// A result sent: its id, its tokens and encoding, and what they were found in (the text and
+/// the graph), so that a delta redoes only what an edit touched.
+struct Sent {
+    id: String,
+    /// `None` when tokens were off: the result was no tokens, whatever the text.
+    of: Option<Source>,
+    encoded: Arc<Encoded>,
+}
 
 /// The last full result sent for each of the recent documents, by URI.
 pub struct TokenCache {
@@ -40,37 +52,56 @@ impl Default for TokenCache {
 }
 
 impl TokenCache {
-    /// Keeps `data` as the last result for `uri`; returns its new result id.
-    fn keep(&self, uri: &str, data: Arc<[u32]>) -> String {
+    /// Keeps `encoded` (found in `of`) as the last result for `uri`; returns its new result id.
+    fn keep(&self, uri: &str, of: Option<Source>, encoded: Arc<Encoded>) -> String {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed).to_string();
-        self.last.lock().put(uri.to_string(), (id.clone(), data));
+        self.last.lock().put(uri.to_string(), Sent { id: id.clone(), of, encoded });
         id
     }
 
-    /// The numbers of result `id` for `uri`, if it is the one kept.
-    fn get(&self, uri: &str, id: &str) -> Option<Arc<[u32]>> {
-        self.last.lock().get(uri).filter(|(kept, _)| kept == id).map(|(_, d)| d.clone())
+    /// Result `id` for `uri`, if it is the one kept.
+    fn get(&self, uri: &str, id: &str) -> Option<(Option<Source>, Arc<Encoded>)> {
+        self.last.lock().get(uri).filter(|s| s.id == id).map(|s| (s.of.clone(), s.encoded.clone()))
     }
 }
 
-/// The encoded tokens of the snapshot's document within `range` (all when `None`); `None`
-/// without a document.
-fn encoded(snap: &Snapshot, range: Option<Range>) -> Option<Vec<u32>> {
-    let doc = snap.doc.as_ref()?;
-    let Some(support) = snap.client.semantic_tokens else { return Some(Vec::new()) };
-    if !snap.navigation.semantic_tokens {
-        return Some(Vec::new());
-    }
-    let enc = snap.client.encoding;
-    let within = range.map(|r| {
-        convert::offset(&doc.text, &doc.line_index, r.start, enc)
-            ..convert::offset(&doc.text, &doc.line_index, r.end, enc)
-    });
+/// How the snapshot's document is tokenized for its client; `None` when tokens are off.
+fn setup(snap: &Snapshot) -> Option<Setup> {
+    let support = snap.client.semantic_tokens?;
+    snap.navigation.semantic_tokens.then(|| Setup {
+        kind: if snap.checks.kg_file { Kind::ConceptFile } else { Kind::Document },
+        code: snap.navigation.semantic_tokens_in_code,
+        enc: snap.client.encoding,
+        mask: support.mask(),
+    })
+}
+
+fn terms(snap: &Snapshot) -> Terms<'_> {
     let a = &snap.analysis;
-    let terms = Terms { graph: &a.graph, terms: &a.terms, terminology: a.terminology() };
-    let kind = if snap.checks.kg_file { Kind::ConceptFile } else { Kind::Document };
-    let found = core::tokens(&doc.text, kind, terms, snap.navigation.semantic_tokens_in_code);
-    Some(core::encode(&doc.text, &doc.line_index, &found, enc, support.mask(), within))
+    Terms { graph: &a.graph, terms: &a.terms, terminology: a.terminology() }
+}
+
+/// The encoded tokens of the snapshot's document within `range`; `None` without a document.
+fn encoded(snap: &Snapshot, range: Range) -> Option<Vec<u32>> {
+    let doc = snap.doc.as_ref()?;
+    let Some(setup) = setup(snap) else { return Some(Vec::new()) };
+    let enc = snap.client.encoding;
+    let within = convert::offset(&doc.text, &doc.line_index, range.start, enc)
+        ..convert::offset(&doc.text, &doc.line_index, range.end, enc);
+    let found = core::tokens(&doc.text, setup.kind, terms(snap), setup.code);
+    Some(core::encode(&doc.text, &doc.line_index, &found, enc, setup.mask, Some(within)))
+}
+
+/// All the tokens of the snapshot's document, and what they were found in; `None` without a
+/// document.
+fn whole(snap: &Snapshot) -> Option<(Option<Source>, Encoded)> {
+    let doc = snap.doc.as_ref()?;
+    let Some(setup) = setup(snap) else {
+        let off = Setup { kind: Kind::Document, code: false, enc: snap.client.encoding, mask: 0 };
+        return Some((None, Encoded::new("", &crate::text::LineIndex::new(""), terms(snap), off)));
+    };
+    let of = (doc.text.clone(), snap.analysis.stamp, Arc::downgrade(&snap.analysis.terms));
+    Some((Some(of), Encoded::new(&doc.text, &doc.line_index, terms(snap), setup)))
 }
 
 fn tokens_of(data: &[u32]) -> Vec<SemanticToken> {
@@ -86,35 +117,52 @@ fn tokens_of(data: &[u32]) -> Vec<SemanticToken> {
 }
 
 /// Full tokens, kept for a later delta when the client asks for deltas.
-fn full_result(snap: &Snapshot, uri: &Uri, data: Vec<u32>) -> SemanticTokens {
+fn full_result(snap: &Snapshot, uri: &Uri, (of, encoded): (Option<Source>, Encoded)) -> SemanticTokens {
     let delta = snap.client.semantic_tokens.is_some_and(|s| s.delta);
-    let tokens = tokens_of(&data);
-    let result_id = delta.then(|| snap.tokens.keep(uri.as_str(), data.into()));
+    let tokens = tokens_of(&encoded.data);
+    let result_id = delta.then(|| snap.tokens.keep(uri.as_str(), of, Arc::new(encoded)));
     SemanticTokens { result_id, data: tokens }
 }
 
 pub fn full(snap: &Snapshot, params: SemanticTokensParams, _: &Cancel) -> Answer {
-    let Some(data) = encoded(snap, None) else { return json(&None::<()>) };
-    json(&full_result(snap, &params.text_document.uri, data))
+    let Some(found) = whole(snap) else { return json(&None::<()>) };
+    json(&full_result(snap, &params.text_document.uri, found))
 }
 
 pub fn range(snap: &Snapshot, params: SemanticTokensRangeParams, _: &Cancel) -> Answer {
-    let Some(data) = encoded(snap, Some(params.range)) else { return json(&None::<()>) };
+    let Some(data) = encoded(snap, params.range) else { return json(&None::<()>) };
     json(&SemanticTokens { result_id: None, data: tokens_of(&data) })
 }
 
+/// The edit from the kept result: redone only where the text changed when the kept tokens
+/// are of this graph and this setup (see [`Encoded::update`]), else from all tokens found again.
 pub fn delta(snap: &Snapshot, params: SemanticTokensDeltaParams, _: &Cancel) -> Answer {
     let uri = &params.text_document.uri;
-    let Some(data) = encoded(snap, None) else { return json(&None::<()>) };
-    let Some(old) = snap.tokens.get(uri.as_str(), &params.previous_result_id) else {
-        return json(&SemanticTokensFullDeltaResult::Tokens(full_result(snap, uri, data)));
+    let Some(doc) = snap.doc.as_ref() else { return json(&None::<()>) };
+    let Some((of, old)) = snap.tokens.get(uri.as_str(), &params.previous_result_id) else {
+        let Some(found) = whole(snap) else { return json(&None::<()>) };
+        return json(&SemanticTokensFullDeltaResult::Tokens(full_result(snap, uri, found)));
     };
-    let edit = core::delta(&old, &data);
-    let result_id = Some(snap.tokens.keep(uri.as_str(), data.into()));
+    let same_graph = |(_, stamp, terms): &Source| {
+        *stamp == snap.analysis.stamp && terms.ptr_eq(&Arc::downgrade(&snap.analysis.terms))
+    };
+    let (new_of, new, edit) = match (setup(snap), of.filter(same_graph)) {
+        (Some(setup), Some((text, ..))) => {
+            let (new, edit) = old.update(&text, &doc.text, &doc.line_index, terms(snap), setup);
+            let of = (doc.text.clone(), snap.analysis.stamp, Arc::downgrade(&snap.analysis.terms));
+            (Some(of), new, edit)
+        }
+        _ => {
+            let Some((of, new)) = whole(snap) else { return json(&None::<()>) };
+            let edit = core::delta(&old.data, &new.data);
+            (of, new, edit)
+        }
+    };
     let edits = edit
         .map(|e| SemanticTokensEdit { start: e.start, delete_count: e.delete_count, data: Some(tokens_of(&e.data)) })
         .into_iter()
         .collect();
+    let result_id = Some(snap.tokens.keep(uri.as_str(), new_of, Arc::new(new)));
     json(&SemanticTokensFullDeltaResult::TokensDelta(SemanticTokensDelta { result_id, edits }))
 }
 

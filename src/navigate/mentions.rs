@@ -56,14 +56,28 @@ pub fn mentions(text: &str, kind: Kind, terms: &TermIndex, code: bool) -> Vec<Me
             &blanked
         }
     };
-    let ranges: Vec<Range<usize>> =
-        if code { std::iter::once(0..text.len()).collect() } else { joined(text, prose_ranges(text)) };
+    mentions_in(text, &scanned_ranges(text, code), terms, &mut out);
+    out
+}
+
+/// The ranges of a document's `text` that [`mentions`] scans: its prose, joined over white
+/// space, or all of it when `code`.
+pub fn scanned_ranges(text: &str, code: bool) -> Vec<Range<usize>> {
+    if code { std::iter::once(0..text.len()).collect() } else { joined(text, prose_ranges(text)) }
+}
+
+/// The mentions within `ranges` of `text` (as [`scanned_ranges`] gives them, or parts of them
+/// cut at blank lines), added to `out` in order.
+pub fn mentions_in(text: &str, ranges: &[Range<usize>], terms: &TermIndex, out: &mut Vec<Mention>) {
+    if terms.map.is_empty() {
+        return;
+    }
+    let mut memo = crate::index::WordMemo::default();
     for r in ranges {
-        terms.map.occurrences(&text[r.clone()], |m, key| {
+        terms.map.occurrences_with(&text[r.clone()], &mut memo, |m, key| {
             out.push(Mention { range: r.start + m.start..r.start + m.end, key })
         });
     }
-    out
 }
 
 /// A position in both encodings a client may negotiate, so that an index built once answers

@@ -20,7 +20,7 @@
 
 use std::ops::Range;
 
-use super::mentions::{Kind, mentions};
+use super::mentions::{Kind, Mention, mentions, mentions_in, scanned_ranges};
 use crate::check::{CheckId, Level, Levels, Terminology, check_document};
 use crate::index::TermIndex;
 use crate::kg::Graph;
@@ -94,20 +94,28 @@ pub fn tokens(text: &str, kind: Kind, t: Terms<'_>, code: bool) -> Vec<Token> {
         if next_avoided.peek().is_some_and(|a| a.start < m.range.end) {
             continue; // Overlaps an avoided term, which wins.
         }
-        let claims = t.terms.map.group(m.key);
-        if claims.is_empty() {
-            continue;
-        }
-        let kind = if claims.iter().any(|c| c.term == 0) { TermKind::Canonical } else { TermKind::Synonym };
-        out.push(Token { range: m.range, kind });
+        out.extend(of_mention(m, t.terms));
     }
     out.extend(next_avoided.map(|a| Token { range: a.clone(), kind: TermKind::Avoided }));
     out
 }
 
+/// The token of a mention: canonical when any concept that claims it has it as its name.
+fn of_mention(m: Mention, terms: &TermIndex) -> Option<Token> {
+    let claims = terms.map.group(m.key);
+    if claims.is_empty() {
+        return None;
+    }
+    let kind = if claims.iter().any(|c| c.term == 0) { TermKind::Canonical } else { TermKind::Synonym };
+    Some(Token { range: m.range, kind })
+}
+
 /// The avoided terms of `text`, as the avoided-term check finds them (in a concept file, not in
 /// its property lines).
 fn avoided_ranges(text: &str, kind: Kind, terminology: &Terminology) -> Vec<Range<usize>> {
+    if !terminology.has_avoided() {
+        return Vec::new();
+    }
     let mut levels = Levels::default();
     for check in CheckId::ALL {
         levels.set(check, Level::Off);
@@ -144,23 +152,64 @@ pub fn encode(
 ) -> Vec<u32> {
     let mut out = Vec::with_capacity(tokens.len() * 5);
     let mut cols = Columns::new(text, index, enc);
-    let (mut last_line, mut last_start) = (0u32, 0u32);
+    let mut last = (0u32, 0u32);
     for t in tokens {
         if let Some(w) = &within
             && (t.range.end <= w.start || t.range.start >= w.end)
         {
             continue;
         }
-        for piece in line_pieces(text, index, t.range.clone()) {
-            let (line, start) = cols.at(piece.start);
-            let len = units(&text[piece], enc);
-            let delta_line = line - last_line;
-            let delta_start = if delta_line == 0 { start - last_start } else { start };
-            out.extend([delta_line, delta_start, len, 0, t.kind.modifiers() & mask]);
-            (last_line, last_start) = (line, start);
-        }
+        encode_one(text, t, &mut cols, mask, &mut last, &mut out);
     }
     out
+}
+
+/// Appends the pieces of `t` to `out`, each relative to `last` (the line and column of the
+/// piece before), which it moves on; returns how many pieces there were.
+fn encode_one(
+    text: &str,
+    t: &Token,
+    cols: &mut Columns<'_>,
+    mask: u32,
+    last: &mut (u32, u32),
+    out: &mut Vec<u32>,
+) -> u32 {
+    let mut n = 0;
+    for_pieces(text, cols.index, t.range.clone(), |piece| {
+        let (line, start) = cols.at(piece.start);
+        let len = units(&text[piece], cols.enc);
+        let delta_line = line - last.0;
+        let delta_start = if delta_line == 0 { start - last.1 } else { start };
+        out.extend([delta_line, delta_start, len, 0, t.kind.modifiers() & mask]);
+        *last = (line, start);
+        n += 1;
+    });
+    n
+}
+
+/// Calls `f` with each line piece of `range` (see [`line_pieces`]), without allocating for a
+/// range on one line.
+fn for_pieces(text: &str, index: &LineIndex, range: Range<usize>, mut f: impl FnMut(Range<usize>)) {
+    if memchr2(b'\n', b'\r', &text.as_bytes()[range.clone()]) {
+        line_pieces(text, index, range).into_iter().for_each(f);
+    } else if let Some(piece) = trimmed(text, range) {
+        f(piece);
+    }
+}
+
+/// Whether `bytes` holds `a` or `b`.
+fn memchr2(a: u8, b: u8, bytes: &[u8]) -> bool {
+    bytes.iter().any(|&x| x == a || x == b)
+}
+
+/// `range` of one line without the blanks (and a blockquote's `>`) around it; `None` when
+/// nothing is left.
+fn trimmed(text: &str, range: Range<usize>) -> Option<Range<usize>> {
+    let piece = &text[range.clone()];
+    let start = piece.trim_start_matches(|c: char| c.is_whitespace() || c == '>');
+    let kept = start.trim_end();
+    let s = range.start + (piece.len() - start.len());
+    (!kept.is_empty()).then(|| s..s + kept.len())
 }
 
 /// The parts of `range` on each of its lines, without the line breaks and the blanks (and a
@@ -172,12 +221,7 @@ fn line_pieces(text: &str, index: &LineIndex, range: Range<usize>) -> Vec<Range<
         let line = index.line_col(text, at, Encoding::Utf8).line;
         let Some(lr) = index.line_range(text, line) else { break };
         let end = range.end.min(lr.end.max(at));
-        let piece = &text[at..end];
-        let trimmed = piece.trim_start_matches(|c: char| c.is_whitespace() || c == '>').trim_end();
-        if !trimmed.is_empty() {
-            let s = at + (piece.len() - piece.trim_start_matches(|c: char| c.is_whitespace() || c == '>').len());
-            out.push(s..s + trimmed.len());
-        }
+        out.extend(trimmed(text, at..end));
         // On to the next line's start, past this line's terminator.
         let next = index.line_range(text, line + 1).map_or(range.end, |r| r.start);
         if next <= at {
@@ -195,21 +239,43 @@ struct Columns<'a> {
     enc: Encoding,
     /// The line, a byte offset on it and that offset's column.
     at: Option<(u32, usize, u32)>,
+    /// The last line asked for and its start.
+    line: Option<(u32, usize)>,
 }
 
 impl<'a> Columns<'a> {
     fn new(text: &'a str, index: &'a LineIndex, enc: Encoding) -> Columns<'a> {
-        Columns { text, index, enc, at: None }
+        Columns { text, index, enc, at: None, line: None }
     }
 
+    /// The line and column of `offset`, a character boundary: from the last offset when it is
+    /// on the same line and not after `offset`, else from the line's start.
     fn at(&mut self, offset: usize) -> (u32, u32) {
-        let line = self.index.line_col(self.text, offset, Encoding::Utf8).line;
+        let (line, line_start) = self.line_of(offset);
         let col = match self.at {
             Some((l, from, col)) if l == line && from <= offset => col + units(&self.text[from..offset], self.enc),
-            _ => self.index.line_col(self.text, offset, self.enc).col,
+            _ => units(&self.text[line_start..offset], self.enc),
         };
         self.at = Some((line, offset, col));
         (line, col)
+    }
+
+    /// The line of `offset` and that line's start, moving on from the last line asked for when
+    /// offsets come in order (a binary search when they go back).
+    fn line_of(&mut self, offset: usize) -> (u32, usize) {
+        let start = |l: u32| self.index.line_range(self.text, l).map(|r| r.start);
+        let (mut line, mut line_start) = match self.line {
+            Some((l, s)) if s <= offset => (l, s),
+            _ => {
+                let l = self.index.line_col(self.text, offset, Encoding::Utf8).line;
+                (l, start(l).unwrap_or(0))
+            }
+        };
+        while let Some(next) = start(line + 1).filter(|&n| n <= offset) {
+            (line, line_start) = (line + 1, next);
+        }
+        self.line = Some((line, line_start));
+        (line, line_start)
     }
 }
 
@@ -248,6 +314,246 @@ pub fn apply(old: &[u32], edit: &Edit) -> Vec<u32> {
     out.extend(&edit.data);
     out.extend(&old[(s + d).min(old.len())..]);
     out
+}
+
+/// How a document's tokens are found and encoded: what a kept result must share with a new
+/// request for an update from it to be valid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Setup {
+    pub kind: Kind,
+    /// Terms in code count too.
+    pub code: bool,
+    pub enc: Encoding,
+    /// The modifier bits the legend has.
+    pub mask: u32,
+}
+
+/// A text's tokens with their encoding, and what an update needs to redo only the part of them
+/// an edit touches: the ranges that were scanned and where each token's pieces start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Encoded {
+    pub setup: Setup,
+    /// The ranges [`mentions_in`] scanned (empty for a concept file, which is never updated).
+    scanned: Vec<Range<usize>>,
+    pub tokens: Vec<Token>,
+    /// The piece (five numbers of `data`) each token starts at, and the number of pieces last.
+    starts: Vec<u32>,
+    /// The encoded tokens, as [`encode`] gives them for the whole text.
+    pub data: Vec<u32>,
+}
+
+impl Encoded {
+    /// Every token of `text` (as [`tokens`]), encoded (as [`encode`], without a range).
+    pub fn new(text: &str, index: &LineIndex, t: Terms<'_>, setup: Setup) -> Encoded {
+        let (scanned, tokens) = match setup.kind {
+            Kind::Document if !t.terminology.has_avoided() => {
+                let scanned = scanned_ranges(text, setup.code);
+                let mut found = Vec::new();
+                mentions_in(text, &scanned, t.terms, &mut found);
+                (scanned, found.into_iter().filter_map(|m| of_mention(m, t.terms)).collect())
+            }
+            _ => (Vec::new(), tokens(text, setup.kind, t, setup.code)),
+        };
+        let mut cols = Columns::new(text, index, setup.enc);
+        let (mut data, mut starts) = (Vec::with_capacity(tokens.len() * 5), Vec::with_capacity(tokens.len() + 1));
+        let (mut last, mut n) = ((0, 0), 0);
+        for tok in &tokens {
+            starts.push(n);
+            n += encode_one(text, tok, &mut cols, setup.mask, &mut last, &mut data);
+        }
+        starts.push(n);
+        Encoded { setup, scanned, tokens, starts, data }
+    }
+
+    /// The tokens of `new`, an edit of `old` (the text this was encoded from), and the edit of
+    /// [`Encoded::data`] that gives their encoding; the edit is `None` when nothing changed.
+    /// `t` must be what `self` was found with (the caller knows when the graph changed).
+    ///
+    /// Only the blocks the edit touches are scanned again: the text from the blank line before
+    /// the first changed byte to the blank line after the last (no mention crosses a blank
+    /// line), when the prose outside them is what it was. Otherwise (a code fence opened or
+    /// closed, a concept file, a graph with avoided terms, another setup) every token is found
+    /// again and the edit is [`delta`]'s.
+    pub fn update(
+        &self,
+        old: &str,
+        new: &str,
+        index: &LineIndex,
+        t: Terms<'_>,
+        setup: Setup,
+    ) -> (Encoded, Option<Edit>) {
+        let incremental = setup == self.setup && setup.kind == Kind::Document && !t.terminology.has_avoided();
+        if let Some(done) = incremental.then(|| self.splice(old, new, index, t)).flatten() {
+            return done;
+        }
+        let fresh = Encoded::new(new, index, t, setup);
+        let edit = delta(&self.data, &fresh.data);
+        (fresh, edit)
+    }
+
+    fn splice(&self, old: &str, new: &str, index: &LineIndex, t: Terms<'_>) -> Option<(Encoded, Option<Edit>)> {
+        let (changed, changed_old) = changed(old, new);
+        if old == new {
+            return Some((self.clone(), None));
+        }
+        // The window [from, to) of `new`, [from, to_old) of `old`: whole blocks around the change.
+        let from = block_start(new, changed.start);
+        let to = block_end(new, changed.end);
+        let to_old = to - changed.end + changed_old.end;
+        let shift = |x: usize| x + to - to_old;
+        let scanned = scanned_ranges(new, self.setup.code);
+        // The prose outside the window must be what it was.
+        let before = |r: &[Range<usize>]| clipped(r, 0, from).collect::<Vec<_>>();
+        let after = |r: &[Range<usize>], at: usize, len: usize| clipped(r, at, len).collect::<Vec<_>>();
+        if before(&self.scanned) != before(&scanned) {
+            return None;
+        }
+        let old_after: Vec<Range<usize>> =
+            after(&self.scanned, to_old, old.len()).into_iter().map(|r| shift(r.start)..shift(r.end)).collect();
+        if old_after != after(&scanned, to, new.len()) {
+            return None;
+        }
+        let window: Vec<Range<usize>> = clipped(&scanned, from, to).collect();
+        let mut found = Vec::new();
+        mentions_in(new, &window, t.terms, &mut found);
+        let middle: Vec<Token> = found.into_iter().filter_map(|m| of_mention(m, t.terms)).collect();
+        // Old tokens [a, c) are replaced by `middle`; token c, the first after the window, is
+        // encoded again too, since its first piece is relative to the one before it.
+        let a = self.tokens.partition_point(|x| x.range.start < from);
+        let c = self.tokens.partition_point(|x| x.range.start < to_old);
+        let d = (c + 1).min(self.tokens.len());
+        let mut cols = Columns::new(new, index, self.setup.enc);
+        let mut last = (0, 0);
+        // Relative to the last piece before the window (of the last token before it that has any).
+        let mut b = a;
+        while b > 0 && self.starts[b - 1] == self.starts[b] {
+            b -= 1;
+        }
+        if b > 0 {
+            for_pieces(new, index, self.tokens[b - 1].range.clone(), |p| last = cols.at(p.start));
+        }
+        let moved =
+            self.tokens[c..d].iter().map(|x| Token { range: shift(x.range.start)..shift(x.range.end), kind: x.kind });
+        let redone: Vec<Token> = middle.into_iter().chain(moved).collect();
+        let mut data = Vec::with_capacity(redone.len() * 5);
+        let mut counts = Vec::with_capacity(redone.len());
+        for tok in &redone {
+            counts.push(encode_one(new, tok, &mut cols, self.setup.mask, &mut last, &mut data));
+        }
+        // The new state: the old parts around the redone tokens, the later ones shifted.
+        let (p0, p1) = (self.starts[a] as usize, self.starts[d] as usize);
+        let mut tokens = Vec::with_capacity(self.tokens.len() + redone.len() + 1 - (d - a));
+        tokens.extend_from_slice(&self.tokens[..a]);
+        tokens.extend(redone);
+        tokens.extend(
+            self.tokens[d..].iter().map(|x| Token { range: shift(x.range.start)..shift(x.range.end), kind: x.kind }),
+        );
+        let mut starts = Vec::with_capacity(tokens.len() + 1);
+        starts.extend_from_slice(&self.starts[..a]);
+        let mut n = p0 as u32;
+        for k in counts {
+            starts.push(n);
+            n += k;
+        }
+        let moved_by = |s: u32| s - p1 as u32 + n;
+        starts.extend(self.starts[d..].iter().map(|&s| moved_by(s)));
+        let mut all = Vec::with_capacity(self.data.len() + data.len());
+        all.extend_from_slice(&self.data[..p0 * 5]);
+        all.extend_from_slice(&data);
+        all.extend_from_slice(&self.data[p1 * 5..]);
+        // The edit: the redone numbers without the tokens at either end that did not change.
+        let was = &self.data[p0 * 5..p1 * 5];
+        let same = |x: &[u32], y: &[u32]| x == y;
+        let pre = was.chunks(5).zip(data.chunks(5)).take_while(|(x, y)| same(x, y)).count();
+        let post =
+            was[pre * 5..].chunks(5).rev().zip(data[pre * 5..].chunks(5).rev()).take_while(|(x, y)| same(x, y)).count();
+        let edit = (was != data.as_slice()).then(|| Edit {
+            start: ((p0 + pre) * 5) as u32,
+            delete_count: (was.len() - (pre + post) * 5) as u32,
+            data: data[pre * 5..data.len() - post * 5].to_vec(),
+        });
+        Some((Encoded { setup: self.setup, scanned, tokens, starts, data: all }, edit))
+    }
+}
+
+/// The bytes an edit changed: `(in new, in old)`, from the end of the common prefix to the
+/// start of the common suffix, on character boundaries.
+fn changed(old: &str, new: &str) -> (Range<usize>, Range<usize>) {
+    let (o, n) = (old.as_bytes(), new.as_bytes());
+    let mut p = o.iter().zip(n).take_while(|(a, b)| a == b).count();
+    while !new.is_char_boundary(p) {
+        p -= 1;
+    }
+    let most = o.len().min(n.len()) - p;
+    let mut s = o.iter().rev().zip(n.iter().rev()).take(most).take_while(|(a, b)| a == b).count();
+    while !new.is_char_boundary(n.len() - s) {
+        s -= 1;
+    }
+    (p..n.len() - s, p..o.len() - s)
+}
+
+/// Whether `b` is the end of a line break.
+fn is_break(b: u8) -> bool {
+    b == b'\n' || b == b'\r'
+}
+
+/// The last offset at or before `at` that starts a block: 0, or the end of two line breaks with
+/// only spaces and tabs between them (`\r\n` is one break), where the term walk stops.
+fn block_start(text: &str, at: usize) -> usize {
+    let b = text.as_bytes();
+    let mut k = at;
+    // `k` is a candidate end: the byte before it ends a break.
+    while k > 0 {
+        if is_break(b[k - 1]) && !(b[k - 1] == b'\r' && b.get(k) == Some(&b'\n')) {
+            // The break before `k` starts at `j`.
+            let mut j = k - 1;
+            if b[j] == b'\n' && j > 0 && b[j - 1] == b'\r' {
+                j -= 1;
+            }
+            let mut m = j;
+            while m > 0 && (b[m - 1] == b' ' || b[m - 1] == b'\t') {
+                m -= 1;
+            }
+            if m > 0 && is_break(b[m - 1]) {
+                return k;
+            }
+        }
+        k -= 1;
+    }
+    0
+}
+
+/// The first offset at or after `at` that ends two line breaks (as in [`block_start`]) both at
+/// or after `at`, or the text's end.
+fn block_end(text: &str, at: usize) -> usize {
+    let b = text.as_bytes();
+    let unit_end = |k: usize| if b[k] == b'\r' && b.get(k + 1) == Some(&b'\n') { k + 2 } else { k + 1 };
+    let mut k = at;
+    while k < b.len() {
+        if is_break(b[k]) {
+            let mut j = unit_end(k);
+            while j < b.len() && (b[j] == b' ' || b[j] == b'\t') {
+                j += 1;
+            }
+            if j < b.len() && is_break(b[j]) {
+                return unit_end(j);
+            }
+            k = unit_end(k);
+        } else {
+            k += 1;
+        }
+    }
+    b.len()
+}
+
+/// The parts of `ranges` (in order, without overlaps) within `[from, to)`, the empty ones left out.
+fn clipped(ranges: &[Range<usize>], from: usize, to: usize) -> impl Iterator<Item = Range<usize>> + '_ {
+    let first = ranges.partition_point(|r| r.end <= from);
+    ranges[first..]
+        .iter()
+        .take_while(move |r| r.start < to)
+        .map(move |r| r.start.max(from)..r.end.min(to))
+        .filter(|r| !r.is_empty())
 }
 
 /// An inlay hint: a label to show at a byte offset (the end of a synonym).
@@ -448,6 +754,107 @@ synonyms:: k8s
         assert_eq!((gone.start, gone.delete_count, apply(&new, &gone)), (0, new.len() as u32, vec![]));
         let grown = delta(&[], &new).unwrap();
         assert_eq!(apply(&[], &grown), new);
+    }
+
+    /// The graph without its avoided term, so that updates take the incremental path.
+    fn plain_graph() -> String {
+        GRAPH.replace("avoid:: slave pool\n", "")
+    }
+
+    /// `text` with bytes `at..at + delete` (moved to character boundaries) replaced by `insert`.
+    fn edited(text: &str, at: usize, delete: usize, insert: &str) -> String {
+        let floor = |mut i: usize| {
+            i = i.min(text.len());
+            while !text.is_char_boundary(i) {
+                i -= 1;
+            }
+            i
+        };
+        let (a, b) = (floor(at), floor(at + delete));
+        format!("{}{insert}{}", &text[..a], &text[b..])
+    }
+
+    /// An update from `old` to `new` gives what encoding `new` afresh gives, and its edit turns
+    /// the old numbers into the new ones.
+    fn check_update(graph: &str, old: &str, new: &str, setup: Setup) -> Result<(), String> {
+        let a = analysis(graph);
+        let t = Terms { graph: &a.graph, terms: &a.terms, terminology: a.terminology() };
+        let kept = Encoded::new(old, &LineIndex::new(old), t, setup);
+        let fresh = Encoded::new(new, &LineIndex::new(new), t, setup);
+        let index = LineIndex::new(new);
+        let whole = encode(new, &index, &tokens(new, setup.kind, t, setup.code), setup.enc, setup.mask, None);
+        if fresh.data != whole || fresh.tokens != tokens(new, setup.kind, t, setup.code) {
+            return Err(format!("Encoded::new differs from tokens and encode for {new:?}"));
+        }
+        let (updated, edit) = kept.update(old, new, &index, t, setup);
+        if updated != fresh {
+            return Err(format!("update {old:?} -> {new:?}:\n{updated:?}\nfresh:\n{fresh:?}"));
+        }
+        let applied = edit.as_ref().map_or(kept.data.clone(), |e| apply(&kept.data, e));
+        if applied != fresh.data {
+            return Err(format!("edit {edit:?} of {old:?} -> {new:?} gives {applied:?}, not {:?}", fresh.data));
+        }
+        if (edit.is_none()) != (kept.data == fresh.data) {
+            return Err(format!(
+                "edit {edit:?} when the numbers are {}",
+                if kept.data == fresh.data { "equal" } else { "not equal" }
+            ));
+        }
+        Ok(())
+    }
+
+    const DOC: Setup = Setup { kind: Kind::Document, code: false, enc: Encoding::Utf16, mask: u32::MAX };
+
+    #[test]
+    fn an_update_redoes_the_blocks_an_edit_touches_and_keeps_the_rest() {
+        let old = "tokio and kube.\n\nAn async\nruntime here.\n\n```\nk8s\n```\n\nkube, tokio rt.\n";
+        for (at, delete, insert) in [
+            (0, 0, "k8s "),               // In the first block.
+            (22, 0, " tokio"),            // In the second, whose term spans a line break.
+            (21, 3, ""),                  // Breaking that term.
+            (40, 0, "\n```\n"),           // A fence opened: the prose after it changes.
+            (16, 1, ""),                  // Joining two blocks.
+            (16, 0, "\n"),                // Splitting none.
+            (3, 1000, ""),                // Deleting to the end.
+            (5, 0, "\r\n\r\n kube \r\n"), // CRLF blank lines.
+        ] {
+            let new = edited(old, at, delete, insert);
+            check_update(&plain_graph(), old, &new, DOC).unwrap();
+            check_update(GRAPH, old, &new, DOC).unwrap();
+            check_update(&plain_graph(), old, &new, Setup { code: true, enc: Encoding::Utf8, ..DOC }).unwrap();
+        }
+        // Another setup or kind of file is encoded afresh.
+        let a = analysis(&plain_graph());
+        let t = Terms { graph: &a.graph, terms: &a.terms, terminology: a.terminology() };
+        let kept = Encoded::new(old, &LineIndex::new(old), t, DOC);
+        let (new, _) = kept.update(old, old, &LineIndex::new(old), t, Setup { mask: 1, ..DOC });
+        assert_eq!(new, Encoded::new(old, &LineIndex::new(old), t, Setup { mask: 1, ..DOC }));
+    }
+
+    #[test]
+    fn blocks_start_and_end_at_blank_lines() {
+        let text = "a\n\nb c\r\n \t\r\nd\n";
+        let found: Vec<_> = (0..=text.len()).map(|i| (block_start(text, i), block_end(text, i))).collect();
+        expect!["[(0, 3), (0, 3), (0, 12), (3, 12), (3, 12), (3, 12), (3, 12), (3, 12), (3, 14), (3, 14), (3, 14), (3, 14), (12, 14), (12, 14), (12, 14)]"]
+            .assert_eq(&format!("{found:?}"));
+    }
+
+    proptest::proptest! {
+        /// Any edit of any text: the update equals a fresh encoding, and its edit applies.
+        #[test]
+        fn any_update_equals_encoding_afresh(
+            old in r"(tokio|Tokio|runtime|async|tokio rt|k8s|kube|slave|pool|kubernetes|café|é|x| |  |\n|\n\n|\r\n| \n\t\n|```\n|`|> |# |- |\.|,){0,40}",
+            at in 0usize..200,
+            delete in 0usize..20,
+            insert in r"(tokio|runtime|async|rt|k8s|kube| |\n|\n\n|\r|```\n|`|> |é|x){0,4}",
+            code in proptest::bool::ANY,
+            utf8 in proptest::bool::ANY,
+        ) {
+            let new = edited(&old, at, delete, &insert);
+            let setup = Setup { code, enc: if utf8 { Encoding::Utf8 } else { Encoding::Utf16 }, ..DOC };
+            check_update(&plain_graph(), &old, &new, setup).map_err(proptest::test_runner::TestCaseError::fail)?;
+            check_update(&plain_graph(), &new, &old, setup).map_err(proptest::test_runner::TestCaseError::fail)?;
+        }
     }
 
     fn check_hints(text: &str, within: Range<usize>, expect: Expect) {
