@@ -7,21 +7,11 @@ use std::sync::Arc;
 use expect_test::{Expect, expect};
 
 use super::rename::{plan, renamable};
+use super::tests::sections;
 use super::*;
 use crate::analysis::fixture::{analysis, cursor};
 use crate::search::Cancel;
 use crate::vfs::MemFs;
-
-fn sections(fixture: &str) -> Vec<(String, String)> {
-    fixture
-        .split("//- ")
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| {
-            let (p, t) = s.split_once('\n').unwrap_or((s, ""));
-            (p.trim().to_string(), t.to_string())
-        })
-        .collect()
-}
 
 /// Renames the term at the `$0` of the fixture to `new`.
 fn check(fixture: &str, new: &str, expect: Expect) {

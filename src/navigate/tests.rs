@@ -12,7 +12,7 @@ use crate::search::Cancel;
 use crate::vfs::MemFs;
 
 /// The fixture's sections (`//- path`): `kg/` files are concepts, the rest documents.
-fn sections(fixture: &str) -> Vec<(String, String)> {
+pub(super) fn sections(fixture: &str) -> Vec<(String, String)> {
     fixture
         .split("//- ")
         .filter(|s| !s.trim().is_empty())
