@@ -117,6 +117,37 @@ async function wordBox(editor, context, word) {
   );
 }
 
+/**
+ * Puts the cursor on `word` (in the line that has `context`) as a user does, by clicking it.
+ * A hover left open by the mouse (the hover check leaves one) can lie over the word and take
+ * the click: it is closed first, and the cursor's line is checked before any key is pressed.
+ */
+async function clickWord(context, word) {
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('Escape');
+    await page.mouse.move(2, 2);
+    await page.locator('.monaco-hover').filter({ visible: true }).first().waitFor({ state: 'hidden', timeout: 2000 }).catch(() => undefined);
+    const at = await findWord(activeEditor(), context, word);
+    if (!at) fail(`\`${context}\` is not on screen`);
+    await page.mouse.click(at.x, at.y);
+    await page.keyboard.press('Escape');
+    const line = await cursorLine(activeEditor());
+    if (line?.includes(context)) return at;
+    if (attempt === 3) fail(`clicking \`${word}\` leaves the cursor on the line ${JSON.stringify(line)}`);
+    console.log(`   (the click on \`${word}\` left the cursor on ${JSON.stringify(line)}: clicking again)`);
+  }
+}
+
+/** What the editor shows besides a result, for a failure's message: inline messages, peeks. */
+async function editorState() {
+  return {
+    cursorLine: await cursorLine(activeEditor()).catch(() => null),
+    messages: await page.locator('.monaco-editor-overlaymessage').filter({ visible: true }).allTextContents().catch(() => []),
+    peeks: await page.locator('.zone-widget').count().catch(() => 0),
+    focused: await page.evaluate(() => document.activeElement?.className ?? null).catch(() => null),
+  };
+}
+
 const activeEditor = () => page.locator('.part.editor .editor-instance .monaco-editor').filter({ visible: true }).first();
 const activeTab = () => page.locator('.part.editor .tab.active .label-name').first();
 const quickInput = () => page.locator('.quick-input-widget').filter({ visible: true });
@@ -236,6 +267,13 @@ const logLines = (suffix) =>
   logFiles(logs)
     .filter((f) => f.path.endsWith(suffix))
     .flatMap((f) => f.text.split('\n').map((line) => ({ file: path.relative(logs, f.path), line })));
+
+/** The server's debug lines (kg-ls.log) about `method`: what each such request got. */
+const serverSaid = (method) =>
+  logLines('kg-ls.log')
+    .map((l) => l.line)
+    .filter((l) => l.includes(method))
+    .slice(-6);
 
 // ---- The concept graph view ("kg-ls: Show Concept Graph"): helpers of its checks below. ----
 
@@ -542,10 +580,7 @@ const CHECKS = [
     async run() {
       await showFile('runtime-guide.md');
       await page.keyboard.press('Control+Home');
-      const at = await findWord(activeEditor(), 'configure tokio for', 'tokio');
-      if (!at) fail('`configure tokio for` is not on screen');
-      await page.mouse.click(at.x, at.y);
-      await page.keyboard.press('Escape');
+      await clickWord('configure tokio for', 'tokio');
       await page.keyboard.press('Shift+F12');
       const peek = page.locator('.reference-zone-widget');
       const rows = async () => peek.locator('.monaco-list-row').evaluateAll((rs) => rs.map((r) => r.textContent));
@@ -554,7 +589,9 @@ const CHECKS = [
       for (;;) {
         seen = await rows().catch(() => []);
         if (seen.some((r) => r.includes('getting-started.md')) && seen.some((r) => r.includes('architecture.md'))) break;
-        if (Date.now() > until) fail(`the references peek lists ${JSON.stringify(seen)}, not getting-started.md and architecture.md`);
+        if (Date.now() > until) {
+          fail(`the references peek lists ${JSON.stringify(seen)}, not getting-started.md and architecture.md; the editor: ${JSON.stringify(await editorState())}; the server: ${JSON.stringify(serverSaid('textDocument/references'))}`);
+        }
         await page.waitForTimeout(200);
       }
       console.log(`   references: ${JSON.stringify(seen.slice(0, 6))}`);
@@ -565,10 +602,7 @@ const CHECKS = [
   {
     name: 'definition: F12 on `tokio` opens kg/runtime/tokio.md',
     async run() {
-      const at = await findWord(activeEditor(), 'configure tokio for', 'tokio');
-      if (!at) fail('`configure tokio for` is not on screen');
-      await page.mouse.click(at.x, at.y);
-      await page.keyboard.press('Escape');
+      await clickWord('configure tokio for', 'tokio');
       await page.keyboard.press('F12');
       try {
         await page.waitForFunction(() => document.querySelector('.part.editor .tab.active .label-name')?.textContent === 'tokio.md', null, {
@@ -760,10 +794,7 @@ const CHECKS = [
     async run() {
       await showFile('runtime-guide.md');
       await page.keyboard.press('Control+Home');
-      const at = await findWord(activeEditor(), 'configure tokio for', 'tokio');
-      if (!at) fail('`configure tokio for` is not on screen');
-      await page.mouse.click(at.x, at.y);
-      await page.keyboard.press('Escape');
+      await clickWord('configure tokio for', 'tokio');
       await palette('kg-ls: Show Concept Graph');
       if (!(await graphTabIs('Concept Graph: tokio', WAIT))) fail(`no graph tab; the tabs are ${JSON.stringify(await tabTitles())}`);
       const frame = await graphFrame();
@@ -1010,9 +1041,13 @@ for (const check of CHECKS) {
 }
 
 // The server's side of the story, for whoever reads a failure: the kg-ls output channel.
+// Its start (the load) always; after a failure, its end too (what the last requests got).
+const anyFailed = [...results.values()].some((r) => r === 'FAIL');
 for (const f of logFiles(logs).filter((f) => f.path.endsWith('kg-ls.log'))) {
-  console.log(`== ${path.relative(logs, f.path)}`);
-  console.log(f.text.trimEnd().split('\n').slice(0, 60).join('\n'));
+  const lines = f.text.trimEnd().split('\n');
+  console.log(`== ${path.relative(logs, f.path)} (${lines.length} lines)`);
+  console.log(lines.slice(0, 40).join('\n'));
+  if (anyFailed && lines.length > 40) console.log(`   ...\n${lines.slice(Math.max(40, lines.length - 120)).join('\n')}`);
 }
 await browser.close().catch(() => undefined);
 

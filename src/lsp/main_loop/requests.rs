@@ -360,6 +360,15 @@ impl MainLoop {
             Err(e) if e.code == code::REQUEST_CANCELLED || e.code == code::CONTENT_MODIFIED => Outcome::Cancelled,
             Err(_) => Outcome::Error,
         };
+        // What each request got, for whoever reads a log of a failure in an editor.
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            let what = match &answer {
+                Ok(r) if r.len() <= 16 => String::from_utf8_lossy(r).into_owned(),
+                Ok(r) => format!("{} bytes", r.len()),
+                Err(e) => format!("error {}: {}", e.code, e.message),
+            };
+            tracing::debug!("{method} {}: {what} after {:?}", id.json(), start.elapsed());
+        }
         let body = match answer {
             Ok(result) => transport::response(id, &result),
             Err(e) => transport::error_response(Some(id), e.code, &e.message),
