@@ -577,6 +577,64 @@ wait_for(5000, function()
   return buffer_file() == start_file
 end)
 
+-- Document highlight: the README's :lua vim.lsp.buf.document_highlight() on `Tokio` in a new
+-- document highlights every mention of the concept tokio, its synonyms included (tokio-rs,
+-- tokio crate), and nothing else: not `tokio runtime` (another concept), not `tokio` in code.
+local hl_file = ws .. '/docs/highlight.md'
+keys(':edit ' .. vim.fn.fnameescape(hl_file) .. '<CR>')
+wait_for(10000, function()
+  return buffer_file() == hl_file and lua(CLIENT) ~= nil
+end)
+local hl_line = 'Tokio and tokio-rs, not tokio runtime; `tokio` in code; the tokio crate too.'
+type_line(hl_line)
+keys('<Esc>')
+wait_mode('n')
+local hl_row = rpc('nvim_win_get_cursor', 0)[1] - 1
+local want_hl = {}
+for _, word in ipairs({ 'Tokio', 'tokio-rs', 'tokio crate' }) do
+  local from = hl_line:find(word, 1, true)
+  table.insert(want_hl, ('%d:%d-%d:%d LspReferenceText'):format(hl_row, from - 1, hl_row, from - 1 + #word))
+end
+want_hl = table.concat(want_hl, ' ')
+-- Every LSP reference highlight in the buffer, in any namespace (0.7: vim_lsp_references, by
+-- nvim_buf_add_highlight; 0.11: nvim.lsp.references, by extmarks), as row:col-row:col group.
+local HIGHLIGHTS = [[
+  local marks = {}
+  for _, ns in pairs(vim.api.nvim_get_namespaces()) do
+    for _, m in ipairs(vim.api.nvim_buf_get_extmarks(0, ns, 0, -1, { details = true })) do
+      local d = m[4]
+      if d.hl_group and d.hl_group:find('^LspReference') then
+        table.insert(marks, { m[2], m[3], d.end_row or -1, d.end_col or -1, d.hl_group })
+      end
+    end
+  end
+  table.sort(marks, function(a, b) return a[1] < b[1] or (a[1] == b[1] and a[2] < b[2]) end)
+  local out = {}
+  for _, m in ipairs(marks) do table.insert(out, ('%d:%d-%d:%d %s'):format(unpack(m))) end
+  return table.concat(out, ' ')
+]]
+keys('0')
+wait_mode('n')
+keys(':lua vim.lsp.buf.document_highlight()<CR>')
+local highlights = wait_for(10000, function()
+  local h = lua(HIGHLIGHTS)
+  return h ~= '' and h or nil
+end) or lua(HIGHLIGHTS)
+check('document_highlight() on "Tokio" highlights Tokio, tokio-rs and tokio crate, not tokio runtime or code',
+  highlights == want_hl, ('got %q, want %q'):format(highlights, want_hl))
+keys(':lua vim.lsp.buf.clear_references()<CR>')
+check('clear_references() removes them', wait_for(5000, function()
+  return lua(HIGHLIGHTS) == ''
+end), lua(HIGHLIGHTS))
+keys(':write<CR>')
+wait_for(5000, function()
+  return not lua('return vim.bo.modified')
+end)
+keys(':edit ' .. vim.fn.fnameescape(start_file) .. '<CR>')
+wait_for(5000, function()
+  return buffer_file() == start_file
+end)
+
 -- :help kg_ls opens the help file.
 keys(':help kg_ls<CR>')
 local help = wait_for(5000, function()
