@@ -270,6 +270,39 @@ again.  Returns the buffer's text, or the last error."
     (e2e-keys "C-x b notes.md RET")
     (delete-other-windows)
 
+    ;; Document highlight: eglot asks for it with eldoc, when Emacs is idle after point
+    ;; moved.  On `Tokio' in a new document, the mentions of tokio (its synonyms too) get
+    ;; `eglot-highlight-symbol-face' overlays, and nothing else does: not `tokio runtime'
+    ;; (another concept), not `tokio' in code.
+    (when (e2e-open (concat demo "docs/highlight.md"))
+      (let* ((line "Tokio and tokio-rs, not tokio runtime; `tokio` in code; the tokio crate too.")
+             (want (mapcar (lambda (word)
+                             (let ((at (string-match (regexp-quote word) line)))
+                               (list word at (+ at (length word)))))
+                           '("Tokio" "tokio-rs" "tokio crate")))
+             (overlays
+              (lambda ()
+                (sort (cl-loop for ov in (overlays-in (point-min) (point-max))
+                               when (eq (overlay-get ov 'face) 'eglot-highlight-symbol-face)
+                               collect (list (buffer-substring-no-properties (overlay-start ov) (overlay-end ov))
+                                             (- (overlay-start ov) (line-beginning-position))
+                                             (- (overlay-end ov) (line-beginning-position))))
+                      (lambda (a b) (< (nth 1 a) (nth 1 b))))))
+             got)
+        (e2e-type line)
+        (e2e-wait 1 (lambda () nil))
+        (e2e-keys "C-a")
+        (setq got (e2e-wait 10 (lambda () (let ((o (funcall overlays))) (and (= (length o) (length want)) o)))))
+        (e2e-check "idle on \"Tokio\", eglot highlights Tokio, tokio-rs and tokio crate, not tokio runtime or code"
+                   (equal got want) (format "got %S, want %S" (or got (funcall overlays)) want))
+        (e2e-keys "C-e")
+        (e2e-type " Then")
+        (e2e-check "typing elsewhere on the line clears them"
+                   (e2e-wait 5 (lambda () (null (funcall overlays)))) (format "%S" (funcall overlays)))
+        (e2e-keys "C-x C-s")))
+    (e2e-keys "C-x b notes.md RET")
+    (delete-other-windows)
+
     ;; `[[': C-M-i right after it lists terms that close the link.
     (setq words (e2e-complete "See [["))
     (e2e-check "C-M-i after \"[[\" lists terms closed with \"]]\""
@@ -347,6 +380,48 @@ again.  Returns the buffer's text, or the last error."
                (or (member "zebra stripes" words) (equal words '("Cross at the zebra stripes")))
                (e2e-short words))
     (e2e-close-completions)
+
+    ;; Rename: M-x eglot-rename on a mention of "zebra crossing", answering its prompt with
+    ;; the new name and its "Server wants to edit" question (the concept file is not visited)
+    ;; with y.  eglot 1.9 declares no rename resource operation, so the server sends the text
+    ;; edits without the file rename: the mention and the concept file's heading are renamed,
+    ;; and the file keeps its name.
+    (e2e-keys "M-> RET")
+    (e2e-type "Cross at the zebra crossing")
+    (e2e-wait 1 (lambda () nil))
+    (e2e-keys "C-a M-f M-f M-f M-f M-b")
+    (let ((old-file (concat demo "extra/zebra crossing.md"))
+          (new-file (concat demo "extra/zebra walk.md"))
+          concept)
+      (condition-case err
+          (execute-kbd-macro (vconcat (kbd "M-x eglot-rename RET") "zebra walk" (kbd "RET") "y"))
+        (error (e2e-check "M-x eglot-rename runs" nil (error-message-string err))))
+      (e2e-check "M-x eglot-rename zebra walk renames the mention in the buffer"
+                 (e2e-wait 5 (lambda () (equal (e2e-line) "Cross at the zebra walk"))) (e2e-line))
+      (setq concept (find-buffer-visiting old-file))
+      (e2e-check "and the heading of extra/zebra crossing.md, in a buffer eglot opened for it (unsaved)"
+                 (and concept (with-current-buffer concept
+                                (and (buffer-modified-p)
+                                     (save-excursion (goto-char (point-min)) (looking-at "# zebra walk\n")))))
+                 (if concept (with-current-buffer concept
+                               (format "modified %s, first line %S" (buffer-modified-p)
+                                       (buffer-substring-no-properties (point-min) (save-excursion (goto-char (point-min)) (line-end-position)))))
+                   "no buffer visits it"))
+      (e2e-check "without the file rename: extra/zebra crossing.md keeps its name"
+                 (and (file-exists-p old-file) (not (file-exists-p new-file)) (not (find-buffer-visiting new-file)))
+                 (mapconcat #'identity (directory-files (concat demo "extra") nil "\\.md\\'") ", "))
+      ;; Saved (C-x s, then ! to save every buffer), the heading makes "zebra walk" a term of
+      ;; the concept, still in its old file.
+      (e2e-keys "C-x s !")
+      (e2e-check "C-x s ! saves the renamed heading to extra/zebra crossing.md"
+                 (with-temp-buffer (insert-file-contents old-file) (looking-at "# zebra walk\n"))
+                 (with-temp-buffer (insert-file-contents old-file)
+                                   (buffer-substring-no-properties (point-min) (line-end-position))))
+      (setq words (e2e-complete "Then the zebra w"))
+      (e2e-check "after it, \"zebra w\" lists \"zebra walk\", a term of the concept now"
+                 (or (member "zebra walk" words) (equal words '("Then the zebra walk")))
+                 (e2e-short words))
+      (e2e-close-completions))
 
     ;; A .git above the workspace: the nearer .kg-ls.toml is still the root.
     (e2e-check "eglot starts kg-ls in a workspace inside a git repository"
