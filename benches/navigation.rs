@@ -197,6 +197,17 @@ fn main() {
         black_box(full(&long));
     });
     row("semantic tokens, full", &times, 0);
+    // Where a full answer's time goes.
+    let times = timed(&reps, |_| {
+        black_box(kg_ls::navigate::mentions::mentions(&long, Kind::Document, &terms, false));
+    });
+    row("of which the terms' walk (mentions)", &times, 0);
+    let toks = tokens(&long, Kind::Document, t, false);
+    let index = LineIndex::new(&long);
+    let times = timed(&reps, |_| {
+        black_box(encode(&long, &index, &toks, Encoding::Utf16, u32::MAX, None));
+    });
+    row("of which encoding the tokens", &times, 0);
     // A delta as the server computes it: from the tokens kept with the last result.
     let setup = Setup { kind: Kind::Document, code: false, enc: Encoding::Utf16, mask: u32::MAX };
     let kept = Encoded::new(&long, &LineIndex::new(&long), t, setup);

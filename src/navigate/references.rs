@@ -76,12 +76,15 @@ impl ReferenceSet<'_> {
             let Some(text) = self.read(path) else { continue };
             let index = LineIndex::new(&text);
             let mut ranges = related_entries(&text, terms, &keys);
-            ranges.extend(
-                mentions(&text, Kind::ConceptFile, terms, false)
-                    .into_iter()
-                    .filter(|m| is_wiki_link(&text, &m.range) && keys.contains(&(m.key as u32)))
-                    .map(|m| m.range),
-            );
+            // The term scan is the costly part: only a file with a wiki link needs it.
+            if text.contains("[[") {
+                ranges.extend(
+                    mentions(&text, Kind::ConceptFile, terms, false)
+                        .into_iter()
+                        .filter(|m| is_wiki_link(&text, &m.range) && keys.contains(&(m.key as u32)))
+                        .map(|m| m.range),
+                );
+            }
             if !ranges.is_empty() {
                 out.push((path.clone(), to_spans(&index, &text, ranges)));
             }

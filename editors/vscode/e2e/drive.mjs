@@ -1,9 +1,10 @@
 // The kg-ls extension in the real VS Code (code-server in headless Chromium), driven with the
 // keys a user presses: completion, a terminology warning and its quick fix, hover, go to
-// definition, workspace symbols, the outline and the links of a concept file, the knowledge-base
-// search and the rebuild of its index, the statistics command and the concept graph view (with
-// screenshots) on a copy of
-// examples/demo, with default settings (only `kg-ls.path`).
+// definition, references, workspace symbols, the outline and the links of a concept file, the
+// knowledge-base search and the rebuild of its index, the statistics command, the concept graph
+// view (with screenshots), semantic tokens, document highlights, inlay hints (once the setting is
+// on), rename through the Refactor Preview and the call hierarchy, on a copy of examples/demo,
+// with default settings (only `kg-ls.path`).
 //
 // run.sh installs the tools, starts code-server and runs this file; it is not meant to be run
 // by hand. Environment: KG_E2E_URL (the workbench URL with ?folder=), KG_E2E_SETTINGS (the
@@ -15,7 +16,7 @@
 // next steps still run, so one run shows everything that is broken. Every wait has a timeout.
 // Exit status: 0 when all checks pass, 1 otherwise.
 
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -131,11 +132,22 @@ async function clickWord(context, word) {
     if (!at) fail(`\`${context}\` is not on screen`);
     await page.mouse.click(at.x, at.y);
     await page.keyboard.press('Escape');
+    if (await cursorOnLineWith(context)) return at;
     const line = await cursorLine(activeEditor());
-    if (line?.includes(context)) return at;
     if (attempt === 3) fail(`clicking \`${word}\` leaves the cursor on the line ${JSON.stringify(line)}`);
     console.log(`   (the click on \`${word}\` left the cursor on ${JSON.stringify(line)}: clicking again)`);
   }
+}
+
+/**
+ * Whether the cursor is on the rendered line that has `context` (one segment of a wrapped line:
+ * VS Code highlights each segment of the cursor's line).
+ */
+async function cursorOnLineWith(context) {
+  return activeEditor().evaluate((root, context) => {
+    const line = [...root.querySelectorAll('.view-lines .view-line')].find((l) => l.textContent.replace(/\u00a0/g, ' ').includes(context));
+    return !!line && [...root.querySelectorAll('.view-overlays .current-line')].some((c) => c.parentElement?.style.top === line.style.top);
+  }, context);
 }
 
 /** What the editor shows besides a result, for a failure's message: inline messages, peeks. */
@@ -202,9 +214,16 @@ async function showFile(name) {
 
 /** Runs a command by its title from the command palette (F1). */
 async function palette(title) {
-  await openQuickInput('F1');
-  await page.keyboard.type(title, { delay: 20 });
-  await quickRows().filter({ hasText: title }).first().waitFor();
+  const deadline = Date.now() + WAIT;
+  for (;;) {
+    await openQuickInput('F1');
+    await page.keyboard.type(title, { delay: 20 });
+    if (await quickRows().filter({ hasText: title }).first().waitFor({ timeout: 5000 }).then(() => true, () => false)) break;
+    // The palette closes when something takes the focus while it opens; a user opens it again.
+    const typed = await quickInput().locator('input').inputValue().catch(() => null);
+    if (Date.now() > deadline) fail(`F1 "${title}" finds no command (the palette holds ${JSON.stringify(typed)})`);
+    console.log(`   (F1 "${title}": no such row, the palette holds ${JSON.stringify(typed)}; again)`);
+  }
   await page.keyboard.press('Enter');
 }
 
@@ -987,6 +1006,190 @@ const CHECKS = [
         await page.waitForTimeout(250);
       }
       console.log(`   colours: ${JSON.stringify(seen)}`);
+    },
+  },
+  {
+    name: 'highlights: the cursor on `tokio` marks its mentions in the document, `Tokio` too (any case)',
+    async run() {
+      await showFile('runtime-guide.md');
+      await page.keyboard.press('Control+Home');
+      await clickWord('configure tokio for', 'tokio');
+      // The text of the rendered lines that have a highlight (VS Code draws document
+      // highlights in the overlay layer, one per range, at their line's top). VS Code's own
+      // word highlighter would match `tokio` in this case only; kg-ls's match `Tokio` too.
+      const marked = () =>
+        activeEditor().evaluate((root) => {
+          const tops = new Set(
+            [...root.querySelectorAll('.view-overlays [class*="wordHighlight"]')].map((d) => d.parentElement?.style.top),
+          );
+          return [...root.querySelectorAll('.view-lines .view-line')]
+            .filter((l) => tops.has(l.style.top))
+            .map((l) => l.textContent.replace(/\u00a0/g, ' '));
+        });
+      const want = ['configure tokio for', 'tokio calls it', "Tokio's network"];
+      const until = Date.now() + WAIT;
+      let seen = [];
+      for (;;) {
+        seen = await marked();
+        if (want.every((w) => seen.some((l) => l.includes(w)))) break;
+        if (Date.now() > until) fail(`the highlighted lines are ${JSON.stringify(seen.map((l) => l.slice(0, 80)))}; the server: ${JSON.stringify(serverSaid('documentHighlight'))}`);
+        await page.waitForTimeout(200);
+      }
+      const stray = seen.filter((l) => !/tokio/i.test(l));
+      if (stray.length > 0) fail(`lines without tokio are highlighted: ${JSON.stringify(stray)}`);
+      console.log(`   highlighted lines: ${JSON.stringify(seen.map((l) => l.slice(0, 60)))}`);
+    },
+  },
+  {
+    name: 'inlay hints: "kg-ls.navigation.inlayHints": true shows `→ waker` after the synonym `task waker`',
+    async run() {
+      await palette('Preferences: Open User Settings (JSON)');
+      await page.waitForFunction(() => document.querySelector('.part.editor .tab.active .label-name')?.textContent === 'settings.json', null, {
+        timeout: WAIT,
+      });
+      await activeEditor().locator('textarea').focus();
+      await page.keyboard.press('Control+Home');
+      await page.keyboard.press('End');
+      await page.keyboard.press('Enter');
+      await page.keyboard.insertText('"kg-ls.navigation.inlayHints": true,');
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('Control+s');
+      const saved = Date.now() + WAIT;
+      while (!readFileSync(settingsFile, 'utf8').includes('"kg-ls.navigation.inlayHints": true')) {
+        if (Date.now() > saved) fail(`settings.json was not saved with the setting: ${readFileSync(settingsFile, 'utf8')}`);
+        await page.waitForTimeout(200);
+      }
+      await showFile('runtime-guide.md');
+      await page.keyboard.press('Control+End');
+      await page.keyboard.press('Enter');
+      await page.keyboard.type('The task waker wakes it', { delay: 20 });
+      // An inlay hint is text VS Code injects into the line: the line reads `task waker → waker`.
+      const line = () =>
+        activeEditor().evaluate((root) =>
+          [...root.querySelectorAll('.view-lines .view-line')]
+            .map((l) => l.textContent.replace(/\u00a0/g, ' '))
+            .find((t) => t.includes('The task waker')) ?? null,
+        );
+      const until = Date.now() + WAIT;
+      let seen;
+      while (!(seen = await line())?.includes('→ waker')) {
+        if (Date.now() > until) fail(`the line reads ${JSON.stringify(seen)}; the server: ${JSON.stringify(serverSaid('inlayHint'))}`);
+        await page.waitForTimeout(250);
+      }
+      console.log(`   line: ${JSON.stringify(seen)}`);
+    },
+  },
+  {
+    name: 'rename: F2 on `waker`, `wake signal`, Enter previews it; ticking the mention in prose and Apply renames kg/runtime/waker.md and the mention',
+    async run() {
+      await showFile('runtime-guide.md');
+      await page.keyboard.press('Control+Home');
+      await clickWord("calls a task's waker once", 'waker');
+      await page.keyboard.press('F2');
+      const input = page.locator('.rename-box input, .rename-box .rename-input').filter({ visible: true }).first();
+      try {
+        await input.waitFor();
+      } catch {
+        fail(`F2 shows no rename box; the editor: ${JSON.stringify(await editorState())}; the server: ${JSON.stringify(serverSaid('prepareRename'))}`);
+      }
+      // The box holds the term, selected, and takes the keyboard focus a moment after it shows:
+      // typing then replaces the term. (Typed before, the keys would edit the document.)
+      const boxState = () => input.evaluate((el) => ({ focused: el === document.activeElement || el.contains(document.activeElement), value: el.value ?? el.textContent }));
+      const focusUntil = Date.now() + 5000;
+      let box;
+      while (!(box = await boxState()).focused && Date.now() < focusUntil) await page.waitForTimeout(100);
+      if (!box.focused || box.value !== 'waker') fail(`the rename box ${box.focused ? 'has the focus' : 'has no focus'} and holds ${JSON.stringify(box.value)}`);
+      await page.keyboard.type('wake signal', { delay: 20 });
+      await page.keyboard.press('Enter');
+      // Mentions in prose need confirmation: VS Code shows them in its Refactor Preview,
+      // where the user presses Apply.
+      const apply = page.locator('.bulk-edit-panel .monaco-button, .refactor-preview .monaco-button').filter({ hasText: /^Apply/ }).first();
+      const previewed = await apply.waitFor({ timeout: 10_000 }).then(() => true, () => false);
+      if (!previewed) fail(`no Refactor Preview with an Apply button; the server: ${JSON.stringify(serverSaid('textDocument/rename'))}`);
+      const rows = page.locator('.bulk-edit-panel .monaco-list-row');
+      console.log(`   refactor preview: ${JSON.stringify((await rows.allTextContents()).slice(0, 10))}`);
+      // The mention in prose waits for the user's tick; the concept files' edits are ticked.
+      const prose = rows.filter({ hasText: "calls a task's" }).first().locator('input.edit-checkbox');
+      if (await prose.isChecked()) fail('the mention in prose is ticked before the user confirmed it');
+      const related = rows.filter({ hasText: 'async runtime.md' }).first().locator('input.edit-checkbox');
+      if (!(await related.isChecked())) fail('the related:: entry in async runtime.md is not ticked');
+      // As a user who wants the documents renamed too: tick runtime-guide.md, then Apply.
+      await rows.filter({ hasText: 'runtime-guide.md' }).first().locator('input.edit-checkbox').click();
+      // The tree draws its rows again a moment later.
+      const tickUntil = Date.now() + 5000;
+      while (!(await prose.isChecked().catch(() => false))) {
+        if (Date.now() > tickUntil) fail('ticking runtime-guide.md does not tick its mention');
+        await page.waitForTimeout(100);
+      }
+      await apply.click();
+      const folder = new URL(url).searchParams.get('folder');
+      const renamed = path.join(folder, 'kg/runtime/wake signal.md');
+      const until = Date.now() + WAIT;
+      while (!existsSync(renamed)) {
+        if (Date.now() > until) fail(`kg/runtime has ${JSON.stringify(readdirSync(path.join(folder, 'kg/runtime')))}; the server: ${JSON.stringify(serverSaid('rename'))}`);
+        await page.waitForTimeout(200);
+      }
+      if (existsSync(path.join(folder, 'kg/runtime/waker.md'))) fail('kg/runtime/waker.md is still there');
+      // The renamed file's heading: VS Code saves the files a rename opened.
+      const lineUntil = Date.now() + WAIT;
+      let line;
+      for (;;) {
+        line = await activeEditor().evaluate((root) =>
+          [...root.querySelectorAll('.view-lines .view-line')].map((l) => l.textContent.replace(/\u00a0/g, ' ')).find((t) => t.includes("calls a task's")) ?? null,
+        );
+        if (line?.includes("a task's wake signal once")) break;
+        if (Date.now() > lineUntil) fail(`the mention's line reads ${JSON.stringify(line)}`);
+        await page.waitForTimeout(200);
+      }
+      console.log(`   files: ${JSON.stringify(readdirSync(path.join(folder, 'kg/runtime')).filter((f) => f.startsWith('wak')))}`);
+    },
+  },
+  {
+    name: 'rename: the renamed concept file starts with `# wake signal`',
+    needs: 'rename: F2 on `waker`, `wake signal`, Enter previews it; ticking the mention in prose and Apply renames kg/runtime/waker.md and the mention',
+    async run() {
+      await showFile('wake signal.md');
+      const until = Date.now() + WAIT;
+      let first;
+      while ((first = await activeEditor().locator('.view-line').first().textContent().catch(() => null))?.replace(/\u00a0/g, ' ') !== '# wake signal') {
+        if (Date.now() > until) fail(`its first line reads ${JSON.stringify(first)}`);
+        await page.waitForTimeout(200);
+      }
+    },
+  },
+  {
+    name: 'call hierarchy: Shift+Alt+H on `tokio` lists the concepts that name it (`async runtime`) and the documents that mention it',
+    async run() {
+      await showFile('runtime-guide.md');
+      await page.keyboard.press('Control+Home');
+      await clickWord('configure tokio for', 'tokio');
+      await page.keyboard.press('Shift+Alt+H');
+      // VS Code shows it in the side bar's References view, titled "Callers Of".
+      const view = page.locator('.part.sidebar').filter({ visible: true });
+      const rows = async () => view.locator('.monaco-list-row').filter({ visible: true }).evaluateAll((rs) => rs.map((r) => r.textContent));
+      try {
+        const until = Date.now() + WAIT;
+        let seen = [];
+        let title = '';
+        for (;;) {
+          // The side bar's rendered text (innerText leaves hidden views out) starts with the
+          // view's title; only then are its visible rows the call hierarchy's (and not, say,
+          // the Explorer's files).
+          title = (await view.evaluate((el) => el.innerText).catch(() => '')).split('\n')[0];
+          seen = /callers of/i.test(title) ? await rows().catch(() => []) : [];
+          if (seen.some((r) => r.includes('async runtime')) && seen.some((r) => r.includes('getting-started.md'))) break;
+          if (Date.now() > until) {
+            fail(`the side bar, titled ${JSON.stringify(title)}, lists ${JSON.stringify(seen)}; the editor: ${JSON.stringify(await editorState())}; the server: ${JSON.stringify(serverSaid('incomingCalls'))}`);
+          }
+          await page.waitForTimeout(200);
+        }
+        console.log(`   ${title}: ${JSON.stringify(seen.slice(0, 12))}`);
+      } finally {
+        // Back to the editor, with the side bar closed as the checks after it expect.
+        await page.keyboard.press('Escape');
+        if (await view.count()) await page.keyboard.press('Control+b');
+        await activeEditor().locator('textarea').focus();
+      }
     },
   },
   {

@@ -94,7 +94,20 @@ function settings(): KgLsSettings {
     completion: { limit: c.get<number | null>('completion.limit') ?? null },
     symbols: { limit: c.get<number | null>('symbols.limit') ?? null },
     checks: c.get<Record<string, unknown>>('checks') ?? {},
+    // Booleans have no "unset" value of their own: what the user set, in any scope, or nothing
+    // (so that `.kg-ls.toml`'s `[navigation]` stays in charge).
+    navigation: {
+      inlayHints: userValue(c, 'navigation.inlayHints'),
+      semanticTokens: userValue(c, 'navigation.semanticTokens'),
+      semanticTokensInCode: userValue(c, 'navigation.semanticTokensInCode'),
+    },
   };
+}
+
+/** The value of `key` the user set (folder, workspace or user settings), not its default. */
+function userValue(c: vscode.WorkspaceConfiguration, key: string): unknown {
+  const i = c.inspect(key);
+  return i?.workspaceFolderValue ?? i?.workspaceValue ?? i?.globalValue;
 }
 
 async function start(): Promise<void> {

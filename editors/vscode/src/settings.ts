@@ -14,7 +14,16 @@ export interface KgLsSettings {
   symbols?: { limit?: number | null };
   /** `kg-ls.checks`: a level by check id. */
   checks?: Record<string, unknown>;
+  /** `kg-ls.navigation.*`: only the values the user set (undefined otherwise). */
+  navigation?: { inlayHints?: unknown; semanticTokens?: unknown; semanticTokensInCode?: unknown };
 }
+
+/** The server's `[navigation]` keys of the extension's `kg-ls.navigation.*` settings. */
+const NAVIGATION_KEYS = [
+  ['inlayHints', 'inlay_hints'],
+  ['semanticTokens', 'semantic_tokens'],
+  ['semanticTokensInCode', 'semantic_tokens_in_code'],
+] as const;
 
 /**
  * `initializationOptions` for kg-ls: only what the user set, so that an unset value leaves the
@@ -35,6 +44,12 @@ export function initializationOptions(s: KgLsSettings): Record<string, unknown> 
   const checks = Object.entries(s.checks ?? {}).filter(([, level]) => typeof level === 'string' && level !== '');
   if (checks.length > 0) {
     options.checks = Object.fromEntries(checks);
+  }
+  const navigation = NAVIGATION_KEYS.filter(([key]) => typeof s.navigation?.[key] === 'boolean').map(
+    ([key, server]) => [server, s.navigation?.[key]],
+  );
+  if (navigation.length > 0) {
+    options.navigation = Object.fromEntries(navigation);
   }
   return options;
 }

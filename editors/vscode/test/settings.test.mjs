@@ -32,6 +32,14 @@ test('set settings become kg, completion and symbols options', () => {
   );
 });
 
+test('kg-ls.navigation settings the user set become [navigation] options, in the server\'s names', () => {
+  assert.deepEqual(initializationOptions({ navigation: {} }), {});
+  assert.deepEqual(initializationOptions({ navigation: { inlayHints: undefined, semanticTokens: 'yes' } }), {});
+  assert.deepEqual(initializationOptions({ navigation: { inlayHints: true, semanticTokensInCode: false } }), {
+    navigation: { inlay_hints: true, semantic_tokens_in_code: false },
+  });
+});
+
 test('didChangeConfiguration carries only set values, under the section name', () => {
   // What VS Code's configuration returns for the kg-ls section with default settings.
   const defaults = {
