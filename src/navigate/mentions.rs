@@ -25,6 +25,9 @@ use crate::vfs::Vfs;
 /// Documents larger than this are not scanned for mentions (as for headings).
 pub const MAX_DOC_BYTES: u64 = 4 << 20;
 
+/// From this many documents, a [`MentionIndex::find`] reads them on every core.
+const PARALLEL_DOCS: usize = 1024;
+
 /// What kind of text is scanned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -48,16 +51,17 @@ pub fn mentions(text: &str, kind: Kind, terms: &TermIndex, code: bool) -> Vec<Me
     if terms.map.is_empty() {
         return out;
     }
-    let blanked;
-    let text = match kind {
-        Kind::Document => text,
-        Kind::ConceptFile => {
-            blanked = crate::kg::blank_properties(text);
-            &blanked
-        }
-    };
-    mentions_in(text, &scanned_ranges(text, code), terms, &mut out);
+    let text = prose_of(text, kind);
+    mentions_in(&text, &scanned_ranges(&text, code), terms, &mut out);
     out
+}
+
+/// The text [`mentions`] walks: a concept file's with its property lines blanked (offsets kept).
+pub fn prose_of(text: &str, kind: Kind) -> std::borrow::Cow<'_, str> {
+    match kind {
+        Kind::Document => text.into(),
+        Kind::ConceptFile => crate::kg::blank_properties(text).into(),
+    }
 }
 
 /// The ranges of a document's `text` that [`mentions`] scans: its prose, joined over white
@@ -352,21 +356,55 @@ impl MentionIndex {
     /// The documents that mention any of `keys` (key numbers in [`MentionIndex::terms`]),
     /// with where, skipping those `skip` says (the open documents, which the caller scans as
     /// they are now); sorted by path.
-    pub fn find(&self, keys: &[u32], skip: &dyn Fn(&Path) -> bool, cancel: &Cancel) -> Result<Found, Cancelled> {
+    pub fn find(
+        &self,
+        keys: &[u32],
+        skip: &(dyn Fn(&Path) -> bool + Sync),
+        cancel: &Cancel,
+    ) -> Result<Found, Cancelled> {
         let mut slots: Vec<u32> =
             keys.iter().filter_map(|k| self.postings.get(k)).flat_map(|l| l.iter().copied()).collect();
         slots.sort_unstable();
         slots.dedup();
+        let found = |slot: u32| {
+            let (path, doc) = self.docs[slot as usize].as_ref()?;
+            (!skip(path)).then(|| (path.clone(), doc.find(keys)))
+        };
         let mut out = Vec::with_capacity(slots.len());
-        for (n, slot) in slots.into_iter().enumerate() {
-            if n % 256 == 0 && cancel.is_cancelled() {
+        if slots.len() < PARALLEL_DOCS {
+            for (n, &slot) in slots.iter().enumerate() {
+                if n % 256 == 0 && cancel.is_cancelled() {
+                    return Err(Cancelled);
+                }
+                out.extend(found(slot));
+            }
+        } else {
+            // A concept mentioned in thousands of documents: on every core, in parts of slots
+            // in order, joined in order.
+            let parts: Vec<&[u32]> = slots.chunks(PARALLEL_DOCS / 4).collect();
+            let results = crate::par::for_each_index(
+                parts.len(),
+                parts.len(),
+                Vec::new,
+                |done: &mut Vec<(usize, Found)>, i| {
+                    if !cancel.is_cancelled() {
+                        done.push((i, parts[i].iter().filter_map(|&s| found(s)).collect()));
+                    }
+                },
+                &mut |_| {},
+            );
+            let mut done = Vec::with_capacity(parts.len());
+            for r in results {
+                match r {
+                    Ok(d) => done.extend(d),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            if cancel.is_cancelled() {
                 return Err(Cancelled);
             }
-            let Some((path, doc)) = &self.docs[slot as usize] else { continue };
-            if skip(path) {
-                continue;
-            }
-            out.push((path.clone(), doc.find(keys)));
+            done.sort_unstable_by_key(|(i, _)| *i);
+            out.extend(done.into_iter().flat_map(|(_, f)| f));
         }
         // Slots are given in path order at a build; only documents added since are not.
         if !out.is_sorted_by(|a, b| a.0 <= b.0) {

@@ -295,11 +295,10 @@ pub fn plan(set: &ReferenceSet, target: &Target, new_name: &str, cancel: &Cancel
     let refs = set.references(id, false, cancel)?;
     let (own_text, own_edits) = by_file.pop().map(|(_, t, e)| (t, e)).expect("the own file was read");
     let mut own = Some((own_text, own_edits));
-    let planned = |path: &Arc<Path>, text: &str, spans: &[Span], edits: &mut Vec<Planned>| {
+    let planned = |path: &Arc<Path>, text: &str, index: &LineIndex, spans: &[Span], edits: &mut Vec<Planned>| {
         let document = !(set.is_source)(path);
-        let index = LineIndex::new(text);
         for s in spans {
-            let r = offset(&index, text, s.start)..offset(&index, text, s.end);
+            let r = offset(index, text, s.start)..offset(index, text, s.end);
             let written = &text[r.clone()];
             if r.is_empty() || fold(written) != old_f {
                 continue;
@@ -326,8 +325,9 @@ pub fn plan(set: &ReferenceSet, target: &Target, new_name: &str, cancel: &Cancel
             }
             let Some(text) = read(set, path) else { return };
             let mut edits = Vec::new();
-            planned(path, &text, spans, &mut edits);
-            out.extend(finish(path.clone(), &text, edits));
+            let index = LineIndex::new(&text);
+            planned(path, &text, &index, spans, &mut edits);
+            out.extend(finish(path.clone(), &text, &index, edits));
         },
         &mut |_| {},
     );
@@ -341,25 +341,25 @@ pub fn plan(set: &ReferenceSet, target: &Target, new_name: &str, cancel: &Cancel
         }
     }
     if let Some((text, mut edits)) = own.take() {
+        let index = LineIndex::new(&text);
         if let Some((_, spans)) = refs.iter().find(|(p, _)| *p == own_path) {
-            planned(&own_path, &text, spans, &mut edits);
+            planned(&own_path, &text, &index, spans, &mut edits);
         }
-        files.extend(finish(own_path.clone(), &text, edits));
+        files.extend(finish(own_path.clone(), &text, &index, edits));
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Plan { files, rename })
 }
 
 /// A file's planned edits in order, without overlaps or edits that change nothing.
-fn finish(path: Arc<Path>, text: &str, mut edits: Vec<Planned>) -> Option<FileEdits> {
+fn finish(path: Arc<Path>, text: &str, index: &LineIndex, mut edits: Vec<Planned>) -> Option<FileEdits> {
     edits.sort_by_key(|e| (e.0.start, e.0.end));
-    let index = LineIndex::new(text);
     let mut out: Vec<Edit> = Vec::new();
     for (range, t, prose) in edits {
         if out.last().is_some_and(|e| e.range.end > range.start) || text[range.clone()] == *t {
             continue;
         }
-        let span = Span { start: Pos::at(&index, text, range.start), end: Pos::at(&index, text, range.end) };
+        let span = Span { start: Pos::at(index, text, range.start), end: Pos::at(index, text, range.end) };
         out.push(Edit { range, span, text: t, prose });
     }
     (!out.is_empty()).then_some(FileEdits { path, edits: out })

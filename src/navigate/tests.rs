@@ -181,3 +181,30 @@ fn an_update_replaces_a_documents_mentions_and_its_keys() {
     assert_eq!(docs(&index, "tokio"), ["docs/a.md 2"]);
     assert_eq!(index.doc_count(), 2);
 }
+
+#[test]
+fn a_concept_in_thousands_of_documents_is_found_in_all_of_them_in_path_order() {
+    // Past the count from which a lookup reads the documents on every core; the open ones
+    // (every seventh) are skipped.
+    let a = analysis(GRAPH);
+    let fs = MemFs::default();
+    let names: Vec<String> = (0..3_000).map(|i| format!("docs/{i:05}.md")).collect();
+    for (i, n) in names.iter().enumerate() {
+        fs.write(n.as_str(), if i % 3 == 0 { "no term here\n" } else { "tokio, then\ntokio rt\n" });
+    }
+    let paths: Vec<Arc<Path>> = names.iter().map(|p| Arc::from(Path::new(p))).collect();
+    let index = MentionIndex::build(&paths, &fs, a.terms.clone(), &Cancel::new()).unwrap();
+    let id = a.terms.map.get("tokio runtime").first().unwrap().concept;
+    let skip = |p: &Path| p.to_str().is_some_and(|p| p[5..10].parse::<usize>().is_ok_and(|i| i % 7 == 0));
+    let found = index.find(&concept_keys(&a.graph, id, &a.terms), &skip, &Cancel::new()).unwrap();
+    let want: Vec<&String> =
+        names.iter().enumerate().filter(|(i, _)| i % 3 != 0 && i % 7 != 0).map(|(_, n)| n).collect();
+    let got: Vec<String> = found.iter().map(|(p, _)| p.display().to_string()).collect();
+    assert_eq!(got.len(), want.len());
+    assert!(got.iter().zip(&want).all(|(g, w)| g == *w), "out of order");
+    assert!(found.iter().all(|(_, s)| s.len() == 1 && s[0].start.line == 1), "{:?}", found[0]);
+    // A cancelled lookup says so.
+    let cancel = Cancel::new();
+    cancel.cancel();
+    assert!(index.find(&concept_keys(&a.graph, id, &a.terms), &skip, &cancel).is_err());
+}

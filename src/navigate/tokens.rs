@@ -20,7 +20,7 @@
 
 use std::ops::Range;
 
-use super::mentions::{Kind, Mention, mentions, mentions_in, scanned_ranges};
+use super::mentions::{Kind, Mention, mentions, mentions_in, prose_of, scanned_ranges};
 use crate::check::{CheckId, Level, Levels, Terminology, check_document};
 use crate::index::TermIndex;
 use crate::kg::Graph;
@@ -83,10 +83,21 @@ pub struct Terms<'a> {
 /// Every term of `text`, in order and without overlaps. `code`: terms in code blocks and inline
 /// code count too (avoided terms are found in prose only, as the check finds them).
 pub fn tokens(text: &str, kind: Kind, t: Terms<'_>, code: bool) -> Vec<Token> {
-    let avoided = avoided_ranges(text, kind, t.terminology);
+    let prose = prose_of(text, kind);
+    let walk = || mentions_parallel(&prose, &scanned_ranges(&prose, code), t.terms);
+    // A long text's avoided terms are looked for beside the term walk, on a thread of their own.
+    let (avoided, found) = if t.terminology.has_avoided() && text.len() >= PART_BYTES {
+        std::thread::scope(|scope| {
+            let avoided = scope.spawn(|| avoided_ranges(text, kind, t.terminology));
+            let found = walk();
+            (avoided.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), found)
+        })
+    } else {
+        (avoided_ranges(text, kind, t.terminology), walk())
+    };
     let mut out: Vec<Token> = Vec::new();
     let mut next_avoided = avoided.iter().peekable();
-    for m in mentions(text, kind, t.terms, code) {
+    for m in found {
         // Avoided terms that end before this mention come first.
         while let Some(a) = next_avoided.next_if(|a| a.end <= m.range.start) {
             out.push(Token { range: a.clone(), kind: TermKind::Avoided });
@@ -121,15 +132,7 @@ fn avoided_ranges(text: &str, kind: Kind, terminology: &Terminology) -> Vec<Rang
         levels.set(check, Level::Off);
     }
     levels.set(CheckId::AvoidedTerm, Level::Hint);
-    let blanked;
-    let text = match kind {
-        Kind::Document => text,
-        Kind::ConceptFile => {
-            blanked = crate::kg::blank_properties(text);
-            &blanked
-        }
-    };
-    let mut found: Vec<Range<usize>> = check_document(text, terminology, &levels)
+    let mut found: Vec<Range<usize>> = check_document(&prose_of(text, kind), terminology, &levels)
         .into_iter()
         .filter(|f| f.check == CheckId::AvoidedTerm)
         .map(|f| f.range)
@@ -348,8 +351,7 @@ impl Encoded {
         let (scanned, tokens) = match setup.kind {
             Kind::Document if !t.terminology.has_avoided() => {
                 let scanned = scanned_ranges(text, setup.code);
-                let mut found = Vec::new();
-                mentions_in(text, &scanned, t.terms, &mut found);
+                let found = mentions_parallel(text, &scanned, t.terms);
                 (scanned, found.into_iter().filter_map(|m| of_mention(m, t.terms)).collect())
             }
             _ => (Vec::new(), tokens(text, setup.kind, t, setup.code)),
@@ -474,6 +476,52 @@ impl Encoded {
         });
         Some((Encoded { setup: self.setup, scanned, tokens, starts, data: all }, edit))
     }
+}
+
+/// The least bytes of text worth another thread for its tokens.
+const PART_BYTES: usize = 32 * 1024;
+
+/// The mentions within `scanned` of `text`, as [`mentions_in`] finds them, on every core when the
+/// text is long (a user waits on the whole document's tokens): the text is cut into parts at
+/// blank lines, where the term walk stops, so each part is walked alone and the parts' mentions
+/// joined in order are the whole text's.
+fn mentions_parallel(text: &str, scanned: &[Range<usize>], terms: &TermIndex) -> Vec<Mention> {
+    let parts = (text.len() / PART_BYTES).clamp(1, 16);
+    let mut cuts = vec![0];
+    for i in 1..parts {
+        let cut = block_end(text, text.len() * i / parts);
+        if cut > cuts[cuts.len() - 1] && cut < text.len() {
+            cuts.push(cut);
+        }
+    }
+    cuts.push(text.len());
+    let walk = |from: usize, to: usize| {
+        let window: Vec<Range<usize>> = clipped(scanned, from, to).collect();
+        let mut found = Vec::new();
+        mentions_in(text, &window, terms, &mut found);
+        found
+    };
+    if cuts.len() == 2 {
+        let mut found = Vec::new();
+        mentions_in(text, scanned, terms, &mut found);
+        return found;
+    }
+    let results = crate::par::for_each_index(
+        cuts.len() - 1,
+        cuts.len(),
+        Vec::new,
+        |done: &mut Vec<(usize, Vec<Mention>)>, i| done.push((i, walk(cuts[i], cuts[i + 1]))),
+        &mut |_| {},
+    );
+    let mut done = Vec::with_capacity(cuts.len());
+    for r in results {
+        match r {
+            Ok(d) => done.extend(d),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().flat_map(|(_, found)| found).collect()
 }
 
 /// The bytes an edit changed: `(in new, in old)`, from the end of the common prefix to the
@@ -754,6 +802,27 @@ synonyms:: k8s
         assert_eq!((gone.start, gone.delete_count, apply(&new, &gone)), (0, new.len() as u32, vec![]));
         let grown = delta(&[], &new).unwrap();
         assert_eq!(apply(&[], &grown), new);
+    }
+
+    #[test]
+    fn a_long_text_walked_in_parts_on_every_core_gives_the_mentions_of_one_walk() {
+        let a = analysis(GRAPH);
+        // Paragraphs with terms broken over lines, blank lines with blanks and CRLF, code.
+        let paragraph = |i: usize| match i % 4 {
+            0 => format!("Para {i}: the Tokio\n runtime and k8s, tokio rt.\n\n"),
+            1 => format!("An async\r\nruntime {i}.\r\n \t\r\n"),
+            2 => format!("```\ntokio rt {i}\n```\n\n"),
+            _ => format!("> quoted tokio runtime {i}\n   \n"),
+        };
+        let text: String = (0..12_000).map(paragraph).collect();
+        assert!(text.len() > 8 * 32 * 1024, "long enough to be cut: {}", text.len());
+        for code in [false, true] {
+            let scanned = scanned_ranges(&text, code);
+            let mut one = Vec::new();
+            mentions_in(&text, &scanned, &a.terms, &mut one);
+            assert!(one.len() > 10_000, "{}", one.len());
+            assert!(one == mentions_parallel(&text, &scanned, &a.terms), "code: {code}");
+        }
     }
 
     /// The graph without its avoided term, so that updates take the incremental path.
