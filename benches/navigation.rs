@@ -162,19 +162,19 @@ fn main() {
     row("references (index) of the same concepts", &times, found);
 
     // Renaming a concept: the whole edit plan (files, headings, related entries, prose).
+    let terminology = Terminology::build(&graph);
     let _ = graph.term_table();
     let mut edits = 0usize;
     let mut n = 0usize;
     let times = timed(&picks, |&id| {
         n += 1;
-        if let Ok(p) = plan(&set, &Target::Concept(id), &format!("renamed concept {n}"), &cancel) {
+        if let Ok(p) = plan(&set, &terminology, &Target::Concept(id), &format!("renamed concept {n}"), &cancel) {
             edits += p.files.iter().map(|f| f.edits.len()).sum::<usize>();
         }
     });
     row("rename: the edit plan of a concept (mean edits in last column)", &times, edits);
 
     // Semantic tokens of one long document.
-    let terminology = Terminology::build(&graph);
     let t = Terms { graph: &graph, terms: &terms, terminology: &terminology };
     let full = |text: &str| {
         let toks = tokens(text, Kind::Document, t, false);

@@ -449,6 +449,13 @@ impl Terminology {
         self.avoided.get(self.phrases[p].avoided as usize)
     }
 
+    /// The avoided term that `phrase` writes (in any case and spacing), if any.
+    pub fn avoided_phrase(&self, phrase: &str) -> Option<&Avoided> {
+        let (mut key, mut words) = (String::new(), Vec::new());
+        scan(phrase, 0, &mut key, &mut words);
+        self.avoided(&key)
+    }
+
     /// The concept that has `key` as a synonym, unless it is an avoided term or some concept's
     /// name (then the phrase is canonical for that concept).
     pub fn synonym(&self, key: &str) -> Option<Synonym<'_>> {

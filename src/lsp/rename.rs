@@ -51,7 +51,8 @@ pub fn prepare(snap: &Snapshot, params: TextDocumentPositionParams, _: &Cancel) 
 
 pub fn rename(snap: &Snapshot, params: RenameParams, cancel: &Cancel) -> Answer {
     let r = at(snap, params.text_document_position.position)?;
-    let planned = with_reference_set(snap, |set| plan(set, &r.target, &params.new_name, cancel));
+    let planned =
+        with_reference_set(snap, |set| plan(set, snap.analysis.terminology(), &r.target, &params.new_name, cancel));
     let mut p = planned.map_err(refused)?;
     if let Some(fr) = &p.rename
         && !can_rename_files(snap)

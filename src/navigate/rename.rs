@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use super::mentions::{Kind, Pos, Span, mentions};
 use super::references::{ReferenceSet, is_wiki_link};
+use crate::check::Terminology;
 use crate::index::TermIndex;
 use crate::kg::{ConceptId, EntryKind, Graph, SourceKind, data_entries, entries, kind_of};
 use crate::search::{Cancel, Cancelled};
@@ -213,7 +214,13 @@ pub struct Plan {
 /// `synonyms::` or `related::` entry), a name that is a term of another concept or another
 /// term of this one, and for a concept file renamed, a name no file can have or a file that
 /// exists.
-pub fn plan(set: &ReferenceSet, target: &Target, new_name: &str, cancel: &Cancel) -> Result<Plan, RenameError> {
+pub fn plan(
+    set: &ReferenceSet,
+    terminology: &Terminology,
+    target: &Target,
+    new_name: &str,
+    cancel: &Cancel,
+) -> Result<Plan, RenameError> {
     let graph = set.graph;
     let id = target.concept();
     let concept = graph.concept(id);
@@ -240,6 +247,9 @@ pub fn plan(set: &ReferenceSet, target: &Target, new_name: &str, cancel: &Cancel
                 return refused(format!("“{new}” is already a term of concept “{}”", other.name()));
             }
         }
+    }
+    if let Some(a) = terminology.avoided_phrase(&new) {
+        return refused(format!("“{new}” is a term to avoid: the glossary says “{}” instead", a.replacement));
     }
     let own_path = concept.path().clone();
     let kind = kind_of(&own_path);

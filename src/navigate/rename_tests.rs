@@ -43,7 +43,7 @@ fn check(fixture: &str, new: &str, expect: Expect) {
         Ok(r) => {
             let head = format!("prepare: {:?} placeholder {:?}\n", &text[r.range.clone()], r.placeholder);
             let set = ReferenceSet { graph: &a.graph, index: &index, open: &[], is_source: &is_source, files: &fs };
-            match plan(&set, &r.target, new, &Cancel::new()) {
+            match plan(&set, a.terminology(), &r.target, new, &Cancel::new()) {
                 Err(e) => format!("{head}refused: {e}"),
                 Ok(p) => {
                     let mut out = head;
@@ -235,6 +235,13 @@ fn refusals_say_why() {
         expect![[r#"
         prepare: "Tokio Runtime" placeholder "Tokio Runtime"
         refused: “async runtime” is already a term of concept “tokio runtime”"#]],
+    );
+    check(
+        &format!("{on_name}//- kg/old engine.md\n# old engine\navoid:: legacy runtime\n"),
+        "Legacy  Runtime",
+        expect![[r#"
+            prepare: "Tokio Runtime" placeholder "Tokio Runtime"
+            refused: “Legacy Runtime” is a term to avoid: the glossary says “old engine” instead"#]],
     );
     check(
         &on_name,
