@@ -54,9 +54,39 @@ pub fn for_each_index<S: Send>(
     })
 }
 
+/// `f(i)` for every `i` in `0..total` on every core (as [`for_each_index`]), in index order; a
+/// panic of `f` on any thread unwinds here.
+pub fn map_in_order<T: Send>(total: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let states = for_each_index(
+        total,
+        total.max(1),
+        Vec::new,
+        |done: &mut Vec<(usize, T)>, i| done.push((i, f(i))),
+        &mut |_| {},
+    );
+    let mut all = Vec::with_capacity(total);
+    for state in states {
+        match state {
+            Ok(done) => all.extend(done),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+    all.sort_unstable_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, t)| t).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn map_in_order_keeps_the_order_and_a_panic_unwinds() {
+        for total in [0, 1, 5, 999] {
+            assert_eq!(map_in_order(total, |i| i * 2), (0..total).map(|i| i * 2).collect::<Vec<_>>());
+        }
+        let panicked = std::panic::catch_unwind(|| map_in_order(50, |i| if i == 33 { panic!("item 33") } else { i }));
+        assert!(panicked.is_err());
+    }
 
     #[test]
     fn every_index_once_progress_to_the_end_and_a_panic_stays_with_its_thread() {

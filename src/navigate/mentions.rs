@@ -382,29 +382,13 @@ impl MentionIndex {
             // A concept mentioned in thousands of documents: on every core, in parts of slots
             // in order, joined in order.
             let parts: Vec<&[u32]> = slots.chunks(PARALLEL_DOCS / 4).collect();
-            let results = crate::par::for_each_index(
-                parts.len(),
-                parts.len(),
-                Vec::new,
-                |done: &mut Vec<(usize, Found)>, i| {
-                    if !cancel.is_cancelled() {
-                        done.push((i, parts[i].iter().filter_map(|&s| found(s)).collect()));
-                    }
-                },
-                &mut |_| {},
-            );
-            let mut done = Vec::with_capacity(parts.len());
-            for r in results {
-                match r {
-                    Ok(d) => done.extend(d),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
-            }
+            let done = crate::par::map_in_order(parts.len(), |i| {
+                if cancel.is_cancelled() { Vec::new() } else { parts[i].iter().filter_map(|&s| found(s)).collect() }
+            });
             if cancel.is_cancelled() {
                 return Err(Cancelled);
             }
-            done.sort_unstable_by_key(|(i, _)| *i);
-            out.extend(done.into_iter().flat_map(|(_, f)| f));
+            out.extend(done.into_iter().flatten());
         }
         // Slots are given in path order at a build; only documents added since are not.
         if !out.is_sorted_by(|a, b| a.0 <= b.0) {

@@ -506,22 +506,7 @@ fn mentions_parallel(text: &str, scanned: &[Range<usize>], terms: &TermIndex) ->
         mentions_in(text, scanned, terms, &mut found);
         return found;
     }
-    let results = crate::par::for_each_index(
-        cuts.len() - 1,
-        cuts.len(),
-        Vec::new,
-        |done: &mut Vec<(usize, Vec<Mention>)>, i| done.push((i, walk(cuts[i], cuts[i + 1]))),
-        &mut |_| {},
-    );
-    let mut done = Vec::with_capacity(cuts.len());
-    for r in results {
-        match r {
-            Ok(d) => done.extend(d),
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-    }
-    done.sort_unstable_by_key(|(i, _)| *i);
-    done.into_iter().flat_map(|(_, found)| found).collect()
+    crate::par::map_in_order(cuts.len() - 1, |i| walk(cuts[i], cuts[i + 1])).into_iter().flatten().collect()
 }
 
 /// The bytes an edit changed: `(in new, in old)`, from the end of the common prefix to the

@@ -150,6 +150,29 @@ async function cursorOnLineWith(context) {
   }, context);
 }
 
+/**
+ * Adds `entry` (`"key": value`) to the user settings as a user does: open the settings file,
+ * paste the line, save. (VS Code does not see a change written to the file behind its back.)
+ */
+async function addUserSetting(entry) {
+  await palette('Preferences: Open User Settings (JSON)');
+  await page.waitForFunction(() => document.querySelector('.part.editor .tab.active .label-name')?.textContent === 'settings.json', null, {
+    timeout: WAIT,
+  });
+  await activeEditor().locator('textarea').focus();
+  await page.keyboard.press('Control+Home');
+  await page.keyboard.press('End');
+  await page.keyboard.press('Enter');
+  await page.keyboard.insertText(`${entry},`);
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+s');
+  const deadline = Date.now() + WAIT;
+  while (!readFileSync(settingsFile, 'utf8').includes(entry)) {
+    if (Date.now() > deadline) fail(`settings.json was not saved with ${entry}: ${readFileSync(settingsFile, 'utf8')}`);
+    await page.waitForTimeout(200);
+  }
+}
+
 /** What the editor shows besides a result, for a failure's message: inline messages, peeks. */
 async function editorState() {
   return {
@@ -940,24 +963,7 @@ const CHECKS = [
   {
     name: 'trace: "kg-ls.trace.server": "messages" in settings.json alone traces to "kg-ls trace"',
     async run() {
-      // As a user does: open the settings file, paste the line, save. (VS Code does not see a
-      // change written to the file behind its back.)
-      await palette('Preferences: Open User Settings (JSON)');
-      await page.waitForFunction(() => document.querySelector('.part.editor .tab.active .label-name')?.textContent === 'settings.json', null, {
-        timeout: WAIT,
-      });
-      await activeEditor().locator('textarea').focus();
-      await page.keyboard.press('Control+Home');
-      await page.keyboard.press('End');
-      await page.keyboard.press('Enter');
-      await page.keyboard.insertText('"kg-ls.trace.server": "messages",');
-      await page.keyboard.press('Escape');
-      await page.keyboard.press('Control+s');
-      const deadline = Date.now() + WAIT;
-      while (!readFileSync(settingsFile, 'utf8').includes('"kg-ls.trace.server": "messages"')) {
-        if (Date.now() > deadline) fail(`settings.json was not saved with the trace setting: ${readFileSync(settingsFile, 'utf8')}`);
-        await page.waitForTimeout(200);
-      }
+      await addUserSetting('"kg-ls.trace.server": "messages"');
       const traced = () => logLines('kg-ls trace.log').filter((l) => l.line.includes("Sending request 'workspace/symbol"));
       // The setting reaches the extension host a moment after the save: search again until
       // the request shows in the trace.
@@ -1043,22 +1049,7 @@ const CHECKS = [
   {
     name: 'inlay hints: "kg-ls.navigation.inlayHints": true shows `→ waker` after the synonym `task waker`',
     async run() {
-      await palette('Preferences: Open User Settings (JSON)');
-      await page.waitForFunction(() => document.querySelector('.part.editor .tab.active .label-name')?.textContent === 'settings.json', null, {
-        timeout: WAIT,
-      });
-      await activeEditor().locator('textarea').focus();
-      await page.keyboard.press('Control+Home');
-      await page.keyboard.press('End');
-      await page.keyboard.press('Enter');
-      await page.keyboard.insertText('"kg-ls.navigation.inlayHints": true,');
-      await page.keyboard.press('Escape');
-      await page.keyboard.press('Control+s');
-      const saved = Date.now() + WAIT;
-      while (!readFileSync(settingsFile, 'utf8').includes('"kg-ls.navigation.inlayHints": true')) {
-        if (Date.now() > saved) fail(`settings.json was not saved with the setting: ${readFileSync(settingsFile, 'utf8')}`);
-        await page.waitForTimeout(200);
-      }
+      await addUserSetting('"kg-ls.navigation.inlayHints": true');
       await showFile('runtime-guide.md');
       await page.keyboard.press('Control+End');
       await page.keyboard.press('Enter');
