@@ -184,7 +184,12 @@ fn main() {
     let mut edited = long.clone();
     edited.insert(long.len() / 2, 'x');
     let reps: Vec<()> = vec![(); runs.min(200)];
-    println!("\nSemantic tokens: {} lines, {} tokens.\n", long.lines().count(), before.len() / 5);
+    println!(
+        "\nSemantic tokens: {} lines ({} KB), {} tokens.\n",
+        long.lines().count(),
+        long.len() / 1000,
+        before.len() / 5
+    );
     println!("| what | runs | median ms | p99 ms | max ms | |");
     println!("|---|---|---|---|---|---|");
     let mut opts = pulldown_cmark::Options::empty();
