@@ -353,9 +353,9 @@ wait_for(5000, function()
   return buffer_file() == start_file
 end)
 
--- Call hierarchy over the graph (0.11): incoming_calls() on `tokio` fills the quickfix list
--- with the concepts whose related:: names it, each at that entry in its file (byte column).
-if vim.fn.has('nvim-0.11') == 1 then
+-- Call hierarchy over the graph (0.7 and 0.11): incoming_calls() on `tokio` fills the quickfix
+-- list with the concepts whose related:: names it, each at that entry in its file (byte column).
+do
   local runtime_file = ws .. '/kg/runtime/async runtime.md'
   local entry_row, entry_col
   for i, l in ipairs(vim.fn.readfile(runtime_file)) do
