@@ -54,8 +54,15 @@ fn stats_report_methods_process_figures_and_the_workspace() {
     assert_eq!(caches["render"]["hovers"]["misses"], 1, "{s:#}");
     assert!(caches["render"]["blocks"]["hitRate"].is_number(), "{s:#}");
     for level in ["l1", "l2", "l3"] {
-        assert!(caches["search"]["cache"][level]["hits"].is_number(), "{level}: {s:#}");
+        let l = &caches["search"]["cache"][level];
+        for figure in ["hits", "misses", "hitRate", "bytes", "entries", "evictions"] {
+            assert!(l[figure].is_number(), "{level}.{figure}: {s:#}");
+        }
+        let (hits, misses) = (l["hits"].as_f64().unwrap(), l["misses"].as_f64().unwrap());
+        let rate = if hits + misses == 0.0 { 0.0 } else { hits / (hits + misses) };
+        assert!((l["hitRate"].as_f64().unwrap() - rate).abs() < 1e-9, "{level}: {s:#}");
     }
+    assert!(caches["search"]["cacheHitRate"].is_number(), "{s:#}");
     assert_eq!(s["workspace"]["concepts"], 2);
     assert!(s["gauges"].as_array().unwrap().iter().any(|g| g[0] == "index.completion_fst_bytes"));
     assert!(s["requests"].as_u64().unwrap() >= 33);

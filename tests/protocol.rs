@@ -700,19 +700,44 @@ fn progress_problems(received: &[Value]) -> Vec<String> {
 
 #[test]
 fn every_indexing_begin_gets_one_end_when_settings_change_back_to_back() {
-    let (_ws, mut c) = loaded(json!({"window": {"workDoneProgress": true}}));
     let settings = |limit: u32| json!({"jsonrpc": "2.0", "method": "workspace/didChangeConfiguration", "params": {"settings": {"kg-ls": {"completion": {"limit": limit}}}}});
-    for round in 0..5u32 {
+    check_progress_pairs(|_, round| {
         let mut bytes = frame(settings(10 + round * 2).to_string().as_bytes());
         bytes.extend(frame(settings(11 + round * 2).to_string().as_bytes()));
-        assert!(c.write(&bytes));
+        bytes
+    });
+}
+
+#[test]
+fn every_indexing_begin_gets_one_end_when_kg_ls_toml_changes_back_to_back() {
+    // The file changes on disk, and the editor's watcher tells of it twice in one write.
+    check_progress_pairs(|ws, round| {
+        let toml = format!(
+            "[kg]\npaths = [\"kg\"]\n\n[search]\ndeadline_ms = 10000\nfull_text = false\n\n[completion]\nlimit = {}\n",
+            10 + round
+        );
+        std::fs::write(ws.path(".kg-ls.toml"), toml).unwrap();
+        let uri = file_uri(&ws.path(".kg-ls.toml"));
+        let changed = json!({"jsonrpc": "2.0", "method": "workspace/didChangeWatchedFiles", "params": {"changes": [{"uri": uri, "type": 2}]}});
+        let mut bytes = frame(changed.to_string().as_bytes());
+        bytes.extend(frame(changed.to_string().as_bytes()));
+        bytes
+    });
+}
+
+/// Five rounds of `round(workspace, n)`'s bytes, each written at once and awaited until loading
+/// has ended: every `kg-ls/indexing` progress that begins ends once, and reloads began.
+fn check_progress_pairs(round: impl Fn(&Workspace, u32) -> Vec<u8>) {
+    let (ws, mut c) = loaded(json!({"window": {"workDoneProgress": true}}));
+    for n in 0..5u32 {
+        assert!(c.write(&round(&ws, n)));
         // Wait until loading has ended and the progress is closed (or the bound is reached).
         let deadline = Instant::now() + TIMEOUT;
-        let mut n = 0;
+        let mut asked = 0;
         loop {
-            n += 1;
+            asked += 1;
             let stats = c.request(
-                json!(format!("stats-{round}-{n}")),
+                json!(format!("stats-{n}-{asked}")),
                 "workspace/executeCommand",
                 json!({"command": "kg-ls.stats"}),
             );
@@ -819,8 +844,13 @@ fn a_cache_size_of_2_pow_63_neither_crashes_nor_breaks_search() {
 fn long_workspace_symbol_queries_are_answered() {
     let (_ws, mut c) = loaded(json!({}));
     for (id, query) in [(2, "abcdefghij".repeat(1000)), (3, "tokio ".repeat(5000))] {
+        // The server's CPU time, not the wall clock: before queries were cut, the second took
+        // 15 s of it; a cut one takes milliseconds (more in a debug build, far under a second).
+        let before = c.cpu_time();
         let r = c.request(json!(id), "workspace/symbol", json!({"query": query}));
+        let used = c.cpu_time().saturating_sub(before);
         assert!(r["result"].is_array(), "a query of {} characters: {r}", query.len());
+        assert!(used < Duration::from_secs(3), "a query of {} characters took {used:?} of CPU", query.len());
     }
 }
 

@@ -1,7 +1,8 @@
 //! Cheap rules of the codebase, checked on its own source: every Rust file says what it owns
 //! in a leading `//!` comment; only the protocol layer (`src/lsp/`, `src/main.rs`) names the
-//! async runtime, the LSP types or a JSON-RPC framework; and only the I/O seam (`src/vfs.rs`)
-//! and the loaders behind it reach the file system.
+//! async runtime, the LSP types or a JSON-RPC framework; only the I/O seam (`src/vfs.rs`) and
+//! the loaders behind it reach the file system; and the first protocol layer's framework and
+//! sleeps stay gone.
 //!
 //! The layering checks read code, not text: comments, strings and character literals are
 //! blanked first, so a concept called "tokio" in test data does not count, and the file-system
@@ -630,4 +631,37 @@ fn the_cycle_check_reads_crate_paths_groups_and_climbing_supers() {
         ]
     );
     assert_eq!(import_cycles(&all), ["a -> b (src/a/mod.rs:1) -> a (src/b.rs:5); a, b, c all reach each other"]);
+}
+
+/// The work-arounds of the first protocol layer stay gone: no tower-lsp framework among the
+/// dependencies, and no sleep in the protocol layer but the main loop's timer and the bounded
+/// waits for background threads at shutdown (a sleep once made partial results come before
+/// their final response).
+#[test]
+fn the_old_framework_and_its_sleeps_stay_gone() {
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let framework: Vec<&str> = manifest
+        .lines()
+        .filter(|l| l.trim_start().starts_with("tower-lsp") || l.trim_start().starts_with("tower_lsp"))
+        .collect();
+    assert!(framework.is_empty(), "Cargo.toml names the old framework: {framework:?}");
+    // Where a sleep may be, by file: what the line must say.
+    let allowed = [
+        ("src/lsp/main_loop/mod.rs", "tokio::time::sleep_until(deadline.into())"),
+        ("src/lsp/main_loop/background.rs", "std::thread::sleep(Duration::from_millis(5))"),
+        ("src/lsp/main_loop/text_index.rs", "std::thread::sleep(Duration::from_millis(5))"),
+    ];
+    let mut files = Vec::new();
+    rust_files(&root().join("src/lsp"), &mut files);
+    let mut found = Vec::new();
+    for path in files {
+        let rel = path.strip_prefix(root()).unwrap().to_string_lossy().replace('\\', "/");
+        let code = blank_non_code(&std::fs::read_to_string(&path).unwrap());
+        for (i, line) in code.lines().enumerate() {
+            if line.contains("sleep") && !allowed.iter().any(|(f, l)| *f == rel && line.contains(l)) {
+                found.push(format!("{rel}:{}: {}", i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "sleeps in the protocol layer: {found:#?}");
 }

@@ -17,14 +17,29 @@ pub struct LevelMetrics {
     evictions: AtomicU64,
 }
 
-/// A copy of a level's counters at one moment.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+/// A copy of a level's counters at one moment. Serialized with its `hitRate` too, so that a
+/// report of the level needs no arithmetic.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct LevelSnapshot {
     pub hits: u64,
     pub misses: u64,
     pub bytes: u64,
     pub entries: u64,
     pub evictions: u64,
+}
+
+impl Serialize for LevelSnapshot {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut level = s.serialize_struct("LevelSnapshot", 6)?;
+        level.serialize_field("hits", &self.hits)?;
+        level.serialize_field("misses", &self.misses)?;
+        level.serialize_field("hitRate", &self.hit_rate())?;
+        level.serialize_field("bytes", &self.bytes)?;
+        level.serialize_field("entries", &self.entries)?;
+        level.serialize_field("evictions", &self.evictions)?;
+        level.end()
+    }
 }
 
 impl LevelSnapshot {

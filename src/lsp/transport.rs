@@ -533,6 +533,71 @@ mod tests {
         );
     }
 
+    /// One piece of a fuzzed input stream: frames, header blocks of any lines, raw bytes.
+    fn piece() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let bytes = || proptest::collection::vec(any::<u8>(), 0..300);
+        let length = prop_oneof![
+            (0usize..400).prop_map(|n| n.to_string()),
+            any::<u64>().prop_map(|n| n.to_string()),
+            Just(format!("{}", MAX_BODY + 1)),
+            "[ -~]{0,12}",
+        ];
+        let header = prop_oneof![
+            length.clone().prop_map(|n| format!("Content-Length: {n}").into_bytes()),
+            length.prop_map(|n| format!("content-length:{n}  ").into_bytes()),
+            Just(b"Content-Type: application/vscode-jsonrpc; charset=utf-8".to_vec()),
+            bytes(),
+            (8000usize..9000).prop_map(|n| vec![b'x'; n]),
+        ];
+        let end = prop_oneof![Just(b"\r\n".to_vec()), Just(b"\n".to_vec()), Just(Vec::new())];
+        prop_oneof![
+            bytes().prop_map(|b| frame(&b)),
+            (proptest::collection::vec((header, end.clone()), 0..4), end, bytes()).prop_map(|(lines, blank, body)| {
+                let mut out: Vec<u8> = lines.into_iter().flat_map(|(l, e)| [l, e].concat()).collect();
+                out.extend(blank);
+                out.extend(body);
+                out
+            }),
+            bytes(),
+        ]
+    }
+
+    /// The fuzz target of the frame decoder over whole streams (headers too), for
+    /// `KG_LS_FUZZ_FRAME_SECS` (default 2; CI sets more): any stream is read to its end without a
+    /// panic, every frame takes at least one byte, no body is over [`MAX_BODY`], and every body
+    /// decodes without a panic.
+    #[test]
+    fn any_stream_is_read_to_its_end() {
+        use proptest::test_runner::{Config, TestRunner};
+        let secs: u64 = std::env::var("KG_LS_FUZZ_FRAME_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(2);
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        let mut runner =
+            TestRunner::new(Config { cases: (secs as u32).saturating_mul(5_000).max(1), ..Config::default() });
+        let ran = std::sync::atomic::AtomicU64::new(0);
+        let result = runner.run(&proptest::collection::vec(piece(), 0..8), |pieces| {
+            if std::time::Instant::now() >= until {
+                return Ok(());
+            }
+            ran.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let input = pieces.concat();
+            let mut reader = std::io::BufReader::new(&input[..]);
+            for _ in 0..=input.len() {
+                match read_frame(&mut reader).unwrap() {
+                    Frame::End => return Ok(()),
+                    Frame::Broken(_) => {}
+                    Frame::Body(body) => {
+                        proptest::prop_assert!(body.len() <= MAX_BODY);
+                        let _ = decode(&body);
+                    }
+                }
+            }
+            Err(proptest::test_runner::TestCaseError::fail("more frames than bytes: a frame took none"))
+        });
+        eprintln!("frame fuzz: {} streams", ran.load(std::sync::atomic::Ordering::Relaxed));
+        result.unwrap();
+    }
+
     proptest::proptest! {
         /// The fuzz target of the frame decoder: any bytes, never a panic, and a frame that
         /// follows garbage (after a blank line) is still read.
