@@ -176,10 +176,13 @@ fn main() {
 
     // Semantic tokens of one long document.
     let t = Terms { graph: &graph, terms: &terms, terminology: &terminology };
-    let full = |text: &str| {
-        let toks = tokens(text, Kind::Document, t, false);
-        encode(text, &LineIndex::new(text), &toks, Encoding::Utf16, u32::MAX, None)
-    };
+    // A full answer as the server computes it (found and encoded in parts on every core).
+    let setup = Setup { kind: Kind::Document, code: false, enc: Encoding::Utf16, mask: u32::MAX };
+    let full = |text: &str| Encoded::new(text, &LineIndex::new(text), t, setup).data;
+    // The same as one walk and one encoding, for the check below.
+    let one = tokens(&long, Kind::Document, t, false);
+    let serial = encode(&long, &LineIndex::new(&long), &one, Encoding::Utf16, u32::MAX, None);
+    assert_eq!(full(&long), serial);
     let before = full(&long);
     let mut edited = long.clone();
     edited.insert(long.len() / 2, 'x');
@@ -215,7 +218,6 @@ fn main() {
     });
     row("of which encoding the tokens", &times, 0);
     // A delta as the server computes it: from the tokens kept with the last result.
-    let setup = Setup { kind: Kind::Document, code: false, enc: Encoding::Utf16, mask: u32::MAX };
     let kept = Encoded::new(&long, &LineIndex::new(&long), t, setup);
     assert_eq!(kept.data, before);
     let delta_to = |text: &str| kept.update(&long, text, &LineIndex::new(text), t, setup);

@@ -348,14 +348,10 @@ pub struct Encoded {
 impl Encoded {
     /// Every token of `text` (as [`tokens`]), encoded (as [`encode`], without a range).
     pub fn new(text: &str, index: &LineIndex, t: Terms<'_>, setup: Setup) -> Encoded {
-        let (scanned, tokens) = match setup.kind {
-            Kind::Document if !t.terminology.has_avoided() => {
-                let scanned = scanned_ranges(text, setup.code);
-                let found = mentions_parallel(text, &scanned, t.terms);
-                (scanned, found.into_iter().filter_map(|m| of_mention(m, t.terms)).collect())
-            }
-            _ => (Vec::new(), tokens(text, setup.kind, t, setup.code)),
-        };
+        if setup.kind == Kind::Document && !t.terminology.has_avoided() {
+            return encode_in_parts(text, index, t, setup, &scanned_ranges(text, setup.code));
+        }
+        let (scanned, tokens) = (Vec::new(), tokens(text, setup.kind, t, setup.code));
         let mut cols = Columns::new(text, index, setup.enc);
         let (mut data, mut starts) = (Vec::with_capacity(tokens.len() * 5), Vec::with_capacity(tokens.len() + 1));
         let (mut last, mut n) = ((0, 0), 0);
@@ -481,12 +477,13 @@ impl Encoded {
 /// The least bytes of text worth another thread for its tokens.
 const PART_BYTES: usize = 32 * 1024;
 
-/// The mentions within `scanned` of `text`, as [`mentions_in`] finds them, on every core when the
-/// text is long (a user waits on the whole document's tokens): the text is cut into parts at
-/// blank lines, where the term walk stops, so each part is walked alone and the parts' mentions
-/// joined in order are the whole text's.
-fn mentions_parallel(text: &str, scanned: &[Range<usize>], terms: &TermIndex) -> Vec<Mention> {
-    let parts = (text.len() / PART_BYTES).clamp(1, 16);
+/// `f` of each part of `text`, in order: the text cut at blank lines (where the term walk stops)
+/// into one part per core when it is long, so that each part can be walked alone and the parts'
+/// results joined in order are the whole text's. A user waits on a whole document's tokens.
+fn in_parts<T: Send>(text: &str, f: impl Fn(Range<usize>) -> T + Sync) -> Vec<T> {
+    // One part per core: each part learns the text's common words afresh (its own memo).
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let parts = (text.len() / PART_BYTES).clamp(1, cores);
     let mut cuts = vec![0];
     for i in 1..parts {
         let cut = block_end(text, text.len() * i / parts);
@@ -495,18 +492,73 @@ fn mentions_parallel(text: &str, scanned: &[Range<usize>], terms: &TermIndex) ->
         }
     }
     cuts.push(text.len());
-    let walk = |from: usize, to: usize| {
-        let window: Vec<Range<usize>> = clipped(scanned, from, to).collect();
-        let mut found = Vec::new();
-        mentions_in(text, &window, terms, &mut found);
-        found
-    };
     if cuts.len() == 2 {
-        let mut found = Vec::new();
-        mentions_in(text, scanned, terms, &mut found);
-        return found;
+        return vec![f(0..text.len())];
     }
-    crate::par::map_in_order(cuts.len() - 1, |i| walk(cuts[i], cuts[i + 1])).into_iter().flatten().collect()
+    crate::par::map_in_order(cuts.len() - 1, |i| f(cuts[i]..cuts[i + 1]))
+}
+
+/// The mentions within `scanned` of `part` of `text`.
+fn mentions_of_part(text: &str, scanned: &[Range<usize>], terms: &TermIndex, part: Range<usize>) -> Vec<Mention> {
+    let window: Vec<Range<usize>> = clipped(scanned, part.start, part.end).collect();
+    let mut found = Vec::new();
+    mentions_in(text, &window, terms, &mut found);
+    found
+}
+
+/// The mentions within `scanned` of `text`, as [`mentions_in`] finds them, walked in parts
+/// ([`in_parts`]).
+fn mentions_parallel(text: &str, scanned: &[Range<usize>], terms: &TermIndex) -> Vec<Mention> {
+    in_parts(text, |part| mentions_of_part(text, scanned, terms, part)).into_iter().flatten().collect()
+}
+
+/// One part's tokens encoded as if it were the whole text: its first piece relative to line 0.
+struct EncodedPart {
+    tokens: Vec<Token>,
+    /// Where each token's pieces start in `data`, in pieces.
+    starts: Vec<u32>,
+    data: Vec<u32>,
+    pieces: u32,
+    /// The line and column of the last piece.
+    last: (u32, u32),
+}
+
+/// A document's tokens found and encoded in parts ([`in_parts`]), joined: the first piece of
+/// each part is made relative to the last piece of the parts before it.
+fn encode_in_parts(text: &str, index: &LineIndex, t: Terms<'_>, setup: Setup, scanned: &[Range<usize>]) -> Encoded {
+    let parts = in_parts(text, |part| {
+        let tokens: Vec<Token> =
+            mentions_of_part(text, scanned, t.terms, part).into_iter().filter_map(|m| of_mention(m, t.terms)).collect();
+        let mut cols = Columns::new(text, index, setup.enc);
+        let (mut data, mut starts) = (Vec::with_capacity(tokens.len() * 5), Vec::with_capacity(tokens.len()));
+        let (mut last, mut pieces) = ((0, 0), 0);
+        for tok in &tokens {
+            starts.push(pieces);
+            pieces += encode_one(text, tok, &mut cols, setup.mask, &mut last, &mut data);
+        }
+        EncodedPart { tokens, starts, data, pieces, last }
+    });
+    let count: usize = parts.iter().map(|p| p.tokens.len()).sum();
+    let (mut tokens, mut starts, mut data) =
+        (Vec::with_capacity(count), Vec::with_capacity(count + 1), Vec::with_capacity(count * 5));
+    let (mut last, mut pieces) = ((0u32, 0u32), 0u32);
+    for mut part in parts {
+        if part.pieces > 0 {
+            // The first piece holds its own line and column (relative to line 0, column 0).
+            let (line, col) = (part.data[0], part.data[1]);
+            part.data[0] = line - last.0;
+            if line == last.0 {
+                part.data[1] = col - last.1;
+            }
+            last = part.last;
+        }
+        tokens.extend(part.tokens);
+        starts.extend(part.starts.iter().map(|s| s + pieces));
+        data.extend(part.data);
+        pieces += part.pieces;
+    }
+    starts.push(pieces);
+    Encoded { setup, scanned: scanned.to_vec(), tokens, starts, data }
 }
 
 /// The bytes an edit changed: `(in new, in old)`, from the end of the common prefix to the
@@ -794,19 +846,37 @@ synonyms:: k8s
         let a = analysis(GRAPH);
         // Paragraphs with terms broken over lines, blank lines with blanks and CRLF, code.
         let paragraph = |i: usize| match i % 4 {
-            0 => format!("Para {i}: the Tokio\n runtime and k8s, tokio rt.\n\n"),
+            0 => format!("Para {i} é: the Tokio\n runtime and k8s, tokio rt.\n\n"),
             1 => format!("An async\r\nruntime {i}.\r\n \t\r\n"),
             2 => format!("```\ntokio rt {i}\n```\n\n"),
             _ => format!("> quoted tokio runtime {i}\n   \n"),
         };
         let text: String = (0..12_000).map(paragraph).collect();
         assert!(text.len() > 8 * 32 * 1024, "long enough to be cut: {}", text.len());
+        let t = Terms { graph: &a.graph, terms: &a.terms, terminology: a.terminology() };
+        let index = LineIndex::new(&text);
         for code in [false, true] {
             let scanned = scanned_ranges(&text, code);
             let mut one = Vec::new();
             mentions_in(&text, &scanned, &a.terms, &mut one);
             assert!(one.len() > 10_000, "{}", one.len());
             assert!(one == mentions_parallel(&text, &scanned, &a.terms), "code: {code}");
+            // Encoded in parts, the tokens, their pieces and the numbers are one encoding's.
+            for enc in [Encoding::Utf8, Encoding::Utf16] {
+                let tokens: Vec<Token> = one.iter().cloned().filter_map(|m| of_mention(m, &a.terms)).collect();
+                let (mut cols, mut last, mut data, mut starts, mut n) =
+                    (Columns::new(&text, &index, enc), (0, 0), Vec::new(), Vec::new(), 0);
+                for tok in &tokens {
+                    starts.push(n);
+                    n += encode_one(&text, tok, &mut cols, u32::MAX, &mut last, &mut data);
+                }
+                starts.push(n);
+                let setup = Setup { kind: Kind::Document, code, enc, mask: u32::MAX };
+                let parts = encode_in_parts(&text, &index, t, setup, &scanned);
+                assert!(parts.tokens == tokens, "code: {code}, {enc:?}");
+                assert!(parts.starts == starts, "code: {code}, {enc:?}");
+                assert!(parts.data == data, "code: {code}, {enc:?}");
+            }
         }
     }
 
