@@ -349,6 +349,28 @@ fn closing_stdin_while_a_server_request_is_pending_ends_the_process() {
     assert!(c.wait_exit(Duration::from_secs(5)).is_some(), "kg-ls still runs 5 s after its stdin closed");
 }
 
+#[test]
+fn the_end_of_input_ends_the_process_within_a_second_while_the_graph_still_loads() {
+    // Enough concept files that the load is still running when the input ends.
+    let files: Vec<(String, Vec<u8>)> = (0..20_000)
+        .map(|i| (format!("kg/c{i}.md"), format!("# concept {i}\n\nsynonyms:: term {i}, other {i}\n").into_bytes()))
+        .collect();
+    let refs: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (p.as_str(), t.as_slice())).collect();
+    let ws = Workspace::new(&refs);
+    let mut c = RawClient::spawn();
+    c.initialize(&ws.root(), None, json!({}));
+    let stats = c.request(json!("busy"), "workspace/executeCommand", json!({"command": "kg-ls.stats"}));
+    let loading = stats["result"]["background"]["loading"] == true;
+    let closed = Instant::now();
+    c.close_stdin();
+    let status = c.wait_exit(Duration::from_secs(5));
+    let took = closed.elapsed();
+    assert!(status.is_some(), "kg-ls still runs 5 s after its stdin closed");
+    // About 0.3 s here (the load is told to stop and joined), under the 1 s that is asked.
+    assert!(took < Duration::from_secs(1), "kg-ls took {took:?} to exit (loading: {loading})");
+    eprintln!("exit {took:?} after the end of input (loading then: {loading})");
+}
+
 // ---- conformance
 
 #[test]
@@ -505,8 +527,8 @@ fn the_server_exits_when_the_client_process_dies() {
     let answered = c.request(json!(2), "workspace/symbol", json!({"query": "tokio"}));
     assert!(answered.get("result").is_some(), "{answered}");
     reaper.join().unwrap().unwrap();
-    let status = c.wait_exit(Duration::from_secs(10));
-    assert!(status.is_some(), "kg-ls still runs 10 s after its client process {pid} ended");
+    let status = c.wait_exit(Duration::from_secs(5));
+    assert!(status.is_some(), "kg-ls still runs 5 s after its client process {pid} ended");
 }
 
 #[test]
