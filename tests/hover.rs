@@ -206,3 +206,35 @@ fn hover_max_length_is_configurable_and_plain_text_is_plain() {
     assert!(text.starts_with("long\n\nA paragraph about the runtime.\n"), "{text}");
     assert!(text.contains("… the rest is in ") && !text.contains("]("), "{text}");
 }
+
+#[test]
+fn a_concept_file_with_megabytes_of_synonyms_keeps_hover_and_resolve_to_max_length() {
+    // One synonym line of about 2 MB, and a second concept named in a megabyte-long value.
+    let synonyms: Vec<String> = (0..150_000).map(|i| format!("huge synonym {i}")).collect();
+    let huge = format!("# huge\n\nA concept with too many synonyms.\n\nsynonyms:: {}\n", synonyms.join(", "));
+    assert!(huge.len() > 2_000_000);
+    let ws = Workspace::new(&[
+        (".kg-ls.toml", b"[hover]\nmax_length = 1000\n" as &[u8]),
+        ("kg/huge.md", huge.as_bytes()),
+        ("kg/tokio.md", b"# tokio\n\nAn async runtime.\n"),
+    ]);
+    let mut c = Client::spawn(&[]);
+    let mut caps = common::editor_capabilities();
+    caps["textDocument"]["completion"]["completionItem"]["documentationFormat"] = json!(["markdown", "plaintext"]);
+    c.initialize(&ws.root(), Value::Null, caps);
+    let uri = c.open(&ws.path("notes.md"), "huge");
+    // What the renderer may add past the budget: the closing markup and the link to the rest.
+    let bound = 1000 + kg_ls::render::MAX_OVERRUN;
+    let hover = hover_text(&mut c, &uri, 0, 1);
+    assert!(hover.starts_with("### huge\n"), "{}", &hover[..hover.len().min(300)]);
+    assert!(hover.len() <= bound, "the hover is {} bytes", hover.len());
+    let r = c.request("textDocument/completion", Client::position_params(&uri, 0, 4));
+    let item = r["items"].as_array().unwrap().iter().find(|i| i["label"] == "huge").cloned().expect("huge is offered");
+    let resolved = c.request("completionItem/resolve", item);
+    let doc = resolved["documentation"]["value"].as_str().unwrap_or_default();
+    assert!(doc.starts_with("### huge\n") && doc.len() <= bound, "the documentation is {} bytes", doc.len());
+    // The other concepts answer as usual.
+    let other = c.open(&ws.path("other.md"), "tokio");
+    assert!(hover_text(&mut c, &other, 0, 1).contains("An async runtime."));
+    assert_eq!(c.shutdown_and_exit().code(), Some(0));
+}
