@@ -90,6 +90,20 @@ pub const SEARCH_CACHE_ENTRIES: Limit = Limit { key: "search.cache_entries", min
 pub const SEARCH_CACHE_MEMORY_KIB: Limit =
     Limit { key: "search.cache_memory_kib", min: 0, max: 1 << 20, default: 32 << 10 };
 pub const SEARCH_CACHE_DISK_MIB: Limit = Limit { key: "search.cache_disk_mib", min: 0, max: 16_384, default: 256 };
+
+/// Every numeric setting's range, as docs/settings.md states them (a test holds the two alike).
+pub const LIMITS: &[Limit] = &[
+    COMPLETION_LIMIT,
+    SYMBOL_LIMIT,
+    HOVER_MAX_LENGTH,
+    MONITOR_MEMORY_LIMIT_MB,
+    MONITOR_INTERVAL_MS,
+    METHOD_BUDGET_MS,
+    SEARCH_DEADLINE_MS,
+    SEARCH_CACHE_ENTRIES,
+    SEARCH_CACHE_MEMORY_KIB,
+    SEARCH_CACHE_DISK_MIB,
+];
 /// The most paths `kg.paths` may list.
 pub const KG_PATHS: usize = 1024;
 /// The longest path in `kg.paths`, in bytes.
@@ -481,6 +495,31 @@ fn resolve_search(
 
 #[cfg(test)]
 mod tests {
+    /// docs/settings.md states every numeric setting's default and range as the code has them.
+    #[test]
+    fn the_documented_ranges_are_the_codes() {
+        let doc = include_str!("../../docs/settings.md");
+        let numbers = |cell: &str| -> Vec<u64> {
+            cell.split(|c: char| !c.is_ascii_digit()).filter(|w| !w.is_empty()).map(|w| w.parse().unwrap()).collect()
+        };
+        for limit in super::LIMITS {
+            // `monitor.budgets_ms` is documented per method, with a default per method.
+            let key = if limit.key == "monitor.budgets_ms" { "monitor.budgets_ms.<method>" } else { limit.key };
+            let row = doc
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{key}` |")))
+                .unwrap_or_else(|| panic!("docs/settings.md has no row for {key}"));
+            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+            // | key | type | default | range | outside the range |
+            let (default, range) = (cells[3], cells[4]);
+            let range = numbers(range);
+            assert_eq!((range.first(), range.get(1)), (Some(&limit.min), Some(&limit.max)), "{key}: {row}");
+            if key != "monitor.budgets_ms.<method>" {
+                assert_eq!(numbers(default).first(), Some(&limit.default), "{key}: {row}");
+            }
+        }
+    }
+
     use expect_test::expect;
 
     use super::*;
