@@ -91,19 +91,6 @@ pub const SEARCH_CACHE_MEMORY_KIB: Limit =
     Limit { key: "search.cache_memory_kib", min: 0, max: 1 << 20, default: 32 << 10 };
 pub const SEARCH_CACHE_DISK_MIB: Limit = Limit { key: "search.cache_disk_mib", min: 0, max: 16_384, default: 256 };
 
-/// Every numeric setting's range, as docs/settings.md states them (a test holds the two alike).
-pub const LIMITS: &[Limit] = &[
-    COMPLETION_LIMIT,
-    SYMBOL_LIMIT,
-    HOVER_MAX_LENGTH,
-    MONITOR_MEMORY_LIMIT_MB,
-    MONITOR_INTERVAL_MS,
-    METHOD_BUDGET_MS,
-    SEARCH_DEADLINE_MS,
-    SEARCH_CACHE_ENTRIES,
-    SEARCH_CACHE_MEMORY_KIB,
-    SEARCH_CACHE_DISK_MIB,
-];
 /// The most paths `kg.paths` may list.
 pub const KG_PATHS: usize = 1024;
 /// The longest path in `kg.paths`, in bytes.
@@ -502,7 +489,19 @@ mod tests {
         let numbers = |cell: &str| -> Vec<u64> {
             cell.split(|c: char| !c.is_ascii_digit()).filter(|w| !w.is_empty()).map(|w| w.parse().unwrap()).collect()
         };
-        for limit in super::LIMITS {
+        let limits = [
+            COMPLETION_LIMIT,
+            SYMBOL_LIMIT,
+            HOVER_MAX_LENGTH,
+            MONITOR_MEMORY_LIMIT_MB,
+            MONITOR_INTERVAL_MS,
+            METHOD_BUDGET_MS,
+            SEARCH_DEADLINE_MS,
+            SEARCH_CACHE_ENTRIES,
+            SEARCH_CACHE_MEMORY_KIB,
+            SEARCH_CACHE_DISK_MIB,
+        ];
+        for limit in &limits {
             // `monitor.budgets_ms` is documented per method, with a default per method.
             let key = if limit.key == "monitor.budgets_ms" { "monitor.budgets_ms.<method>" } else { limit.key };
             let row = doc
