@@ -67,17 +67,9 @@ fn main() {
     let docs = generate_prose(&synth, &ProseConfig::new(ndocs));
     let bytes: usize = docs.iter().map(|(_, t)| t.len()).sum();
     let paths: Vec<Arc<Path>> = docs.iter().map(|(p, _)| Arc::from(Path::new(&format!("docs/{p}")))).collect();
-    let mut counts = Vec::new();
     for ((_, t), p) in docs.iter().zip(&paths) {
         fs.write(p.to_path_buf(), t);
-        kg_ls::workspace::count_terms(&terms, t, &mut counts);
     }
-    let mut occurrences = std::collections::HashMap::new();
-    terms.map.keys(|key, k| {
-        if let Some(&n) = counts.get(k as usize).filter(|&&n| n > 0) {
-            occurrences.insert(key.to_string(), n);
-        }
-    });
     // A 2,000-line document for the semantic tokens: generated documents joined.
     let long: String = docs
         .iter()
@@ -212,9 +204,9 @@ fn main() {
     row("of which the terms' walk (mentions, on one core)", &times, 0);
     println!("| (the graph has avoided terms: {}) | | | | | |", terminology.has_avoided());
     let toks = tokens(&long, Kind::Document, t, false);
-    let index = LineIndex::new(&long);
+    let lines = LineIndex::new(&long);
     let times = timed(&reps, |_| {
-        black_box(encode(&long, &index, &toks, Encoding::Utf16, u32::MAX, None));
+        black_box(encode(&long, &lines, &toks, Encoding::Utf16, u32::MAX, None));
     });
     row("of which encoding the tokens", &times, 0);
     // A delta as the server computes it: from the tokens kept with the last result.
@@ -246,11 +238,13 @@ fn main() {
     });
     row("semantic tokens, delta by a full recompute and diff (the fallback)", &times, 0);
 
-    // The neighbourhood of a concept at depth 2, as kg-ls/graph answers it.
+    // The neighbourhood of a concept at depth 2, as kg-ls/graph answers it: mentions from the
+    // index.
+    let count = |id| index.count(&concept_keys(&graph, id, &terms));
     let reps = &picks[..picks.len().min(500)];
     let mut nodes = 0usize;
     let times = timed(reps, |&id| {
-        let n = neighbourhood(&graph, &[id], 2, &occurrences, Limits::default());
+        let n = neighbourhood(&graph, &[id], 2, &count, Limits::default());
         nodes += n.nodes.len();
         black_box(view(&graph, &n, &|p| p.display().to_string(), &|p| p.display().to_string()));
     });

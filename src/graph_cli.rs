@@ -9,7 +9,9 @@
 
 use std::path::PathBuf;
 
-use crate::navigate::graph::{DEFAULT_DEPTH, Limits, MAX_DEPTH, concepts_named, neighbourhood, to_dot, to_json, view};
+use crate::navigate::graph::{
+    DEFAULT_DEPTH, Limits, MAX_DEPTH, concepts_named, mentions, neighbourhood, to_dot, to_json, view,
+};
 use crate::query::{Shell, load_shell, relative};
 use crate::render::path_uri;
 
@@ -131,7 +133,9 @@ pub fn run(args: &[String], warn: &mut dyn FnMut(&str)) -> Outcome {
         let message = format!("kg-ls graph: no concept of {} has the term {name:?}", root.display());
         return Outcome::fail(exit::UNKNOWN, message, warn);
     }
-    let n = neighbourhood(&a.graph, &roots, depth, &ws.occurrences(), Limits::default());
+    let occurrences = ws.occurrences();
+    let n =
+        neighbourhood(&a.graph, &roots, depth, &|id| mentions(a.graph.concept(id), &occurrences), Limits::default());
     let path = |p: &std::path::Path| relative(&p.display().to_string(), &root);
     let v = view(&a.graph, &n, &|p| path_uri(p), &path);
     let stdout = if json { to_json(&v) } else { to_dot(&v) };

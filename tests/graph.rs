@@ -326,3 +326,27 @@ fn the_graph_command_prints_dot_and_json_for_the_demo() {
     assert_eq!(code, 0);
     assert!(stdout.starts_with("usage: kg-ls graph"), "{stdout}");
 }
+
+#[test]
+fn mention_counts_follow_a_document_changed_on_disk() {
+    let ws = workspace();
+    let mut c = Client::start(&ws.root(), Value::Null);
+    let tokio = |c: &mut Client| -> u64 {
+        let r = c.request("kg-ls/graph", json!({"concept": "tokio", "depth": 0}));
+        r["nodes"][0]["mentions"].as_u64().unwrap()
+    };
+    assert_eq!(tokio(&mut c), 2);
+    // A new document that mentions tokio three times (once as its synonym), saved behind the
+    // editor's back and announced by its watcher.
+    let path = ws.path("more.md");
+    std::fs::write(&path, "tokio, Tokio and tokio rt\n").unwrap();
+    c.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": file_uri(&path), "type": 1}]}));
+    let deadline = std::time::Instant::now() + common::TIMEOUT;
+    let mut seen = tokio(&mut c);
+    while seen != 5 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        seen = tokio(&mut c);
+    }
+    assert_eq!(seen, 5, "tokio's mentions after more.md was added");
+    assert_eq!(c.shutdown_and_exit().code(), Some(0));
+}

@@ -16,6 +16,7 @@ use super::convert;
 use super::handlers::{Answer, ResponseError, Snapshot, json};
 use super::transport::code;
 use crate::kg::{ConceptId, MAX_FILE_BYTES};
+use crate::navigate::concept_keys;
 use crate::navigate::graph::{self as nav, DEFAULT_DEPTH, Limits};
 use crate::search::Cancel;
 use crate::text::LineIndex;
@@ -69,7 +70,13 @@ pub fn graph(snap: &Snapshot, params: GraphParams, _: &Cancel) -> Answer {
             }
         },
     };
-    let n = nav::neighbourhood(&a.graph, &roots, depth, &snap.occurrences, Limits::default());
+    // Mentions as the index has them now; until it is first built, as counted at the load.
+    let index = &snap.mentions;
+    let count = |id| match index.doc_count() {
+        0 => nav::mentions(a.graph.concept(id), &snap.occurrences),
+        _ => index.count(&concept_keys(&a.graph, id, index.terms())),
+    };
+    let n = nav::neighbourhood(&a.graph, &roots, depth, &count, Limits::default());
     let uri = |p: &Path| convert::uri(p).map(|u| u.to_string()).unwrap_or_default();
     let path = |p: &Path| p.display().to_string();
     json(&nav::view(&a.graph, &n, &uri, &path))

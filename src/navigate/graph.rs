@@ -79,20 +79,19 @@ impl Default for Limits {
 }
 
 /// The neighbourhood of `roots` to `depth` steps (clamped to [`MAX_DEPTH`]), with each
-/// concept's mentions counted in `occurrences` (folded term → occurrences in the workspace's
-/// documents, as the workspace keeps them).
+/// concept's mentions in the workspace's documents as `mentions` counts them (from the mention
+/// index, or [`mentions`] of counted occurrences).
 pub fn neighbourhood(
     graph: &Graph,
     roots: &[ConceptId],
     depth: u32,
-    occurrences: &HashMap<String, u64>,
+    mentions: &dyn Fn(ConceptId) -> u64,
     limits: Limits,
 ) -> Neighbourhood {
     let depth = depth.min(MAX_DEPTH);
     let mut out = Neighbourhood { depth, ..Neighbourhood::default() };
     let mut index: HashMap<ConceptId, usize> = HashMap::new();
     let mut queue = VecDeque::new();
-    let mentions = |id: ConceptId| mentions(graph.concept(id), occurrences);
     for &id in roots {
         if index.contains_key(&id) {
             continue;

@@ -66,7 +66,10 @@ fn check(fixture: &str, name: &str, depth: u32, expect: Expect) {
 fn check_within(fixture: &str, name: &str, depth: u32, limits: Limits, expect: Expect) {
     let (a, counts) = load(fixture);
     let roots = concepts_named(&a, name);
-    expect.assert_eq(&show(&a, &neighbourhood(&a.graph, &roots, depth, &counts, limits)));
+    expect.assert_eq(&show(
+        &a,
+        &neighbourhood(&a.graph, &roots, depth, &|id| mentions(a.graph.concept(id), &counts), limits),
+    ));
 }
 
 #[test]
@@ -318,7 +321,7 @@ related:: back\\slash, 概念 space
 ",
     );
     let roots = concepts_named(&a, "say \"hi\"");
-    let n = neighbourhood(&a.graph, &roots, 1, &counts, Limits::default());
+    let n = neighbourhood(&a.graph, &roots, 1, &|id| mentions(a.graph.concept(id), &counts), Limits::default());
     let v = view(&a.graph, &n, &|p| format!("file:///{}", p.display()), &|p| p.display().to_string());
     expect![[r#"
         digraph kg {
@@ -331,7 +334,13 @@ related:: back\\slash, 概念 space
         }
     "#]]
     .assert_eq(&to_dot(&v));
-    let small = neighbourhood(&a.graph, &concepts_named(&a, "back\\slash"), 0, &counts, Limits::default());
+    let small = neighbourhood(
+        &a.graph,
+        &concepts_named(&a, "back\\slash"),
+        0,
+        &|id| mentions(a.graph.concept(id), &counts),
+        Limits::default(),
+    );
     let v = view(&a.graph, &small, &|p| format!("file:///{}", p.display()), &|p| p.display().to_string());
     expect![[r#"
         {

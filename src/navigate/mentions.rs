@@ -180,9 +180,9 @@ impl DocMentions {
         self.lines.len() * 4 + self.keys.len() * 10 + self.wide.len() * 12
     }
 
-    /// Each key number once, ascending.
-    fn distinct_keys(&self) -> impl Iterator<Item = u32> + '_ {
-        self.keys.iter().enumerate().filter(|&(i, k)| i == 0 || self.keys[i - 1] != *k).map(|(_, &k)| k)
+    /// Each key number once, ascending, with its number of mentions.
+    fn key_counts(&self) -> impl Iterator<Item = (u32, u64)> + '_ {
+        self.keys.chunk_by(|a, b| a == b).map(|run| (run[0], run.len() as u64))
     }
 
     /// The spans of the mentions whose key number is one of `keys`, in document order.
@@ -236,6 +236,8 @@ pub struct MentionIndex {
     slots: HashMap<Arc<Path>, u32>,
     /// Key number → the slots of the documents that mention it, ascending.
     postings: HashMap<u32, Arc<[u32]>>,
+    /// Key number → its mentions in all the documents.
+    counts: HashMap<u32, u64>,
 }
 
 /// Documents with the mentions of one concept.
@@ -271,8 +273,9 @@ impl MentionIndex {
         let mut postings: HashMap<u32, Vec<u32>> = HashMap::new();
         let mut index = MentionIndex { terms, ..MentionIndex::default() };
         for (slot, (i, m)) in scanned.into_iter().enumerate() {
-            for k in m.distinct_keys() {
+            for (k, n) in m.key_counts() {
                 postings.entry(k).or_default().push(slot as u32);
+                *index.counts.entry(k).or_default() += n;
             }
             index.slots.insert(paths[i].clone(), slot as u32);
             index.docs.push(Some((paths[i].clone(), Arc::new(m))));
@@ -302,19 +305,26 @@ impl MentionIndex {
                     (new.docs.len() - 1) as u32
                 }
             };
-            if let Some((_, old)) = &new.docs[slot as usize] {
-                for k in old.distinct_keys() {
+            if let Some((_, old)) = new.docs[slot as usize].clone() {
+                for (k, n) in old.key_counts() {
                     let l = touched.entry(k).or_insert_with(|| list(&new, k));
                     l.retain(|&s| s != slot);
+                    if let Some(c) = new.counts.get_mut(&k) {
+                        *c = c.saturating_sub(n);
+                        if *c == 0 {
+                            new.counts.remove(&k);
+                        }
+                    }
                 }
             }
             match m {
                 Some(m) => {
-                    for k in m.distinct_keys() {
+                    for (k, n) in m.key_counts() {
                         let l = touched.entry(k).or_insert_with(|| list(&new, k));
                         if let Err(at) = l.binary_search(&slot) {
                             l.insert(at, slot);
                         }
+                        *new.counts.entry(k).or_default() += n;
                     }
                     new.slots.insert(path.clone(), slot);
                     new.docs[slot as usize] = Some((path, Arc::new(m)));
@@ -339,6 +349,12 @@ impl MentionIndex {
         self.slots.len()
     }
 
+    /// The mentions of any of `keys` (key numbers in [`MentionIndex::terms`]) in all the
+    /// documents, as they were when indexed.
+    pub fn count(&self, keys: &[u32]) -> u64 {
+        keys.iter().filter_map(|k| self.counts.get(k)).sum()
+    }
+
     pub fn mention_count(&self) -> usize {
         self.docs.iter().flatten().map(|(_, d)| d.len()).sum()
     }
@@ -350,7 +366,8 @@ impl MentionIndex {
         let docs: usize = self.docs.iter().flatten().map(|(p, d)| d.heap_bytes() + p.as_os_str().len() + per_doc).sum();
         let postings: usize = self.postings.values().map(|l| l.len() * 4 + 16).sum::<usize>()
             + self.postings.capacity() * (std::mem::size_of::<(u32, Arc<[u32]>)>() + 1);
-        docs + self.docs.capacity() * std::mem::size_of::<Option<(Arc<Path>, Arc<DocMentions>)>>() + postings
+        let counts = self.counts.capacity() * (std::mem::size_of::<(u32, u64)>() + 1);
+        docs + self.docs.capacity() * std::mem::size_of::<Option<(Arc<Path>, Arc<DocMentions>)>>() + postings + counts
     }
 
     /// The documents that mention any of `keys` (key numbers in [`MentionIndex::terms`]),

@@ -169,6 +169,7 @@ fn an_update_replaces_a_documents_mentions_and_its_keys() {
         found.iter().map(|(p, s)| format!("{} {}", p.display(), s.len())).collect()
     };
     assert_eq!(docs(&index, "tokio runtime"), ["docs/a.md 1"]);
+    assert_eq!((index.count(&keys("tokio runtime")), index.count(&keys("tokio"))), (1, 1));
     fs.write("docs/a.md", "tokio and tokio\n");
     fs.write("docs/c.md", "async runtime\n");
     let updates = ["docs/a.md", "docs/c.md", "docs/b.md"].map(|p| {
@@ -180,6 +181,8 @@ fn an_update_replaces_a_documents_mentions_and_its_keys() {
     assert_eq!(docs(&index, "tokio runtime"), ["docs/c.md 1"]);
     assert_eq!(docs(&index, "tokio"), ["docs/a.md 2"]);
     assert_eq!(index.doc_count(), 2);
+    // The counts follow: b.md's tokio is gone, a.md has two, c.md's async runtime is new.
+    assert_eq!((index.count(&keys("tokio runtime")), index.count(&keys("tokio"))), (1, 2));
 }
 
 #[test]

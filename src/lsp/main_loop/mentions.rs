@@ -93,11 +93,16 @@ impl MainLoop {
     /// Documents changed on disk: their mentions are read again.
     pub(super) fn mentions_files_changed(&mut self, paths: impl IntoIterator<Item = PathBuf>) {
         let paths: BTreeSet<PathBuf> = paths.into_iter().filter(|p| self.ws.is_doc_path(p)).collect();
-        if paths.is_empty() || !self.mentions.ready {
+        if paths.is_empty() {
             return;
         }
+        // A build that runs may have read them before they changed: they are read again on
+        // top of it when it lands (also the first build, which nothing else would correct).
         if self.mentions.running.is_some() {
             self.mentions.changed_meanwhile.extend(paths.iter().cloned());
+        }
+        if !self.mentions.ready {
+            return;
         }
         let base = self.mentions.index.clone();
         let (tx, files) = (self.tx.clone(), self.ws.disk());
