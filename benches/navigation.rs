@@ -85,7 +85,10 @@ fn main() {
     let before = rss();
     let start = Instant::now();
     let terms = Arc::new(terms);
-    let index = MentionIndex::build(&paths, &fs, terms.clone(), &Cancel::new()).expect("not cancelled");
+    // The concept files are read for their wiki links, as the server does.
+    let sources: Vec<Arc<Path>> =
+        (0..synth.concepts.len()).map(|i| Arc::from(Path::new(&format!("gen/{i}.md")))).collect();
+    let index = MentionIndex::build(&paths, &sources, &fs, terms.clone(), &Cancel::new()).expect("not cancelled");
     let build = start.elapsed();
     let grown = rss().saturating_sub(before);
     println!(

@@ -124,6 +124,9 @@ pub struct DocMentions {
     /// (mention, start column, end column) in UTF-16, for mentions whose line is not ASCII up
     /// to the mention's end; sorted by mention.
     wide: Box<[(u32, u32, u32)]>,
+    /// A concept file's `[[wiki links]]` only ([`DocMentions::read_links`]), which are not
+    /// counted as mentions in the documents.
+    links_only: bool,
 }
 
 impl DocMentions {
@@ -137,8 +140,34 @@ impl DocMentions {
         Some(DocMentions::scan(&String::from_utf8_lossy(&bytes), Kind::Document, terms, false))
     }
 
+    /// The `[[wiki links]]` of the concept file at `path` as `files` has it (the terms they
+    /// name, as mentions); `None` as for [`DocMentions::read`].
+    pub fn read_links(files: &dyn Vfs, path: &Path, terms: &TermIndex) -> Option<DocMentions> {
+        let bytes = files.read(path, MAX_DOC_BYTES).ok()?;
+        if crate::text::is_binary(&bytes) {
+            return None;
+        }
+        Some(DocMentions::scan_links(&String::from_utf8_lossy(&bytes), terms))
+    }
+
+    /// The `[[wiki links]]` of a concept file's `text`.
+    pub fn scan_links(text: &str, terms: &TermIndex) -> DocMentions {
+        if !text.contains("[[") {
+            return DocMentions { links_only: true, ..DocMentions::default() };
+        }
+        let found = mentions(text, Kind::ConceptFile, terms, false)
+            .into_iter()
+            .filter(|m| super::references::is_wiki_link(text, &m.range))
+            .collect();
+        DocMentions { links_only: true, ..DocMentions::of(text, found) }
+    }
+
     pub fn scan(text: &str, kind: Kind, terms: &TermIndex, code: bool) -> DocMentions {
-        let mut found: Vec<Mention> = mentions(text, kind, terms, code)
+        DocMentions::of(text, mentions(text, kind, terms, code))
+    }
+
+    fn of(text: &str, found: Vec<Mention>) -> DocMentions {
+        let mut found: Vec<Mention> = found
             .into_iter()
             .filter(|m| {
                 m.range.len() <= u16::MAX as usize && m.key <= u32::MAX as u64 && text.len() <= u32::MAX as usize
@@ -165,6 +194,7 @@ impl DocMentions {
             starts: found.iter().map(|m| m.range.start as u32).collect(),
             lens: found.iter().map(|m| m.range.len() as u16).collect(),
             wide: wide.into(),
+            links_only: false,
         }
     }
 
@@ -244,14 +274,18 @@ pub struct MentionIndex {
 pub type Found = Vec<(Arc<Path>, Vec<Span>)>;
 
 impl MentionIndex {
-    /// The index of the documents at `paths`, read through `files` and scanned on every core.
-    /// A document that cannot be read, is binary or is over [`MAX_DOC_BYTES`] has no mentions.
+    /// The index of the documents at `docs` and of the wiki links of the markdown concept files
+    /// at `sources`, read through `files` and scanned on every core. A file that cannot be
+    /// read, is binary or is over [`MAX_DOC_BYTES`] has no mentions; a concept file without a
+    /// wiki link is left out.
     pub fn build(
-        paths: &[Arc<Path>],
+        docs: &[Arc<Path>],
+        sources: &[Arc<Path>],
         files: &dyn Vfs,
         terms: Arc<TermIndex>,
         cancel: &Cancel,
     ) -> Result<MentionIndex, Cancelled> {
+        let paths: Vec<&Arc<Path>> = docs.iter().chain(sources).collect();
         let results = crate::par::for_each_index(
             paths.len(),
             256,
@@ -260,7 +294,11 @@ impl MentionIndex {
                 if cancel.is_cancelled() {
                     return;
                 }
-                out.push((i, DocMentions::read(files, &paths[i], &terms).unwrap_or_default()));
+                if i < docs.len() {
+                    out.push((i, DocMentions::read(files, paths[i], &terms).unwrap_or_default()));
+                } else if let Some(m) = DocMentions::read_links(files, paths[i], &terms).filter(|m| !m.is_empty()) {
+                    out.push((i, m));
+                }
             },
             &mut |_| {},
         );
@@ -275,7 +313,9 @@ impl MentionIndex {
         for (slot, (i, m)) in scanned.into_iter().enumerate() {
             for (k, n) in m.key_counts() {
                 postings.entry(k).or_default().push(slot as u32);
-                *index.counts.entry(k).or_default() += n;
+                if !m.links_only {
+                    *index.counts.entry(k).or_default() += n;
+                }
             }
             index.slots.insert(paths[i].clone(), slot as u32);
             index.docs.push(Some((paths[i].clone(), Arc::new(m))));
@@ -309,7 +349,7 @@ impl MentionIndex {
                 for (k, n) in old.key_counts() {
                     let l = touched.entry(k).or_insert_with(|| list(&new, k));
                     l.retain(|&s| s != slot);
-                    if let Some(c) = new.counts.get_mut(&k) {
+                    if let Some(c) = new.counts.get_mut(&k).filter(|_| !old.links_only) {
                         *c = c.saturating_sub(n);
                         if *c == 0 {
                             new.counts.remove(&k);
@@ -324,7 +364,9 @@ impl MentionIndex {
                         if let Err(at) = l.binary_search(&slot) {
                             l.insert(at, slot);
                         }
-                        *new.counts.entry(k).or_default() += n;
+                        if !m.links_only {
+                            *new.counts.entry(k).or_default() += n;
+                        }
                     }
                     new.slots.insert(path.clone(), slot);
                     new.docs[slot as usize] = Some((path, Arc::new(m)));

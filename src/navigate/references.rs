@@ -61,6 +61,19 @@ impl ReferenceSet<'_> {
         let keys = concept_keys(self.graph, id, terms);
         let mut out = self.documents(id, cancel)?;
         let concept = self.graph.concept(id);
+        // The wiki links of the other concept files: from the index, the open ones as they are.
+        let own = concept.path();
+        let is_open = |p: &Path| self.open.iter().any(|(o, _)| **o == *p);
+        let not_linking = |p: &Path| !(self.is_source)(p) || is_open(p) || *p == **own;
+        out.extend(self.index.find(&keys, &not_linking, cancel)?);
+        for (path, text) in self.open {
+            if (self.is_source)(path) && **path != **own {
+                let ranges: Vec<Range<usize>> = wiki_links(text, terms, &keys);
+                if !ranges.is_empty() {
+                    out.push((path.clone(), to_spans(&LineIndex::new(text), text, ranges)));
+                }
+            }
+        }
         let mut files: Vec<&Arc<Path>> = concept
             .related_by()
             .iter()
@@ -75,16 +88,7 @@ impl ReferenceSet<'_> {
             }
             let Some(text) = self.read(path) else { continue };
             let index = LineIndex::new(&text);
-            let mut ranges = related_entries(&text, terms, &keys);
-            // The term scan is the costly part: only a file with a wiki link needs it.
-            if text.contains("[[") {
-                ranges.extend(
-                    mentions(&text, Kind::ConceptFile, terms, false)
-                        .into_iter()
-                        .filter(|m| is_wiki_link(&text, &m.range) && keys.contains(&(m.key as u32)))
-                        .map(|m| m.range),
-                );
-            }
+            let ranges = related_entries(&text, terms, &keys);
             if !ranges.is_empty() {
                 out.push((path.clone(), to_spans(&index, &text, ranges)));
             }
@@ -123,8 +127,8 @@ impl ReferenceSet<'_> {
     pub fn documents(&self, id: ConceptId, cancel: &Cancel) -> Result<Found, Cancelled> {
         let terms = &**self.index.terms();
         let keys = concept_keys(self.graph, id, terms);
-        let is_open = |p: &Path| self.open.iter().any(|(o, _)| **o == *p);
-        let mut out = self.index.find(&keys, &is_open, cancel)?;
+        let skip = |p: &Path| (self.is_source)(p) || self.open.iter().any(|(o, _)| **o == *p);
+        let mut out = self.index.find(&keys, &skip, cancel)?;
         for (path, text) in self.open {
             if (self.is_source)(path) {
                 continue;
@@ -158,6 +162,18 @@ fn to_spans(index: &LineIndex, text: &str, ranges: Vec<Range<usize>>) -> Vec<Spa
     ranges
         .into_iter()
         .map(|r| Span { start: Pos::at(index, text, r.start), end: Pos::at(index, text, r.end) })
+        .collect()
+}
+
+/// The `[[wiki links]]` of a concept file's `text` that name one of `keys` (in `terms`).
+fn wiki_links(text: &str, terms: &TermIndex, keys: &[u32]) -> Vec<Range<usize>> {
+    if !text.contains("[[") {
+        return Vec::new();
+    }
+    mentions(text, Kind::ConceptFile, terms, false)
+        .into_iter()
+        .filter(|m| is_wiki_link(text, &m.range) && keys.contains(&(m.key as u32)))
+        .map(|m| m.range)
         .collect()
 }
 

@@ -35,7 +35,12 @@ fn check(fixture: &str, new: &str, expect: Expect) {
     let fs = MemFs::with(files.iter().map(|(p, t)| (p.clone(), t.clone())));
     let docs: Vec<Arc<Path>> =
         files.iter().filter(|(p, _)| !p.starts_with("kg/")).map(|(p, _)| Arc::from(Path::new(p))).collect();
-    let index = MentionIndex::build(&docs, &fs, a.terms.clone(), &Cancel::new()).unwrap();
+    let sources: Vec<Arc<Path>> = files
+        .iter()
+        .filter(|(p, _)| p.starts_with("kg/") && p.ends_with(".md"))
+        .map(|(p, _)| Arc::from(Path::new(p)))
+        .collect();
+    let index = MentionIndex::build(&docs, &sources, &fs, a.terms.clone(), &Cancel::new()).unwrap();
     let text = &files.iter().find(|(p, _)| *p == path).unwrap().1;
     let is_source = |p: &Path| p.starts_with("kg");
     let out = match renamable(&a.graph, &a.terms, Path::new(&path), text, is_source(Path::new(&path)), offset) {

@@ -46,7 +46,12 @@ fn check_refs(fixture: &str, name: &str, open: &[&str], declaration: bool, expec
         .filter(|(p, _)| !p.starts_with("kg/") && !open.contains(&p.as_str()))
         .map(|(p, _)| Arc::from(Path::new(p)))
         .collect();
-    let index = MentionIndex::build(&docs, &fs, a.terms.clone(), &Cancel::new()).unwrap();
+    let sources: Vec<Arc<Path>> = files
+        .iter()
+        .filter(|(p, _)| p.starts_with("kg/") && p.ends_with(".md") && !open.contains(&p.as_str()))
+        .map(|(p, _)| Arc::from(Path::new(p)))
+        .collect();
+    let index = MentionIndex::build(&docs, &sources, &fs, a.terms.clone(), &Cancel::new()).unwrap();
     let open: Vec<(Arc<Path>, &str)> = files
         .iter()
         .filter(|(p, _)| open.contains(&p.as_str()))
@@ -159,7 +164,7 @@ fn an_update_replaces_a_documents_mentions_and_its_keys() {
     let a = analysis(GRAPH);
     let fs = MemFs::with([("docs/a.md", "tokio rt\n"), ("docs/b.md", "tokio\n")]);
     let paths: Vec<Arc<Path>> = ["docs/a.md", "docs/b.md"].iter().map(|p| Arc::from(Path::new(p))).collect();
-    let index = MentionIndex::build(&paths, &fs, a.terms.clone(), &Cancel::new()).unwrap();
+    let index = MentionIndex::build(&paths, &[], &fs, a.terms.clone(), &Cancel::new()).unwrap();
     let keys = |name: &str| {
         let id = a.terms.map.get(&crate::text::fold(name)).first().unwrap().concept;
         concept_keys(&a.graph, id, &a.terms)
@@ -196,7 +201,7 @@ fn a_concept_in_thousands_of_documents_is_found_in_all_of_them_in_path_order() {
         fs.write(n.as_str(), if i % 3 == 0 { "no term here\n" } else { "tokio, then\ntokio rt\n" });
     }
     let paths: Vec<Arc<Path>> = names.iter().map(|p| Arc::from(Path::new(p))).collect();
-    let index = MentionIndex::build(&paths, &fs, a.terms.clone(), &Cancel::new()).unwrap();
+    let index = MentionIndex::build(&paths, &[], &fs, a.terms.clone(), &Cancel::new()).unwrap();
     let id = a.terms.map.get("tokio runtime").first().unwrap().concept;
     let skip = |p: &Path| p.to_str().is_some_and(|p| p[5..10].parse::<usize>().is_ok_and(|i| i % 7 == 0));
     let found = index.find(&concept_keys(&a.graph, id, &a.terms), &skip, &Cancel::new()).unwrap();
@@ -210,4 +215,23 @@ fn a_concept_in_thousands_of_documents_is_found_in_all_of_them_in_path_order() {
     let cancel = Cancel::new();
     cancel.cancel();
     assert!(index.find(&concept_keys(&a.graph, id, &a.terms), &skip, &cancel).is_err());
+}
+
+#[test]
+fn a_wiki_link_in_another_concept_files_prose_is_a_reference_without_a_related_entry() {
+    // kg/notes.md names tokio runtime only in a link of its prose (and once in code, which is
+    // none); it is found from the index, and as it is now when it is open.
+    let fixture = format!("{GRAPH}//- kg/notes.md\n# notes\nSee [[Tokio RT|the runtime]].\n\n`[[tokio rt]]`\n");
+    for open in [&[][..], &["kg/notes.md"]] {
+        check_refs(
+            &fixture,
+            "tokio runtime",
+            open,
+            false,
+            expect![[r#"
+                kg/notes.md:1:6-1:14 "Tokio RT"
+                kg/scheduler.md:2:10-2:18 "tokio rt"
+                kg/scheduler.md:3:6-3:19 "tokio runtime""#]],
+        );
+    }
 }

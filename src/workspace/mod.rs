@@ -39,7 +39,7 @@ use crate::analysis::{Analysis, Feedback, build_completion_index};
 use crate::cache::hash_of;
 use crate::index::LayeredIndex;
 use crate::index::{DocHeadings, HeadingIndex, extract_headings};
-use crate::kg::{Graph, KgFile, Problem, kind_of, parse};
+use crate::kg::{Graph, KgFile, Problem, SourceKind, kind_of, parse};
 use crate::render::{RenderConfig, Renderer};
 use crate::vfs::{Overlay, RealFs, Vfs};
 
@@ -292,6 +292,16 @@ impl Workspace {
     pub fn is_doc_path(&self, path: &Path) -> bool {
         let Some(config) = &self.config else { return false };
         is_markdown(path) && config.roots.iter().any(|r| path.starts_with(r)) && !self.is_kg_path(path)
+    }
+
+    /// The paths of the knowledge graph's markdown concept files.
+    pub fn concept_file_paths(&self) -> impl Iterator<Item = &Path> + '_ {
+        self.kg_files.iter().filter(|ByPath(f)| f.kind == SourceKind::Markdown).map(|ByPath(f)| &*f.path)
+    }
+
+    /// Whether `path` is a markdown concept file of the knowledge graph (by the configuration).
+    pub fn is_concept_file_path(&self, path: &Path) -> bool {
+        self.is_kg_path(path) && kind_of(path) == Some(SourceKind::Markdown)
     }
 
     /// The paths of the workspace's documents as last read from disk.

@@ -74,10 +74,11 @@ impl MainLoop {
         self.mentions.running = Some(cancel.clone());
         self.mentions.built_with = Some(terms.clone());
         let paths: Vec<Arc<Path>> = self.ws.doc_paths().map(Arc::from).collect();
+        let sources: Vec<Arc<Path>> = self.ws.concept_file_paths().map(Arc::from).collect();
         let (tx, files) = (self.tx.clone(), self.ws.disk());
         self.background.run(move || {
             let started = Instant::now();
-            if let Ok(index) = MentionIndex::build(&paths, &*files, terms.clone(), &cancel) {
+            if let Ok(index) = MentionIndex::build(&paths, &sources, &*files, terms.clone(), &cancel) {
                 tracing::debug!(
                     "mentions: {} in {} documents, {} KiB, built in {:?}",
                     index.mention_count(),
@@ -90,9 +91,11 @@ impl MainLoop {
         });
     }
 
-    /// Documents changed on disk: their mentions are read again.
+    /// Documents (and concept files, for their wiki links) changed on disk: their mentions are
+    /// read again.
     pub(super) fn mentions_files_changed(&mut self, paths: impl IntoIterator<Item = PathBuf>) {
-        let paths: BTreeSet<PathBuf> = paths.into_iter().filter(|p| self.ws.is_doc_path(p)).collect();
+        let paths: BTreeSet<PathBuf> =
+            paths.into_iter().filter(|p| self.ws.is_doc_path(p) || self.ws.is_concept_file_path(p)).collect();
         if paths.is_empty() {
             return;
         }
@@ -105,11 +108,21 @@ impl MainLoop {
             return;
         }
         let base = self.mentions.index.clone();
+        let kinds: Vec<(PathBuf, bool)> = paths.iter().map(|p| (p.clone(), self.ws.is_concept_file_path(p))).collect();
         let (tx, files) = (self.tx.clone(), self.ws.disk());
         self.background.run(move || {
             let terms = base.terms().clone();
-            let updates: Vec<_> =
-                paths.iter().map(|p| (Arc::from(p.as_path()), DocMentions::read(&*files, p, &terms))).collect();
+            let updates: Vec<_> = kinds
+                .iter()
+                .map(|(p, source)| {
+                    let m = if *source {
+                        DocMentions::read_links(&*files, p, &terms)
+                    } else {
+                        DocMentions::read(&*files, p, &terms)
+                    };
+                    (Arc::from(p.as_path()), m)
+                })
+                .collect();
             let index = base.with(updates);
             let _ = tx.send(Event::Mentions(MentionEvent::Updated { base, index, paths }));
         });
