@@ -9,7 +9,8 @@
 //! The index keeps a mention by its key number in the term index it was built with, and keeps
 //! that term index: a concept of a newer graph finds its mentions through its terms' keys in
 //! it, so the index answers across a graph rebuild for every term it knows, until the next
-//! full build replaces it. Files are read only through the [`Vfs`] the caller hands in.
+//! full build replaces it. Concept files are indexed for their `[[wiki links]]` only. Files are
+//! read only through the [`Vfs`] the caller hands in.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -254,10 +255,11 @@ impl DocMentions {
     }
 }
 
-/// The mentions of every document of the workspace, by path, with the term index whose key
-/// numbers they hold, and for each key the documents that mention it (so that a query reads
-/// only those). Immutable: an update makes a new index that shares the documents and key
-/// lists it did not change.
+/// The mentions of every document of the workspace, and the wiki links of the concept files
+/// that have any, by path, with the term index whose key numbers they hold, for each key the
+/// files that mention it (so that a query reads only those), and each key's total in the
+/// documents. Immutable: an update makes a new index that shares the files and key lists it
+/// did not change.
 #[derive(Clone, Debug, Default)]
 pub struct MentionIndex {
     terms: Arc<TermIndex>,
