@@ -153,14 +153,7 @@ impl DocMentions {
 
     /// The `[[wiki links]]` of a concept file's `text`.
     pub fn scan_links(text: &str, terms: &TermIndex) -> DocMentions {
-        if !text.contains("[[") {
-            return DocMentions { links_only: true, ..DocMentions::default() };
-        }
-        let found = mentions(text, Kind::ConceptFile, terms, false)
-            .into_iter()
-            .filter(|m| super::references::is_wiki_link(text, &m.range))
-            .collect();
-        DocMentions { links_only: true, ..DocMentions::of(text, found) }
+        DocMentions { links_only: true, ..DocMentions::of(text, super::references::wiki_link_mentions(text, terms)) }
     }
 
     pub fn scan(text: &str, kind: Kind, terms: &TermIndex, code: bool) -> DocMentions {

@@ -9,7 +9,7 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::mentions::{Found, Kind, MentionIndex, Pos, Span, mentions};
+use super::mentions::{Found, Kind, Mention, MentionIndex, Pos, Span, mentions};
 use crate::index::TermIndex;
 use crate::kg::{ConceptId, EntryKind, Graph, entries};
 use crate::search::{Cancel, Cancelled};
@@ -167,14 +167,16 @@ fn to_spans(index: &LineIndex, text: &str, ranges: Vec<Range<usize>>) -> Vec<Spa
 
 /// The `[[wiki links]]` of a concept file's `text` that name one of `keys` (in `terms`).
 fn wiki_links(text: &str, terms: &TermIndex, keys: &[u32]) -> Vec<Range<usize>> {
+    wiki_link_mentions(text, terms).into_iter().filter(|m| keys.contains(&(m.key as u32))).map(|m| m.range).collect()
+}
+
+/// The terms the `[[wiki links]]` of a concept file's `text` name, as mentions (the term scan
+/// runs only on a text with a `[[`).
+pub(super) fn wiki_link_mentions(text: &str, terms: &TermIndex) -> Vec<Mention> {
     if !text.contains("[[") {
         return Vec::new();
     }
-    mentions(text, Kind::ConceptFile, terms, false)
-        .into_iter()
-        .filter(|m| is_wiki_link(text, &m.range) && keys.contains(&(m.key as u32)))
-        .map(|m| m.range)
-        .collect()
+    mentions(text, Kind::ConceptFile, terms, false).into_iter().filter(|m| is_wiki_link(text, &m.range)).collect()
 }
 
 /// Whether `range` is the whole target of a `[[wiki link]]` (`[[name]]` or `[[name|label]]`).
