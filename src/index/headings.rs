@@ -94,6 +94,8 @@ pub fn heading_spans(text: &str) -> Vec<HeadingSpan> {
 #[derive(Debug, Default)]
 pub struct HeadingIndex {
     pub map: TermMap<Heading>,
+    /// The map's [`TermMap::word_suffixes`], for searching: made on first use.
+    suffixes: std::sync::OnceLock<fst::Set<super::Bytes>>,
 }
 
 impl HeadingIndex {
@@ -107,7 +109,13 @@ impl HeadingIndex {
                 )
             })
         });
-        HeadingIndex { map: TermMap::build(entries) }
+        HeadingIndex { map: TermMap::build(entries), suffixes: Default::default() }
+    }
+
+    /// The later words of the multi-word headings ([`TermMap::word_suffixes`]), made on the
+    /// first call.
+    pub fn suffixes(&self) -> &fst::Set<super::Bytes> {
+        self.suffixes.get_or_init(|| self.map.word_suffixes())
     }
 }
 

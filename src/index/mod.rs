@@ -83,7 +83,7 @@ impl<T> TermMap<T> {
     }
 
     /// A map from the parts [`TermMap::parts`] gave, checked so that no lookup can fall outside
-    /// them and every key is UTF-8: `None` when they are not a map's (a damaged file).
+    /// them: `None` when they are not a map's (a damaged file).
     pub fn from_parts(fst: Vec<u8>, values: Vec<T>, starts: Vec<u32>) -> Option<TermMap<T>> {
         let map = fst::Map::new(Bytes::from(fst)).ok()?;
         let keys = map.len();
@@ -91,13 +91,9 @@ impl<T> TermMap<T> {
         if !ordered || starts.len() != keys + 1 || starts.last().copied() != Some(values.len() as u32) {
             return None;
         }
-        let mut stream = map.stream();
-        while let Some((key, k)) = stream.next() {
-            if std::str::from_utf8(key).is_err() || k as usize >= keys {
-                return None;
-            }
-        }
-        drop(stream);
+        // The keys are not walked: the parts come from a checksummed file, a key that is not
+        // UTF-8 is passed over where keys are read as text, and a key number past the keys
+        // finds no group.
         Some(TermMap { map, values, starts })
     }
 
@@ -110,10 +106,14 @@ impl<T> TermMap<T> {
         self.len() == 0
     }
 
-    /// The group of key number `k`.
+    /// The group of key number `k` (none for a number past the keys, which only a damaged
+    /// map could give).
     pub fn group(&self, k: u64) -> &[T] {
         let k = k as usize;
-        &self.values[self.starts[k] as usize..self.starts[k + 1] as usize]
+        match self.starts.get(k..k.saturating_add(2)) {
+            Some(&[a, b]) => &self.values[a as usize..b as usize],
+            _ => &[],
+        }
     }
 
     /// Heap bytes held, for statistics.
@@ -125,6 +125,29 @@ impl<T> TermMap<T> {
     pub fn key_set(&self) -> fst::Set<Bytes> {
         let bytes = self.map.as_fst().as_inner().clone();
         fst::Set::from(fst::raw::Fst::new(bytes).expect("the bytes of a valid fst"))
+    }
+
+    /// `"<later words of a key>\0<the words before them>"` for every multi-word key, as an fst
+    /// set: a search for keys with a word starting with a prefix is then a prefix search of
+    /// this set instead of a walk over every key. The key is the two parts joined by a space,
+    /// so it is not stored whole a second time.
+    pub fn word_suffixes(&self) -> fst::Set<Bytes> {
+        let mut suffixes: Vec<Box<[u8]>> = Vec::new();
+        self.keys(|key, _| {
+            for (i, _) in key.match_indices(' ') {
+                let mut entry = Vec::with_capacity(key.len());
+                entry.extend_from_slice(&key.as_bytes()[i + 1..]);
+                entry.push(0);
+                entry.extend_from_slice(&key.as_bytes()[..i]);
+                suffixes.push(entry.into_boxed_slice());
+            }
+        });
+        suffixes.sort_unstable();
+        suffixes.dedup();
+        let mut builder = fst::SetBuilder::memory();
+        builder.extend_iter(suffixes).expect("sorted and unique");
+        let bytes = Bytes::from(builder.into_inner().expect("in-memory fst"));
+        fst::Set::new(bytes).expect("freshly built fst")
     }
 
     /// Size of the fst in bytes.
@@ -155,8 +178,8 @@ impl<T> TermMap<T> {
     fn search<'a, A: Automaton>(&'a self, automaton: A, mut visit: impl FnMut(&str, &'a [T]) -> ControlFlow<()>) {
         let mut stream = self.map.search(automaton).into_stream();
         while let Some((key, i)) = stream.next() {
-            // Keys are built from `String`s, so they are UTF-8.
-            let key = std::str::from_utf8(key).expect("fst keys are UTF-8");
+            // Keys are built from `String`s; one that is not UTF-8 (a damaged saved map) is passed over.
+            let Ok(key) = std::str::from_utf8(key) else { continue };
             if visit(key, self.group(i)).is_break() {
                 break;
             }
@@ -329,7 +352,9 @@ impl<T> TermMap<T> {
     pub fn keys(&self, mut visit: impl FnMut(&str, u64)) {
         let mut stream = self.map.stream();
         while let Some((key, k)) = stream.next() {
-            visit(std::str::from_utf8(key).expect("fst keys are UTF-8"), k);
+            if let Ok(key) = std::str::from_utf8(key) {
+                visit(key, k);
+            }
         }
     }
 }

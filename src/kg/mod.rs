@@ -25,7 +25,7 @@ pub use load::{
 };
 pub use markdown::{Entry, EntryKind, blank_properties, entries, parse_concept_file};
 pub(crate) use markdown::{atx_h1, fence_open, is_fence_close, property};
-pub use saved::{DecodeError, SavedFiles, decode as decode_saved, encode as encode_saved};
+pub use saved::{DecodeError, SavedFiles, decode as decode_saved, encode as encode_saved, keeps as saved_keeps};
 pub use terms::{TermClaim, TermTable};
 pub use thesaurus::{DataEntry, data_entries, parse_thesaurus, thesaurus_keys};
 
@@ -501,13 +501,17 @@ impl std::fmt::Debug for LazyTerms {
     }
 }
 
+/// Calls its second argument with every concept that has the folded term it is given
+/// ([`Graph::related_through`]).
+pub type Claimants<'a> = dyn Fn(&str, &mut dyn FnMut(ConceptId)) + 'a;
+
 impl Graph {
     /// Builds the graph from parsed files, in the order given.
     pub fn build<'a>(files: impl IntoIterator<Item = &'a Arc<KgFile>>) -> Graph {
-        let mut graph = Graph::build_unrelated(files);
+        let graph = Graph::build_unrelated(files);
         // Related names resolve through every term; most graphs of thesauri have none, and
         // then the term map, the largest transient of a build, is not made at all.
-        if graph.concepts().all(|(_, c)| c.data().related().len() == 0) {
+        if !graph.names_relations() {
             return graph;
         }
         let mut by_term: HashMap<String, Vec<ConceptId>> = HashMap::new();
@@ -519,25 +523,47 @@ impl Graph {
                 }
             }
         }
-        let mut related: Vec<Vec<ConceptId>> = vec![Vec::new(); graph.len()];
-        let mut related_by: Vec<Vec<ConceptId>> = vec![Vec::new(); graph.len()];
-        for (id, c) in graph.concepts() {
+        graph.related_through(&|folded, found| {
+            for &id in by_term.get(folded).map(Vec::as_slice).unwrap_or(&[]) {
+                found(id);
+            }
+        })
+    }
+
+    /// Whether any concept names a related one (else [`Graph::related_through`] has nothing
+    /// to resolve).
+    pub fn names_relations(&self) -> bool {
+        self.concepts().any(|(_, c)| c.data().related().len() > 0)
+    }
+
+    /// This graph (built by [`Graph::build_unrelated`]) with its related names resolved:
+    /// `claimants` calls `found` with every concept that has the folded term it is given. A
+    /// caller that has a term dictionary of the graph already passes its lookup, and the build
+    /// makes none of its own.
+    pub fn related_through(&self, claimants: &Claimants<'_>) -> Graph {
+        let mut related: Vec<Vec<ConceptId>> = vec![Vec::new(); self.len()];
+        let mut related_by: Vec<Vec<ConceptId>> = vec![Vec::new(); self.len()];
+        for (id, c) in self.concepts() {
             let list = &mut related[id.0 as usize];
             for name in c.data().related() {
-                for &other in by_term.get(&fold(name)).map(Vec::as_slice).unwrap_or(&[]) {
+                claimants(&fold(name), &mut |other| {
                     if other != id && !list.contains(&other) {
                         list.push(other);
                     }
-                }
+                });
             }
             for &other in list.iter() {
                 related_by[other.0 as usize].push(id);
             }
         }
-        drop(by_term);
-        graph.related = Adjacency::from_lists(related.into_iter());
-        graph.related_by = Adjacency::from_lists(related_by.into_iter());
-        graph
+        Graph {
+            files: self.files.clone(),
+            files_sorted: self.files_sorted,
+            owner: self.owner.clone(),
+            related: Adjacency::from_lists(related.into_iter()),
+            related_by: Adjacency::from_lists(related_by.into_iter()),
+            terms: LazyTerms::default(),
+        }
     }
 
     /// [`Graph::build`] without resolving related names: every concept relates to none. For a

@@ -100,6 +100,12 @@ pub fn encode<'a>(files: impl IntoIterator<Item = (&'a KgFile, Option<FileStamp>
     postcard::to_stdvec(&saved).expect("a list of plain records serializes")
 }
 
+/// Whether [`encode`] keeps `file` with `stamp` (it leaves out a file it could not read back
+/// as it is: a stamp without a time, a path that is not UTF-8, a problem with another file).
+pub fn keeps(file: &KgFile, stamp: Option<FileStamp>) -> bool {
+    stamp.and_then(|stamp| saved_file(file, stamp)).is_some()
+}
+
 fn saved_file(file: &KgFile, stamp: FileStamp) -> Option<SavedFile<'_>> {
     let since = stamp.modified?.duration_since(SystemTime::UNIX_EPOCH).ok()?;
     let path = file.path.to_str()?;
@@ -129,26 +135,33 @@ fn saved_file(file: &KgFile, stamp: FileStamp) -> Option<SavedFile<'_>> {
 /// The files [`encode`] wrote.
 pub fn decode(bytes: &[u8]) -> Result<SavedFiles, DecodeError> {
     let saved: Vec<SavedFile<'_>> = postcard::from_bytes(bytes).map_err(|e| DecodeError::Format(e.to_string()))?;
-    let mut files = SavedFiles { files: Vec::with_capacity(saved.len()), by_path: HashMap::with_capacity(saved.len()) };
-    for s in saved {
+    // Each file is made on every core; the map by path is made here, in order.
+    let made = crate::par::map_in_order(saved.len(), |i| {
+        let s = &saved[i];
         let path: Arc<Path> = Arc::from(Path::new(s.path));
-        let concepts = Concepts::from_parts(s.text.into(), s.index.into_owned().into_boxed_slice())
+        let concepts = Concepts::from_parts(s.text.into(), s.index.to_vec().into_boxed_slice())
             .ok_or_else(|| DecodeError::Concepts { path: path.to_path_buf() })?;
         let modified = SystemTime::UNIX_EPOCH
             .checked_add(Duration::new(s.modified.0, s.modified.1))
             .ok_or_else(|| DecodeError::Format(format!("a time out of range for {}", path.display())))?;
         let problems = s
             .problems
-            .into_iter()
-            .map(|(line, message)| Problem { path: path.to_path_buf(), line, message: message.to_string() })
+            .iter()
+            .map(|&(line, message)| Problem { path: path.to_path_buf(), line, message: message.to_string() })
             .collect();
         let definitions = match std::num::NonZeroU64::new(s.on_disk) {
             None => Definitions::Kept,
             Some(hash) => Definitions::OnDisk { hash },
         };
         let kind = if s.markdown { SourceKind::Markdown } else { SourceKind::Thesaurus };
-        let file = KgFile { path: path.clone(), kind, concepts, problems, definitions };
-        files.push(FileStamp { len: s.len, modified: Some(modified) }, Arc::new(file));
+        let file = KgFile { path, kind, concepts, problems, definitions };
+        Ok((FileStamp { len: s.len, modified: Some(modified) }, Arc::new(file)))
+    });
+    drop(saved);
+    let mut files = SavedFiles { files: Vec::with_capacity(made.len()), by_path: HashMap::with_capacity(made.len()) };
+    for m in made {
+        let (stamp, file) = m?;
+        files.push(stamp, file);
     }
     Ok(files)
 }

@@ -26,10 +26,8 @@ pub const SCAN_CAP: usize = 20_000;
 pub struct Dictionary {
     /// The dictionary's own fst, shared, not copied.
     keys: fst::Set<Bytes>,
-    /// `"<later words of a key>\0<the words before them>"` for every multi-word key: word-prefix
-    /// search is a prefix search here instead of a walk over every key. The key is the two
-    /// parts joined by a space, so it is not stored whole a second time.
-    suffixes: fst::Set<Vec<u8>>,
+    /// [`TermMap::word_suffixes`] of the keys: word-prefix search is a prefix search here.
+    suffixes: fst::Set<Bytes>,
 }
 
 /// With this many prefix matches, the looser passes could not make the cut.
@@ -44,20 +42,13 @@ impl std::fmt::Debug for Dictionary {
 impl Dictionary {
     /// Shares the keys of `map` and indexes the later words of its multi-word keys.
     pub fn build<T>(map: &TermMap<T>) -> Dictionary {
-        let mut suffixes: Vec<Box<[u8]>> = Vec::new();
-        map.keys(|key, _| {
-            for (i, _) in key.match_indices(' ') {
-                let mut entry = Vec::with_capacity(key.len());
-                entry.extend_from_slice(&key.as_bytes()[i + 1..]);
-                entry.push(0);
-                entry.extend_from_slice(&key.as_bytes()[..i]);
-                suffixes.push(entry.into_boxed_slice());
-            }
-        });
-        suffixes.sort_unstable();
-        suffixes.dedup();
-        let suffixes = fst::Set::from_iter(suffixes).expect("sorted and unique");
-        Dictionary { keys: map.key_set(), suffixes }
+        Dictionary::new(map.key_set(), map.word_suffixes())
+    }
+
+    /// The dictionary of `keys` with their [`TermMap::word_suffixes`], built already (and kept
+    /// by their index, or saved with it).
+    pub fn new(keys: fst::Set<Bytes>, suffixes: fst::Set<Bytes>) -> Dictionary {
+        Dictionary { keys, suffixes }
     }
 
     pub fn len(&self) -> usize {

@@ -35,7 +35,7 @@ pub struct ConceptService {
 impl ConceptService {
     /// The dictionary of `terms`, the term map of `graph`.
     pub fn new(graph: Arc<Graph>, terms: Arc<TermIndex>) -> ConceptService {
-        let dict = Dictionary::build(&terms.map);
+        let dict = Dictionary::new(terms.map.key_set(), terms.suffixes().clone());
         ConceptService { graph, terms, dict }
     }
 }
@@ -81,7 +81,7 @@ pub struct HeadingService {
 
 impl HeadingService {
     pub fn new(headings: Arc<HeadingIndex>) -> HeadingService {
-        let dict = Dictionary::build(&headings.map);
+        let dict = Dictionary::new(headings.map.key_set(), headings.suffixes().clone());
         HeadingService { headings, dict }
     }
 }

@@ -93,19 +93,26 @@ pub fn load(roots: &[PathBuf], client: Option<&Settings>, progress: Progress<'_>
 /// Resolves the configuration and reads the knowledge graph, building its graph and term
 /// index; documents are read by [`add_documents`].
 pub fn load_graph(roots: &[PathBuf], client: Option<&Settings>, progress: Progress<'_>) -> (Config, Loaded) {
-    load_graph_and(roots, client, progress, &mut |_| {})
+    load_graph_reusing(roots, client, None, progress, &mut |_, _, _| {})
 }
 
-/// [`load_graph`], running `alongside` on the graph as soon as it is built, on this thread
-/// while another builds the term index: on two cores, an early completion index
-/// ([`early_analysis`]) is then ready about when the term index is, not after it.
-pub fn load_graph_and(
-    roots: &[PathBuf],
-    client: Option<&Settings>,
-    progress: Progress<'_>,
-    alongside: &mut (dyn FnMut(&Arc<Graph>) + '_),
-) -> (Config, Loaded) {
-    load_graph_reusing(roots, client, None, progress, alongside)
+/// Told of a saved graph's term index with the generation of its files ([`SavedGraph::build`]).
+pub type TermsReady<'a> = dyn FnMut(&Arc<Graph>, &Arc<TermIndex>, u64) + 'a;
+
+/// Told of a loaded graph, its term index and its files ([`load_graph_reusing`]).
+pub type Built<'a> = dyn FnMut(&Arc<Graph>, &Arc<TermIndex>, &[Arc<KgFile>]) + 'a;
+
+/// `unrelated` with its related names resolved through `terms`, its own term index: the build
+/// makes no term map of its own.
+fn relate(unrelated: Graph, terms: &TermIndex) -> Graph {
+    if !unrelated.names_relations() {
+        return unrelated;
+    }
+    unrelated.related_through(&|folded, found| {
+        for r in terms.map.get(folded) {
+            found(r.concept);
+        }
+    })
 }
 
 /// The files the last run saved ([`super::open_graph`]) and the graph built from them as they
@@ -127,39 +134,58 @@ pub struct SavedGraph {
 }
 
 impl SavedGraph {
-    /// The graph of `state`, with its saved term index when that was built from exactly these
-    /// files and checks out (else it is built again).
-    pub fn build(state: super::SavedState) -> SavedGraph {
+    /// The graph of `state`, with its saved term index when it was saved (it is saved only
+    /// with all the files it indexes), else one built again. The headings are indexed on a
+    /// second thread meanwhile; `terms_ready` gets the graph and its term index with the
+    /// generation of the files alone as soon as they are ready, before the headings are.
+    pub fn build(state: super::SavedState, terms_ready: &mut TermsReady<'_>) -> SavedGraph {
         let started = std::time::Instant::now();
         let super::SavedState { files: saved, docs, terms } = state;
-        // In the order saved, which is path order: the order a load gives.
-        let files: Vec<Arc<KgFile>> = saved.iter().map(|(_, f)| f.clone()).collect();
-        // Searching reads no relations: they are resolved when the load builds its graph.
-        let graph = Arc::new(Graph::build_unrelated(&files));
-        let built = started.elapsed();
-        let fits = |t: &super::SavedTerms| t.generation == super::content_generation(files.iter().map(|f| &**f), []);
-        let reused = terms.filter(fits).and_then(|t| TermIndex::from_parts(&graph, t.fst, t.values, t.starts));
-        let kept = reused.is_some();
-        let terms = Arc::new(reused.unwrap_or_else(|| TermIndex::build(&graph)));
-        let headings = Arc::new(HeadingIndex::build(&docs));
-        tracing::debug!(
-            "saved graph: built {built:?}, indexed {:?} (saved term index used: {kept})",
-            started.elapsed()
-        );
-        let generation = super::content_generation(files.iter().map(|f| &**f), &docs);
+        let (files, graph, terms, headings, generation, kept) = std::thread::scope(|s| {
+            // With its search dictionary's word suffixes, for the first search.
+            let headings = s.spawn(|| {
+                let headings = HeadingIndex::build(&docs);
+                headings.suffixes();
+                Arc::new(headings)
+            });
+            // In the order saved, which is path order: the order a load gives.
+            let files: Vec<Arc<KgFile>> = saved.iter().map(|(_, f)| f.clone()).collect();
+            // Searching reads no relations: they are resolved when the load builds its graph.
+            let graph = Arc::new(Graph::build_unrelated(&files));
+            let reused = terms.and_then(|t| {
+                let index = TermIndex::from_parts(&graph, t.fst, t.values, t.starts, Some(t.suffixes))?;
+                Some((index, t.generation, t.with_docs))
+            });
+            let kept = reused.is_some();
+            let (terms, alone, generation) = reused.unwrap_or_else(|| {
+                let files = || files.iter().map(|f| &**f);
+                (
+                    TermIndex::build(&graph),
+                    super::content_generation(files(), []),
+                    super::content_generation(files(), &docs),
+                )
+            });
+            let terms = Arc::new(terms);
+            terms_ready(&graph, &terms, alone);
+            let headings = headings.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (files, graph, terms, headings, generation, kept)
+        });
+        tracing::debug!("saved graph: indexed in {:?} (saved term index used: {kept})", started.elapsed());
         SavedGraph { saved, docs, headings, files, graph, terms, generation }
     }
 }
 
-/// [`load_graph_and`], keeping the files of `saved` (a graph saved by an earlier run) that did
-/// not change on disk since: only new and changed files are read and parsed, and when none
-/// changed, its graph is the one used. The result is the one a full load gives.
+/// [`load_graph`], keeping the files of `saved` (a graph saved by an earlier run) that did not
+/// change on disk since: only new and changed files are read and parsed, and when none changed,
+/// its term index is the one used. The result is the one a full load gives. `built` is called
+/// with the graph, its term index and the files as soon as they are built, before the
+/// documents are read: a caller serves completion and symbols from them while it reads them.
 pub fn load_graph_reusing(
     roots: &[PathBuf],
     client: Option<&Settings>,
     saved: Option<&SavedGraph>,
     progress: Progress<'_>,
-    alongside: &mut (dyn FnMut(&Arc<Graph>) + '_),
+    built: &mut Built<'_>,
 ) -> (Config, Loaded) {
     let started = std::time::Instant::now();
     let (files, mut problems) = load_config_file(roots);
@@ -181,32 +207,25 @@ pub fn load_graph_reusing(
     let parsed = started.elapsed();
     let unchanged = saved
         .filter(|s| s.files.len() == kg_files.len() && s.files.iter().zip(&kg_files).all(|(a, b)| Arc::ptr_eq(a, b)));
-    let (graph, built, terms) = match unchanged {
+    let (graph, build_time, terms) = match unchanged {
         // The same files in the same order: the same concepts, so the same term index; only
         // the relations are still to resolve.
         Some(s) => {
-            let graph = Arc::new(Graph::build(&kg_files));
-            let built = started.elapsed();
-            alongside(&graph);
-            (graph, built, s.terms.clone())
+            let graph = Arc::new(relate(Graph::build_unrelated(&kg_files), &s.terms));
+            (graph, started.elapsed(), s.terms.clone())
         }
         None => {
-            let graph = Arc::new(Graph::build(&kg_files));
-            let built = started.elapsed();
-            let terms = std::thread::scope(|s| {
-                let terms = s.spawn(|| TermIndex::build(&graph));
-                alongside(&graph);
-                tracing::debug!("load: beside the term index after {:?}", started.elapsed());
-                terms.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            });
-            (graph, built, Arc::new(terms))
+            let unrelated = Graph::build_unrelated(&kg_files);
+            let terms = Arc::new(TermIndex::build(&unrelated));
+            let graph = Arc::new(relate(unrelated, &terms));
+            (graph, started.elapsed(), terms)
         }
     };
+    built(&graph, &terms, &kg_files);
     tracing::debug!(
-        "load: {} sources ({reused} kept from the saved graph) read and parsed {parsed:?}, graph built {built:?}, \
-         indexed {:?}",
+        "load: {} sources ({reused} kept from the saved graph) read and parsed {parsed:?}, graph and term index built \
+         {build_time:?}",
         kg_files.len(),
-        started.elapsed()
     );
     let loaded =
         Loaded { kg_files, problems, built: Some((graph, terms)), stamps, reused, changed, ..Default::default() };
@@ -388,13 +407,13 @@ mod tests {
         assert_eq!((first.reused, first.changed), (0, !first.kg_files.is_empty()));
         let bytes = crate::kg::encode_saved(first.kg_files.iter().map(|f| &**f).zip(first.stamps.iter().copied()));
         let state = super::super::SavedState { files: crate::kg::decode_saved(&bytes).unwrap(), ..Default::default() };
-        let saved = SavedGraph::build(state);
+        let saved = SavedGraph::build(state, &mut |_, _, _| {});
         let names = |g: &Graph| g.concepts().map(|(_, c)| c.terms().collect::<Vec<_>>().join("|")).collect::<Vec<_>>();
         assert_eq!(names(&saved.graph), names(&first.built.as_ref().unwrap().0), "the saved graph is the one saved");
         apply(after);
         let (_, full) = load_graph(std::slice::from_ref(&root), None, &mut |_, _, _| {});
         let (_, reused) =
-            load_graph_reusing(std::slice::from_ref(&root), None, Some(&saved), &mut |_, _, _| {}, &mut |_| {});
+            load_graph_reusing(std::slice::from_ref(&root), None, Some(&saved), &mut |_, _, _| {}, &mut |_, _, _| {});
         assert_eq!(
             reused.fingerprint(),
             crate::index::persist::fingerprint(&[crate::kg::KgSource { path: root.join("kg") }])
@@ -512,9 +531,10 @@ mod tests {
         std::fs::write(root.join(CONFIG_FILE), "[kg]\npaths = [\"kg.json\"]\n").unwrap();
         std::fs::write(root.join("notes.md"), format!("{0} {0} {0}\n", graph.terms[7].text)).unwrap();
         let mut early = None;
-        let (config, mut loaded) = load_graph_and(std::slice::from_ref(&root), None, &mut |_, _, _| {}, &mut |g| {
-            early = early_analysis(g, Arc::default());
-        });
+        let (config, mut loaded) =
+            load_graph_reusing(std::slice::from_ref(&root), None, None, &mut |_, _, _| {}, &mut |g, _, _| {
+                early = early_analysis(g, Arc::default());
+            });
         assert!(loaded.docs.is_empty() && loaded.occurrences.is_empty());
         let early = early.expect("a large graph is served early");
         let term = &graph.terms[7].text;

@@ -27,8 +27,7 @@ pub use config::{
 pub use documents::{Document, Documents};
 pub use load::{
     DiskRead, EARLY_SERVE_MIN_TERMS, Loaded, Progress, SavedGraph, add_documents, count_terms, early_analysis,
-    index_loaded, load, load_config_file, load_graph, load_graph_and, load_graph_reusing, read_from_disk,
-    scan_documents,
+    index_loaded, load, load_config_file, load_graph, load_graph_reusing, read_from_disk, scan_documents,
 };
 pub use persist::{
     GRAPH_FORMAT_VERSION, GraphError, IndexFile, Persisted, SavedState, SavedTerms, graph_path, open_graph,

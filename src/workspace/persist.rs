@@ -28,7 +28,7 @@ type Headings = Vec<(u8, String, u32)>;
 const GRAPH_MAGIC: &[u8; 8] = b"KGLSGRPH";
 /// Bump when the graph's payload (`kg::encode_saved`) or what a parser makes of a file changes.
 /// The file's name also holds the package version, so a release never reads another's parses.
-pub const GRAPH_FORMAT_VERSION: u32 = 2;
+pub const GRAPH_FORMAT_VERSION: u32 = 3;
 
 /// What every saved graph's file name of this build starts with.
 fn graph_prefix() -> String {
@@ -136,19 +136,24 @@ pub struct SavedState {
     pub terms: Option<SavedTerms>,
 }
 
-/// A term index as saved: the parts of its map ([`crate::index::TermMap::parts`]) and the
-/// [`super::content_generation`] of the files it was built from, without documents (it fits
-/// only a graph of exactly those files, in that order).
+/// A term index as saved: the parts of its map ([`crate::index::TermMap::parts`]) and its
+/// [`TermIndex::suffixes`]. It is saved only with every file it was built from, so it is the
+/// index of the saved files, in their order. `generation` is their
+/// [`super::content_generation`] without documents, `with_docs` with the saved documents' headings:
+/// computed when saved, so that opening it hashes nothing.
 #[derive(Debug)]
 pub struct SavedTerms {
     pub generation: u64,
+    pub with_docs: u64,
     pub fst: Vec<u8>,
     pub values: Vec<TermRef>,
     pub starts: Vec<u32>,
+    pub suffixes: Vec<u8>,
 }
 
-/// The saved term index as postcard writes it: generation, fst, `(concept, term)` values, starts.
-type TermParts = Option<(u64, Vec<u8>, Vec<(u32, u32)>, Vec<u32>)>;
+/// The saved term index as postcard writes it: the two generations, fst, `(concept, term)`
+/// values, starts, suffixes.
+type TermParts = Option<(u64, u64, Vec<u8>, Vec<(u32, u32)>, Vec<u32>, Vec<u8>)>;
 
 /// The parsed files saved at `path` ([`save_graph`]), each with the stamp it had then, the
 /// documents' headings and the term index; a file that is missing, damaged or of another format
@@ -164,11 +169,13 @@ pub fn open_graph(fs: &dyn Vfs, path: &Path) -> Result<SavedState, GraphError> {
     let docs: Vec<(&str, Headings)> = postcard::from_bytes(docs).map_err(|e| bad(e.to_string()))?;
     let docs = docs.into_iter().map(|(path, headings)| DocHeadings { path: path.into(), headings }).collect();
     let terms: TermParts = postcard::from_bytes(terms).map_err(|e| bad(e.to_string()))?;
-    let terms = terms.map(|(generation, fst, values, starts)| SavedTerms {
+    let terms = terms.map(|(generation, with_docs, fst, values, starts, suffixes)| SavedTerms {
         generation,
+        with_docs,
         fst,
         values: values.into_iter().map(|(c, term)| TermRef { concept: ConceptId(c), term }).collect(),
         starts,
+        suffixes,
     });
     Ok(SavedState { files, docs, terms })
 }
@@ -193,12 +200,17 @@ pub fn save_graph(
     terms: Option<&TermIndex>,
 ) -> std::io::Result<()> {
     let kg = crate::kg::encode_saved(files.iter().map(|f| &**f).zip(stamps.iter().copied()));
-    let docs: Vec<(&str, &Headings)> = docs.iter().filter_map(|d| Some((d.path.to_str()?, &d.headings))).collect();
-    let terms: TermParts = terms.map(|t| {
+    let docs: Vec<&DocHeadings> = docs.iter().filter(|d| d.path.to_str().is_some()).collect();
+    // The term index fits the saved files only if every file is saved.
+    let complete = files.iter().zip(stamps).all(|(f, s)| crate::kg::saved_keeps(f, *s));
+    let terms: TermParts = terms.filter(|_| complete && files.len() == stamps.len()).map(|t| {
         let (fst, values, starts) = t.map.parts();
         let values = values.iter().map(|r| (r.concept.0, r.term)).collect();
-        (super::content_generation(files.iter().map(|f| &**f), []), fst.to_vec(), values, starts.to_vec())
+        let generation = super::content_generation(files.iter().map(|f| &**f), []);
+        let with_docs = super::content_generation(files.iter().map(|f| &**f), docs.iter().copied());
+        (generation, with_docs, fst.to_vec(), values, starts.to_vec(), t.suffixes().as_fst().as_bytes().to_vec())
     });
+    let docs: Vec<(&str, &Headings)> = docs.iter().filter_map(|d| Some((d.path.to_str()?, &d.headings))).collect();
     let mut payload = Vec::new();
     for part in [kg, postcard::to_stdvec(&docs).expect("plain records serialize")] {
         payload.extend_from_slice(&(part.len() as u64).to_le_bytes());
@@ -244,16 +256,20 @@ mod tests {
         assert_eq!(opened.docs, docs);
         let saved = opened.terms.unwrap();
         assert_eq!(saved.generation, super::super::content_generation([&*file], []));
-        let back = TermIndex::from_parts(&graph, saved.fst, saved.values, saved.starts).unwrap();
+        assert_eq!(saved.with_docs, super::super::content_generation([&*file], &docs));
+        assert_eq!(saved.suffixes, terms.suffixes().as_fst().as_bytes());
+        let back = TermIndex::from_parts(&graph, saved.fst, saved.values, saved.starts, Some(saved.suffixes)).unwrap();
         assert_eq!(back.map.get("first"), terms.map.get("first"));
         assert_eq!(back.map.len(), terms.map.len());
-        // A term index is used only for the files it was built from: a file left out of the
+        // A term index is saved only with the files it was built from: a file left out of the
         // saved graph (its stamp has no time) leaves the index to be built again.
         let other = Arc::new(crate::kg::load_file(&MemFs::with([("/kg/b.md", "# beta\n")]), Path::new("/kg/b.md")));
         let both = [file.clone(), other];
         let terms = TermIndex::build(&crate::kg::Graph::build(&both));
         save_graph(&fs, &path, &both, &[Some(stamp), None], &docs, Some(&terms)).unwrap();
-        let rebuilt = super::super::SavedGraph::build(open_graph(&fs, &path).unwrap());
+        let reopened = open_graph(&fs, &path).unwrap();
+        assert!(reopened.terms.is_none(), "no term index is saved without all its files");
+        let rebuilt = super::super::SavedGraph::build(reopened, &mut |_, _, _| {});
         assert_eq!(rebuilt.files.len(), 1);
         assert!(rebuilt.terms.map.get("beta").is_empty(), "the term index was built again");
         assert_eq!(rebuilt.terms.map.len(), back.map.len());

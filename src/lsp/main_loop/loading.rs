@@ -33,25 +33,16 @@ impl MainLoop {
                 // Serve completion from the persisted index while the sources load.
                 let persisted = workspace::open_persisted(&*disk, &roots, settings.as_ref());
                 let index_file = persisted.file.clone();
-                let mut served_early = false;
-                if let Some(index) = persisted.index.filter(|_| first_load) {
+                let early_index = persisted.index.filter(|_| first_load).map(|index| {
                     let completion: Arc<crate::index::LayeredIndex> = Arc::new(index.into());
                     let early =
                         Analysis { completion: completion.clone(), feedback: feedback.clone(), ..Analysis::default() };
                     send(LoadEvent::Early(early));
-                    // Its keys are checked now that completion no longer waits for the walk; a
-                    // bad one withdraws it, and completion comes from the graph once indexed.
-                    match completion.main.check_keys() {
-                        Ok(()) => {
-                            served_early = true;
-                            tracing::info!("completion served from the persisted index while loading");
-                        }
-                        Err(e) => {
-                            tracing::warn!("persisted index withdrawn ({e}); rebuilding");
-                            send(LoadEvent::Early(Analysis { feedback: feedback.clone(), ..Analysis::default() }));
-                        }
-                    }
-                } else if let Some(why) = persisted.refused {
+                    completion
+                });
+                if early_index.is_none()
+                    && let Some(why) = persisted.refused
+                {
                     tracing::info!("persisted index not used ({why}); rebuilding");
                 }
                 let mut last = u32::MAX;
@@ -63,30 +54,20 @@ impl MainLoop {
                         send(LoadEvent::Progress(format!("{phase} {done}/{total}"), pct));
                     }
                 };
-                // Without a persisted index, serve completion as soon as the graph is indexed;
-                // reading the documents (which only refines the ranking) comes after.
-                let mut serve_early = |graph: &Arc<crate::kg::Graph>| {
-                    if first_load
-                        && !served_early
-                        && let Some(early) = workspace::early_analysis(graph, feedback.clone())
-                    {
-                        send(LoadEvent::Early(early));
+                // Without a persisted index, completion is served as soon as the graph is
+                // indexed, built on a thread of its own while the documents (which only refine
+                // the ranking) are read.
+                let serve_early = {
+                    let (send, feedback) = (send.clone(), feedback.clone());
+                    move |graph: Arc<crate::kg::Graph>| {
+                        if let Some(early) = workspace::early_analysis(&graph, feedback) {
+                            send(LoadEvent::Early(early));
+                        }
                     }
                 };
                 // The graph saved by the last run answers workspace symbols while the sources are
                 // statted; its files that did not change are not read again.
                 let early_config = persisted.config;
-                let opening = std::time::Instant::now();
-                let saved = index_file.as_ref().and_then(|f| match workspace::open_graph(&*disk, &f.graph) {
-                    Ok(state) => {
-                        tracing::debug!("saved graph: {} files opened in {:?}", state.files.len(), opening.elapsed());
-                        Some(workspace::SavedGraph::build(state))
-                    }
-                    Err(e) => {
-                        tracing::info!("saved graph not used ({}: {e}); reading every source", f.graph.display());
-                        None
-                    }
-                });
                 let early_search =
                     |graph: &Arc<crate::kg::Graph>, terms: &Arc<crate::index::TermIndex>, headings, generation| {
                         if first_load {
@@ -95,17 +76,86 @@ impl MainLoop {
                             send(LoadEvent::EarlySearch(Box::new((analysis, generation, early_config.clone()))));
                         }
                     };
-                if let Some(s) = &saved {
-                    early_search(&s.graph, &s.terms, s.headings.clone(), s.generation);
-                }
-                let (config, mut loaded) = workspace::load_graph_reusing(
-                    &roots,
-                    settings.as_ref(),
-                    saved.as_ref(),
-                    &mut report,
-                    &mut serve_early,
-                );
-                workspace::add_documents(&config, &mut loaded, &mut report);
+                let (saved, keys) = std::thread::scope(|scope| {
+                    // The persisted index's keys are checked beside opening the saved graph, now
+                    // that completion no longer waits for the walk.
+                    let keys = early_index.as_ref().map(|c| scope.spawn(|| c.main.check_keys()));
+                    let opening = std::time::Instant::now();
+                    let saved = index_file.as_ref().and_then(|f| match workspace::open_graph(&*disk, &f.graph) {
+                        Ok(state) => {
+                            tracing::debug!(
+                                "saved graph: {} files opened in {:?}",
+                                state.files.len(),
+                                opening.elapsed()
+                            );
+                            // Concepts answer first; headings once they are indexed too.
+                            // (A small graph's headings are indexed in moments: it waits for them.)
+                            let mut terms_ready = |graph: &Arc<crate::kg::Graph>, terms: &Arc<_>, generation| {
+                                if graph.term_count() >= workspace::EARLY_SERVE_MIN_TERMS {
+                                    early_search(graph, terms, Arc::default(), generation)
+                                }
+                            };
+                            Some(workspace::SavedGraph::build(state, &mut terms_ready))
+                        }
+                        Err(e) => {
+                            tracing::info!("saved graph not used ({}: {e}); reading every source", f.graph.display());
+                            None
+                        }
+                    });
+                    if let Some(s) = &saved {
+                        early_search(&s.graph, &s.terms, s.headings.clone(), s.generation);
+                    }
+                    (saved, keys.map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))))
+                });
+                // A bad key withdraws the persisted index: completion comes from the graph once
+                // it is indexed.
+                let served_early = match keys {
+                    Some(Ok(())) => {
+                        tracing::info!("completion served from the persisted index while loading");
+                        true
+                    }
+                    Some(Err(e)) => {
+                        tracing::warn!("persisted index withdrawn ({e}); rebuilding");
+                        send(LoadEvent::Early(Analysis { feedback: feedback.clone(), ..Analysis::default() }));
+                        false
+                    }
+                    None => false,
+                };
+                let (config, mut loaded) = std::thread::scope(|scope| {
+                    let mut early_completion = None;
+                    let mut built = |graph: &Arc<crate::kg::Graph>,
+                                     terms: &Arc<crate::index::TermIndex>,
+                                     files: &[Arc<crate::kg::KgFile>]| {
+                        // Symbols from the new graph at once, with the headings of the last run
+                        // (if any) until the documents are read. Not when the saved graph, which
+                        // answers already, has the same terms.
+                        // A small graph's documents are read in moments: it waits for them.
+                        if graph.term_count() >= workspace::EARLY_SERVE_MIN_TERMS
+                            && saved.as_ref().is_none_or(|s| !Arc::ptr_eq(&s.terms, terms))
+                        {
+                            let headings = saved.as_ref().map(|s| s.headings.clone()).unwrap_or_default();
+                            let docs = saved.as_ref().map_or(&[][..], |s| &s.docs[..]);
+                            let generation = workspace::content_generation(files.iter().map(|f| &**f), docs);
+                            early_search(graph, terms, headings, generation);
+                        }
+                        if first_load && !served_early {
+                            let (graph, serve) = (graph.clone(), serve_early.clone());
+                            early_completion = Some(scope.spawn(move || serve(graph)));
+                        }
+                    };
+                    let (config, mut loaded) = workspace::load_graph_reusing(
+                        &roots,
+                        settings.as_ref(),
+                        saved.as_ref(),
+                        &mut report,
+                        &mut built,
+                    );
+                    workspace::add_documents(&config, &mut loaded, &mut report);
+                    if let Some(Err(panic)) = early_completion.map(|h| h.join()) {
+                        std::panic::resume_unwind(panic);
+                    }
+                    (config, loaded)
+                });
                 // Dropped here: the saved graph is not kept beside the loaded one.
                 loaded.changed |= saved.is_none_or(|s| s.docs != loaded.docs);
                 // What is loaded answers workspace symbols while it is indexed for the rest.
