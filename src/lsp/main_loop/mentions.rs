@@ -74,7 +74,7 @@ impl MainLoop {
         self.mentions.running = Some(cancel.clone());
         self.mentions.built_with = Some(terms.clone());
         let paths: Vec<Arc<Path>> = self.ws.doc_paths().map(Arc::from).collect();
-        let sources: Vec<Arc<Path>> = self.ws.concept_file_paths().map(Arc::from).collect();
+        let sources: Vec<Arc<Path>> = self.ws.concept_file_paths().cloned().collect();
         let (tx, files) = (self.tx.clone(), self.ws.disk());
         self.background.run(move || {
             let started = Instant::now();
