@@ -475,6 +475,9 @@ pub struct Graph {
     files_sorted: bool,
     /// The file (index into `files`) of every concept.
     owner: Vec<u32>,
+    /// Concept names plus synonyms, counted once at the build: the main loop asks on every
+    /// edit, and counting walks every file.
+    term_count: usize,
     related: Adjacency,
     related_by: Adjacency,
     /// Every term, folded, to the concepts claiming it: built on first use (by the graph
@@ -578,6 +581,7 @@ impl Graph {
             let index = graph.files.len() as u32;
             graph.files_sorted &= graph.files.last().is_none_or(|last| last.file.path < file.path);
             graph.owner.extend(std::iter::repeat_n(index, file.concepts.len()));
+            graph.term_count += file.concepts.iter().map(|c| 1 + c.synonyms().len()).sum::<usize>();
             graph.files.push(GraphFile { file: file.clone(), first });
         }
         graph.owner.shrink_to_fit();
@@ -633,7 +637,7 @@ impl Graph {
 
     /// Number of terms over all concepts.
     pub fn term_count(&self) -> usize {
-        self.files.iter().flat_map(|f| f.file.concepts.iter()).map(|c| 1 + c.synonyms().len()).sum()
+        self.term_count
     }
 }
 

@@ -52,14 +52,18 @@ pub struct Workspace {
     pub documents: Documents,
     /// The last full build: graph, term indexes and completion index agree.
     analysis: Analysis,
-    /// Knowledge-graph files changed since the last full build.
-    changed: BTreeSet<PathBuf>,
+    /// Knowledge-graph files changed since the last full build, each with the
+    /// `kg_generation` of its last change: a rebuild taken at generation `g` holds the changes
+    /// up to `g`, and those after it stay here, in the delta over the new build.
+    changed: BTreeMap<PathBuf, u64>,
     /// The completion-only snapshot with a delta for `changed`, until the next change.
     delta: Option<Analysis>,
     /// Bumped by every change to a knowledge-graph source.
     kg_generation: u64,
     /// Everything must be rebuilt (a fresh load).
     needs_full: bool,
+    /// Bumped by every fresh load: a rebuild taken before one is never installed.
+    loads: u64,
     /// Folded term → occurrences in the workspace's documents (for ranking).
     occurrences: Arc<HashMap<String, u64>>,
     feedback: Arc<Feedback>,
@@ -162,12 +166,15 @@ pub struct RebuildJob {
     feedback: Arc<Feedback>,
     headings: Arc<HeadingIndex>,
     generation: u64,
+    loads: u64,
 }
 
 /// A finished rebuild, to be installed with [`Workspace::install`].
 pub struct Rebuilt {
     analysis: Analysis,
+    /// The `kg_generation` its job was taken at: it holds every change up to it.
     generation: u64,
+    loads: u64,
 }
 
 impl RebuildJob {
@@ -188,7 +195,7 @@ impl RebuildJob {
         let graph = Graph::build(&files);
         let analysis = Analysis::with_ranking(Arc::new(graph), self.headings, &self.occurrences, self.feedback)
             .with_renderer(self.renderer);
-        Rebuilt { analysis, generation: self.generation }
+        Rebuilt { analysis, generation: self.generation, loads: self.loads }
     }
 }
 
@@ -239,6 +246,7 @@ impl Workspace {
         self.occurrences = Arc::new(loaded.occurrences);
         self.needs_full = true;
         self.kg_generation += 1;
+        self.loads += 1;
         self.headings_dirty = true;
         self.generation = self.fingerprint();
         self.disk_headings_changed = true;
@@ -257,7 +265,7 @@ impl Workspace {
                 ),
             }
             .with_renderer(self.renderer.clone());
-            self.install(Rebuilt { analysis, generation: self.kg_generation });
+            self.install(Rebuilt { analysis, generation: self.kg_generation, loads: self.loads });
         }
     }
 
@@ -293,9 +301,10 @@ impl Workspace {
         is_markdown(path) && config.roots.iter().any(|r| path.starts_with(r)) && !self.is_kg_path(path)
     }
 
-    /// The paths of the knowledge graph's markdown concept files.
-    pub fn concept_file_paths(&self) -> impl Iterator<Item = &Path> + '_ {
-        self.kg_files.iter().filter(|ByPath(f)| f.kind == SourceKind::Markdown).map(|ByPath(f)| &*f.path)
+    /// The paths of the knowledge graph's markdown concept files (shared: a copy costs no
+    /// allocation).
+    pub fn concept_file_paths(&self) -> impl Iterator<Item = &Arc<Path>> + '_ {
+        self.kg_files.iter().filter(|ByPath(f)| f.kind == SourceKind::Markdown).map(|ByPath(f)| &f.path)
     }
 
     /// Whether `path` is a markdown concept file of the knowledge graph (by the configuration).
@@ -318,9 +327,9 @@ impl Workspace {
     }
 
     fn kg_changed(&mut self, path: &Path) {
-        self.changed.insert(path.to_path_buf());
-        self.delta = None;
         self.kg_generation += 1;
+        self.changed.insert(path.to_path_buf(), self.kg_generation);
+        self.delta = None;
     }
 
     /// Bumped by every change to a knowledge-graph source.
@@ -453,7 +462,7 @@ impl Workspace {
     fn build_delta(&self) -> Analysis {
         let mut hidden = HashSet::new();
         let mut files = Vec::new();
-        for path in &self.changed {
+        for path in self.changed.keys() {
             // The last full build's concepts from this file, hidden behind the delta.
             hidden.extend(self.analysis.graph.file_concepts(path).into_iter().flatten());
             if let Some(f) = self.current_file(path) {
@@ -492,11 +501,14 @@ impl Workspace {
             feedback: self.feedback.clone(),
             headings: self.analysis.headings.clone(),
             generation: self.kg_generation,
+            loads: self.loads,
         }
     }
 
-    /// Installs a rebuild unless a change arrived since its job was taken; returns whether it
-    /// was installed.
+    /// Installs a rebuild unless a fresh load came since its job was taken; returns whether it
+    /// was installed. Files changed after the job was taken stay in the delta over it, so a
+    /// rebuild overtaken by a save is not thrown away (under saves every second, none would
+    /// ever land).
     pub fn install(&mut self, rebuilt: Rebuilt) -> bool {
         self.replace_analysis(rebuilt).is_some()
     }
@@ -504,12 +516,12 @@ impl Workspace {
     /// [`Workspace::install`], handing back the analysis it replaced, so that the caller can
     /// free a large graph somewhere else than on its own thread.
     pub fn replace_analysis(&mut self, rebuilt: Rebuilt) -> Option<Analysis> {
-        if rebuilt.generation != self.kg_generation {
+        if rebuilt.loads != self.loads || rebuilt.generation > self.kg_generation {
             return None;
         }
         let new = Analysis { headings: self.analysis.headings.clone(), ..rebuilt.analysis };
         let old = std::mem::replace(&mut self.analysis, new);
-        self.changed.clear();
+        self.changed.retain(|_, changed_at| *changed_at > rebuilt.generation);
         self.delta = None;
         self.needs_full = false;
         Some(old)
@@ -518,6 +530,17 @@ impl Workspace {
     /// Whether edits wait for a background rebuild.
     pub fn has_pending_changes(&self) -> bool {
         !self.changed.is_empty()
+    }
+
+    /// How many knowledge-graph files changed since the last full build (the delta's files).
+    pub fn pending_change_count(&self) -> usize {
+        self.changed.len()
+    }
+
+    /// Whether edits to the knowledge graph wait for a background rebuild: the graph is too
+    /// large to rebuild on the request path ([`INLINE_REBUILD_MAX_TERMS`]).
+    pub fn rebuilds_in_background(&self) -> bool {
+        self.analysis.graph.term_count() > INLINE_REBUILD_MAX_TERMS
     }
 
     pub fn stats(&mut self) -> Stats {
@@ -618,16 +641,52 @@ mod tests {
     }
 
     #[test]
-    fn a_rebuild_overtaken_by_an_edit_is_not_installed() {
-        let (dir, mut ws) = workspace(&[("kg/tokio.md", "# tokio\n")]);
-        let path = dir.path().join("kg/tokio.md");
-        ws.documents.open("u".into(), Document::new("# tokio\nsynonyms:: a1\n".into(), 1, Some(path.clone())));
-        ws.document_changed(&path);
+    fn a_rebuild_overtaken_by_edits_is_installed_and_keeps_them_in_the_delta() {
+        let (dir, mut ws) = workspace(&[("kg/tokio.md", "# tokio\n"), ("kg/toml.md", "# toml\n")]);
+        let (tokio, toml) = (dir.path().join("kg/tokio.md"), dir.path().join("kg/toml.md"));
+        let open = |ws: &mut Workspace, uri: &str, path: &Path, text: &str| {
+            ws.documents.open(uri.into(), Document::new(text.into(), 1, Some(path.to_path_buf())));
+            ws.document_changed(path);
+        };
+        // Each step: the edits made while a rebuild runs, and what completion and the graph
+        // say once it is installed.
+        let mut steps = Vec::new();
+        open(&mut ws, "t", &tokio, "# tokio\nsynonyms:: a1\n");
         let job = ws.rebuild_job();
-        ws.documents.get_mut("u").unwrap().edit(None, "# tokio\nsynonyms:: b2\n");
-        ws.document_changed(&path);
-        assert!(!ws.install(job.run()));
-        assert_eq!(labels(&ws.completion_analysis(), "b"), ["b2 (tokio)"]);
+        ws.documents.get_mut("t").unwrap().edit(None, "# tokio\nsynonyms:: b2\n");
+        ws.document_changed(&tokio);
+        open(&mut ws, "m", &toml, "# toml\nsynonyms:: b3\n");
+        let installed = ws.install(job.run());
+        let describe = |ws: &mut Workspace, installed: bool| {
+            let a = ws.completion_analysis();
+            let graph: Vec<String> = a.graph.concepts().flat_map(|(_, c)| c.terms().map(str::to_string)).collect();
+            format!(
+                "installed {installed}, delta of {} files: a → {:?}, b → {:?}; the full build's terms {graph:?}",
+                ws.pending_change_count(),
+                labels(&a, "a"),
+                labels(&a, "b"),
+            )
+        };
+        steps.push(describe(&mut ws, installed));
+        let job = ws.rebuild_job();
+        let installed = ws.install(job.run());
+        steps.push(describe(&mut ws, installed));
+        // A rebuild taken before a fresh load is not installed: the load replaced its files.
+        open(&mut ws, "t", &tokio, "# tokio\nsynonyms:: c4\n");
+        let job = ws.rebuild_job();
+        let config = ws.config.clone().unwrap();
+        let (kg_files, _) = crate::kg::load_sources(&config.sources, &mut |_, _| {});
+        ws.set_loaded(config, Loaded { kg_files: kg_files.into_iter().map(Arc::new).collect(), ..Default::default() });
+        let installed = ws.install(job.run());
+        steps.push(describe(&mut ws, installed));
+        expect_test::expect![[r#"
+            [
+                "installed true, delta of 2 files: a → [], b → [\"b2 (tokio)\", \"b3 (toml)\"]; the full build's terms [\"tokio\", \"a1\", \"toml\"]",
+                "installed true, delta of 0 files: a → [], b → [\"b2 (tokio)\", \"b3 (toml)\"]; the full build's terms [\"tokio\", \"b2\", \"toml\", \"b3\"]",
+                "installed false, delta of 0 files: a → [], b → [\"b3 (toml)\"]; the full build's terms [\"tokio\", \"c4\", \"toml\", \"b3\"]",
+            ]
+        "#]]
+        .assert_debug_eq(&steps);
     }
 
     /// A workspace on files in memory (nothing on disk): `/ws` is its root, `/ws/kg` a source

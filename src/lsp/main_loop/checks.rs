@@ -101,12 +101,14 @@ impl MainLoop {
         for p in self.ws.problems() {
             problems.entry(p.path.clone()).or_default().push(p);
         }
-        let mut paths: Vec<PathBuf> = analysis.graph.file_paths().map(|p| p.to_path_buf()).collect();
-        paths.extend(problems.keys().filter(|p| analysis.graph.file_concepts(p).is_none()).cloned());
         let cancel = Cancel::new();
         self.checks.report_cancel = Some(cancel.clone());
         let (files, client, tx) = (self.ws.disk(), self.client.clone(), self.tx.clone());
         self.background.run(move || {
+            // Listed here, not on the loop: a path per file of the graph takes milliseconds
+            // at 100k files, after every rebuild.
+            let mut paths: Vec<PathBuf> = analysis.graph.file_paths().map(|p| p.to_path_buf()).collect();
+            paths.extend(problems.keys().filter(|p| analysis.graph.file_concepts(p).is_none()).cloned());
             let report = diagnostics::graph_report(&analysis, &*files, &paths, &problems, &levels, &client, &cancel);
             if let Some(report) = report {
                 let _ = tx.send(Event::GraphReport { stamp, report: report.into_iter().collect() });

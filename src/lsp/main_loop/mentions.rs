@@ -74,7 +74,7 @@ impl MainLoop {
         self.mentions.running = Some(cancel.clone());
         self.mentions.built_with = Some(terms.clone());
         let paths: Vec<Arc<Path>> = self.ws.doc_paths().map(Arc::from).collect();
-        let sources: Vec<Arc<Path>> = self.ws.concept_file_paths().map(Arc::from).collect();
+        let sources: Vec<Arc<Path>> = self.ws.concept_file_paths().cloned().collect();
         let (tx, files) = (self.tx.clone(), self.ws.disk());
         self.background.run(move || {
             let started = Instant::now();
@@ -134,6 +134,13 @@ impl MainLoop {
         self.mentions.ready || self.mentions.built_with.is_none()
     }
 
+    /// Installs `index`. Freeing the old one (a map per key of 100k files) takes milliseconds,
+    /// after every save: not on this thread.
+    fn replace_mentions(&mut self, index: MentionIndex) {
+        let old = std::mem::replace(&mut self.mentions.index, Arc::new(index));
+        self.background.run(move || drop(old));
+    }
+
     pub(super) fn on_mentions(&mut self, e: MentionEvent) {
         match e {
             MentionEvent::Built { terms, index } => {
@@ -142,7 +149,7 @@ impl MainLoop {
                     self.mentions.running = None;
                     self.monitor.set_gauge("mentions.bytes", index.heap_bytes() as f64);
                     self.monitor.set_gauge("mentions.count", index.mention_count() as f64);
-                    self.mentions.index = Arc::new(index);
+                    self.replace_mentions(index);
                     if !std::mem::replace(&mut self.mentions.ready, true) {
                         self.dispatch_queued();
                     }
@@ -152,7 +159,9 @@ impl MainLoop {
             }
             MentionEvent::Updated { base, index, paths } => {
                 if Arc::ptr_eq(&base, &self.mentions.index) {
-                    self.mentions.index = Arc::new(index);
+                    self.replace_mentions(index);
+                    // The last reference to the old index may be this one: not freed here.
+                    self.background.run(move || drop(base));
                 } else if Arc::ptr_eq(base.terms(), self.mentions.index.terms()) {
                     // Another update landed first: these files again, on top of it.
                     self.mentions_files_changed(paths);

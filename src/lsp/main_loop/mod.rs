@@ -289,6 +289,9 @@ pub struct MainLoop {
     next_ask: i64,
     rebuild_due: Option<Instant>,
     rebuilding: bool,
+    /// The knowledge-graph changes not yet in a full rebuild, and the generation last seen.
+    fold: timers::Fold,
+    fold_seen: u64,
     search: Arc<SearchHost>,
     warm_due: Option<Instant>,
     warmer: Option<Cancel>,
@@ -335,6 +338,8 @@ impl MainLoop {
             next_ask: 0,
             rebuild_due: None,
             rebuilding: false,
+            fold: Default::default(),
+            fold_seen: 0,
             search: Arc::default(),
             warm_due: None,
             warmer: None,
@@ -465,9 +470,13 @@ impl MainLoop {
                     // The search dictionaries still hold the old graph: replace them too.
                     self.prepare_search();
                     self.mentions_after_graph();
-                } else if self.ws.has_pending_changes() {
-                    self.rebuild_due = Some(Instant::now() + REBUILD_DEBOUNCE);
                 }
+                // Changes made while it ran (or all of them, when a fresh load made it stale)
+                // wait for the next one.
+                if self.ws.has_pending_changes() && self.fold == Default::default() {
+                    self.fold.changed(Instant::now());
+                }
+                self.schedule_fold();
             }
             Event::RebuildFailed(message) => {
                 self.rebuilding = false;

@@ -153,10 +153,14 @@ impl MainLoop {
         self.after_kg_edit();
     }
 
+    /// After an edit, a save or a change on disk: a change to the knowledge graph moves the
+    /// full rebuild that folds it in (see [`super::timers::Fold`]).
     pub(super) fn after_kg_edit(&mut self) {
-        if self.ws.has_pending_changes() && self.rebuild_due.is_none() {
-            self.rebuild_due = Some(Instant::now() + REBUILD_DEBOUNCE);
+        let generation = self.ws.kg_generation();
+        if std::mem::replace(&mut self.fold_seen, generation) != generation {
+            self.fold.changed(Instant::now());
         }
+        self.schedule_fold();
     }
 
     pub(super) fn did_change_configuration(&mut self, settings: serde_json::Value) {
