@@ -565,6 +565,7 @@ impl Graph {
             owner: self.owner.clone(),
             related: Adjacency::from_lists(related.into_iter()),
             related_by: Adjacency::from_lists(related_by.into_iter()),
+            term_count: self.term_count,
             terms: LazyTerms::default(),
         }
     }
