@@ -217,6 +217,9 @@ pub fn load_graph_reusing(
         None => {
             let unrelated = Graph::build_unrelated(&kg_files);
             let terms = Arc::new(TermIndex::build(&unrelated));
+            // The search dictionary's word suffixes, before the documents and the completion
+            // index take the cores: the first symbols wait for them.
+            terms.suffixes();
             let graph = Arc::new(relate(unrelated, &terms));
             (graph, started.elapsed(), terms)
         }
