@@ -543,7 +543,7 @@ impl Graph {
     /// `claimants` calls `found` with every concept that has the folded term it is given. A
     /// caller that has a term dictionary of the graph already passes its lookup, and the build
     /// makes none of its own.
-    pub fn related_through(&self, claimants: &Claimants<'_>) -> Graph {
+    pub fn related_through(mut self, claimants: &Claimants<'_>) -> Graph {
         let mut related: Vec<Vec<ConceptId>> = vec![Vec::new(); self.len()];
         let mut related_by: Vec<Vec<ConceptId>> = vec![Vec::new(); self.len()];
         for (id, c) in self.concepts() {
@@ -559,15 +559,9 @@ impl Graph {
                 related_by[other.0 as usize].push(id);
             }
         }
-        Graph {
-            files: self.files.clone(),
-            files_sorted: self.files_sorted,
-            owner: self.owner.clone(),
-            related: Adjacency::from_lists(related.into_iter()),
-            related_by: Adjacency::from_lists(related_by.into_iter()),
-            term_count: self.term_count,
-            terms: LazyTerms::default(),
-        }
+        self.related = Adjacency::from_lists(related.into_iter());
+        self.related_by = Adjacency::from_lists(related_by.into_iter());
+        self
     }
 
     /// [`Graph::build`] without resolving related names: every concept relates to none. For a

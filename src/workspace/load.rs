@@ -102,8 +102,15 @@ pub type TermsReady<'a> = dyn FnMut(&Arc<Graph>, &Arc<TermIndex>, u64) + 'a;
 /// Told of a loaded graph, its term index and its files ([`load_graph_reusing`]).
 pub type Built<'a> = dyn FnMut(&Arc<Graph>, &Arc<TermIndex>, &[Arc<KgFile>]) + 'a;
 
-/// `unrelated` with its related names resolved through `terms`, its own term index: the build
-/// makes no term map of its own.
+/// The graph of `files` and its term index, its related names resolved through that index: one
+/// term map for both, where [`Graph::build`] makes one of its own.
+pub fn graph_and_terms(files: &[Arc<KgFile>]) -> (Graph, TermIndex) {
+    let unrelated = Graph::build_unrelated(files);
+    let terms = TermIndex::build(&unrelated);
+    (relate(unrelated, &terms), terms)
+}
+
+/// `unrelated` with its related names resolved through `terms`, its own term index.
 fn relate(unrelated: Graph, terms: &TermIndex) -> Graph {
     if !unrelated.names_relations() {
         return unrelated;
@@ -215,13 +222,11 @@ pub fn load_graph_reusing(
             (graph, started.elapsed(), s.terms.clone())
         }
         None => {
-            let unrelated = Graph::build_unrelated(&kg_files);
-            let terms = Arc::new(TermIndex::build(&unrelated));
+            let (graph, terms) = graph_and_terms(&kg_files);
             // The search dictionary's word suffixes, before the documents and the completion
             // index take the cores: the first symbols wait for them.
             terms.suffixes();
-            let graph = Arc::new(relate(unrelated, &terms));
-            (graph, started.elapsed(), terms)
+            (Arc::new(graph), started.elapsed(), Arc::new(terms))
         }
     };
     built(&graph, &terms, &kg_files);

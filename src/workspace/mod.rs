@@ -192,9 +192,10 @@ impl RebuildJob {
                 }
             }
         }
-        let graph = Graph::build(&files);
-        let analysis = Analysis::with_ranking(Arc::new(graph), self.headings, &self.occurrences, self.feedback)
-            .with_renderer(self.renderer);
+        let (graph, terms) = load::graph_and_terms(&files);
+        let analysis =
+            Analysis::from_parts(Arc::new(graph), Arc::new(terms), self.headings, &self.occurrences, self.feedback)
+                .with_renderer(self.renderer);
         Rebuilt { analysis, generation: self.generation, loads: self.loads }
     }
 }

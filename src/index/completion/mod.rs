@@ -57,7 +57,6 @@ use super::bytes::{Bytes, u16_at, u32_at, unpack};
 use super::matching::Quality;
 use codec::Text;
 pub use format::FormatError;
-
 use format::Layout;
 
 /// Prefixes of up to this many characters may have their best entries precomputed.
