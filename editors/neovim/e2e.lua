@@ -257,14 +257,16 @@ keys('gra')
 -- The actions are listed by vim.ui.select (an inputlist prompt here, when it asks): the first
 -- is the fix.
 -- (Only nvim_get_mode may be called while the prompt blocks: other calls wait for it.)
-local prompt = wait_for(3000, function()
+-- A slow machine may take seconds to answer: the keys go only to a prompt that is there, since
+-- typed ahead of it they would move the cursor, and the prompt would then block every call.
+local prompt = wait_for(15000, function()
   local m = rpc('nvim_get_mode')
   if m.blocking or m.mode ~= 'n' then
     return 'prompt'
   end
   return current_line() == 'The async runtime is fast' and 'applied' or nil
 end)
-if prompt ~= 'applied' then
+if prompt == 'prompt' then
   keys('1<CR>')
 end
 local fixed = wait_for(5000, function()
