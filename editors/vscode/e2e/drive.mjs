@@ -128,7 +128,15 @@ async function clickWord(context, word) {
     await page.keyboard.press('Escape');
     await page.mouse.move(2, 2);
     await page.locator('.monaco-hover').filter({ visible: true }).first().waitFor({ state: 'hidden', timeout: 2000 }).catch(() => undefined);
-    const at = await findWord(activeEditor(), context, word);
+    // The word where it stays: a view still scrolling (after Ctrl+Home, say) moves it under
+    // the pointer, and the click lands on another line.
+    let at = await findWord(activeEditor(), context, word);
+    for (let settled = 0; at && settled < 20; settled++) {
+      await page.waitForTimeout(100);
+      const again = await findWord(activeEditor(), context, word);
+      if (again && again.x === at.x && again.y === at.y) break;
+      at = again;
+    }
     if (!at) fail(`\`${context}\` is not on screen`);
     await page.mouse.click(at.x, at.y);
     await page.keyboard.press('Escape');
