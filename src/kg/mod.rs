@@ -614,13 +614,22 @@ impl Graph {
     }
 
     pub fn file_concepts(&self, path: &Path) -> Option<std::ops::Range<u32>> {
+        let f = self.graph_file(path)?;
+        Some(f.first..f.first + f.file.concepts.len() as u32)
+    }
+
+    /// The source file at `path` as this graph was built from it.
+    pub fn file(&self, path: &Path) -> Option<&Arc<KgFile>> {
+        self.graph_file(path).map(|f| &f.file)
+    }
+
+    fn graph_file(&self, path: &Path) -> Option<&GraphFile> {
         let at = if self.files_sorted {
             self.files.binary_search_by(|f| (*f.file.path).cmp(path)).ok()?
         } else {
             self.files.iter().position(|f| *f.file.path == *path)?
         };
-        let f = &self.files[at];
-        Some(f.first..f.first + f.file.concepts.len() as u32)
+        Some(&self.files[at])
     }
 
     /// Every term of every concept, folded, to the concepts that claim it: built once, on the

@@ -281,6 +281,31 @@ pub fn early_analysis(graph: &Arc<Graph>, feedback: Arc<Feedback>) -> Option<Ana
     Some(Analysis::from_parts(graph.clone(), Arc::default(), Arc::default(), &HashMap::new(), feedback))
 }
 
+/// Whether every editor buffer in `buffers` (path, text) says what `early` (a snapshot of the
+/// sources as a load read them) holds for its path: a concept file's concepts, a document's
+/// headings. Symbols are answered from such a snapshot only while this holds, never from a
+/// file as the disk had it once the editor's text differs. A snapshot without headings yet
+/// (concepts first) is not compared for headings: it has none for any document.
+pub fn buffers_match<'a>(early: &Analysis, buffers: impl IntoIterator<Item = (&'a Path, &'a str)>) -> bool {
+    let headings = early.headings.map.parts().1;
+    buffers.into_iter().all(|(path, text)| {
+        if let Some(file) = early.graph.file(path) {
+            let Some(kind) = crate::kg::kind_of(path) else { return false };
+            let buffer = crate::kg::parse(path, kind, text);
+            return buffer.concepts.without_definitions() == file.concepts.without_definitions();
+        }
+        if headings.is_empty() {
+            return true;
+        }
+        let mut had: Vec<(u8, &str, u32)> =
+            headings.iter().filter(|h| *h.path == *path).map(|h| (h.level, &*h.text, h.line)).collect();
+        let mut has: Vec<(u8, String, u32)> = crate::index::extract_headings(text);
+        had.sort_unstable();
+        has.sort_unstable();
+        had.len() == has.len() && had.iter().zip(&has).all(|(a, b)| a.0 == b.0 && a.1 == b.1 && a.2 == b.2)
+    })
+}
+
 /// Adds every longest term occurrence in `text` to `counts`, indexed by key number in
 /// `terms` (grown as needed).
 pub fn count_terms(terms: &TermIndex, text: &str, counts: &mut Vec<u64>) {
@@ -386,6 +411,38 @@ mod tests {
             std::fs::write(path, t).unwrap();
         }
         dir
+    }
+
+    /// Which buffers say what a snapshot loaded from disk holds: a concept file with the same
+    /// concepts, a document with the same headings (prose aside), and any document while the
+    /// snapshot has no headings yet.
+    #[test]
+    fn buffers_match_the_snapshot_only_with_its_concepts_and_headings() {
+        let kg = Path::new("/ws/kg/tokio.md");
+        let doc = Path::new("/ws/docs/a.md");
+        let file =
+            Arc::new(crate::kg::parse(kg, crate::kg::SourceKind::Markdown, "# tokio\n\nA runtime.\n\nsynonyms:: rt\n"));
+        let graph = Arc::new(Graph::build([&file]));
+        let docs = [DocHeadings {
+            path: doc.to_path_buf(),
+            headings: crate::index::extract_headings("# Notes\n\n## Alpha\n"),
+        }];
+        let with =
+            Analysis { graph: graph.clone(), headings: Arc::new(HeadingIndex::build(&docs)), ..Analysis::default() };
+        let concepts_only = Analysis { graph, ..Analysis::default() };
+        let check = |early: &Analysis, path: &Path, text: &str, expect: bool| {
+            assert_eq!(buffers_match(early, [(path, text)]), expect, "{path:?}: {text:?}");
+        };
+        check(&with, kg, "# tokio\n\nA runtime.\n\nsynonyms:: rt\n", true);
+        check(&with, kg, "# tokio\n\nAn async runtime.\n\nsynonyms:: rt\n", true);
+        check(&with, kg, "# tokio\n\nA runtime.\n\nsynonyms:: rt, tokio-rs\n", false);
+        check(&with, doc, "# Notes\n\n## Alpha\n\nSome prose.\n", true);
+        check(&with, doc, "# Notes\n\n## Beta\n", false);
+        check(&with, doc, "# Notes\n\n\n## Alpha\n", false);
+        check(&with, Path::new("/ws/docs/new.md"), "# New\n", false);
+        check(&with, Path::new("/ws/docs/new.md"), "no heading\n", true);
+        check(&concepts_only, doc, "# Notes\n\n## Beta\n", true);
+        check(&concepts_only, kg, "# tokyo\n", false);
     }
 
     /// A step of a graph's life between two starts: files written (path, content) or removed

@@ -26,8 +26,9 @@ pub use config::{
 };
 pub use documents::{Document, Documents};
 pub use load::{
-    DiskRead, EARLY_SERVE_MIN_TERMS, Loaded, Progress, SavedGraph, add_documents, count_terms, early_analysis,
-    index_loaded, load, load_config_file, load_graph, load_graph_reusing, read_from_disk, scan_documents,
+    DiskRead, EARLY_SERVE_MIN_TERMS, Loaded, Progress, SavedGraph, add_documents, buffers_match, count_terms,
+    early_analysis, index_loaded, load, load_config_file, load_graph, load_graph_reusing, read_from_disk,
+    scan_documents,
 };
 pub use persist::{
     GRAPH_FORMAT_VERSION, GraphError, IndexFile, Persisted, SavedState, SavedTerms, graph_path, open_graph,
@@ -249,7 +250,16 @@ impl Workspace {
         self.kg_generation += 1;
         self.loads += 1;
         self.headings_dirty = true;
-        self.generation = self.fingerprint();
+        // What the disk holds, and the open buffers over it: an answer cached for the disk's
+        // text (say while loading, or by the last run) is not one for an edited buffer.
+        let mut buffers: Vec<(&Path, &str)> = self
+            .documents
+            .iter()
+            .filter_map(|(_, d)| d.path.as_deref().map(|p| (p, d.text.as_str())))
+            .filter(|(p, _)| self.is_kg_path(p) || self.is_doc_path(p))
+            .collect();
+        buffers.sort_unstable();
+        self.generation = if buffers.is_empty() { self.fingerprint() } else { hash_of(&(self.fingerprint(), buffers)) };
         self.disk_headings_changed = true;
         // Reuse the graph the load built, unless an open buffer must replace one of its files.
         let overlaid = self.documents.iter().any(|(_, d)| d.path.as_deref().is_some_and(|p| self.is_kg_path(p)));
@@ -639,6 +649,28 @@ mod tests {
         assert_eq!(after.map.get("tuning").len(), 1);
         assert_eq!(opened.map.get("notes").len(), 1);
         assert!(before.map.is_empty(), "the helper reads no documents from disk");
+    }
+
+    /// A search answer cached for the disk's text (while loading, or by the last run) is not
+    /// one for the open buffers: a load under an edited buffer has another generation.
+    #[test]
+    fn a_load_under_open_buffers_has_the_generation_of_the_buffers() {
+        let (dir, mut ws) = workspace(&[("kg/tokio.md", "# tokio\n"), ("docs/a.md", "# Notes\n")]);
+        let reload = |ws: &mut Workspace| {
+            let config = ws.config.clone().unwrap();
+            let kg_files = ws.kg_files.iter().map(|f| f.0.clone()).collect();
+            ws.set_loaded(config, Loaded { kg_files, ..Default::default() });
+            ws.generation()
+        };
+        let disk = reload(&mut ws);
+        assert_eq!(reload(&mut ws), disk, "the same sources, the same generation");
+        let path = dir.path().join("docs/a.md");
+        ws.documents.open("a".into(), Document::new("# Beta\n".into(), 1, Some(path)));
+        let edited = reload(&mut ws);
+        assert_ne!(edited, disk);
+        assert_eq!(reload(&mut ws), edited);
+        ws.documents.close("a");
+        assert_eq!(reload(&mut ws), disk);
     }
 
     #[test]

@@ -200,6 +200,7 @@ impl MainLoop {
                 if !self.load.ready {
                     tracing::debug!("workspace symbols served from the graph loaded so far");
                     self.load.early_search = Some(*early);
+                    self.load.early_matches = None;
                     self.dispatch_queued();
                 }
             }
@@ -300,12 +301,34 @@ impl MainLoop {
         self.out.send(transport::outgoing(None, notification::Progress::METHOD, &params));
     }
 
+    /// Whether workspace symbols are answered from what the first load has so far: only while
+    /// every open buffer says what that snapshot holds for its file. Otherwise they wait for
+    /// the load, which has the buffers.
+    pub(super) fn serves_early_search(&mut self) -> bool {
+        let Some((early, ..)) = self.load.early_search.as_ref().filter(|_| !self.load.ready) else { return false };
+        let generation = self.ws.generation();
+        if let Some((at, matches)) = self.load.early_matches
+            && at == generation
+        {
+            return matches;
+        }
+        let buffers = self.ws.documents.iter().filter_map(|(_, d)| Some((d.path.as_deref()?, d.text.as_str())));
+        let matches = workspace::buffers_match(early, buffers);
+        if !matches {
+            tracing::debug!("an open buffer differs from the graph loaded so far: symbols wait for the load");
+        }
+        self.load.early_matches = Some((generation, matches));
+        matches
+    }
+
     /// What a workspace search reads. `fresh_headings` rebuilds the heading index first if
     /// open documents changed it.
     pub(super) fn search_snapshot(&mut self, fresh_headings: bool) -> search::Snapshot {
         // Until the first load ends, what it has so far: the saved graph and headings, then the
         // loaded ones, each under the generation of its contents.
-        if let Some((analysis, generation, config)) = self.load.early_search.as_ref().filter(|_| !self.load.ready) {
+        if self.serves_early_search()
+            && let Some((analysis, generation, config)) = self.load.early_search.as_ref()
+        {
             let (roots, config, limit) = config.as_ref().map_or_else(
                 || (self.client.roots.clone(), workspace::SearchConfig::default(), workspace::DEFAULT_SYMBOL_LIMIT),
                 |c| (c.roots.clone(), c.search.clone(), c.symbol_limit),

@@ -269,6 +269,9 @@ struct Load {
     early: Option<Analysis>,
     /// A graph workspace symbols are answered from until the first load ends.
     early_search: Option<(Analysis, u64, Option<workspace::Config>)>,
+    /// Whether the open buffers match `early_search` ([`workspace::buffers_match`]), as of the
+    /// workspace generation it was checked at.
+    early_matches: Option<(u64, bool)>,
     last_report: Option<(String, u32)>,
 }
 

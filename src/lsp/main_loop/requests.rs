@@ -238,14 +238,14 @@ impl MainLoop {
         if self.can_serve(q.need) { self.dispatch(q) } else { self.queued.push(q) }
     }
 
-    pub(super) fn can_serve(&self, need: Need) -> bool {
+    pub(super) fn can_serve(&mut self, need: Need) -> bool {
         if need == Need::Mentions {
             return self.load.ready && self.mentions_ready();
         }
         self.load.ready
             || match need {
                 Need::Completion => self.load.early.is_some(),
-                Need::Search => self.load.early_search.is_some(),
+                Need::Search => self.serves_early_search(),
                 Need::Graph | Need::Mentions => false,
             }
     }
