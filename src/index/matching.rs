@@ -372,33 +372,20 @@ impl Automaton for Prefix<'_> {
     }
 }
 
-/// Keys that start with the query's first byte and contain the rest in order (bytes: a
+/// Whether `key` starts with `query`'s first byte and holds the rest in order (bytes: a
 /// candidate filter; [`subsequence_span`] decides by characters).
-pub struct AnchoredSubsequence<'q>(pub &'q [u8]);
-
-impl Automaton for AnchoredSubsequence<'_> {
-    /// `None` once the first byte failed; else whether a byte was read, and query bytes matched.
-    type State = Option<(bool, usize)>;
-
-    fn start(&self) -> Self::State {
-        Some((false, 0))
+pub fn anchored_subsequence(key: &[u8], query: &[u8]) -> bool {
+    let Some((first, rest)) = query.split_first() else { return false };
+    if key.first() != Some(first) {
+        return false;
     }
-
-    fn is_match(&self, state: &Self::State) -> bool {
-        matches!(state, Some((_, i)) if *i == self.0.len())
-    }
-
-    fn can_match(&self, state: &Self::State) -> bool {
-        state.is_some()
-    }
-
-    fn accept(&self, state: &Self::State, byte: u8) -> Self::State {
-        match *state {
-            Some((false, _)) => (self.0.first() == Some(&byte)).then_some((true, 1)),
-            Some((true, i)) if i < self.0.len() && self.0[i] == byte => Some((true, i + 1)),
-            other => other,
+    let mut rest = rest.iter().peekable();
+    for b in &key[1..] {
+        if rest.peek() == Some(&b) {
+            rest.next();
         }
     }
+    rest.peek().is_none()
 }
 
 #[cfg(test)]

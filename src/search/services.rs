@@ -13,12 +13,12 @@ use crate::index::{HeadingIndex, TermIndex};
 use crate::kg::Graph;
 
 /// Keys kept per service before expanding them to hits: enough for any cap after dedup.
-fn keep(limit: usize) -> usize {
+pub(super) fn keep(limit: usize) -> usize {
     limit.saturating_mul(2).max(16)
 }
 
 /// The best `keep(limit)` candidates, by quality then length then text.
-fn best(found: HashMap<String, Quality>, limit: usize) -> Vec<(String, Quality)> {
+pub(super) fn best(found: HashMap<String, Quality>, limit: usize) -> Vec<(String, Quality)> {
     let mut v: Vec<(String, Quality)> = found.into_iter().collect();
     v.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.len().cmp(&b.0.len())).then_with(|| a.0.cmp(&b.0)));
     v.truncate(keep(limit));
@@ -35,7 +35,7 @@ pub struct ConceptService {
 impl ConceptService {
     /// The dictionary of `terms`, the term map of `graph`.
     pub fn new(graph: Arc<Graph>, terms: Arc<TermIndex>) -> ConceptService {
-        let dict = Dictionary::new(terms.map.key_set(), terms.suffixes().clone());
+        let dict = Dictionary::new(&terms.map, terms.suffixes().clone());
         ConceptService { graph, terms, dict }
     }
 }
@@ -46,7 +46,7 @@ impl SearchService for ConceptService {
     }
 
     fn search(&self, query: &Query, ctl: &mut Control<'_>) -> Result<(), Stop> {
-        let found = self.dict.candidates(&query.folded, ctl)?;
+        let found = self.dict.candidates(&query.folded, keep(query.limit), ctl)?;
         let mut hits = Vec::new();
         for (key, quality) in best(found, query.limit) {
             if hits.len() >= 4 * keep(query.limit) {
@@ -81,7 +81,7 @@ pub struct HeadingService {
 
 impl HeadingService {
     pub fn new(headings: Arc<HeadingIndex>) -> HeadingService {
-        let dict = Dictionary::new(headings.map.key_set(), headings.suffixes().clone());
+        let dict = Dictionary::new(&headings.map, headings.suffixes().clone());
         HeadingService { headings, dict }
     }
 }
@@ -92,7 +92,7 @@ impl SearchService for HeadingService {
     }
 
     fn search(&self, query: &Query, ctl: &mut Control<'_>) -> Result<(), Stop> {
-        let found = self.dict.candidates(&query.folded, ctl)?;
+        let found = self.dict.candidates(&query.folded, keep(query.limit), ctl)?;
         let mut hits = Vec::new();
         for (key, quality) in best(found, query.limit) {
             if hits.len() >= 4 * keep(query.limit) {
@@ -279,11 +279,11 @@ synonyms:: Rust language
         }
         expect![[r#"
             concepts "t": Ok(()) after 5200; cancelled: Err(Cancelled) after 145
-            concepts "tqqqq": Ok(()) after 0; cancelled: Err(Cancelled) after 0
-            concepts "tokio to": Ok(()) after 0; cancelled: Err(Cancelled) after 0
+            concepts "tqqqq": Ok(()) after 5000; cancelled: Err(Cancelled) after 256
+            concepts "tokio to": Ok(()) after 5000; cancelled: Err(Cancelled) after 256
             headings "t": Ok(()) after 5200; cancelled: Err(Cancelled) after 256
-            headings "tqqqq": Ok(()) after 0; cancelled: Err(Cancelled) after 0
-            headings "tokio to": Ok(()) after 0; cancelled: Err(Cancelled) after 0
+            headings "tqqqq": Ok(()) after 5000; cancelled: Err(Cancelled) after 256
+            headings "tokio to": Ok(()) after 5000; cancelled: Err(Cancelled) after 256
         "#]]
         .assert_eq(&out);
     }
