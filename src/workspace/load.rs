@@ -37,6 +37,9 @@ pub struct Loaded {
     /// loader's thread so that installing it costs the host nothing; its headings are the
     /// host's to set.
     pub analysis: Option<Analysis>,
+    /// The heading index of `docs`, when the loader built it (off the host's thread): the host
+    /// installs it instead of building it again on the first workspace search.
+    pub headings: Option<Arc<HeadingIndex>>,
     /// The stamp each of `kg_files` had when it was read, in the same order: what is saved for
     /// the next start ([`super::save_graph`]).
     pub stamps: Vec<Option<FileStamp>>,

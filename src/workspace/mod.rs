@@ -261,6 +261,17 @@ impl Workspace {
         buffers.sort_unstable();
         self.generation = if buffers.is_empty() { self.fingerprint() } else { hash_of(&(self.fingerprint(), buffers)) };
         self.disk_headings_changed = true;
+        // The loader's heading index is the one to search unless an open buffer's headings
+        // differ from the disk's: then the first search builds it with them.
+        if let Some(headings) = loaded.headings {
+            let overlays = self.overlay_headings();
+            if overlays.iter().all(|(p, o)| self.doc_headings.get(p).is_some_and(|d| d.headings == o.headings)) {
+                self.analysis.headings = headings;
+                self.indexed_overlays = overlays;
+                self.disk_headings_changed = false;
+                self.headings_dirty = false;
+            }
+        }
         // Reuse the graph the load built, unless an open buffer must replace one of its files.
         let overlaid = self.documents.iter().any(|(_, d)| d.path.as_deref().is_some_and(|p| self.is_kg_path(p)));
         if let Some((graph, terms)) = loaded.built.filter(|_| !overlaid) {
@@ -420,14 +431,7 @@ impl Workspace {
         if with_headings && self.headings_dirty {
             // Typing in prose leaves the headings as they were: the index is rebuilt only when
             // the open documents' headings (or the disk's) differ from those it was built with.
-            let overlays: BTreeMap<PathBuf, DocHeadings> = self
-                .documents
-                .iter()
-                .filter_map(|(_, d)| d.path.as_ref().filter(|p| self.is_doc_path(p)).map(|p| (p, &d.text)))
-                .map(|(path, text)| {
-                    (path.clone(), DocHeadings { path: path.clone(), headings: extract_headings(text) })
-                })
-                .collect();
+            let overlays = self.overlay_headings();
             if self.disk_headings_changed || overlays != self.indexed_overlays {
                 let mut docs: Vec<&DocHeadings> = self
                     .doc_headings
@@ -452,6 +456,15 @@ impl Workspace {
             self.install(rebuilt);
         }
         self.completion_analysis()
+    }
+
+    /// The headings of the open documents, as their buffers have them.
+    fn overlay_headings(&self) -> BTreeMap<PathBuf, DocHeadings> {
+        self.documents
+            .iter()
+            .filter_map(|(_, d)| d.path.as_ref().filter(|p| self.is_doc_path(p)).map(|p| (p, &d.text)))
+            .map(|(path, text)| (path.clone(), DocHeadings { path: path.clone(), headings: extract_headings(text) }))
+            .collect()
     }
 
     /// A snapshot for completion: the last full build with a delta for edited knowledge-graph

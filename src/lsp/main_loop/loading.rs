@@ -159,8 +159,10 @@ impl MainLoop {
                 // Dropped here: the saved graph is not kept beside the loaded one.
                 loaded.changed |= saved.is_none_or(|s| s.docs != loaded.docs);
                 // What is loaded answers workspace symbols while it is indexed for the rest.
+                // The headings are the workspace's too once installed: built here, off the loop.
+                let headings = Arc::new(crate::index::HeadingIndex::build(&loaded.docs));
+                loaded.headings = Some(headings.clone());
                 if let Some((graph, terms)) = &loaded.built {
-                    let headings = Arc::new(crate::index::HeadingIndex::build(&loaded.docs));
                     let generation = workspace::content_generation(loaded.kg_files.iter().map(|f| &**f), &loaded.docs);
                     early_search(graph, terms, headings, generation);
                 }
